@@ -1,0 +1,35 @@
+# IAM Warden — every entry point a user or CI needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint format bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+## demo: replay the bundled sample CloudTrail file and print every alert as Slack would show it
+demo: $(STAMP)
+	$(BIN)/python bot.py replay samples/cloudtrail-sample.json
+
+## test: lint and run the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: run the benchmarks under bench/ and print their figures
+bench: $(STAMP)
+	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/latency.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,82 @@
+"""Read-only IAM facts that detection rules ask for, cached briefly (policy documents change rarely)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws.sessions import AwsSessions, MemberRoleError
+from core.cloudtrail import policy_document
+
+log = logging.getLogger(__name__)
+
+
+class IamLookups:
+    """Implements ingest.context.IamFacts over boto3; any failure answers None (the rule then decides)."""
+
+    def __init__(self, sessions: AwsSessions, ttl_seconds: float = 300.0) -> None:
+        self.sessions = sessions
+        self.ttl = ttl_seconds
+        self._cache: dict[tuple, tuple[float, Any]] = {}
+
+    def _cached(self, key: tuple, fetch: Callable[[], Any]) -> Any:
+        hit = self._cache.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        try:
+            value = fetch()
+        except (ClientError, BotoCoreError, MemberRoleError) as err:
+            log.info("IAM lookup %s failed: %s", key[0], err)
+            value = None
+        self._cache[key] = (time.monotonic(), value)
+        return value
+
+    def _iam(self, account: str) -> Any:
+        return self.sessions.client("iam", account)
+
+    def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
+        """The default version's document of a managed policy."""
+
+        def fetch() -> dict | None:
+            iam = self._iam(account)
+            version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
+            return self._version(iam, policy_arn, version)
+
+        return self._cached(("policy", account, policy_arn), fetch)
+
+    def policy_version_document(self, account: str, policy_arn: str, version_id: str) -> dict | None:
+        """One version's document of a managed policy."""
+        return self._cached(
+            ("version", account, policy_arn, version_id),
+            lambda: self._version(self._iam(account), policy_arn, version_id),
+        )
+
+    def group_documents(self, account: str, group_name: str) -> list[dict] | None:
+        """Every policy document in force on a group: attached managed policies and inline ones."""
+
+        def fetch() -> list[dict]:
+            iam = self._iam(account)
+            docs: list[dict] = []
+            for page in iam.get_paginator("list_attached_group_policies").paginate(GroupName=group_name):
+                for attached in page["AttachedPolicies"]:
+                    doc = self.managed_policy_document(account, attached["PolicyArn"])
+                    if doc:
+                        docs.append(doc)
+            for page in iam.get_paginator("list_group_policies").paginate(GroupName=group_name):
+                for name in page["PolicyNames"]:
+                    raw = iam.get_group_policy(GroupName=group_name, PolicyName=name)["PolicyDocument"]
+                    doc = policy_document(raw)
+                    if doc:
+                        docs.append(doc)
+            return docs
+
+        return self._cached(("group", account, group_name), fetch)
+
+    @staticmethod
+    def _version(iam: Any, policy_arn: str, version_id: str) -> dict | None:
+        raw = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version_id)["PolicyVersion"]["Document"]
+        return policy_document(raw)

@@ -1,0 +1,54 @@
+"""Every AWS API action the bot's code calls, with the reason. The shipped IAM policy is checked against
+this list, and in tests every call made through AwsSessions must be on it."""
+
+from __future__ import annotations
+
+# action -> which feature needs it
+ACTIONS: dict[str, str] = {
+    "sts:GetCallerIdentity": "the bot's own identity, so it never acts on itself",
+    "sts:AssumeRole": "the member role in other accounts of the organization",
+    "sqs:ReceiveMessage": "real-time events from the EventBridge queue",
+    "sqs:DeleteMessage": "delete a message once its events are stored",
+    "sqs:GetQueueAttributes": "queue health in /healthz and start-up checks",
+    "s3:GetObject": "CloudTrail log files named by S3 notifications",
+    "cloudtrail:LookupEvents": "event history polling when no queue is configured",
+    "iam:GetPolicy": "judge a managed policy granted in an event",
+    "iam:GetPolicyVersion": "read the granted policy document",
+    "iam:ListAttachedGroupPolicies": "judge a group a user was added to",
+    "iam:ListGroupPolicies": "judge a group a user was added to",
+    "iam:GetGroupPolicy": "judge a group a user was added to",
+    "iam:GetAccountAuthorizationDetails": "never remove the account's last admin-equivalent grant",
+    "iam:DetachUserPolicy": "button iam_detach_policy",
+    "iam:DetachGroupPolicy": "button iam_detach_policy",
+    "iam:DetachRolePolicy": "button iam_detach_policy",
+    "iam:DeleteUserPolicy": "button iam_detach_policy (inline policies)",
+    "iam:DeleteGroupPolicy": "button iam_detach_policy (inline policies)",
+    "iam:DeleteRolePolicy": "button iam_detach_policy (inline policies)",
+    "iam:ListAccessKeys": "buttons iam_disable_key and iam_disable_actor_key",
+    "iam:UpdateAccessKey": "buttons iam_disable_key and iam_disable_actor_key (set to Inactive)",
+}
+
+# IAM's prefix for each boto3 service name whose prefix differs from it (none so far besides identity).
+_PREFIX = {"sts": "sts", "iam": "iam", "sqs": "sqs", "s3": "s3", "cloudtrail": "cloudtrail"}
+
+STRICT = False  # tests set this: an undeclared call then raises instead of going out
+
+
+class UndeclaredCall(Exception):
+    """The code called an AWS action that aws/permissions.py does not declare."""
+
+
+def action_name(service: str, operation: str) -> str:
+    """The IAM action for a boto3 service name and API operation name."""
+    return f"{_PREFIX.get(service, service)}:{operation}"
+
+
+def check_call(model: object, **_: object) -> None:
+    """botocore before-call hook: in strict mode, refuse actions the list does not declare."""
+    if not STRICT:
+        return
+    operation = getattr(model, "name", "")
+    service = getattr(getattr(model, "service_model", None), "service_name", "")
+    action = action_name(service, operation)
+    if action not in ACTIONS:
+        raise UndeclaredCall(f"{action} is called but not declared in aws/permissions.py")

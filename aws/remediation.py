@@ -1,0 +1,178 @@
+"""The remediation buttons' AWS side: detach a policy, disable access keys. Guarded and idempotent."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws.authz import Grant, admin_principals, authorization_details
+from aws.sessions import AwsSessions, MemberRoleError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a remediation did: state is done, noop (nothing left to do), refused (a guard) or failed."""
+
+    state: str
+    detail: str
+    request_id: str | None = None
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", "Error"))
+
+
+def _request_id(reply: dict) -> str | None:
+    return reply.get("ResponseMetadata", {}).get("RequestId")
+
+
+class Remediator:
+    """Runs one remediation for one stored alert in the alert's account."""
+
+    def __init__(self, sessions: AwsSessions) -> None:
+        self.sessions = sessions
+
+    def run(self, action: str, alert: dict) -> Outcome:
+        """Dispatch an action id (iam_detach_policy, iam_disable_key, iam_disable_actor_key)."""
+        handlers = {
+            "iam_detach_policy": self.detach_policy,
+            "iam_disable_key": self.disable_keys,
+            "iam_disable_actor_key": self.disable_actor_key,
+        }
+        try:
+            return handlers[action](alert)
+        except MemberRoleError as err:
+            return Outcome("failed", str(err))
+        except ClientError as err:
+            code = _code(err)
+            if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+                return Outcome(
+                    "failed",
+                    f"the bot is not allowed to do this ({code}): check its IAM policy (deploy/iam-policy.json)",
+                    _request_id(err.response),
+                )
+            log.warning("remediation %s on alert %s failed: %s", action, alert["id"], code)
+            return Outcome("failed", f"AWS refused: {code}", _request_id(err.response))
+        except BotoCoreError as err:
+            return Outcome("failed", f"AWS could not be reached: {type(err).__name__}")
+
+    # -- guards ---------------------------------------------------------------------------------------------
+
+    def _own_principal(self, account: str) -> tuple[str, str] | None:
+        """(kind, name) of the identity the bot acts as in `account`."""
+        if account and account != self.sessions.own_account():
+            return "role", self.sessions.member_role
+        arn = self.sessions.identity()["Arn"]
+        resource = arn.split(":", 5)[-1]
+        if resource.startswith("user/"):
+            return "user", resource.rsplit("/", 1)[-1]
+        if resource.startswith("assumed-role/"):
+            return "role", resource.split("/")[1]
+        return None
+
+    def _is_self(self, account: str, kind: str, name: str) -> bool:
+        return self._own_principal(account) == (kind, name)
+
+    # -- actions --------------------------------------------------------------------------------------------
+
+    def detach_policy(self, alert: dict) -> Outcome:
+        """Detach the granted managed policy, or delete the granted inline policy, from the principal."""
+        fix = alert.get("remediation") or {}
+        kind, name = fix.get("principal_type"), fix.get("principal_name")
+        arn, inline = fix.get("policy_arn"), fix.get("inline_policy_name")
+        if kind not in ("user", "group", "role") or not name or not (arn or inline):
+            return Outcome("refused", "this alert names no policy grant to remove")
+        account = alert["account"]
+        if self._is_self(account, kind, name):
+            return Outcome("refused", f"{kind} {name} is the bot's own identity; the bot will not act on itself")
+        iam = self.sessions.client("iam", account)
+        grant = Grant(kind, name, policy_arn=arn, inline_name=inline)
+        details = authorization_details(iam)
+        if not admin_principals(details, without=[grant]) and admin_principals(details):
+            return Outcome(
+                "refused",
+                f"removing this grant would leave account {account} with no "
+                "admin-equivalent principal; fix it by hand after adding another admin",
+            )
+        label = arn.rsplit("/", 1)[-1] if arn else inline
+        try:
+            if arn:
+                call = {
+                    "user": iam.detach_user_policy,
+                    "group": iam.detach_group_policy,
+                    "role": iam.detach_role_policy,
+                }[kind]
+                reply = call(**{f"{kind.capitalize()}Name": name, "PolicyArn": arn})
+                done = f"detached {label} from {kind} {name}"
+            else:
+                call = {
+                    "user": iam.delete_user_policy,
+                    "group": iam.delete_group_policy,
+                    "role": iam.delete_role_policy,
+                }[kind]
+                reply = call(**{f"{kind.capitalize()}Name": name, "PolicyName": inline})
+                done = f"deleted inline policy {label} of {kind} {name}"
+        except ClientError as err:
+            if _code(err) == "NoSuchEntity":
+                return Outcome(
+                    "noop", f"nothing to do: {label} is no longer on {kind} {name}", _request_id(err.response)
+                )
+            raise
+        return Outcome("done", done, _request_id(reply))
+
+    def disable_keys(self, alert: dict) -> Outcome:
+        """Set the access keys of the user the alert is about to Inactive (one key when the alert names it)."""
+        fix = alert.get("remediation") or {}
+        user = fix.get("key_user")
+        if not user:
+            return Outcome("refused", "this alert names no user whose keys could be disabled")
+        return self._disable(alert["account"], user, fix.get("access_key_id"))
+
+    def disable_actor_key(self, alert: dict) -> Outcome:
+        """Set the long-term key the actor signed the call with to Inactive."""
+        key, user = alert.get("actor_key_id") or "", alert.get("actor_user")
+        if not key.startswith("AKIA") or not user:
+            return Outcome("refused", "the actor did not use a long-term IAM user key")
+        return self._disable(alert["account"], user, key)
+
+    def _disable(self, account: str, user: str, only_key: str | None) -> Outcome:
+        if self._is_self(account, "user", user):
+            return Outcome("refused", f"user {user} is the bot's own identity; the bot will not disable its keys")
+        iam = self.sessions.client("iam", account)
+        try:
+            keys = [
+                k
+                for page in iam.get_paginator("list_access_keys").paginate(UserName=user)
+                for k in page["AccessKeyMetadata"]
+            ]
+        except ClientError as err:
+            if _code(err) == "NoSuchEntity":
+                return Outcome("noop", f"nothing to do: user {user} no longer exists", _request_id(err.response))
+            raise
+        if only_key:
+            keys = [k for k in keys if k["AccessKeyId"] == only_key]
+            if not keys:
+                return Outcome("noop", f"nothing to do: key {only_key} no longer exists")
+        active = [k["AccessKeyId"] for k in keys if k["Status"] == "Active"]
+        if not active:
+            return Outcome("noop", f"nothing to do: {self._keys_label(keys, only_key)} of {user} already inactive")
+        request_ids = []
+        for key_id in active:
+            reply = iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+            request_ids.append(_request_id(reply) or "")
+        return Outcome(
+            "done",
+            f"set {', '.join(active)} of user {user} to Inactive",
+            ", ".join(filter(None, request_ids)),
+        )
+
+    @staticmethod
+    def _keys_label(keys: list[Any], only_key: str | None) -> str:
+        if only_key:
+            return f"key {only_key} is"
+        return "the keys are" if keys else "no keys exist; the keys are"

@@ -1,0 +1,227 @@
+"""Settings from the environment: one table of variables, parsed and checked once, failing with one clear line."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+class ConfigError(Exception):
+    """A missing or bad setting; the message names the variable and what it is for."""
+
+
+@dataclass(frozen=True)
+class Var:
+    """One environment variable: name, purpose, default, and whether `serve` needs it."""
+
+    name: str
+    purpose: str
+    default: str | None = None
+    secret: bool = False
+    needed_to_serve: bool = False
+
+
+VARIABLES: tuple[Var, ...] = (
+    Var(
+        "SLACK_BOT_TOKEN",
+        "the bot's Slack token (xoxb-…), from the app's OAuth page",
+        secret=True,
+        needed_to_serve=True,
+    ),
+    Var(
+        "SLACK_SIGNING_SECRET",
+        "verifies that HTTP requests come from Slack (app's Basic Information page)",
+        secret=True,
+    ),
+    Var(
+        "SLACK_APP_TOKEN",
+        "app-level token (xapp-…); when set, the bot connects in Socket Mode instead of HTTP",
+        secret=True,
+    ),
+    Var("SLACK_API_URL", "base URL of the Slack Web API (tests and proxies)", "https://slack.com/api/"),
+    Var(
+        "IAMBOT_CHANNEL",
+        "channel id where alerts and reports are posted (e.g. C0123456789)",
+        needed_to_serve=True,
+    ),
+    Var(
+        "IAMBOT_ADMINS",
+        "comma-separated Slack user ids allowed to press the remediation buttons",
+        needed_to_serve=True,
+    ),
+    Var(
+        "IAMBOT_RESPONDERS",
+        "comma-separated Slack user ids who may acknowledge alerts (admins always may)",
+        "",
+    ),
+    Var(
+        "IAMBOT_APPROVALS",
+        "how many different admins must press a destructive button before it runs (1 or 2)",
+        "1",
+    ),
+    Var(
+        "IAMBOT_SQS_QUEUE_URL",
+        "SQS queue fed by the EventBridge rule; unset = poll CloudTrail LookupEvents",
+        "",
+    ),
+    Var("IAMBOT_POLL_SECONDS", "seconds between CloudTrail LookupEvents polls when no queue is set", "60"),
+    Var("IAMBOT_REGIONS", "comma-separated regions polled besides us-east-1 (LookupEvents mode)", ""),
+    Var(
+        "IAMBOT_MEMBER_ROLE",
+        "role assumed in other accounts of the organization for lookups and remediation",
+        "IAMWardenMember",
+    ),
+    Var("IAMBOT_DB", "path of the SQLite database", "./iam-warden.db"),
+    Var(
+        "IAMBOT_THREAD_MINUTES",
+        "alerts by the same actor within this many minutes share one Slack thread",
+        "10",
+    ),
+    Var(
+        "IAMBOT_CORRELATION_MINUTES",
+        "a grant this soon after CreateUser raises privileged_user_created",
+        "60",
+    ),
+    Var("PORT", "HTTP port for /slack/events and /healthz (HTTP mode)", "3000"),
+    Var("LOG_LEVEL", "logging level (DEBUG, INFO, WARNING, ERROR)", "INFO"),
+)
+
+_SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
+_QUEUE_URL = re.compile(r"^https?://\S+/\d{12}/[\w.-]+$")
+
+
+def _ids(raw: str, var: Var, pattern: re.Pattern[str]) -> frozenset[str]:
+    items = [part.strip() for part in raw.split(",") if part.strip()]
+    bad = [item for item in items if not pattern.match(item)]
+    if bad:
+        raise ConfigError(f"{var.name}: {', '.join(bad)} is not a Slack user id (U… or W…); it is {var.purpose}")
+    return frozenset(items)
+
+
+def _int(raw: str, var: Var, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise ConfigError(f"{var.name}={raw!r} must be a whole number from {low} to {high}; it is {var.purpose}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the bot reads, parsed and checked."""
+
+    bot_token: str = ""
+    signing_secret: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    channel: str = ""
+    admins: frozenset[str] = frozenset()
+    responders: frozenset[str] = frozenset()
+    approvals: int = 1
+    sqs_queue_url: str = ""
+    poll_seconds: int = 60
+    regions: tuple[str, ...] = ("us-east-1",)
+    member_role: str = "IAMWardenMember"
+    db_path: str = "./iam-warden.db"
+    thread_minutes: int = 10
+    correlation_minutes: int = 60
+    port: int = 3000
+    log_level: str = "INFO"
+
+    def __repr__(self) -> str:
+        return f"Settings(channel={self.channel!r}, admins={sorted(self.admins)!r}, db_path={self.db_path!r})"
+
+    @property
+    def socket_mode(self) -> bool:
+        """True when an app-level token makes the bot use Socket Mode."""
+        return bool(self.app_token)
+
+
+def _var(name: str) -> Var:
+    return next(v for v in VARIABLES if v.name == name)
+
+
+def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings:
+    """Read and check the settings; raise ConfigError naming the first bad variable."""
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str:
+        var = _var(name)
+        value = env.get(name, "").strip()
+        if not value and var.needed_to_serve and serving:
+            raise ConfigError(f"{name} is not set: it is {var.purpose}")
+        return value or (var.default or "")
+
+    bot_token = get("SLACK_BOT_TOKEN")
+    if bot_token and not bot_token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN must start with xoxb- (a bot token, not a user or app token)")
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must start with xapp- (an app-level token with connections:write)")
+    signing_secret = get("SLACK_SIGNING_SECRET")
+    if serving and not app_token and not signing_secret:
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET is not set: it is needed in HTTP mode to verify that requests come from Slack "
+            "(or set SLACK_APP_TOKEN to use Socket Mode)"
+        )
+    channel = get("IAMBOT_CHANNEL")
+    if channel and not _CHANNEL_ID.match(channel):
+        raise ConfigError(
+            f"IAMBOT_CHANNEL={channel!r} must be a channel id (C…), not a name; it is {_var('IAMBOT_CHANNEL').purpose}"
+        )
+    admins = _ids(get("IAMBOT_ADMINS"), _var("IAMBOT_ADMINS"), _SLACK_ID)
+    if serving and not admins:
+        raise ConfigError(f"IAMBOT_ADMINS lists no user: it is {_var('IAMBOT_ADMINS').purpose}")
+    queue = get("IAMBOT_SQS_QUEUE_URL")
+    if queue and not _QUEUE_URL.match(queue):
+        raise ConfigError(
+            f"IAMBOT_SQS_QUEUE_URL={queue!r} is not an SQS queue URL "
+            "(https://sqs.<region>.amazonaws.com/<account>/<name>)"
+        )
+    regions = ["us-east-1"]
+    for region in get("IAMBOT_REGIONS").split(","):
+        region = region.strip()
+        if region and not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", region):
+            raise ConfigError(f"IAMBOT_REGIONS: {region!r} is not an AWS region name (e.g. eu-west-1)")
+        if region and region not in regions:
+            regions.append(region)
+    level = get("LOG_LEVEL").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING or ERROR")
+    member_role = get("IAMBOT_MEMBER_ROLE")
+    if not re.match(r"^[\w+=,.@-]{1,64}$", member_role):
+        raise ConfigError(f"IAMBOT_MEMBER_ROLE={member_role!r} is not an IAM role name")
+    return Settings(
+        bot_token=bot_token,
+        signing_secret=signing_secret,
+        app_token=app_token,
+        slack_api_url=get("SLACK_API_URL"),
+        channel=channel,
+        admins=admins,
+        responders=_ids(get("IAMBOT_RESPONDERS"), _var("IAMBOT_RESPONDERS"), _SLACK_ID),
+        approvals=_int(get("IAMBOT_APPROVALS"), _var("IAMBOT_APPROVALS"), 1, 2),
+        sqs_queue_url=queue,
+        poll_seconds=_int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600),
+        regions=tuple(regions),
+        member_role=member_role,
+        db_path=get("IAMBOT_DB"),
+        thread_minutes=_int(get("IAMBOT_THREAD_MINUTES"), _var("IAMBOT_THREAD_MINUTES"), 0, 1440),
+        correlation_minutes=_int(get("IAMBOT_CORRELATION_MINUTES"), _var("IAMBOT_CORRELATION_MINUTES"), 1, 1440),
+        port=_int(get("PORT"), _var("PORT"), 1, 65535),
+        log_level=level,
+    )
+
+
+def help_table() -> str:
+    """The variables as help text (one line each: name, purpose, default)."""
+    lines = []
+    for var in VARIABLES:
+        default = f" [default: {var.default}]" if var.default else ""
+        need = " (required to serve)" if var.needed_to_serve else ""
+        lines.append(f"  {var.name:<28} {var.purpose}{need}{default}")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""Read-only accessors over one CloudTrail record (a plain dict as CloudTrail writes it).
+
+Records come from untrusted input, so every accessor tolerates missing or oddly typed fields.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def identity(record: dict) -> dict:
+    """The record's `userIdentity` object (empty if absent)."""
+    return _dict(record.get("userIdentity"))
+
+
+def request(record: dict) -> dict:
+    """The record's `requestParameters` object (empty if absent or null)."""
+    return _dict(record.get("requestParameters"))
+
+
+def response(record: dict) -> dict:
+    """The record's `responseElements` object (empty if absent or null)."""
+    return _dict(record.get("responseElements"))
+
+
+def additional(record: dict) -> dict:
+    """The record's `additionalEventData` object (empty if absent)."""
+    return _dict(record.get("additionalEventData"))
+
+
+def is_root(record: dict) -> bool:
+    """True when the call was made by the account's root user."""
+    return identity(record).get("type") == "Root"
+
+
+def failed(record: dict) -> bool:
+    """True when AWS refused the call (an error code or message is present)."""
+    return bool(record.get("errorCode") or record.get("errorMessage"))
+
+
+def account_id(record: dict) -> str:
+    """The account the event happened in (`recipientAccountId`, else the caller's account)."""
+    return str(record.get("recipientAccountId") or identity(record).get("accountId") or "")
+
+
+def actor_arn(record: dict) -> str:
+    """The caller's ARN; for an assumed role, the session ARN CloudTrail gives."""
+    ident = identity(record)
+    arn = ident.get("arn")
+    if arn:
+        return str(arn)
+    if ident.get("type") == "Root" and ident.get("accountId"):
+        return f"arn:aws:iam::{ident['accountId']}:root"
+    return str(ident.get("principalId") or ident.get("invokedBy") or "unknown")
+
+
+def actor_user_name(record: dict) -> str | None:
+    """The IAM user name of the caller when the caller is an IAM user, else None."""
+    ident = identity(record)
+    if ident.get("type") == "IAMUser":
+        return ident.get("userName") or _last_segment(ident.get("arn"))
+    return None
+
+
+def actor_key_id(record: dict) -> str | None:
+    """The access key the caller signed with, if any (AKIA… long-term, ASIA… temporary)."""
+    key = identity(record).get("accessKeyId")
+    return str(key) if key else None
+
+
+def mfa_used(record: dict) -> bool | None:
+    """Whether MFA was used: from a console sign-in's `MFAUsed`, else the session's `mfaAuthenticated`."""
+    used = additional(record).get("MFAUsed")
+    if used is not None:
+        return str(used).lower() == "yes"
+    attrs = _dict(_dict(identity(record).get("sessionContext")).get("attributes"))
+    flag = attrs.get("mfaAuthenticated")
+    if flag is None:
+        return None
+    return str(flag).lower() == "true"
+
+
+def policy_document(raw: Any) -> dict | None:
+    """Decode a policy document from CloudTrail (a JSON string, sometimes URL-encoded, or a dict)."""
+    if isinstance(raw, dict):
+        return raw
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    for text in (raw, unquote(raw)):
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(doc, dict):
+            return doc
+    return None
+
+
+def iam_arn(account: str, kind: str, name: str) -> str:
+    """Build the ARN of an IAM user, group or role (`kind` is user, group or role)."""
+    return f"arn:aws:iam::{account}:{kind}/{name}"
+
+
+def _last_segment(arn: Any) -> str | None:
+    if not isinstance(arn, str) or "/" not in arn:
+        return None
+    return arn.rsplit("/", 1)[-1]

@@ -1,0 +1,50 @@
+"""The detection rule registry: every module in `detections/rules/` that defines `RULE` is a rule."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from detections import rules as _rules_pkg
+from detections.base import Rule
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    """Every registered rule, in file-name order. Adding a rule is adding one file."""
+    found: list[Rule] = []
+    for info in sorted(pkgutil.iter_modules(_rules_pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{_rules_pkg.__name__}.{info.name}")
+        rule = getattr(module, "RULE", None)
+        if isinstance(rule, Rule):
+            found.append(rule)
+    ids = [r.id for r in found]
+    if len(ids) != len(set(ids)):
+        raise RuntimeError(f"duplicate detection rule ids: {sorted(ids)}")
+    return tuple(found)
+
+
+def rule(rule_id: str) -> Rule:
+    """The rule with this id (KeyError if none)."""
+    for r in all_rules():
+        if r.id == rule_id:
+            return r
+    raise KeyError(rule_id)
+
+
+@cache
+def event_names() -> frozenset[str]:
+    """Every CloudTrail eventName some rule reads (root activity aside)."""
+    return frozenset(name for r in all_rules() for name in r.event_names)
+
+
+@cache
+def event_sources() -> frozenset[str]:
+    """Every CloudTrail eventSource of the events the rules read."""
+    return frozenset(src for r in all_rules() for src in r.event_sources)
+
+
+def reads_root_events() -> bool:
+    """Whether some rule reads every event the root user makes."""
+    return any(r.any_root_event for r in all_rules())

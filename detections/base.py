@@ -1,0 +1,96 @@
+"""The shape every detection rule has: declared data plus a small match function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.severity import Severity
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """What the alert's buttons may act on. Every field is optional; a button shows only when its target exists.
+
+    `principal_*` with `policy_arn` or `inline_policy_name` enable `iam_detach_policy`;
+    `key_user` (optionally narrowed to `access_key_id`) enables `iam_disable_key`.
+    The actor's own long-term key (`iam_disable_actor_key`) is derived from the record by the pipeline.
+    """
+
+    principal_type: str | None = None  # "user" | "group" | "role"
+    principal_name: str | None = None
+    policy_arn: str | None = None
+    inline_policy_name: str | None = None
+    key_user: str | None = None
+    access_key_id: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """The non-empty fields, for storage."""
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class Match:
+    """A rule's verdict on one record: it fires, with what the alert should say."""
+
+    title: str | None = None  # a specific title; the rule's title when None
+    target: str | None = None  # ARN (or name) of the identity the event is about
+    facts: Mapping[str, str] = field(default_factory=dict)  # extra "what" fields shown in the alert
+    remediation: Remediation | None = None
+    severity: Severity | None = None  # override the rule's severity (e.g. a suspicious-but-unverified grant)
+
+
+class RuleContext(Protocol):
+    """What a rule may ask beyond the record. Offline (replay), AWS lookups answer None."""
+
+    def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
+        """The default version's document of a managed policy, or None if it cannot be read."""
+
+    def policy_version_document(self, account: str, policy_arn: str, version_id: str) -> dict | None:
+        """One version's document of a managed policy, or None if it cannot be read."""
+
+    def group_documents(self, account: str, group_name: str) -> list[dict] | None:
+        """Every policy document in force on a group (attached and inline), or None if unknown."""
+
+    def user_created_recently(self, account: str, user_name: str, at: datetime) -> str | None:
+        """The event id of a CreateUser for this user within the correlation window before `at`, else None."""
+
+
+MatchFn = Callable[[dict, RuleContext], Match | None]
+
+
+@dataclass(frozen=True)
+class Example:
+    """A record a rule must (expect=True) or must not (expect=False) alert on, run by the rule test suite."""
+
+    name: str
+    record: dict
+    expect: bool
+    # Facts the test context answers with: {"policies": {arn: doc}, "groups": {name: [doc]},
+    # "created_users": [name]}.
+    context: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A detection rule: declared metadata, the events it reads, and its match function."""
+
+    id: str
+    severity: Severity
+    title: str
+    rationale: str
+    response: str
+    event_names: frozenset[str]  # CloudTrail eventName values the rule reads; empty with any_root_event
+    event_sources: frozenset[str]  # eventSource values of those events (for the EventBridge pattern)
+    match: MatchFn
+    examples: tuple[Example, ...]
+    any_root_event: bool = False  # reads every event made by the root user, whatever its name
+    supersedes: tuple[str, ...] = ()  # rule ids whose alert for the same event this rule replaces
+    dedup_minutes: int = 0  # >0: repeats with the same dedup key within this window fold into one alert
+    reports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # {"CIS": (...), "MITRE ATT&CK": (...)}
+
+    def reads(self, event_name: str, root: bool) -> bool:
+        """Whether a record with this name (and root-ness) can match the rule at all."""
+        return event_name in self.event_names or (self.any_root_event and root)

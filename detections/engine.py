@@ -1,0 +1,58 @@
+"""Run the registered rules over one CloudTrail record and turn matches into alerts."""
+
+from __future__ import annotations
+
+from core import cloudtrail as ct
+from core.alert import Alert
+from detections import all_rules
+from detections.base import Match, Rule, RuleContext
+
+
+def evaluate(record: dict, ctx: RuleContext, rules: tuple[Rule, ...] | None = None) -> list[Alert]:
+    """Every alert the rules raise for `record`, after superseded ones are dropped."""
+    name = str(record.get("eventName") or "")
+    root = ct.is_root(record)
+    hits: list[tuple[Rule, Match]] = []
+    for rule in rules if rules is not None else all_rules():
+        if not rule.reads(name, root):
+            continue
+        found = rule.match(record, ctx)
+        if found is not None:
+            hits.append((rule, found))
+    superseded = {sid for rule, _ in hits for sid in rule.supersedes}
+    return [build_alert(rule, found, record) for rule, found in hits if rule.id not in superseded]
+
+
+def build_alert(rule: Rule, found: Match, record: dict) -> Alert:
+    """The alert for one rule match: the record's who/where/when plus the rule's what."""
+    ident = ct.identity(record)
+    account = ct.account_id(record)
+    actor = ct.actor_arn(record)
+    event_id = str(record.get("eventID") or "")
+    source_ip = record.get("sourceIPAddress")
+    dedup_key = f"{rule.id}:{event_id}"
+    if rule.dedup_minutes:
+        dedup_key = f"{rule.id}:{account}:{actor}:{source_ip}"
+    return Alert(
+        rule=rule.id,
+        severity=found.severity or rule.severity,
+        title=found.title or rule.title,
+        event_id=event_id,
+        event_name=str(record.get("eventName") or ""),
+        event_source=str(record.get("eventSource") or ""),
+        event_time=str(record.get("eventTime") or ""),
+        account=account,
+        region=str(record.get("awsRegion") or ""),
+        actor_arn=actor,
+        actor_type=str(ident.get("type") or "unknown"),
+        actor_key_id=ct.actor_key_id(record),
+        actor_user=ct.actor_user_name(record),
+        mfa=ct.mfa_used(record),
+        source_ip=str(source_ip) if source_ip else None,
+        user_agent=str(record["userAgent"]) if record.get("userAgent") else None,
+        target=found.target,
+        facts=dict(found.facts),
+        remediation=found.remediation.as_dict() if found.remediation else {},
+        dedup_key=dedup_key,
+        thread_key=f"{account}:{actor}",
+    )

@@ -1,0 +1,56 @@
+"""The root user signed in to the console."""
+
+from __future__ import annotations
+
+from core import cloudtrail as ct
+from core.severity import Severity
+from detections.base import Example, Match, Rule, RuleContext
+from detections.samples import console_login, iam_user, root
+
+
+def match(record: dict, ctx: RuleContext) -> Match | None:
+    """A successful root console sign-in, titled by whether MFA was used."""
+    if not ct.is_root(record) or ct.response(record).get("ConsoleLogin") != "Success":
+        return None
+    mfa = ct.mfa_used(record)
+    if mfa is None:
+        title, said = "Root user signed in (MFA use unknown)", "unknown"
+    elif mfa:
+        title, said = "Root user signed in with MFA", "yes"
+    else:
+        title, said = "Root user signed in without MFA", "no"
+    return Match(title=title, target=ct.actor_arn(record), facts={"MFA used": said})
+
+
+RULE = Rule(
+    id="root_login",
+    severity=Severity.CRITICAL,
+    title="Root user signed in",
+    rationale=(
+        "The root user cannot be limited by IAM policies or permission boundaries, and day-to-day work never "
+        "needs it. A root sign-in is either a rare, planned task or someone holding the account's master key; "
+        "without MFA, a leaked password alone was enough."
+    ),
+    response=(
+        "Confirm with the owner of the root credentials that the sign-in was planned. If not, reset the root "
+        "password, check its MFA devices and access keys, and review everything done in this session."
+    ),
+    event_names=frozenset({"ConsoleLogin"}),
+    event_sources=frozenset({"signin.amazonaws.com"}),
+    match=match,
+    reports={"CIS": ("1.5", "1.7", "4.3"), "MITRE ATT&CK": ("T1078.004",)},
+    examples=(
+        Example("root sign-in without MFA", console_login(root(), event_id="@@", mfa=False), expect=True),
+        Example("root sign-in with MFA", console_login(root(), event_id="@@", mfa=True), expect=True),
+        Example(
+            "failed root sign-in is another rule's",
+            console_login(root(), event_id="@@", success=False),
+            expect=False,
+        ),
+        Example(
+            "IAM user named root is not the root user",
+            console_login(iam_user("root"), event_id="@@", mfa=False),
+            expect=False,
+        ),
+    ),
+)

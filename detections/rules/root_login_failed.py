@@ -1,0 +1,50 @@
+"""Someone failed to sign in as the root user."""
+
+from __future__ import annotations
+
+from core import cloudtrail as ct
+from core.severity import Severity
+from detections.base import Example, Match, Rule, RuleContext
+from detections.samples import console_login, iam_user, root
+
+
+def match(record: dict, ctx: RuleContext) -> Match | None:
+    """A root console sign-in that AWS refused."""
+    if not ct.is_root(record) or ct.response(record).get("ConsoleLogin") != "Failure":
+        return None
+    reason = str(record.get("errorMessage") or "not given")
+    return Match(target=ct.actor_arn(record), facts={"Reason": reason})
+
+
+RULE = Rule(
+    id="root_login_failed",
+    severity=Severity.HIGH,
+    title="Failed sign-in as the root user",
+    rationale=(
+        "Only the people holding the root password should ever try it, and they rarely do. A failure from an "
+        "unexpected address is someone guessing or replaying the root password, which means the account's "
+        "email address and possibly the password are known outside."
+    ),
+    response=(
+        "Ask the root credential holders whether they tried to sign in. If nobody did, make sure root has MFA, "
+        "rotate the root password, and watch for password-recovery emails to the root address."
+    ),
+    event_names=frozenset({"ConsoleLogin"}),
+    event_sources=frozenset({"signin.amazonaws.com"}),
+    match=match,
+    reports={"CIS": ("4.6",), "MITRE ATT&CK": ("T1110", "T1078.004")},
+    examples=(
+        Example("wrong root password", console_login(root(), event_id="@@", success=False), expect=True),
+        Example(
+            "wrong root password from another address",
+            console_login(root(), event_id="@@", success=False, ip="203.0.113.200"),
+            expect=True,
+        ),
+        Example("successful root sign-in", console_login(root(), event_id="@@", mfa=True), expect=False),
+        Example(
+            "failed sign-in by an IAM user",
+            console_login(iam_user("alice"), event_id="@@", success=False),
+            expect=False,
+        ),
+    ),
+)

@@ -1,0 +1,20 @@
+"""Slack listeners. Each module's register(app, deps) binds its ids; listeners stay thin."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands
+from handlers.deps import Deps
+
+
+def register(app: App, deps: Deps) -> None:
+    """Bind every listener and the global error handler."""
+    actions.register(app, deps)
+    commands.register(app, deps)
+
+    @app.error
+    def on_error(error: Exception, body: dict, logger) -> None:  # noqa: ANN001
+        # Never log the body: it can carry user text. The type and where it happened are enough.
+        kind = body.get("type") or body.get("command") or "request"
+        logger.exception("listener failed on %s: %s", kind, type(error).__name__)

@@ -1,0 +1,113 @@
+"""The alert buttons: ack at once, then authorise, claim, act, record, report — in a lazy listener."""
+
+from __future__ import annotations
+
+from logging import Logger
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from slackui import blocks
+from slackui.alerts import render_alert
+
+
+def register(app: App, deps: Deps) -> None:
+    """Bind every alert button's action id."""
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    def on_click(body: dict, action: dict, client: WebClient, logger: Logger) -> None:
+        handle_click(deps, body, action, client, logger)
+
+    for action_id in blocks.ALERT_ACTIONS:
+        app.action(action_id)(ack=ack_now, lazy=[on_click])
+
+
+def _tell(client: WebClient, body: dict, text: str) -> None:
+    """An ephemeral reply to the user who clicked."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    client.chat_postEphemeral(channel=channel, user=body["user"]["id"], **blocks.ephemeral(text))
+
+
+def _refresh(deps: Deps, client: WebClient, alert_id: int) -> dict:
+    """Update the alert's message to show its current status and trail; returns the fresh alert."""
+    alert = deps.store.alert(alert_id)
+    assert alert is not None
+    client.chat_update(channel=alert["channel"], ts=alert["ts"], **render_alert(alert, deps.store.actions(alert_id)))
+    return alert
+
+
+def _reply(client: WebClient, alert: dict, message: dict) -> None:
+    """A reply in the alert's thread (the thread it lives in, or its own)."""
+    client.chat_postMessage(channel=alert["channel"], thread_ts=alert.get("thread_ts") or alert["ts"], **message)
+
+
+def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger: Logger) -> None:
+    """Everything after the ack, for any alert button."""
+    user = body["user"]["id"]
+    action_id = action["action_id"]
+    try:
+        alert_id = int(action.get("value", ""))
+    except ValueError:
+        logger.warning("button %s with a malformed value from %s", action_id, user)
+        _tell(client, body, "That button's value is malformed; nothing was done.")
+        return
+    alert = deps.store.alert(alert_id)
+    message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+    if alert is None or alert.get("post_state") != "posted" or message_ts not in (alert["ts"], None):
+        logger.warning("button %s for unknown or mismatched alert %s from %s", action_id, alert_id, user)
+        _tell(client, body, f"Alert #{alert_id} is not known here; nothing was done.")
+        return
+    if action_id == blocks.ACK:
+        _acknowledge(deps, client, body, alert, user)
+    else:
+        _remediate(deps, client, body, alert, user, action_id, logger)
+
+
+def _acknowledge(deps: Deps, client: WebClient, body: dict, alert: dict, user: str) -> None:
+    if not deps.may_acknowledge(user):
+        deps.store.record_refusal(alert["id"], blocks.ACK, user, "not an admin or responder")
+        _tell(client, body, "Only IAM Warden admins and responders can acknowledge alerts.")
+        return
+    changed, fresh = deps.store.acknowledge(alert["id"], user)
+    if not changed:
+        _tell(client, body, f"Already acknowledged by <@{fresh['acked_by']}> at {fresh['acked_at'][:19]}Z.")
+        return
+    fresh = _refresh(deps, client, alert["id"])
+    _reply(client, fresh, {"text": f":eyes: <@{user}> acknowledged alert #{alert['id']}."})
+
+
+def _remediate(
+    deps: Deps, client: WebClient, body: dict, alert: dict, user: str, action_id: str, logger: Logger
+) -> None:
+    label = blocks.ACTION_LABELS[action_id]
+    if not deps.may_remediate(user):
+        deps.store.record_refusal(alert["id"], action_id, user, "not an admin")
+        logger.warning("refused %s on alert %s for non-admin %s", action_id, alert["id"], user)
+        _tell(client, body, f"Only IAM Warden admins can run {label}. Nothing was changed.")
+        return
+    verdict, row = deps.store.claim_action(alert["id"], action_id, user, deps.approvals)
+    if verdict == "already":
+        when = (row.get("finished_at") or row["created_at"])[:19]
+        status = "is running" if row["state"] == "running" else f"was done at {when}Z"
+        _tell(
+            client,
+            body,
+            f"{label.capitalize()} {status} by <@{row['requested_by']}>: "
+            f"{row.get('detail') or 'in progress'}. Nothing more to do.",
+        )
+        return
+    if verdict == "same_approver":
+        _tell(client, body, f"You already asked for {label}; a different admin must approve it.")
+        return
+    if verdict == "awaiting":
+        fresh = _refresh(deps, client, alert["id"])
+        _reply(client, fresh, blocks.approval_request(row, fresh, deps.approvals))
+        return
+    outcome = deps.remediator.run(action_id, alert)
+    done = deps.store.finish_action(row["id"], outcome.state, outcome.detail, outcome.request_id)
+    logger.info("%s on alert %s by %s: %s", action_id, alert["id"], user, outcome.state)
+    fresh = _refresh(deps, client, alert["id"])
+    _reply(client, fresh, blocks.action_reply(done, fresh))

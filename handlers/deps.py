@@ -1,0 +1,27 @@
+"""What the listeners need, built once by the wiring in bot.py and passed in (tests pass fakes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws.remediation import Remediator
+from storage import Store
+
+
+@dataclass(frozen=True)
+class Deps:
+    """The listeners' dependencies and authorisation settings."""
+
+    store: Store
+    remediator: Remediator
+    admins: frozenset[str]
+    responders: frozenset[str] = frozenset()
+    approvals: int = 1
+
+    def may_remediate(self, user: str) -> bool:
+        """Only listed admins may press destructive buttons."""
+        return user in self.admins
+
+    def may_acknowledge(self, user: str) -> bool:
+        """Admins and responders may acknowledge."""
+        return user in self.admins or user in self.responders

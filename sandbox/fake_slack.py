@@ -1,0 +1,218 @@
+"""A local stand-in for the Slack Web API on 127.0.0.1, for tests, benchmarks and the sandbox.
+
+It keeps channels' messages (with threads, updates and metadata), ephemeral messages and `response_url`
+posts, records every call, and can be told to fail the next calls of a method (e.g. rate limiting).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Call:
+    """One Web API call as the stand-in received it."""
+
+    method: str
+    args: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack:
+    """The Web API state plus an HTTP server speaking Slack's wire format."""
+
+    def __init__(self, token: str = "xoxb-test-token") -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.messages: dict[str, list[dict]] = {}  # channel -> messages, oldest first
+        self.ephemeral: list[dict] = []
+        self.responses: list[dict] = []  # posts to response_url
+        self.failures: dict[str, list[tuple[int, dict, dict[str, str]]]] = {}
+        self.listeners: list[Callable[[Call], None]] = []
+        self._lock = threading.Lock()
+        self._ts = int(time.time())
+        self._seq = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (a free port by default); returns the Web API base URL."""
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8") if length else ""
+                status, payload, headers = fake.handle(self.path, self.headers, body)
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True).start()
+        return self.base_url
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL (ends with /api/)."""
+        assert self._server is not None, "not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        """A response_url that posts back to this stand-in."""
+        assert self._server is not None, "not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/respond/{name}"
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # -- test helpers ---------------------------------------------------------------------------------------
+
+    def fail_next(
+        self, method: str, error: str = "ratelimited", status: int = 429, times: int = 1, retry_after: int = 1
+    ) -> None:
+        """Make the next `times` calls of `method` fail as Slack would (429 carries Retry-After)."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        with self._lock:
+            self.failures.setdefault(method, []).extend([(status, {"ok": False, "error": error}, headers)] * times)
+
+    def calls_of(self, method: str) -> list[Call]:
+        """Every recorded call of one method, in order."""
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Poll `predicate` until true or the timeout passes (for threads posting in the background)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.01)
+        return predicate()
+
+    def channel_messages(self, channel: str) -> list[dict]:
+        """A copy of a channel's messages, oldest first."""
+        with self._lock:
+            return [dict(m) for m in self.messages.get(channel, [])]
+
+    # -- protocol -------------------------------------------------------------------------------------------
+
+    def handle(self, path: str, headers: Any, body: str) -> tuple[int, dict, dict[str, str]]:
+        """Answer one HTTP request: (status, JSON payload, extra headers)."""
+        parsed = urlparse(path)
+        args = self._args(headers.get("Content-Type", ""), body, parsed.query)
+        if parsed.path.startswith("/respond/"):
+            with self._lock:
+                self.responses.append(args)
+            self._notify(Call("response_url", args, None))
+            return 200, {"ok": True}, {}
+        method = parsed.path.removeprefix("/api/")
+        auth = headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() or args.pop("token", None)
+        call = Call(method, args, token)
+        with self._lock:
+            self.calls.append(call)
+            queued = self.failures.get(method)
+            failure = queued.pop(0) if queued else None
+        self._notify(call)
+        if failure:
+            return failure
+        if token != self.token:
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        if handler is None:
+            return 200, {"ok": True}, {}
+        with self._lock:
+            return 200, handler(args), {}
+
+    def _notify(self, call: Call) -> None:
+        for listener in list(self.listeners):
+            listener(call)
+
+    @staticmethod
+    def _args(content_type: str, body: str, query: str) -> dict[str, Any]:
+        args: dict[str, Any] = {k: v[0] for k, v in parse_qs(query).items()}
+        if "json" in content_type and body:
+            args.update(json.loads(body))
+        elif body:
+            args.update({k: v[0] for k, v in parse_qs(body).items()})
+        for key in ("blocks", "metadata", "attachments"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    def _next_ts(self) -> str:
+        self._seq += 1
+        return f"{self._ts}.{self._seq:06d}"
+
+    # -- methods (called with the lock held) ----------------------------------------------------------------
+
+    def _auth_test(self, args: dict) -> dict:
+        return {
+            "ok": True,
+            "user_id": "UBOT",
+            "bot_id": "BBOT",
+            "team_id": "T0TEST",
+            "team": "test",
+            "url": "https://test.slack.com/",
+        }
+
+    def _chat_postMessage(self, args: dict) -> dict:
+        channel = args.get("channel")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        message = {
+            "ts": self._next_ts(),
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks") or [],
+            "thread_ts": args.get("thread_ts"),
+            "reply_broadcast": bool(args.get("reply_broadcast")),
+            "metadata": args.get("metadata"),
+            "user": "UBOT",
+            "edits": 0,
+        }
+        self.messages.setdefault(channel, []).append(message)
+        return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _chat_update(self, args: dict) -> dict:
+        for message in self.messages.get(args.get("channel", ""), []):
+            if message["ts"] == args.get("ts"):
+                message["text"] = args.get("text", message["text"])
+                message["blocks"] = args.get("blocks", message["blocks"])
+                message["edits"] += 1
+                return {"ok": True, "channel": args["channel"], "ts": message["ts"]}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _chat_postEphemeral(self, args: dict) -> dict:
+        self.ephemeral.append(args)
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _conversations_history(self, args: dict) -> dict:
+        found = self.messages.get(args.get("channel", ""), [])
+        oldest = float(args.get("oldest") or 0)
+        picked = [m for m in reversed(found) if float(m["ts"]) >= oldest]
+        return {"ok": True, "messages": picked[: int(args.get("limit") or 100)], "has_more": False}

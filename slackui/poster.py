@@ -1,0 +1,160 @@
+"""The outbox: post stored alerts to Slack until Slack accepts them, none twice, respecting rate limits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from core.severity import Severity
+from slackui.alerts import render_alert
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+METADATA_TYPE = "iam_warden_alert"
+# Errors that no retry will fix without a human (logged loudly; the alert stays in the outbox).
+NEEDS_HUMAN = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "invalid_auth",
+    "account_inactive",
+    "token_revoked",
+    "missing_scope",
+}
+
+
+class Poster:
+    """Drains the alerts outbox into a channel. Thread-safe `wake()`; `run()` loops until stopped."""
+
+    def __init__(
+        self,
+        store: Store,
+        client: WebClient,
+        channel: str,
+        thread_minutes: int = 10,
+        min_interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_posted: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.channel = channel
+        self.thread_window = timedelta(minutes=thread_minutes)
+        self.min_interval = min_interval
+        self.monotonic = monotonic
+        self.on_posted = on_posted
+        self._wake = threading.Event()
+        self._last_post = float("-inf")
+        self._backoff = 0.0
+
+    def wake(self, _ids: object = None) -> None:
+        """Ask the loop to drain now (called by the pipeline after it stored new alerts)."""
+        self._wake.set()
+
+    def recover(self) -> int:
+        """After a restart: settle alerts whose post was in flight when the bot stopped. Returns how many
+        were found already posted (matched by the message metadata the bot attaches)."""
+        found = 0
+        for alert in self.store.alerts(post_state="sending"):
+            ts = self._find_posted(alert)
+            if ts:
+                self.store.mark_posted(alert["id"], self.channel, ts[0], ts[1])
+                found += 1
+        return found
+
+    def _find_posted(self, alert: dict) -> tuple[str, str | None] | None:
+        since = alert.get("sending_since") or alert["created_at"]
+        oldest = datetime.fromisoformat(since.replace("Z", "+00:00")) - timedelta(minutes=5)
+        try:
+            reply = self.client.conversations_history(
+                channel=self.channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True, limit=200
+            )
+        except SlackApiError as err:
+            log.warning(
+                "cannot check whether alert %s was already posted (%s); posting it again may duplicate",
+                alert["id"],
+                err.response.get("error"),
+            )
+            return None
+        for message in reply.get("messages", []):
+            meta = message.get("metadata") or {}
+            if meta.get("event_type") == METADATA_TYPE and meta.get("event_payload", {}).get("alert_id") == alert["id"]:
+                return message["ts"], message.get("thread_ts")
+        return None
+
+    def drain(self) -> int:
+        """Post every pending alert (oldest first); returns how many Slack accepted. Stops at the first
+        failure, leaving the rest for the next round."""
+        posted = 0
+        while True:
+            batch = self.store.alerts_to_post(limit=20)
+            if not batch:
+                return posted
+            for alert in batch:
+                if not self._post(alert):
+                    return posted
+                posted += 1
+
+    def _post(self, alert: dict) -> bool:
+        wait = self._last_post + self.min_interval - self.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        message = render_alert(alert, self.store.actions(alert["id"]))
+        thread_ts = None
+        reply_broadcast = False
+        if self.thread_window:
+            since = self.store.clock() - self.thread_window
+            root = self.store.thread_root(alert["thread_key"], since, exclude_id=alert["id"])
+            if root and root["id"] < alert["id"]:
+                thread_ts = root["ts"]
+                # A critical alert must not hide in a thread: it is also sent to the channel.
+                reply_broadcast = alert["severity"] == Severity.CRITICAL.value
+        self.store.mark_sending(alert["id"])
+        try:
+            reply = self.client.chat_postMessage(
+                channel=self.channel,
+                text=message["text"],
+                blocks=message["blocks"],
+                thread_ts=thread_ts,
+                reply_broadcast=reply_broadcast or None,
+                metadata={"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert["id"]}},
+                unfurl_links=False,
+            )
+        except SlackApiError as err:
+            error = str(err.response.get("error"))
+            self.store.mark_post_failed(alert["id"], error)
+            self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
+            hint = " (invite the bot to the channel / check its token and scopes)" if error in NEEDS_HUMAN else ""
+            log.error("Slack refused alert %s: %s%s; retrying in %.0fs", alert["id"], error, hint, self._backoff)
+            return False
+        except Exception as err:  # network errors: keep the alert, retry later
+            self.store.mark_post_failed(alert["id"], type(err).__name__)
+            self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
+            log.error(
+                "posting alert %s failed (%s); retrying in %.0fs",
+                alert["id"],
+                type(err).__name__,
+                self._backoff,
+            )
+            return False
+        self._backoff = 0.0
+        self._last_post = self.monotonic()
+        self.store.mark_posted(alert["id"], reply["channel"], reply["ts"], thread_ts)
+        if self.on_posted:
+            self.on_posted(alert["id"], self._last_post)
+        return True
+
+    def run(self, stop: threading.Event, idle_seconds: float = 5.0) -> None:
+        """Drain whenever woken (or every `idle_seconds`) until `stop` is set."""
+        self.recover()
+        while not stop.is_set():
+            self.drain()
+            self._wake.wait(self._backoff or idle_seconds)
+            self._wake.clear()
