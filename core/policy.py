@@ -32,11 +32,6 @@ class Power(Enum):
         """Whether the holder can, directly or in a few calls, do anything in the account."""
         return self is not Power.NONE
 
-    def stronger_than(self, other: Power) -> bool:
-        """Whether this power outranks `other`."""
-        order = list(Power)
-        return order.index(self) < order.index(other)
-
 
 _DEFAULT_SUMMARY = {
     Power.ADMIN: "grants every action on every resource",
@@ -251,6 +246,20 @@ def _takeovers(scoped: Mapping[str, frozenset[str]]) -> list[tuple[str, str]]:
     return found
 
 
+def _describe(actions: frozenset[str]) -> str:
+    """A short list of actions, whole services shown as `service:*`."""
+    cat = _catalog()
+    names: list[str] = []
+    for service in sorted({a.partition(":")[0] for a in actions}):
+        every = cat.by_service.get(service, ())
+        if every and all(a in actions for a in every):
+            names.append(f"{service}:*")
+        else:
+            names.extend(_display(a) for a in sorted(actions) if a.partition(":")[0] == service)
+    shown = ", ".join(names[:3])
+    return f"{shown} and {len(names) - 3} more" if len(names) > 3 else shown
+
+
 def _classify(allowed: frozenset[str], scoped: Mapping[str, frozenset[str]]) -> Verdict:
     cat = _catalog()
     missing = cat.everything - allowed
@@ -264,9 +273,7 @@ def _classify(allowed: frozenset[str], scoped: Mapping[str, frozenset[str]]) -> 
     if nearly_all and (iam_control or paths or takeovers):
         if not missing:
             return Verdict(Power.ADMIN, ("grants every action on every resource",))
-        shown = ", ".join(_display(a) for a in sorted(missing)[:3])
-        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        return Verdict(Power.ADMIN, (f"grants every action on every resource except {shown}{more}",))
+        return Verdict(Power.ADMIN, (f"grants every action on every resource except {_describe(missing)}",))
     if iam_control:
         headline = (
             "grants iam:* (full IAM control)"
@@ -275,13 +282,12 @@ def _classify(allowed: frozenset[str], scoped: Mapping[str, frozenset[str]]) -> 
         )
         return Verdict(Power.IAM_ADMIN, (headline,))
     if paths or takeovers:
-        routes = [" + ".join(_display(a) for a in sorted(actions)) for _, actions in paths]
-        routes += [route for route, _ in takeovers]
+        via = [" + ".join(_display(a) for a in sorted(actions)) for _, actions in paths]
+        routes = via + [route for route, _ in takeovers]
         headline = f"allows privilege escalation via {routes[0]}"
         if len(routes) > 1:
             headline += f" (and {len(routes) - 1} other path{'s' if len(routes) > 2 else ''})"
-        details = [f"escalation path: {r}" for r in routes[: len(paths)][:5]]
-        details += [explained for _, explained in takeovers][:3]
+        details = [f"escalation path: {r}" for r in via[:5]] + [explained for _, explained in takeovers[:3]]
         return Verdict(Power.ESCALATION, (headline, *details))
     if nearly_all:
         return Verdict(Power.NONE, ("grants nearly every action, but no way to manage IAM permissions",))
@@ -372,9 +378,7 @@ def judge_managed_arn(arn: str) -> Verdict | None:
     return Verdict(power, (_KNOWN_SUMMARY[power],))
 
 
-_PRIVILEGED_WORDS = frozenset(
-    {"admin", "admins", "administrator", "administrators", "root", "superuser", "sudo"}
-)
+_PRIVILEGED_WORDS = frozenset({"root", "sudo", "superuser"})
 _PRIVILEGED_RUNS = ("administrator", "fullaccess", "poweruser", "superuser", "superadmin", "godmode")
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
@@ -385,7 +389,7 @@ def name_looks_privileged(policy_arn_or_name: str) -> bool:
         return False
     name = policy_arn_or_name.strip().rsplit("/", 1)[-1].rsplit(":", 1)[-1]
     words = [w.lower() for w in _WORD.findall(name)]
-    if any(w in _PRIVILEGED_WORDS or w.endswith("admin") or w.startswith("admin") for w in words):
+    if any(w in _PRIVILEGED_WORDS or w.startswith("admin") or w.endswith(("admin", "admins")) for w in words):
         return True
     compact = re.sub(r"[^a-z]", "", name.lower())
     return any(run in compact for run in _PRIVILEGED_RUNS)

@@ -10,9 +10,7 @@ from detections.base import Remediation, RuleContext
 
 ATTACH = {"AttachUserPolicy": "user", "AttachGroupPolicy": "group", "AttachRolePolicy": "role"}
 PUT = {"PutUserPolicy": "user", "PutGroupPolicy": "group", "PutRolePolicy": "role"}
-GRANT_EVENTS = frozenset(
-    {*ATTACH, *PUT, "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup"}
-)
+GRANT_EVENTS = frozenset({*ATTACH, *PUT, "CreatePolicyVersion", "SetDefaultPolicyVersion", "AddUserToGroup"})
 USER_GRANT_EVENTS = frozenset({"AttachUserPolicy", "PutUserPolicy", "AddUserToGroup"})
 UNVERIFIED_POWER = "policy could not be read; its name suggests admin power"
 
@@ -57,7 +55,9 @@ class Grant:
         if self.event_name in ATTACH:
             return Remediation(principal_type=self.kind, principal_name=self.name, policy_arn=self.policy)
         if self.event_name in PUT:
-            return Remediation(principal_type=self.kind, principal_name=self.name, inline_policy_name=self.policy)
+            return Remediation(
+                principal_type=self.kind, principal_name=self.name, inline_policy_name=self.policy
+            )
         return None
 
     def title(self) -> str:
@@ -101,7 +101,9 @@ def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
         if not isinstance(policy_name, str) or doc is None:
             return None
         verdict = judge_document(doc)
-        return Grant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
+        return (
+            Grant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
+        )
 
     if name == "AddUserToGroup":
         user, group = req.get("userName"), req.get("groupName")
@@ -127,12 +129,10 @@ def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
     else:
         version = req.get("versionId")
         doc = ctx.policy_version_document(account, policy_arn, version) if isinstance(version, str) else None
-    if doc is None:
+    verdict = judge_document(doc) if doc is not None else None
+    if verdict is None or not verdict.admin_equivalent:
         return None
-    verdict = judge_document(doc)
-    if not verdict.admin_equivalent:
-        return None
-    return Grant(name, None, None, policy_arn, policy_arn, verdict, version if isinstance(version, str) else None)
+    return Grant(name, None, None, policy_arn, policy_arn, verdict, str(version) if version else None)
 
 
 def _attached(

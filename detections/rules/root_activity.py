@@ -66,7 +66,7 @@ RULE = Rule(
                         "createDate": "May 14, 2024, 9:12:45 AM",
                     }
                 },
-                event_id="@@",
+                event_id="01044016-a0da-45fa-900c-a860705c754c",
                 actor=root(),
                 user_agent="AWS Internal",
             ),
@@ -77,7 +77,7 @@ RULE = Rule(
             event(
                 "ListBuckets",
                 "s3.amazonaws.com",
-                event_id="@@",
+                event_id="4aa2016e-d03d-4d12-919a-4a8da9ab4dc2",
                 actor=root(console=False),
                 request={"Host": "s3.amazonaws.com"},
                 error="AccessDenied",
@@ -86,11 +86,11 @@ RULE = Rule(
             expect=True,
         ),
         Example(
-            "root reads the billing console",
+            "root opens the IAM dashboard",
             event(
                 "GetAccountSummary",
                 "iam.amazonaws.com",
-                event_id="@@",
+                event_id="d2c92f68-b07e-4069-9b81-ec80fc5d767a",
                 actor=root(),
                 request=None,
                 response=None,
@@ -104,7 +104,7 @@ RULE = Rule(
             event(
                 "SharedSnapshotCopyInitiated",
                 "ec2.amazonaws.com",
-                event_id="@@",
+                event_id="02c57bbe-eb14-45ae-b2d5-ad753e88226e",
                 actor={"accountId": ACCOUNT, "type": "Root", "invokedBy": "ec2.amazonaws.com"},
                 request=None,
                 response=None,
@@ -120,7 +120,7 @@ RULE = Rule(
             event(
                 "DescribeTrails",
                 "cloudtrail.amazonaws.com",
-                event_id="@@",
+                event_id="a08d8bef-451e-4b1e-963b-7b512d990d4b",
                 actor=root() | {"invokedBy": "securityhub.amazonaws.com"},
                 request={"includeShadowTrails": True},
                 read_only=True,
@@ -134,7 +134,7 @@ RULE = Rule(
             event(
                 "CheckMfa",
                 "signin.amazonaws.com",
-                event_id="@@",
+                event_id="279cc4a4-5058-4ead-b5a1-11a52d7dca68",
                 actor=root(console=False) | {"accessKeyId": ""},
                 request=None,
                 response={"CheckMfa": "Success"},
@@ -157,7 +157,7 @@ RULE = Rule(
                         "createDate": "May 14, 2024, 9:12:45 AM",
                     }
                 },
-                event_id="@@",
+                event_id="305f59ad-31f7-423e-898a-7d755ba1d505",
             ),
             expect=False,
         ),

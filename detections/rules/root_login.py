@@ -40,16 +40,24 @@ RULE = Rule(
     match=match,
     reports={"CIS": ("1.5", "1.7", "4.3"), "MITRE ATT&CK": ("T1078.004",)},
     examples=(
-        Example("root sign-in without MFA", console_login(root(), event_id="@@", mfa=False), expect=True),
-        Example("root sign-in with MFA", console_login(root(), event_id="@@", mfa=True), expect=True),
+        Example(
+            "root sign-in without MFA",
+            console_login(root(), event_id="da06a9bf-1049-437c-954e-2b7218f13a6b", mfa=False),
+            expect=True,
+        ),
+        Example(
+            "root sign-in with MFA",
+            console_login(root(), event_id="9528afd9-0487-4611-950e-4d839e71a79e", mfa=True),
+            expect=True,
+        ),
         Example(
             "failed root sign-in is another rule's",
-            console_login(root(), event_id="@@", success=False),
+            console_login(root(), event_id="80606315-7225-41a5-90a9-f7d73209eb05", success=False),
             expect=False,
         ),
         Example(
             "IAM user named root is not the root user",
-            console_login(iam_user("root"), event_id="@@", mfa=False),
+            console_login(iam_user("root"), event_id="dfcc9451-5e35-4bab-a783-3fafd5408ce7", mfa=False),
             expect=False,
         ),
     ),

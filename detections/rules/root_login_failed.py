@@ -34,16 +34,26 @@ RULE = Rule(
     match=match,
     reports={"CIS": ("4.6",), "MITRE ATT&CK": ("T1110", "T1078.004")},
     examples=(
-        Example("wrong root password", console_login(root(), event_id="@@", success=False), expect=True),
         Example(
-            "wrong root password from another address",
-            console_login(root(), event_id="@@", success=False, ip="203.0.113.200"),
+            "wrong root password",
+            console_login(root(), event_id="cf1bebd8-f04f-4cce-beac-fa94a9e0eb4d", success=False),
             expect=True,
         ),
-        Example("successful root sign-in", console_login(root(), event_id="@@", mfa=True), expect=False),
+        Example(
+            "wrong root password from another address",
+            console_login(
+                root(), event_id="aec30296-6dc8-4f6b-b6e6-13334a880a99", success=False, ip="203.0.113.200"
+            ),
+            expect=True,
+        ),
+        Example(
+            "successful root sign-in",
+            console_login(root(), event_id="707c7117-c1f2-4680-bfc3-235493d18371", mfa=True),
+            expect=False,
+        ),
         Example(
             "failed sign-in by an IAM user",
-            console_login(iam_user("alice"), event_id="@@", success=False),
+            console_login(iam_user("alice"), event_id="7f736352-068b-428b-8693-60332fc2f56f", success=False),
             expect=False,
         ),
     ),
