@@ -1,0 +1,48 @@
+"""Regenerate the README's generated tables (rules, variables) from the registries: `make readme`."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config import VARIABLES  # noqa: E402
+from detections import all_rules  # noqa: E402
+
+
+def rules_table() -> str:
+    """The detection rules as a Markdown table."""
+    rows = ["| id | severity | what it catches | events read |", "|---|---|---|---|"]
+    for rule in all_rules():
+        events = "any call by the root user" if rule.any_root_event else ", ".join(sorted(rule.event_names))
+        rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {events} |")
+    return "\n".join(rows)
+
+
+def variables_table() -> str:
+    """The environment variables as a Markdown table."""
+    rows = ["| variable | what it is | default |", "|---|---|---|"]
+    for var in VARIABLES:
+        need = " **Required to serve.**" if var.needed_to_serve else ""
+        rows.append(f"| `{var.name}` | {var.purpose}.{need} | {f'`{var.default}`' if var.default else ''} |")
+    return "\n".join(rows)
+
+
+TABLES = {"rules": rules_table, "variables": variables_table}
+
+
+def regenerate(text: str) -> str:
+    """README text with every `<!-- generated:NAME -->…<!-- /generated:NAME -->` block refreshed."""
+    for name, make in TABLES.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- /generated:{name} -->)", re.S)
+        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
+    return text
+
+
+if __name__ == "__main__":
+    readme = ROOT / "README.md"
+    readme.write_text(regenerate(readme.read_text()))
+    print("README.md tables regenerated")

@@ -1,0 +1,104 @@
+"""The outbox: threads, rate-limit and outage handling, and crash recovery without double posts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bot as bot_module
+from core.alert import Alert
+from core.severity import Severity
+from slackui.poster import Poster
+from storage import Store
+from tests.conftest import CHANNEL, settings
+
+
+def alert(n: int, actor: str = "arn:aws:iam::111122223333:user/mallory", severity=Severity.HIGH) -> Alert:
+    return Alert(
+        rule="user_created", severity=severity, title=f"User u{n} created", event_id=f"e{n}",
+        event_name="CreateUser", event_source="iam.amazonaws.com", event_time="2026-11-23T08:00:00Z",
+        account="111122223333", region="us-east-1", actor_arn=actor, actor_type="IAMUser",
+        target=f"arn:aws:iam::111122223333:user/u{n}", dedup_key=f"user_created:e{n}",
+        thread_key=f"111122223333:{actor}",
+    )
+
+
+def stored(store: Store, *alerts: Alert) -> list[int]:
+    events = [{"event_id": a.event_id, "event_name": a.event_name, "event_time": a.event_time,
+               "account": a.account, "source": "test"} for a in alerts]
+    return store.store_batch(events, list(alerts))
+
+
+@pytest.fixture
+def setup(tmp_path: Path, fake_slack):
+    store = Store(tmp_path / "w.db")
+    client = bot_module.slack_client(settings(tmp_path, fake_slack))
+    poster = Poster(store, client, CHANNEL, thread_minutes=10, min_interval=0.0)
+    yield store, poster, fake_slack
+    store.close()
+
+
+def test_same_actor_threads_and_critical_replies_are_broadcast(setup):
+    store, poster, fake = setup
+    stored(store, alert(1), alert(2), alert(3, severity=Severity.CRITICAL), alert(4, actor="arn:aws:iam::1:user/x"))
+    assert poster.drain() == 4
+    first, second, third, other = fake.channel_messages(CHANNEL)
+    assert first["thread_ts"] is None and other["thread_ts"] is None
+    assert second["thread_ts"] == first["ts"] and not second["reply_broadcast"]
+    assert third["thread_ts"] == first["ts"] and third["reply_broadcast"]
+    assert all(m["metadata"]["event_type"] == "iam_warden_alert" for m in (first, second, third, other))
+
+
+def test_outage_keeps_alerts_until_slack_accepts(setup, caplog):
+    store, poster, fake = setup
+    stored(store, alert(1), alert(2))
+    fake.fail_next("chat.postMessage", error="internal_error", status=200, times=1)
+    assert poster.drain() == 0
+    assert store.counts()["unposted"] == 2
+    assert "internal_error" in caplog.text
+    assert poster.drain() == 2
+    assert store.counts()["unposted"] == 0
+    assert len(fake.channel_messages(CHANNEL)) == 2
+
+
+def test_rate_limited_post_is_retried_by_the_client(setup):
+    store, poster, fake = setup
+    stored(store, alert(1))
+    fake.fail_next("chat.postMessage", status=429, retry_after=0)
+    assert poster.drain() == 1
+    assert len(fake.calls_of("chat.postMessage")) == 2 and len(fake.channel_messages(CHANNEL)) == 1
+
+
+def test_channel_not_found_says_what_to_do(setup, caplog):
+    store, poster, fake = setup
+    stored(store, alert(1))
+    fake.fail_next("chat.postMessage", error="not_in_channel", status=200)
+    assert poster.drain() == 0
+    assert "invite the bot to the channel" in caplog.text
+    assert store.alerts()[0]["post_state"] == "pending"
+
+
+def test_crash_after_slack_accepted_does_not_post_twice(setup, tmp_path, fake_slack):
+    store, poster, fake = setup
+    [alert_id] = stored(store, alert(1))
+    poster.drain()
+    # Simulate a crash between Slack accepting the post and the store recording it.
+    store.db["alerts"].update(alert_id, {"post_state": "sending", "ts": None, "channel": None})
+    store.close()
+    reopened = Store(tmp_path / "w.db")
+    again = Poster(reopened, poster.client, CHANNEL, min_interval=0.0)
+    assert again.recover() == 1
+    assert again.drain() == 0
+    assert len(fake.channel_messages(CHANNEL)) == 1
+    assert reopened.alert(alert_id)["ts"] == fake.channel_messages(CHANNEL)[0]["ts"]
+    reopened.close()
+
+
+def test_crash_before_slack_accepted_posts_once_after_restart(setup):
+    store, poster, fake = setup
+    [alert_id] = stored(store, alert(1))
+    store.mark_sending(alert_id)  # crashed before the request reached Slack
+    assert poster.recover() == 0
+    assert poster.drain() == 1
+    assert len(fake.channel_messages(CHANNEL)) == 1

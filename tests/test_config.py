@@ -1,0 +1,76 @@
+"""Settings: required variables, bad values, and the one-line exit 2 with no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1-2-abc",
+    "SLACK_SIGNING_SECRET": "s3cret",
+    "IAMBOT_CHANNEL": "C0ALERTS",
+    "IAMBOT_ADMINS": "U0ADMIN1, U0ADMIN2",
+}
+
+
+def test_good_settings_parse():
+    settings = load(GOOD)
+    assert settings.admins == {"U0ADMIN1", "U0ADMIN2"}
+    assert settings.regions == ("us-east-1",) and settings.approvals == 1 and not settings.socket_mode
+    assert "s3cret" not in repr(settings) and "xoxb" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user"}, "must start with xoxb-"),
+        ({"SLACK_SIGNING_SECRET": ""}, "SLACK_SIGNING_SECRET is not set"),
+        ({"IAMBOT_CHANNEL": "#alerts"}, "must be a channel id"),
+        ({"IAMBOT_ADMINS": "alice"}, "is not a Slack user id"),
+        ({"IAMBOT_ADMINS": ""}, "IAMBOT_ADMINS is not set"),
+        ({"IAMBOT_APPROVALS": "3"}, "IAMBOT_APPROVALS='3' must be a whole number from 1 to 2"),
+        ({"IAMBOT_SQS_QUEUE_URL": "my-queue"}, "is not an SQS queue URL"),
+        ({"IAMBOT_REGIONS": "eu-west-1,mars"}, "'mars' is not an AWS region"),
+        ({"PORT": "http"}, "PORT='http' must be a whole number"),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "must start with xapp-"),
+    ],
+)
+def test_bad_settings_name_the_variable(change, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
+        load({**GOOD, **change})
+
+
+def test_socket_mode_needs_no_signing_secret():
+    settings = load({**GOOD, "SLACK_SIGNING_SECRET": "", "SLACK_APP_TOKEN": "xapp-1-abc"})
+    assert settings.socket_mode
+
+
+def test_regions_always_include_us_east_1_once():
+    assert load({**GOOD, "IAMBOT_REGIONS": "eu-west-1, us-east-1"}).regions == ("us-east-1", "eu-west-1")
+
+
+def test_missing_setting_exits_2_with_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "IAMBOT_ADMINS": "bob"}
+    done = subprocess.run([sys.executable, str(ROOT / "bot.py")], env=env, capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: IAMBOT_ADMINS: bob is not a Slack user id (U… or W…); it is comma-separated Slack user ids "
+        "allowed to press the remediation buttons"
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_help_documents_commands_and_variables():
+    done = subprocess.run([sys.executable, str(ROOT / "bot.py"), "--help"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0
+    for word in ("replay", "serve", "IAMBOT_SQS_QUEUE_URL", "SLACK_SIGNING_SECRET", "AWS_ENDPOINT_URL"):
+        assert word in done.stdout
