@@ -22,12 +22,14 @@ EPILOG = f"""commands:
                         with POST /slack/events and GET /healthz
   replay PATH...        run CloudTrail files (.json, .json.gz, JSON Lines, - for stdin) through the
                         detections and print the alerts; offline unless --post
+  audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when no
+                        critical or high finding is open, 3 otherwise
 
 environment:
 {help_table()}
   plus the standard AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
-exit codes: 0 ok, 1 error, 2 bad settings or usage
+exit codes: 0 ok, 1 error, 2 bad settings or usage, 3 audit found critical or high findings
 """
 
 
@@ -42,9 +44,12 @@ class Runtime:
     app: Any
     pipeline: Any
     poster: Any
+    audits: Any = None
+    jobs: Any = None
     source: Any = None
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    stop_hooks: list[Callable[[], None]] = field(default_factory=list)
 
 
 def slack_client(settings: Settings) -> Any:
@@ -83,6 +88,7 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
     store = store or Store(settings.db_path)
     sessions = AwsSessions(session, member_role=settings.member_role)
     client = client or slack_client(settings)
+    audits = audit_service(settings, sessions, store)
     app = App(
         client=client,
         signing_secret=settings.signing_secret or None,
@@ -95,12 +101,42 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
         admins=settings.admins,
         responders=settings.responders,
         approvals=settings.approvals,
+        audits=audits,
     )
     handlers.register(app, deps)
     poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
     context = PipelineContext(store, IamLookups(sessions), settings.correlation_minutes)
     pipeline = Pipeline(store, context, on_alerts=poster.wake)
-    return Runtime(settings, store, sessions, client, app, pipeline, poster)
+    rt = Runtime(settings, store, sessions, client, app, pipeline, poster, audits=audits)
+    rt.jobs = scheduled_jobs(rt)
+    return rt
+
+
+def audit_service(settings: Settings, sessions: Any, store: Any) -> Any:
+    """The auditor for the configured accounts and regions, wrapped for the bot."""
+    from audit.runner import Auditor
+    from audit.service import AuditService
+
+    return AuditService(Auditor(sessions, store, settings.accounts, settings.regions), store)
+
+
+def scheduled_jobs(rt: Runtime) -> Any:
+    """The audit and digest jobs on their crontab schedules."""
+    from audit.schedule import Jobs, latest_slot
+    from audit.service import digest_period
+
+    def audit(_slot: Any) -> None:
+        rt.audits.audit_and_post(rt.client, rt.settings.channel, "schedule", None)
+
+    def digest(slot: Any) -> None:
+        from datetime import timedelta
+
+        previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
+        since, until = digest_period(slot, previous)
+        rt.audits.post_digest(rt.client, rt.settings.channel, since, until)
+
+    jobs = Jobs(rt.store, {"audit": (rt.settings.audit_cron, audit), "digest": (rt.settings.digest_cron, digest)})
+    return jobs
 
 
 def event_source(rt: Runtime) -> Any:
@@ -126,8 +162,15 @@ def event_source(rt: Runtime) -> Any:
 
 
 def start_background(rt: Runtime) -> None:
-    """Start the poster and the event source in daemon threads."""
+    """Start the poster, the event source and the scheduler (after a catch-up of missed runs)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     rt.source = event_source(rt)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    rt.jobs.schedule(scheduler)
+    scheduler.start()
+    rt.stop_hooks.append(lambda: scheduler.shutdown(wait=False))
+    threading.Thread(target=rt.jobs.catch_up, name="catch-up", daemon=True).start()
     runners: list[tuple[str, Callable[[], None]]] = [("poster", lambda: rt.poster.run(rt.stop))]
     if rt.settings.sqs_queue_url:
         runners.append(("sqs", lambda: rt.source.run(rt.stop)))
@@ -184,6 +227,8 @@ def serve(settings: Settings) -> int:
     def stop(*_: object) -> None:
         rt.stop.set()
         rt.poster.wake()
+        for hook in rt.stop_hooks:
+            hook()
 
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -253,6 +298,30 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     return 0
 
 
+def run_audit(fmt: str, out: TextIO) -> int:
+    """`bot.py audit`: audit now with the bot's AWS environment, print the report, exit 0 or 3."""
+    import boto3
+
+    from aws.sessions import AwsSessions
+    from storage import Store
+
+    settings = load(serving=False)
+    store = Store(settings.db_path)
+    sessions = AwsSessions(boto3.Session(), member_role=settings.member_role)
+    service = audit_service(settings, sessions, store)
+
+    def progress(what: str, done: int, total: int) -> None:
+        filled = int(30 * done / total) if total else 30
+        print(f"\r{what}: [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr)
+        if done == total:
+            print(file=sys.stderr)
+
+    report = service.run("cli", None, progress)
+    out.write({"json": report.json_text, "csv": report.csv_text, "table": report.table_text}[fmt]())
+    store.close()
+    return report.exit_code()
+
+
 def _summary(alert: dict) -> dict:
     keys = ("event_id", "rule", "severity", "account", "actor", "target", "title")
     row = {**alert, "actor": alert["actor_arn"]}
@@ -273,6 +342,8 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("paths", nargs="+", metavar="PATH", help="CloudTrail file (.json/.json.gz), JSON Lines, or -")
     rep.add_argument("--jsonl", action="store_true", help="print one JSON object per alert and nothing else")
     rep.add_argument("--post", action="store_true", help="also post the alerts to Slack like the live bot")
+    aud = subs.add_parser("audit", help="audit IAM posture now and print the report")
+    aud.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     return top
 
 
@@ -281,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "audit":
+            return run_audit(args.format, sys.stdout)
         if args.command == "replay":
             logging.getLogger().setLevel(logging.WARNING)
             return replay(args.paths, args.jsonl, args.post, sys.stdout, sys.stdin)

@@ -74,6 +74,9 @@ VARIABLES: tuple[Var, ...] = (
         "IAMWardenMember",
     ),
     Var("IAMBOT_DB", "path of the SQLite database", "./iam-warden.db"),
+    Var("IAMBOT_ACCOUNTS", "accounts to audit: empty = the bot's own, comma-separated ids, or 'organization'", ""),
+    Var("IAMBOT_AUDIT_CRON", "when the scheduled audit runs (crontab, UTC)", "0 6 * * *"),
+    Var("IAMBOT_DIGEST_CRON", "when the digest is posted (crontab, UTC)", "0 9 * * 1"),
     Var(
         "IAMBOT_THREAD_MINUTES",
         "alerts by the same actor within this many minutes share one Slack thread",
@@ -128,6 +131,9 @@ class Settings:
     regions: tuple[str, ...] = ("us-east-1",)
     member_role: str = "IAMWardenMember"
     db_path: str = "./iam-warden.db"
+    accounts: tuple[str, ...] = ()  # empty = own account; ("organization",) = every account of the org
+    audit_cron: str = "0 6 * * *"
+    digest_cron: str = "0 9 * * 1"
     thread_minutes: int = 10
     correlation_minutes: int = 60
     port: int = 3000
@@ -140,6 +146,17 @@ class Settings:
     def socket_mode(self) -> bool:
         """True when an app-level token makes the bot use Socket Mode."""
         return bool(self.app_token)
+
+
+def cron_problem(expr: str) -> str | None:
+    """Why a crontab expression is unusable, or None when APScheduler accepts it."""
+    from core.crontab import trigger
+
+    try:
+        trigger(expr)
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 def _var(name: str) -> Var:
@@ -190,6 +207,16 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
             raise ConfigError(f"IAMBOT_REGIONS: {region!r} is not an AWS region name (e.g. eu-west-1)")
         if region and region not in regions:
             regions.append(region)
+    accounts = tuple(a.strip() for a in get("IAMBOT_ACCOUNTS").split(",") if a.strip())
+    if accounts != ("organization",):
+        bad = [a for a in accounts if not re.match(r"^\d{12}$", a)]
+        if bad:
+            raise ConfigError(f"IAMBOT_ACCOUNTS: {', '.join(bad)} is not a 12-digit account id (or use 'organization')")
+    crons = {name: get(name) for name in ("IAMBOT_AUDIT_CRON", "IAMBOT_DIGEST_CRON")}
+    for name, expr in crons.items():
+        problem = cron_problem(expr)
+        if problem:
+            raise ConfigError(f"{name}={expr!r} is not a crontab expression ({problem}); it is {_var(name).purpose}")
     level = get("LOG_LEVEL").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING or ERROR")
@@ -210,6 +237,9 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         regions=tuple(regions),
         member_role=member_role,
         db_path=get("IAMBOT_DB"),
+        accounts=accounts,
+        audit_cron=crons["IAMBOT_AUDIT_CRON"],
+        digest_cron=crons["IAMBOT_DIGEST_CRON"],
         thread_minutes=_int(get("IAMBOT_THREAD_MINUTES"), _var("IAMBOT_THREAD_MINUTES"), 0, 1440),
         correlation_minutes=_int(get("IAMBOT_CORRELATION_MINUTES"), _var("IAMBOT_CORRELATION_MINUTES"), 1, 1440),
         port=_int(get("PORT"), _var("PORT"), 1, 65535),

@@ -26,10 +26,24 @@ ACTIONS: dict[str, str] = {
     "iam:DeleteRolePolicy": "button iam_detach_policy (inline policies)",
     "iam:ListAccessKeys": "buttons iam_disable_key and iam_disable_actor_key",
     "iam:UpdateAccessKey": "buttons iam_disable_key and iam_disable_actor_key (set to Inactive)",
+    # audits (one snapshot per account)
+    "iam:GenerateCredentialReport": "audit: credential report (passwords, keys, MFA, last use)",
+    "iam:GetCredentialReport": "audit: credential report",
+    "iam:GetAccountPasswordPolicy": "audit: password policy",
+    "iam:GetAccountSummary": "audit: root MFA and root keys",
+    "iam:ListVirtualMFADevices": "audit: hardware or virtual MFA on root",
+    "iam:GenerateServiceLastAccessedDetails": "audit: least privilege from Access Advisor",
+    "iam:GetServiceLastAccessedDetails": "audit: least privilege from Access Advisor",
+    "cloudtrail:DescribeTrails": "audit: CloudTrail coverage",
+    "cloudtrail:GetTrailStatus": "audit: CloudTrail delivering",
+    "cloudtrail:GetEventSelectors": "audit: CloudTrail logs management events",
+    "s3:GetLifecycleConfiguration": "audit: CloudTrail logs kept beyond the 90-day event history",
+    "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled",
+    "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization",
 }
 
-# IAM's prefix for each boto3 service name whose prefix differs from it (none so far besides identity).
-_PREFIX = {"sts": "sts", "iam": "iam", "sqs": "sqs", "s3": "s3", "cloudtrail": "cloudtrail"}
+# IAM's action prefix for boto3 service names that differ from it.
+_PREFIX = {"accessanalyzer": "access-analyzer"}
 
 STRICT = False  # tests set this: an undeclared call then raises instead of going out
 

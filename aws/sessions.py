@@ -53,6 +53,10 @@ class AwsSessions:
             self._identity = {k: reply[k] for k in ("Account", "Arn", "UserId")}
         return self._identity
 
+    def cached_identity(self) -> dict[str, str] | None:
+        """The identity if already known (no AWS call), else None."""
+        return self._identity
+
     def own_account(self) -> str:
         """The bot's own account id."""
         return self.identity()["Account"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands
+from handlers import actions, commands, findings
 from handlers.deps import Deps
 
 
@@ -12,6 +12,7 @@ def register(app: App, deps: Deps) -> None:
     """Bind every listener and the global error handler."""
     actions.register(app, deps)
     commands.register(app, deps)
+    findings.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict, logger) -> None:  # noqa: ANN001

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from audit.service import AuditService
 from aws.remediation import Remediator
 from storage import Store
 
@@ -17,6 +18,7 @@ class Deps:
     admins: frozenset[str]
     responders: frozenset[str] = frozenset()
     approvals: int = 1
+    audits: AuditService | None = None
 
     def may_remediate(self, user: str) -> bool:
         """Only listed admins may press destructive buttons."""

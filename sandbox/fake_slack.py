@@ -35,6 +35,7 @@ class FakeSlack:
         self.messages: dict[str, list[dict]] = {}  # channel -> messages, oldest first
         self.ephemeral: list[dict] = []
         self.responses: list[dict] = []  # posts to response_url
+        self.uploads: dict[str, dict] = {}  # file id -> {"filename", "content", "title", "channel", "thread_ts"}
         self.failures: dict[str, list[tuple[int, dict, dict[str, str]]]] = {}
         self.listeners: list[Callable[[Call], None]] = []
         self._lock = threading.Lock()
@@ -125,6 +126,10 @@ class FakeSlack:
         """Answer one HTTP request: (status, JSON payload, extra headers)."""
         parsed = urlparse(path)
         args = self._args(headers.get("Content-Type", ""), body, parsed.query)
+        if parsed.path.startswith("/upload/"):
+            with self._lock:
+                self.uploads.setdefault(parsed.path.rsplit("/", 1)[-1], {})["content"] = body
+            return 200, {"ok": True}, {}
         if parsed.path.startswith("/respond/"):
             with self._lock:
                 self.responses.append(args)
@@ -160,7 +165,7 @@ class FakeSlack:
             args.update(json.loads(body))
         elif body:
             args.update({k: v[0] for k, v in parse_qs(body).items()})
-        for key in ("blocks", "metadata", "attachments"):
+        for key in ("blocks", "metadata", "attachments", "files"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         return args
@@ -210,6 +215,29 @@ class FakeSlack:
     def _chat_postEphemeral(self, args: dict) -> dict:
         self.ephemeral.append(args)
         return {"ok": True, "message_ts": self._next_ts()}
+
+    def _files_getUploadURLExternal(self, args: dict) -> dict:
+        file_id = f"F{len(self.uploads) + 1:08d}"
+        self.uploads[file_id] = {"filename": args.get("filename"), "content": None}
+        port = self._server.server_address[1] if self._server else 0
+        return {"ok": True, "file_id": file_id, "upload_url": f"http://127.0.0.1:{port}/upload/{file_id}"}
+
+    def _files_completeUploadExternal(self, args: dict) -> dict:
+        done = []
+        for item in args.get("files") or []:
+            upload = self.uploads.get(item["id"])
+            if upload is None or upload.get("content") is None:
+                return {"ok": False, "error": "file_not_found"}
+            upload.update(
+                {
+                    "title": item.get("title"),
+                    "channel": args.get("channel_id"),
+                    "thread_ts": args.get("thread_ts"),
+                    "initial_comment": args.get("initial_comment"),
+                }
+            )
+            done.append({"id": item["id"], "title": item.get("title"), "name": upload["filename"]})
+        return {"ok": True, "files": done}
 
     def _conversations_history(self, args: dict) -> dict:
         found = self.messages.get(args.get("channel", ""), [])

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from core.severity import Severity
+
+if TYPE_CHECKING:
+    from audit.report import AuditReport
 
 ACK = "iam_ack"
 DETACH = "iam_detach_policy"
@@ -240,3 +244,126 @@ def approval_request(action: dict, alert: dict, approvals: int) -> dict:
 def ephemeral(text: str) -> dict:
     """A short ephemeral reply (refusals, already-done notices)."""
     return {"text": text, "blocks": [section(text)]}
+
+
+# -- audits ---------------------------------------------------------------------------------------------------
+
+MUTE_FINDING = "iam_mute_finding"
+MUTE_DAYS = 30
+
+
+def severity_counts_line(counts: dict[str, int]) -> str:
+    """`:red_circle: 2 critical · …` for the severities that have findings."""
+    parts = [f"{Severity(s).emoji} {n} {s}" for s, n in counts.items() if n]
+    return "  ·  ".join(parts) or ":white_check_mark: no open findings"
+
+
+def finding_section(row: dict, remediation: str, finding_id: int | None) -> dict:
+    """One finding: severity, check title, resource, detail and fix, with a mute button for admins."""
+    severity = Severity(row["severity"])
+    text = (
+        f"{severity.emoji} *{escape(row['title'], 150)}*  `{row['check']}`\n"
+        f"`{escape(row['resource'], 200)}` in `{escape(row['account'])}`\n{escape(row['detail'], 700)}\n"
+        f"_Fix:_ {escape(remediation, 500)}"
+    )
+    block = section(text)
+    if finding_id is not None:
+        block["accessory"] = button(
+            MUTE_FINDING,
+            f"Mute {MUTE_DAYS} days",
+            str(finding_id),
+            None,
+            confirm(
+                "Mute this finding?",
+                f"Hide `{escape(row['check'])}` for this resource for {MUTE_DAYS} days. "
+                "The mute is recorded with your name.",
+                "Mute",
+            ),
+        )
+    return block
+
+
+def audit_report(
+    report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int], top: int = 8
+) -> dict:
+    """The audit report message: counts, changes since the last audit, top findings, per-account summary."""
+    counts = report.counts()
+    failing = report.failing()
+    accounts = report.accounts
+    what = f"account `{accounts[0]}`" if len(accounts) == 1 else f"{len(accounts)} accounts"
+    changes = f"{len(report.new)} new, {len(report.resolved)} resolved since the last audit"
+    if report.previous is None:
+        changes = "first audit: everything open is new"
+    blocks: list[dict] = [
+        section(f":mag: *IAM audit of {what}*\n{severity_counts_line(counts)}"),
+        context(changes, f"{report.muted()} muted", f"audit #{report.audit_id}"),
+    ]
+    if len(accounts) > 1:
+        per: dict[str, dict[str, int]] = {a: {} for a in accounts}
+        for row in failing:
+            per[row["account"]][row["severity"]] = per[row["account"]].get(row["severity"], 0) + 1
+        lines = [f"`{a}`  " + (", ".join(f"{n} {s}" for s, n in c.items()) or "clean") for a, c in per.items()]
+        blocks.append(section("*By account*\n" + "\n".join(lines)[:2900]))
+    for row in failing[:top]:
+        key = (row["check"], row["account"], row["resource"])
+        blocks.append(finding_section(row, fixes.get(row["check"], ""), finding_ids.get(key)))
+    if len(failing) > top:
+        blocks.append(context(f"{len(failing) - top} more in the attached CSV and JSON files."))
+    errors = report.errors
+    if errors:
+        shown = "\n".join(f"• {escape(e, 300)}" for e in errors[:8])
+        more = f"\n…and {len(errors) - 8} more" if len(errors) > 8 else ""
+        blocks.append(section(f":warning: *Could not check*\n{shown}{more}"))
+    text = f"IAM audit of {what}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    return {"text": text[:3000], "blocks": blocks[:50]}
+
+
+def digest_message(digest: dict) -> dict:
+    """The scheduled digest: unacknowledged alerts, new and resolved findings, expiring mutes, trend."""
+    alerts = digest["unacknowledged"]
+    alert_lines = [
+        f"{Severity(a['severity']).emoji} {escape(a['title'], 120)} — `{escape(a['actor_arn'], 120)}` "
+        f"(alert #{a['id']}, {a['created_at'][:10]})"
+        for a in alerts[:10]
+    ]
+    new_lines = [
+        f"{Severity(f['severity']).emoji} {escape(f['title'], 100)} — `{escape(f['resource'], 120)}`"
+        for f in digest["new_findings"][:10]
+    ]
+    resolved_lines = [
+        f":white_check_mark: {escape(f['title'], 100)} — `{escape(f['resource'], 120)}`"
+        for f in digest["resolved_findings"][:10]
+    ]
+    mute_lines = [
+        f":mute: `{m['check_id']}` on `{escape(m['resource'], 120)}` expires {m['expires_at'][:10]} "
+        f"(muted by <@{m['muted_by']}>: {escape(m['reason'], 100)})"
+        for m in digest["expiring_mutes"][:10]
+    ]
+    trend = digest["trend"]
+
+    def arrow(now: int, before: int) -> str:
+        return f"{now} ({'+' if now >= before else ''}{now - before} vs previous period)"
+
+    blocks = [
+        section(f":newspaper: *IAM Warden digest* — {digest['since'][:10]} to {digest['until'][:10]}"),
+        section(
+            "*Trend*",
+            [
+                f"*Alerts raised*\n{arrow(trend['alerts'], trend['alerts_before'])}",
+                f"*Findings opened*\n{arrow(trend['new_findings'], trend['new_findings_before'])}",
+                f"*Findings resolved*\n{arrow(trend['resolved_findings'], trend['resolved_findings_before'])}",
+                f"*Open findings now*\n{trend['open_findings']}",
+            ],
+        ),
+        section(f"*Unacknowledged alerts ({len(alerts)})*\n" + ("\n".join(alert_lines) or "none")),
+        section(f"*New findings ({len(digest['new_findings'])})*\n" + ("\n".join(new_lines) or "none")),
+        section(f"*Resolved findings ({len(digest['resolved_findings'])})*\n" + ("\n".join(resolved_lines) or "none")),
+        section(
+            f"*Mutes expiring within 7 days ({len(digest['expiring_mutes'])})*\n" + ("\n".join(mute_lines) or "none")
+        ),
+    ]
+    text = (
+        f"IAM Warden digest: {len(alerts)} unacknowledged alerts, {len(digest['new_findings'])} new and "
+        f"{len(digest['resolved_findings'])} resolved findings"
+    )
+    return {"text": text, "blocks": blocks}

@@ -107,7 +107,65 @@ def _v1(db: sqlite_utils.Database) -> None:
     db["cursors"].create({"key": str, "value": str, "updated_at": str}, pk="key")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """Audits: findings with their lifecycle, mutes, audit runs, scheduled job slots."""
+    db["audits"].create(
+        {
+            "id": int,
+            "trigger": str,
+            "requested_by": str,
+            "started_at": str,
+            "finished_at": str,
+            "accounts": str,
+            "errors": str,
+            "counts": str,
+            "new": int,
+            "resolved": int,
+        },
+        pk="id",
+    )
+    db["findings"].create(
+        {
+            "id": int,
+            "check_id": str,
+            "account": str,
+            "resource": str,
+            "severity": str,
+            "title": str,
+            "detail": str,
+            "status": str,
+            "first_seen": str,
+            "last_seen": str,
+            "resolved_at": str,
+            "first_audit": int,
+            "last_audit": int,
+        },
+        pk="id",
+    )
+    db["findings"].create_index(["check_id", "account", "resource"], unique=True)
+    db["findings"].create_index(["status"])
+    db["mutes"].create(
+        {
+            "id": int,
+            "check_id": str,
+            "account": str,
+            "resource": str,
+            "reason": str,
+            "muted_by": str,
+            "created_at": str,
+            "expires_at": str,
+            "removed_at": str,
+            "removed_by": str,
+        },
+        pk="id",
+    )
+    db["job_runs"].create(
+        {"job": str, "slot": str, "owner": str, "started_at": str, "finished_at": str, "outcome": str},
+        pk=("job", "slot"),
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 # Action states after which a click must not run the action again.
 FINAL_STATES = ("done", "noop")
@@ -430,6 +488,210 @@ class Store:
         """Store a cursor value."""
         with self._tx() as db:
             db["cursors"].upsert({"key": key, "value": value, "updated_at": self._now()}, pk="key")
+
+    # -- audits and findings --------------------------------------------------------------------------------
+
+    def start_audit(self, trigger: str, requested_by: str | None, accounts: list[str]) -> int:
+        """Record an audit's start; returns its id."""
+        with self._tx() as db:
+            return (
+                db["audits"]
+                .insert(
+                    {
+                        "trigger": trigger,
+                        "requested_by": requested_by,
+                        "started_at": self._now(),
+                        "accounts": json.dumps(accounts),
+                    }
+                )
+                .last_pk
+            )
+
+    def record_findings(
+        self, audit_id: int, failing: list[dict], checked: set[tuple[str, str]], errors: list[str]
+    ) -> dict[str, list[dict]]:
+        """Fold one audit's failing results into the findings; returns {"new", "open", "resolved"} rows.
+
+        `failing` holds {"check", "account", "resource", "severity", "title", "detail"}; `checked` the
+        (account, check) pairs that ran, so a check that could not run resolves nothing.
+        """
+        now = self._now()
+        diff: dict[str, list[dict]] = {"new": [], "open": [], "resolved": []}
+        with self._tx() as db:
+            table = db["findings"]
+            seen: set[tuple[str, str, str]] = set()
+            for item in failing:
+                key = (item["check"], item["account"], item["resource"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                values = {
+                    "severity": item["severity"],
+                    "title": item["title"],
+                    "detail": item["detail"],
+                    "last_seen": now,
+                    "last_audit": audit_id,
+                }
+                rows = list(table.rows_where("check_id = ? AND account = ? AND resource = ?", list(key)))
+                if rows and rows[0]["status"] == "open":
+                    table.update(rows[0]["id"], values)
+                    diff["open"].append(table.get(rows[0]["id"]))
+                elif rows:  # it was resolved and is back: new again
+                    table.update(
+                        rows[0]["id"],
+                        {**values, "status": "open", "first_seen": now, "resolved_at": None, "first_audit": audit_id},
+                    )
+                    diff["new"].append(table.get(rows[0]["id"]))
+                else:
+                    pk = table.insert(
+                        {
+                            "check_id": key[0],
+                            "account": key[1],
+                            "resource": key[2],
+                            **values,
+                            "status": "open",
+                            "first_seen": now,
+                            "first_audit": audit_id,
+                        }
+                    ).last_pk
+                    diff["new"].append(table.get(pk))
+            for row in list(table.rows_where("status = 'open'")):
+                key = (row["check_id"], row["account"], row["resource"])
+                if (row["account"], row["check_id"]) in checked and key not in seen:
+                    table.update(row["id"], {"status": "resolved", "resolved_at": now, "last_audit": audit_id})
+                    diff["resolved"].append(table.get(row["id"]))
+            counts: dict[str, int] = {}
+            for row in table.rows_where("status = 'open'"):
+                counts[row["severity"]] = counts.get(row["severity"], 0) + 1
+            db["audits"].update(
+                audit_id,
+                {
+                    "finished_at": now,
+                    "errors": json.dumps(errors),
+                    "counts": json.dumps(counts),
+                    "new": len(diff["new"]),
+                    "resolved": len(diff["resolved"]),
+                },
+            )
+        return diff
+
+    def findings(self, status: str | None = None) -> list[dict]:
+        """Findings (optionally of one status), most severe first."""
+        order = (
+            "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 "
+            "ELSE 4 END, check_id, resource"
+        )
+        with self._lock:
+            if status:
+                return list(self.db["findings"].rows_where("status = ?", [status], order_by=order))
+            return list(self.db["findings"].rows_where(order_by=order))
+
+    def findings_between(self, since: datetime, until: datetime) -> dict[str, list[dict]]:
+        """Findings first seen (and still open), and findings resolved, in [since, until)."""
+        window = [_iso(since), _iso(until)]
+        with self._lock:
+            table = self.db["findings"]
+            return {
+                "new": list(
+                    table.rows_where("first_seen >= ? AND first_seen < ? AND status = 'open'", window, order_by="id")
+                ),
+                "resolved": list(table.rows_where("resolved_at >= ? AND resolved_at < ?", window, order_by="id")),
+            }
+
+    def alerts_between(self, since: datetime, until: datetime) -> int:
+        """How many alerts were raised in [since, until)."""
+        with self._lock:
+            return self.db["alerts"].count_where("created_at >= ? AND created_at < ?", [_iso(since), _iso(until)])
+
+    def last_audit(self) -> dict | None:
+        """The most recent finished audit, decoded, or None."""
+        with self._lock:
+            rows = list(self.db["audits"].rows_where("finished_at IS NOT NULL", order_by="id desc", limit=1))
+        if not rows:
+            return None
+        row = rows[0]
+        return {**row, **{k: json.loads(row[k] or "null") for k in ("accounts", "errors", "counts")}}
+
+    # -- mutes ----------------------------------------------------------------------------------------------
+
+    def add_mute(self, check_id: str, account: str, resource: str, reason: str, muted_by: str, days: int) -> dict:
+        """Mute a check for one resource (an ARN, `account`, or `tag:Key=Value`) for `days`."""
+        now = self.clock()
+        with self._tx() as db:
+            pk = (
+                db["mutes"]
+                .insert(
+                    {
+                        "check_id": check_id,
+                        "account": account,
+                        "resource": resource,
+                        "reason": reason,
+                        "muted_by": muted_by,
+                        "created_at": _iso(now),
+                        "expires_at": _iso(now + timedelta(days=days)),
+                    }
+                )
+                .last_pk
+            )
+            return db["mutes"].get(pk)
+
+    def remove_mute(self, mute_id: int, removed_by: str) -> dict | None:
+        """Lift a mute; returns it, or None when no active mute has that id."""
+        with self._tx() as db:
+            rows = list(db["mutes"].rows_where("id = ? AND removed_at IS NULL", [mute_id]))
+            if not rows:
+                return None
+            db["mutes"].update(mute_id, {"removed_at": self._now(), "removed_by": removed_by})
+            return db["mutes"].get(mute_id)
+
+    def active_mutes(self) -> list[dict]:
+        """Mutes neither lifted nor expired."""
+        with self._lock:
+            return list(
+                self.db["mutes"].rows_where(
+                    "removed_at IS NULL AND expires_at > ?", [self._now()], order_by="expires_at"
+                )
+            )
+
+    def finding(self, finding_id: int) -> dict | None:
+        """One finding by id, or None."""
+        with self._lock:
+            rows = list(self.db["findings"].rows_where("id = ?", [finding_id]))
+        return rows[0] if rows else None
+
+    def active_mute_for(self, check_id: str, account: str, resource: str) -> dict | None:
+        """An active mute naming exactly this check, account and resource, if any."""
+        for mute in self.active_mutes():
+            if (mute["check_id"], mute["account"], mute["resource"]) == (check_id, account, resource):
+                return mute
+        return None
+
+    def mutes_expiring(self, within: timedelta) -> list[dict]:
+        """Active mutes that expire within `within`."""
+        limit = _iso(self.clock() + within)
+        return [m for m in self.active_mutes() if m["expires_at"] <= limit]
+
+    # -- scheduled jobs -------------------------------------------------------------------------------------
+
+    def claim_slot(self, job: str, slot: datetime, owner: str) -> bool:
+        """Claim one scheduled run of a job; only the first instance to ask gets True."""
+        with self._tx() as db:
+            key = [job, _iso(slot)]
+            if db["job_runs"].count_where("job = ? AND slot = ?", key):
+                return False
+            db["job_runs"].insert({"job": job, "slot": _iso(slot), "owner": owner, "started_at": self._now()})
+            return True
+
+    def finish_slot(self, job: str, slot: datetime, outcome: str) -> None:
+        """Record how a claimed run ended."""
+        with self._tx() as db:
+            db["job_runs"].update((job, _iso(slot)), {"finished_at": self._now(), "outcome": outcome[:500]})
+
+    def last_slot(self, job: str) -> datetime | None:
+        """The latest claimed slot of a job."""
+        with self._lock:
+            rows = list(self.db["job_runs"].rows_where("job = ?", [job], order_by="slot desc", limit=1))
+        return datetime.fromisoformat(rows[0]["slot"].replace("Z", "+00:00")) if rows else None
 
     # -- helpers --------------------------------------------------------------------------------------------
 

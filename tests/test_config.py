@@ -40,11 +40,21 @@ def test_good_settings_parse():
         ({"IAMBOT_REGIONS": "eu-west-1,mars"}, "'mars' is not an AWS region"),
         ({"PORT": "http"}, "PORT='http' must be a whole number"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "must start with xapp-"),
+        ({"IAMBOT_ACCOUNTS": "12345"}, "not a 12-digit account id"),
+        ({"IAMBOT_AUDIT_CRON": "every day"}, "IAMBOT_AUDIT_CRON='every day' is not a crontab expression"),
+        ({"IAMBOT_DIGEST_CRON": "0 25 * * *"}, "IAMBOT_DIGEST_CRON='0 25 \\* \\* \\*' is not a crontab"),
     ],
 )
 def test_bad_settings_name_the_variable(change, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
         load({**GOOD, **change})
+
+
+def test_accounts_and_crons():
+    settings = load({**GOOD, "IAMBOT_ACCOUNTS": "111122223333, 444455556666", "IAMBOT_AUDIT_CRON": "30 5 * * 1-5"})
+    assert settings.accounts == ("111122223333", "444455556666") and settings.audit_cron == "30 5 * * 1-5"
+    assert load({**GOOD, "IAMBOT_ACCOUNTS": "organization"}).accounts == ("organization",)
+    assert load(GOOD).digest_cron == "0 9 * * 1"
 
 
 def test_socket_mode_needs_no_signing_secret():
@@ -58,8 +68,9 @@ def test_regions_always_include_us_east_1_once():
 
 def test_missing_setting_exits_2_with_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "IAMBOT_ADMINS": "bob"}
-    done = subprocess.run([sys.executable, str(ROOT / "bot.py")], env=env, capture_output=True, text=True,
-                          cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         "error: IAMBOT_ADMINS: bob is not a Slack user id (U… or W…); it is comma-separated Slack user ids "
@@ -69,8 +80,7 @@ def test_missing_setting_exits_2_with_one_line(tmp_path):
 
 
 def test_help_documents_commands_and_variables():
-    done = subprocess.run([sys.executable, str(ROOT / "bot.py"), "--help"], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run([sys.executable, str(ROOT / "bot.py"), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     for word in ("replay", "serve", "IAMBOT_SQS_QUEUE_URL", "SLACK_SIGNING_SECRET", "AWS_ENDPOINT_URL"):
         assert word in done.stdout

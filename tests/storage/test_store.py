@@ -7,17 +7,34 @@ from datetime import UTC, datetime, timedelta
 from core.alert import Alert
 from core.severity import Severity
 from storage import Store
+from storage.store import MIGRATIONS
 
 
 def make(event_id: str, rule: str = "root_activity", dedup: str = "k") -> Alert:
-    return Alert(rule=rule, severity=Severity.HIGH, title="t", event_id=event_id, event_name="ListUsers",
-                 event_source="iam.amazonaws.com", event_time="2026-11-23T08:00:00Z", account="1",
-                 region="us-east-1", actor_arn="arn:aws:iam::1:root", actor_type="Root", dedup_key=dedup)
+    return Alert(
+        rule=rule,
+        severity=Severity.HIGH,
+        title="t",
+        event_id=event_id,
+        event_name="ListUsers",
+        event_source="iam.amazonaws.com",
+        event_time="2026-11-23T08:00:00Z",
+        account="1",
+        region="us-east-1",
+        actor_arn="arn:aws:iam::1:root",
+        actor_type="Root",
+        dedup_key=dedup,
+    )
 
 
 def event(event_id: str) -> dict:
-    return {"event_id": event_id, "event_name": "ListUsers", "event_time": "2026-11-23T08:00:00Z",
-            "account": "1", "source": "t"}
+    return {
+        "event_id": event_id,
+        "event_name": "ListUsers",
+        "event_time": "2026-11-23T08:00:00Z",
+        "account": "1",
+        "source": "t",
+    }
 
 
 def test_migrations_are_idempotent_and_data_survives_reopen(tmp_path):
@@ -25,7 +42,7 @@ def test_migrations_are_idempotent_and_data_survives_reopen(tmp_path):
     store.store_batch([event("e1")], [make("e1")])
     store.close()
     again = Store(tmp_path / "a.db")
-    assert again.migrate() == 1
+    assert again.migrate() == len(MIGRATIONS)
     assert [a["event_id"] for a in again.alerts()] == ["e1"]
     assert again.seen_events(["e1", "e2"]) == {"e1"}
 

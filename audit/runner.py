@@ -1,0 +1,130 @@
+"""Run an audit: pick accounts, collect one snapshot per account (bounded concurrency), run the checks,
+apply mutes, and fold the results into the stored findings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from audit.report import AuditReport
+from aws.sessions import AwsSessions, MemberRoleError
+from checks.base import ACCOUNT, Check, Status
+from checks.engine import run_checks
+from core.snapshot import Snapshot
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+def _collect(sessions: AwsSessions, account: str | None, regions: tuple[str, ...]) -> Snapshot:
+    from aws.snapshot import collect
+
+    return collect(sessions, account, regions=regions)
+
+
+def resource_tags(snapshot: Snapshot) -> dict[str, dict[str, str]]:
+    """ARN -> tags of every user and role in the snapshot (mutes may name a tag)."""
+    tags: dict[str, dict[str, str]] = {}
+    for entry in [*(snapshot.users or []), *(snapshot.roles or [])]:
+        tags[entry["Arn"]] = {t["Key"]: t["Value"] for t in entry.get("Tags", [])}
+    return tags
+
+
+def mute_matches(mute: dict, row: dict, tags: dict[str, dict[str, str]]) -> bool:
+    """Whether an active mute covers a result: same check and account, and the resource, `account`-wide,
+    or a `tag:Key=Value` the resource carries."""
+    if mute["check_id"] != row["check"] or mute["account"] not in (row["account"], "*"):
+        return False
+    target = mute["resource"]
+    if target.startswith("tag:"):
+        key, _, value = target[4:].partition("=")
+        return tags.get(row["resource"], {}).get(key) == value
+    return target in (row["resource"], "*") or (target == ACCOUNT and row["resource"] == ACCOUNT)
+
+
+class Auditor:
+    """Audits the configured accounts and records the outcome in the store."""
+
+    def __init__(
+        self,
+        sessions: AwsSessions,
+        store: Store,
+        accounts: tuple[str, ...] = (),
+        regions: tuple[str, ...] = ("us-east-1",),
+        concurrency: int = 4,
+        collect: Callable[[AwsSessions, str | None, tuple[str, ...]], Snapshot] = _collect,
+        checks: tuple[Check, ...] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.store = store
+        self.accounts_setting = accounts
+        self.regions = regions
+        self.concurrency = concurrency
+        self.collect = collect
+        self.checks = checks
+
+    def target_accounts(self) -> list[str]:
+        """The accounts to audit: the bot's own, the configured ids, or every active organization account."""
+        if self.accounts_setting == ("organization",):
+            org = self.sessions.client("organizations")
+            return sorted(
+                a["Id"]
+                for page in org.get_paginator("list_accounts").paginate()
+                for a in page["Accounts"]
+                if a.get("Status") == "ACTIVE"
+            )
+        return list(self.accounts_setting) or [self.sessions.own_account()]
+
+    def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str]]:
+        try:
+            snapshot = self.collect(self.sessions, account, self.regions)
+        except MemberRoleError as err:
+            return None, None, [f"{account}: {err}"]
+        except (ClientError, BotoCoreError) as err:
+            log.warning("snapshot of %s failed: %s", account, err)
+            return None, None, [f"{account}: could not collect a snapshot ({type(err).__name__}: {err})"]
+        return snapshot, run_checks(snapshot, self.checks), []
+
+    def run(self, trigger: str, requested_by: str | None = None, progress: Progress | None = None) -> AuditReport:
+        """Audit every target account; returns the report (also recorded in the store)."""
+        try:
+            accounts = self.target_accounts()
+        except (ClientError, BotoCoreError, MemberRoleError) as err:
+            audit_id = self.store.start_audit(trigger, requested_by, [])
+            message = f"could not list the accounts to audit: {err}"
+            self.store.record_findings(audit_id, [], set(), [message])
+            return AuditReport(audit_id, [], [], [message])
+        audit_id = self.store.start_audit(trigger, requested_by, accounts)
+        previous = self.store.last_audit()
+        results: list[dict] = []
+        errors: list[str] = []
+        checked: set[tuple[str, str]] = set()
+        tags: dict[str, dict[str, str]] = {}
+        done = 0
+        if progress:
+            progress("accounts", 0, len(accounts))
+        with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(accounts)))) as pool:
+            for snapshot, audited, errs in pool.map(self._audit_one, accounts):
+                done += 1
+                if progress:
+                    progress("accounts", done, len(accounts))
+                errors += errs
+                if audited is None or snapshot is None:
+                    continue
+                errors += audited.errors
+                tags.update(resource_tags(snapshot))
+                checked.update((snapshot.account, check_id) for check_id in audited.ran)
+                results += [r.as_dict() for r in audited.results]
+        mutes = self.store.active_mutes()
+        for row in results:
+            if row["status"] == Status.FAIL.value and any(mute_matches(m, row, tags) for m in mutes):
+                row["status"] = Status.MUTED.value
+        failing = [r for r in results if r["status"] != Status.PASS.value]
+        diff = self.store.record_findings(audit_id, failing, checked, errors)
+        return AuditReport(audit_id, accounts, results, errors, diff["new"], diff["resolved"], previous)

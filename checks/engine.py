@@ -1,0 +1,78 @@
+"""Run the registered checks over one account snapshot."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from checks import all_checks
+from checks.base import Check, Status
+from core.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One finding of one check in one account, in the shape of the audit report's JSON contract."""
+
+    check: str
+    severity: str
+    account: str
+    resource: str
+    status: Status
+    title: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The report's JSON object for this finding."""
+        return {
+            "check": self.check,
+            "severity": self.severity,
+            "account": self.account,
+            "resource": self.resource,
+            "status": self.status.value,
+            "title": self.title,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class AccountAudit:
+    """Every check's results for one account, plus what could not be checked and why."""
+
+    account: str
+    results: list[Result] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    ran: set[str] = field(default_factory=set)  # ids of the checks that ran (a skipped check resolves nothing)
+
+
+def run_checks(snapshot: Snapshot, checks: tuple[Check, ...] | None = None) -> AccountAudit:
+    """Evaluate each check; a check whose snapshot parts are missing, or that raises, becomes an error line."""
+    audit = AccountAudit(snapshot.account)
+    for chk in checks if checks is not None else all_checks():
+        missing = snapshot.missing(chk.needs)
+        if missing:
+            reasons = "; ".join(f"{p}: {snapshot.errors[p]}" for p in missing)
+            audit.errors.append(f"{snapshot.account}: could not check {chk.id} ({reasons})")
+            continue
+        try:
+            findings = list(chk.evaluate(snapshot))
+        except Exception as err:  # one broken check must not sink the audit
+            log.exception("check %s failed on account %s", chk.id, snapshot.account)
+            audit.errors.append(f"{snapshot.account}: could not check {chk.id} (error: {type(err).__name__})")
+            continue
+        audit.ran.add(chk.id)
+        for finding in findings:
+            audit.results.append(
+                Result(
+                    check=chk.id,
+                    severity=(finding.severity or chk.severity).value,
+                    account=snapshot.account,
+                    resource=finding.resource,
+                    status=finding.status,
+                    title=chk.title,
+                    detail=finding.detail,
+                )
+            )
+    return audit

@@ -1,0 +1,110 @@
+"""One account's IAM posture, collected once per audit (aws/snapshot.py) and read by every check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+from core.cloudtrail import policy_document
+from core.policy import Verdict, judge_documents
+
+# Names of the snapshot's parts; a check declares which it needs, and a part that could not be collected
+# (AccessDenied, an API the endpoint lacks) turns those checks into "could not check" instead of findings.
+PARTS = (
+    "authorization",  # users, groups, roles, managed policies (GetAccountAuthorizationDetails)
+    "credential_report",
+    "password_policy",
+    "account_summary",
+    "trails",
+    "access_advisor",
+    "access_analyzer",
+)
+
+
+@dataclass
+class Snapshot:
+    """Everything the audit checks read about one account. Parts are None when they could not be collected;
+    `errors` then says why (part -> reason)."""
+
+    account: str
+    collected_at: datetime
+    users: list[dict] | None = None  # UserDetailList entries
+    groups: list[dict] | None = None  # GroupDetailList entries
+    roles: list[dict] | None = None  # RoleDetailList entries (RoleLastUsed included)
+    policies: list[dict] | None = None  # Policies entries (with PolicyVersionList)
+    credential_report: list[dict[str, str]] | None = None  # CSV rows; the root row has user "<root_account>"
+    password_policy: dict | None = None  # None with no error = the account has no password policy
+    account_summary: dict[str, int] | None = None  # GetAccountSummary SummaryMap
+    trails: list[dict] | None = None  # DescribeTrails entries + "Status" + "EventSelectors" (+ advanced)
+    access_advisor: dict[str, list[dict]] | None = None  # principal ARN -> ServicesLastAccessed entries
+    analyzers: list[dict] | None = None  # IAM Access Analyzer analyzers (ListAnalyzers)
+    errors: dict[str, str] = field(default_factory=dict)
+    api_calls: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> count
+
+    def missing(self, parts: tuple[str, ...]) -> list[str]:
+        """Those of `parts` that could not be collected."""
+        return [p for p in parts if p in self.errors]
+
+    @cached_property
+    def managed_documents(self) -> dict[str, dict]:
+        """Managed policy ARN -> its default version's document."""
+        docs: dict[str, dict] = {}
+        for policy in self.policies or []:
+            for version in policy.get("PolicyVersionList", []):
+                if version.get("IsDefaultVersion"):
+                    doc = policy_document(version.get("Document"))
+                    if doc:
+                        docs[policy["Arn"]] = doc
+        return docs
+
+    def _own_documents(self, entry: dict, inline_key: str) -> list[dict]:
+        docs = [
+            self.managed_documents[a["PolicyArn"]]
+            for a in entry.get("AttachedManagedPolicies", [])
+            if a["PolicyArn"] in self.managed_documents
+        ]
+        for inline in entry.get(inline_key, []):
+            doc = policy_document(inline.get("PolicyDocument"))
+            if doc:
+                docs.append(doc)
+        return docs
+
+    @cached_property
+    def group_documents(self) -> dict[str, list[dict]]:
+        """Group name -> every document in force on the group."""
+        return {g["GroupName"]: self._own_documents(g, "GroupPolicyList") for g in self.groups or []}
+
+    def documents_of(self, principal: dict) -> list[dict]:
+        """Every policy document in force on a user (own and via groups) or role entry."""
+        if "UserName" in principal:
+            docs = self._own_documents(principal, "UserPolicyList")
+            for group in principal.get("GroupList", []):
+                docs += self.group_documents.get(group, [])
+            return docs
+        if "RoleName" in principal:
+            return self._own_documents(principal, "RolePolicyList")
+        return self._own_documents(principal, "GroupPolicyList")
+
+    @cached_property
+    def power(self) -> dict[str, Verdict]:
+        """Principal ARN -> the verdict on its effective policies, for every user, group and role."""
+        verdicts: dict[str, Verdict] = {}
+        for entry in [*(self.users or []), *(self.groups or []), *(self.roles or [])]:
+            verdicts[entry["Arn"]] = judge_documents(self.documents_of(entry))
+        return verdicts
+
+    def admins(self, kinds: tuple[str, ...] = ("user", "role")) -> dict[str, Verdict]:
+        """ARN -> verdict of the principals of these kinds with admin-equivalent effective power."""
+        return {
+            arn: v
+            for arn, v in self.power.items()
+            if v.admin_equivalent and arn.split(":", 5)[-1].split("/", 1)[0] in kinds
+        }
+
+    def credential(self, user: str) -> dict[str, str] | None:
+        """The credential report row of one user (`<root_account>` for root), or None."""
+        for row in self.credential_report or []:
+            if row.get("user") == user:
+                return row
+        return None

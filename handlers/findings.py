@@ -1,0 +1,59 @@
+"""The "Mute 30 days" button on audit findings (admins only; a second press says who muted it)."""
+
+from __future__ import annotations
+
+from logging import Logger
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from slackui import blocks
+
+
+def register(app: App, deps: Deps) -> None:
+    """Bind the mute button."""
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    def on_mute(body: dict, action: dict, client: WebClient, logger: Logger) -> None:
+        handle_mute(deps, body, action, client, logger)
+
+    app.action(blocks.MUTE_FINDING)(ack=ack_now, lazy=[on_mute])
+
+
+def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger: Logger) -> None:
+    """Authorise, then mute the finding's check for its resource for 30 days (once)."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+    def tell(text: str) -> None:
+        client.chat_postEphemeral(channel=channel, user=user, **blocks.ephemeral(text))
+
+    if not deps.may_remediate(user):
+        logger.warning("refused mute for non-admin %s", user)
+        tell("Only IAM Warden admins can mute findings.")
+        return
+    value = action.get("value", "")
+    finding = deps.store.finding(int(value)) if value.isdigit() else None
+    if finding is None:
+        tell("That finding is not known here; nothing was muted.")
+        return
+    key = (finding["check_id"], finding["account"], finding["resource"])
+    existing = deps.store.active_mute_for(*key)
+    if existing:
+        tell(
+            f"Already muted by <@{existing['muted_by']}> until {existing['expires_at'][:10]} (mute #{existing['id']})."
+        )
+        return
+    made = deps.store.add_mute(*key, reason="muted from the audit report", muted_by=user, days=blocks.MUTE_DAYS)
+    message_ts = (body.get("container") or {}).get("message_ts")
+    text = (
+        f":mute: <@{user}> muted `{key[0]}` on `{blocks.escape(key[2])}` until {made['expires_at'][:10]} "
+        f"(mute #{made['id']}; `/iam unmute {made['id']}` lifts it)."
+    )
+    if message_ts:
+        client.chat_postMessage(channel=channel, thread_ts=message_ts, text=text)
+    else:
+        tell(text)
