@@ -11,6 +11,7 @@ ACTIONS: dict[str, str] = {
     "sqs:DeleteMessage": "delete a message once its events are stored",
     "sqs:GetQueueAttributes": "queue health in /healthz and start-up checks",
     "s3:GetObject": "CloudTrail log files named by S3 notifications",
+    "kms:Decrypt": "CloudTrail log files encrypted with SSE-KMS (S3 decrypts on GetObject; only via S3)",
     "cloudtrail:LookupEvents": "event history polling when no queue is configured",
     "iam:GetPolicy": "judge a managed policy granted in an event",
     "iam:GetPolicyVersion": "read the granted policy document",
