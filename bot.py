@@ -86,7 +86,7 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
     from storage import Store
 
     store = store or Store(settings.db_path)
-    sessions = AwsSessions(session, member_role=settings.member_role)
+    sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
     client = client or slack_client(settings)
     audits = audit_service(settings, sessions, store)
     app = App(
@@ -94,6 +94,9 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
         signing_secret=settings.signing_secret or None,
         token_verification_enabled=False,
         request_verification_enabled=not settings.socket_mode,
+        # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
+        # runs in lazy listeners on Bolt's thread pool either way.
+        process_before_response=True,
     )
     deps = Deps(
         store=store,
@@ -266,7 +269,7 @@ def serve(settings: Settings) -> int:
 def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: TextIO) -> int:
     """Run CloudTrail files through the detections; print alerts (or JSON lines); with post, send to Slack."""
     from ingest.context import PipelineContext
-    from ingest.files import iter_batches
+    from ingest.files import ReadStats, iter_batches
     from ingest.pipeline import Pipeline
     from slackui.alerts import render_alert
     from slackui.terminal import render
@@ -280,7 +283,8 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
         store = Store(":memory:")
         pipeline = Pipeline(store, PipelineContext(store))
     alerts = dead = 0
-    for source, records in iter_batches(paths, stdin=stdin):
+    stats = ReadStats()
+    for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):
         result = pipeline.process(records, source)
         dead += result.dead_letters
         for alert_id in result.alert_ids:
@@ -293,7 +297,11 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     if post:
         rt.poster.recover()
         rt.poster.drain()
-    summary = f"{alerts} alert(s)" + (f", {dead} unreadable record(s) kept as dead letters" if dead else "")
+    dead += stats.dead_letters
+    read = stats.records + stats.records_skipped + stats.skipped
+    summary = f"{alerts} alert(s) from {read} record(s)" + (
+        f", {dead} unreadable record(s) kept as dead letters" if dead else ""
+    )
     print(summary, file=sys.stderr)
     return 0
 
@@ -307,7 +315,7 @@ def run_audit(fmt: str, out: TextIO) -> int:
 
     settings = load(serving=False)
     store = Store(settings.db_path)
-    sessions = AwsSessions(boto3.Session(), member_role=settings.member_role)
+    sessions = AwsSessions(boto3.Session(), member_role=settings.member_role, external_id=settings.member_external_id)
     service = audit_service(settings, sessions, store)
 
     def progress(what: str, done: int, total: int) -> None:
@@ -366,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"error: {err.filename}: no such file", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `bot.py replay ... | head`: the reader left; that is not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

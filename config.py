@@ -73,6 +73,12 @@ VARIABLES: tuple[Var, ...] = (
         "role assumed in other accounts of the organization for lookups and remediation",
         "IAMWardenMember",
     ),
+    Var(
+        "IAMBOT_MEMBER_EXTERNAL_ID",
+        "sts:ExternalId sent when assuming the member role (if its trust policy asks)",
+        "",
+        secret=True,
+    ),
     Var("IAMBOT_DB", "path of the SQLite database", "./iam-warden.db"),
     Var("IAMBOT_ACCOUNTS", "accounts to audit: empty = the bot's own, comma-separated ids, or 'organization'", ""),
     Var("IAMBOT_AUDIT_CRON", "when the scheduled audit runs (crontab, UTC)", "0 6 * * *"),
@@ -130,6 +136,7 @@ class Settings:
     poll_seconds: int = 60
     regions: tuple[str, ...] = ("us-east-1",)
     member_role: str = "IAMWardenMember"
+    member_external_id: str = field(default="", repr=False)
     db_path: str = "./iam-warden.db"
     accounts: tuple[str, ...] = ()  # empty = own account; ("organization",) = every account of the org
     audit_cron: str = "0 6 * * *"
@@ -236,6 +243,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         poll_seconds=_int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600),
         regions=tuple(regions),
         member_role=member_role,
+        member_external_id=get("IAMBOT_MEMBER_EXTERNAL_ID"),
         db_path=get("IAMBOT_DB"),
         accounts=accounts,
         audit_cron=crons["IAMBOT_AUDIT_CRON"],

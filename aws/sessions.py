@@ -29,9 +29,11 @@ class AwsSessions:
         session: boto3.Session | None = None,
         member_role: str = "IAMWardenMember",
         endpoint_url: str | None = None,
+        external_id: str = "",
     ) -> None:
         self.session = session or boto3.Session()
         self.member_role = member_role
+        self.external_id = external_id
         self.endpoint_url = endpoint_url  # None lets boto3 honour AWS_ENDPOINT_URL itself
         self._identity: dict[str, str] | None = None
         self._assumed: dict[str, tuple[boto3.Session, float]] = {}
@@ -75,8 +77,9 @@ class AwsSessions:
                 return cached[0]
         role = self.member_role_arn(account)
         try:
+            extra = {"ExternalId": self.external_id} if self.external_id else {}
             creds = self._client(self.session, "sts", "us-east-1").assume_role(
-                RoleArn=role, RoleSessionName="iam-warden", DurationSeconds=3600
+                RoleArn=role, RoleSessionName="iam-warden", DurationSeconds=3600, **extra
             )["Credentials"]
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "error")

@@ -38,6 +38,10 @@ def render(message: dict, width: int = 100) -> str:
             lines.append("  " + "  |  ".join(_text(e["text"]) for e in block["elements"]))
         elif kind == "actions":
             lines.append("  " + " ".join(f"[ {e['text']['text']} ]" for e in block["elements"]))
-    wrapped = [textwrap.fill(line, width, subsequent_indent="    ") if len(line) > width else line for line in lines]
+    # Lines holding a link are left whole so the address stays clickable in a terminal.
+    wrapped = [
+        textwrap.fill(line, width, subsequent_indent="    ") if len(line) > width and "://" not in line else line
+        for line in lines
+    ]
     rule = "-" * min(width, 100)
     return "\n".join([rule, *wrapped])

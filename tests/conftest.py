@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import contextlib
 import json
 import threading
 import time
@@ -20,6 +19,7 @@ from moto import mock_aws
 
 from config import Settings
 from sandbox.fake_slack import FakeSlack
+from sandbox.signing import slack_headers
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"
@@ -31,9 +31,7 @@ OUTSIDER = "U0OUTSIDE"
 
 def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
     """Headers Slack would send with `body` (v0 HMAC-SHA256 over `v0:<ts>:<body>`)."""
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+    return slack_headers(body, secret, timestamp)
 
 
 @dataclass
@@ -123,6 +121,7 @@ class Bot:
     fake: FakeSlack
     server: object
     clicks: int = field(default=0)
+    secret: str = SIGNING_SECRET
 
     @property
     def store(self):
@@ -134,7 +133,7 @@ class Bot:
         return post(
             self.url,
             body,
-            headers if headers is not None else sign(body),
+            headers if headers is not None else sign(body, secret=self.secret),
             "application/x-www-form-urlencoded",
         )
 
@@ -155,7 +154,7 @@ class Bot:
         return post(
             self.url,
             body,
-            headers if headers is not None else sign(body),
+            headers if headers is not None else sign(body, secret=self.secret),
             "application/x-www-form-urlencoded",
         )
 
@@ -191,6 +190,12 @@ class Bot:
         return self.send(payload)
 
 
+def serve_until_closed(server) -> None:
+    """Run a waitress server until the test closes it (closing its socket ends the loop with EBADF)."""
+    with contextlib.suppress(OSError, ValueError):
+        server.run()
+
+
 @pytest.fixture
 def make_bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator:
     """Factory: build and serve the bot with settings overrides and an AWS session."""
@@ -208,7 +213,7 @@ def make_bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator:
         )
         rt.poster.min_interval = 0.0
         server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=8)
-        thread = threading.Thread(target=server.run, daemon=True)
+        thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
         thread.start()
         made.append((rt, thread, server))
         return Bot(rt, f"http://127.0.0.1:{server.effective_port}/slack/events", fake_slack, server)

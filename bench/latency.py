@@ -1,0 +1,211 @@
+"""Latency figures of the live path (printed, not asserted).
+
+1. SQS receipt -> chat.postMessage: root sign-in events sent one by one to an SQS queue (moto, in process),
+   consumed by the real SqsWorker, pipeline and outbox poster, posted to the local Slack stand-in.
+   Goal: p50 <= 1 s.
+2. Button ack: 20 concurrent signed `iam_ack` clicks at a time against the real Bolt app served by waitress.
+   Goal: p99 <= 50 ms.
+
+Run: .venv/bin/python bench/latency.py [--events 20] [--rounds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(key, value)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+from waitress import create_server  # noqa: E402
+
+import bot as bot_module  # noqa: E402
+from config import Settings  # noqa: E402
+from ingest.sqs_worker import SqsWorker  # noqa: E402
+from sandbox.fake_slack import FakeSlack  # noqa: E402
+from tests.conftest import Bot  # noqa: E402
+
+ACCOUNT = "111122223333"
+
+
+def root_login(event_id: str) -> dict:
+    """An EventBridge event around a root console sign-in without MFA."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "AWS Console Sign In via CloudTrail",
+        "source": "aws.signin",
+        "account": ACCOUNT,
+        "region": "us-east-1",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "detail": {
+            "eventVersion": "1.08",
+            "userIdentity": {
+                "type": "Root",
+                "principalId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:root",
+                "accountId": ACCOUNT,
+            },
+            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin",
+            "awsRegion": "us-east-1",
+            "sourceIPAddress": "203.0.113.10",
+            "userAgent": "Mozilla/5.0",
+            "requestParameters": None,
+            "responseElements": {"ConsoleLogin": "Success"},
+            "additionalEventData": {
+                "LoginTo": "https://console.aws.amazon.com/",
+                "MobileVersion": "No",
+                "MFAUsed": "No",
+            },
+            "eventID": event_id,
+            "readOnly": False,
+            "eventType": "AwsConsoleSignIn",
+            "managementEvent": True,
+            "recipientAccountId": ACCOUNT,
+            "eventCategory": "Management",
+        },
+    }
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def slack_side(conn: Connection) -> None:
+    """The Slack end, in its own process as in production: the Web API stand-in and the clicking users."""
+    fake = FakeSlack()
+    fake.start()
+    conn.send(fake.base_url)
+    url, secret, alerts, rounds = conn.recv()
+    driver = Bot(None, url, fake, None, secret=secret)
+    durations: list[float] = []
+    failures: list[str] = []
+    for round_no in range(rounds):
+        barrier = threading.Barrier(20)
+
+        def click(i: int, round_no: int = round_no, barrier: threading.Barrier = barrier) -> None:
+            alert = alerts[(round_no * 20 + i) % len(alerts)]
+            barrier.wait()
+            start = time.perf_counter()
+            reply = driver.click(alert, "iam_ack", "U0ADMIN1")
+            durations.append(time.perf_counter() - start)
+            if reply.status != 200:
+                failures.append(f"{reply.status} {reply.body[:80]}")
+
+        threads = [threading.Thread(target=click, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        time.sleep(0.5)  # let the bot finish this round's lazy work, as spaced human clicks would
+    conn.send((durations, failures))
+    conn.recv()
+    fake.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    parent, child = multiprocessing.get_context("fork").Pipe()
+    slack = multiprocessing.get_context("fork").Process(target=slack_side, args=(child,), daemon=True)
+    slack.start()
+    slack_url = parent.recv()
+    workdir = Path(tempfile.mkdtemp(prefix="iam-warden-bench-"))
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        queue = session.client("sqs").create_queue(QueueName="iam-warden-events")["QueueUrl"]
+        settings = Settings(
+            bot_token="xoxb-test-token",
+            signing_secret="bench-secret",
+            slack_api_url=slack_url,
+            channel="C0BENCH",
+            admins=frozenset({"U0ADMIN1"}),
+            db_path=str(workdir / "w.db"),
+            sqs_queue_url=queue,
+            thread_minutes=0,
+        )
+        rt = bot_module.build(settings, session=session)
+        received: dict[str, float] = {}
+        posted: dict[int, float] = {}
+        rt.poster.on_posted = lambda alert_id, at: posted.setdefault(alert_id, at)
+        worker = SqsWorker(
+            session.client("sqs"),
+            session.client("s3"),
+            queue,
+            rt.pipeline,
+            wait_seconds=1,
+            on_received=lambda mid, at: received.setdefault(mid, at),
+        )
+        threading.Thread(target=rt.poster.run, args=(rt.stop,), daemon=True).start()
+        threading.Thread(target=worker.run, args=(rt.stop,), daemon=True).start()
+
+        sqs = session.client("sqs")
+        message_of_event: dict[str, str] = {}
+        for _ in range(args.events):
+            event_id = str(uuid.uuid4())
+            reply = sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(root_login(event_id)))
+            message_of_event[event_id] = reply["MessageId"]
+            time.sleep(1.1)  # slower than Slack's one message per second per channel: no queueing in the bot
+        deadline = time.monotonic() + 30
+        while len(posted) < args.events and time.monotonic() < deadline:
+            time.sleep(0.05)
+        latencies = []
+        for alert in rt.store.alerts():
+            message = message_of_event.get(alert["event_id"])
+            if message in received and alert["id"] in posted:
+                latencies.append(posted[alert["id"]] - received[message])
+        print(
+            f"SQS receipt -> chat.postMessage accepted, {len(latencies)}/{args.events} events: "
+            f"p50 {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+            "(goal p50 <= 1000 ms)"
+        )
+
+        server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=32)
+        threading.Thread(target=server.run, daemon=True).start()
+        alerts = [a for a in rt.store.alerts() if a["post_state"] == "posted"]
+        url = f"http://127.0.0.1:{server.effective_port}/slack/events"
+        parent.send((url, settings.signing_secret, alerts, args.rounds))
+        durations, failures = parent.recv()
+        print("slowest:", [round(d * 1000) for d in sorted(durations)[-12:]])
+        print(
+            f"button ack, 20 concurrent clicks x {args.rounds} rounds ({len(durations)} requests, "
+            f"{len(failures)} failed): p50 {percentile(durations, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(durations, 99) * 1000:.1f} ms (goal p99 <= 50 ms)"
+        )
+        for failure in failures[:3]:
+            print(f"  failed: {failure}")
+        parent.send("stop")
+        rt.stop.set()
+        time.sleep(0.5)
+        server.close()
+    slack.join(timeout=5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
