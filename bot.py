@@ -22,6 +22,8 @@ EPILOG = f"""commands:
                         with POST /slack/events and GET /healthz
   replay PATH...        run CloudTrail files (.json, .json.gz, JSON Lines, - for stdin) through the
                         detections and print the alerts; offline unless --post
+  demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
+                        your browser; --once runs a scripted scenario headless and exits
   audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when no
                         critical or high finding is open, 3 otherwise
 
@@ -350,6 +352,9 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("paths", nargs="+", metavar="PATH", help="CloudTrail file (.json/.json.gz), JSON Lines, or -")
     rep.add_argument("--jsonl", action="store_true", help="print one JSON object per alert and nothing else")
     rep.add_argument("--post", action="store_true", help="also post the alerts to Slack like the live bot")
+    demo = subs.add_parser("demo", help="run the bot in a local sandbox with a Slack-like page")
+    demo.add_argument("--once", action="store_true", help="run the scripted scenario headless and exit")
+    demo.add_argument("--port", type=int, default=8080, help="port of the sandbox page (a free one if busy)")
     aud = subs.add_parser("audit", help="audit IAM posture now and print the report")
     aud.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     return top
@@ -360,6 +365,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "demo":
+            from sandbox.demo import run_demo
+
+            return run_demo(once=args.once, port=args.port)
         if args.command == "audit":
             return run_audit(args.format, sys.stdout)
         if args.command == "replay":
