@@ -187,8 +187,12 @@ def start_background(rt: Runtime) -> None:
         rt.threads.append(thread)
 
 
-def wsgi_app(rt: Runtime) -> Callable[..., Iterable[bytes]]:
-    """The HTTP surface: POST /slack/events (signature-checked by Bolt) and GET /healthz."""
+def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
+    """The HTTP surface: POST /slack/events (signature-checked by Bolt) and GET /healthz.
+
+    In Socket Mode Bolt does not verify signatures (Slack's socket is authenticated instead), so
+    `slack_events=False` leaves only /healthz on HTTP.
+    """
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     slack = SlackRequestHandler(rt.app)
@@ -203,7 +207,7 @@ def wsgi_app(rt: Runtime) -> Callable[..., Iterable[bytes]]:
             data = json.dumps(body).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
-        if path == "/slack/events" and method == "POST":
+        if slack_events and path == "/slack/events" and method == "POST":
             return slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found\n"]
@@ -237,11 +241,15 @@ def serve(settings: Settings) -> int:
 
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
+        from waitress import create_server
 
         handler = SocketModeHandler(rt.app, settings.app_token)
         signal.signal(signal.SIGTERM, stop)
         handler.connect()
-        log.info("Socket Mode connected")
+        health = create_server(wsgi_app(rt, slack_events=False), host="0.0.0.0", port=settings.port)  # noqa: S104
+        threading.Thread(target=health.run, name="healthz", daemon=True).start()
+        rt.stop_hooks.append(health.close)
+        log.info("Socket Mode connected; GET /healthz on port %s", settings.port)
         try:
             rt.stop.wait()
         except KeyboardInterrupt:
