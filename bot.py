@@ -378,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_demo(once=args.once, port=args.port)
         if args.command == "audit":
+            logging.getLogger().setLevel(logging.WARNING)
             return run_audit(args.format, sys.stdout)
         if args.command == "replay":
             logging.getLogger().setLevel(logging.WARNING)

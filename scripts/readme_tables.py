@@ -9,6 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from checks import all_checks  # noqa: E402
 from config import VARIABLES  # noqa: E402
 from detections import all_rules  # noqa: E402
 
@@ -22,6 +23,15 @@ def rules_table() -> str:
     return "\n".join(rows)
 
 
+def checks_table() -> str:
+    """The audit checks as a Markdown table, with their compliance mappings."""
+    rows = ["| id | severity | what it checks | mappings |", "|---|---|---|---|"]
+    for check in sorted(all_checks(), key=lambda c: (c.severity.rank, c.id)):
+        maps = "; ".join(f"{name} {', '.join(ids)}" for name, ids in check.mappings.items() if ids)
+        rows.append(f"| `{check.id}` | {check.severity.value} | {check.title} | {maps} |")
+    return "\n".join(rows)
+
+
 def variables_table() -> str:
     """The environment variables as a Markdown table."""
     rows = ["| variable | what it is | default |", "|---|---|---|"]
@@ -31,7 +41,7 @@ def variables_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"rules": rules_table, "variables": variables_table}
+TABLES = {"rules": rules_table, "checks": checks_table, "variables": variables_table}
 
 
 def regenerate(text: str) -> str:
