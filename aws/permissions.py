@@ -45,6 +45,8 @@ ACTIONS: dict[str, str] = {
 
 # IAM's action prefix for boto3 service names that differ from it.
 _PREFIX = {"accessanalyzer": "access-analyzer"}
+# API operations whose IAM action has another name.
+_ACTION_OF_OPERATION = {("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration"}
 
 STRICT = False  # tests set this: an undeclared call then raises instead of going out
 
@@ -55,7 +57,7 @@ class UndeclaredCall(Exception):
 
 def action_name(service: str, operation: str) -> str:
     """The IAM action for a boto3 service name and API operation name."""
-    return f"{_PREFIX.get(service, service)}:{operation}"
+    return _ACTION_OF_OPERATION.get((service, operation)) or f"{_PREFIX.get(service, service)}:{operation}"
 
 
 def check_call(model: object, **_: object) -> None:

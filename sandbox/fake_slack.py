@@ -1,7 +1,9 @@
 """A local stand-in for the Slack Web API on 127.0.0.1, for tests, benchmarks and the sandbox.
 
 It keeps channels' messages (with threads, updates and metadata), ephemeral messages and `response_url`
-posts, records every call, and can be told to fail the next calls of a method (e.g. rate limiting).
+posts, records every call, and can be told to fail the next calls of a method (e.g. rate limiting). For the
+sandbox page it also keeps a per-user log of what only that user sees (`ephemeral_log`), stamps file shares
+with a ts, and counts changes (`version`) so a viewer can tell when to redraw.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+# Methods whose success changes what a viewer of the channel sees (postEphemeral counts its own change).
+_VISIBLE_CHANGES = frozenset({"chat.postMessage", "chat.update", "files.completeUploadExternal"})
 
 
 @dataclass
@@ -38,9 +43,13 @@ class FakeSlack:
         self.uploads: dict[str, dict] = {}  # file id -> {"filename", "content", "title", "channel", "thread_ts"}
         self.failures: dict[str, list[tuple[int, dict, dict[str, str]]]] = {}
         self.listeners: list[Callable[[Call], None]] = []
+        # What one user alone sees, oldest first: chat.postEphemeral, response_url posts from clicks and commands
+        # whose url was made with a user, and anything added with add_ephemeral (e.g. a slash command's reply).
+        self.ephemeral_log: list[dict] = []
+        self.version = 0  # grows on every change a viewer would see
+        self._response_users: dict[str, tuple[str, str | None]] = {}  # response_url name -> (user, channel)
         self._lock = threading.Lock()
-        self._ts = int(time.time())
-        self._seq = 0
+        self._last_us = 0  # the last ts handed out, in microseconds
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
@@ -79,9 +88,12 @@ class FakeSlack:
         assert self._server is not None, "not started"
         return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
 
-    def response_url(self, name: str = "r") -> str:
-        """A response_url that posts back to this stand-in."""
+    def response_url(self, name: str = "r", user: str | None = None, channel: str | None = None) -> str:
+        """A response_url that posts back to this stand-in; with `user`, its posts are shown to that user only."""
         assert self._server is not None, "not started"
+        if user:
+            with self._lock:
+                self._response_users[name] = (user, channel)
         return f"http://127.0.0.1:{self._server.server_address[1]}/respond/{name}"
 
     def stop(self) -> None:
@@ -120,6 +132,51 @@ class FakeSlack:
         with self._lock:
             return [dict(m) for m in self.messages.get(channel, [])]
 
+    def message(self, channel: str, ts: str) -> dict | None:
+        """A copy of one channel message, or None."""
+        with self._lock:
+            found = [m for m in self.messages.get(channel, []) if m["ts"] == ts]
+            return dict(found[0]) if found else None
+
+    def ephemeral_for(self, user: str) -> list[dict]:
+        """Copies of what only `user` sees (ephemeral messages, response_url posts), oldest first."""
+        with self._lock:
+            return [dict(e) for e in self.ephemeral_log if e["user"] == user]
+
+    def add_ephemeral(
+        self,
+        user: str,
+        channel: str | None,
+        text: str,
+        blocks: list[dict] | None = None,
+        source: str = "app",
+        thread_ts: str | None = None,
+    ) -> dict:
+        """Show a message to one user only (e.g. the reply in a slash command's HTTP response)."""
+        with self._lock:
+            return self._log_ephemeral(user, channel, {"text": text, "blocks": blocks, "thread_ts": thread_ts}, source)
+
+    def shared_files(self) -> list[dict]:
+        """Completed uploads (with their id and ts), oldest first."""
+        with self._lock:
+            done = [{"id": fid, **u} for fid, u in self.uploads.items() if u.get("ts")]
+        return sorted(done, key=lambda u: u["ts"])
+
+    def _log_ephemeral(self, user: str, channel: str | None, args: dict, source: str) -> dict:
+        """Record an ephemeral entry (lock held)."""
+        entry = {
+            "ts": self._next_ts(),
+            "user": user,
+            "channel": channel,
+            "text": args.get("text") or "",
+            "blocks": args.get("blocks") or [],
+            "thread_ts": args.get("thread_ts"),
+            "source": source,
+        }
+        self.ephemeral_log.append(entry)
+        self.version += 1
+        return dict(entry)
+
     # -- protocol -------------------------------------------------------------------------------------------
 
     def handle(self, path: str, headers: Any, body: str) -> tuple[int, dict, dict[str, str]]:
@@ -129,10 +186,14 @@ class FakeSlack:
         if parsed.path.startswith("/upload/"):
             with self._lock:
                 self.uploads.setdefault(parsed.path.rsplit("/", 1)[-1], {})["content"] = body
+                self.version += 1
             return 200, {"ok": True}, {}
         if parsed.path.startswith("/respond/"):
             with self._lock:
                 self.responses.append(args)
+                owner = self._response_users.get(parsed.path.removeprefix("/respond/"))
+                if owner:
+                    self._log_ephemeral(owner[0], owner[1], args, "response_url")
             self._notify(Call("response_url", args, None))
             return 200, {"ok": True}, {}
         method = parsed.path.removeprefix("/api/")
@@ -152,6 +213,8 @@ class FakeSlack:
         if handler is None:
             return 200, {"ok": True}, {}
         with self._lock:
+            if method in _VISIBLE_CHANGES:
+                self.version += 1
             return 200, handler(args), {}
 
     def _notify(self, call: Call) -> None:
@@ -171,8 +234,9 @@ class FakeSlack:
         return args
 
     def _next_ts(self) -> str:
-        self._seq += 1
-        return f"{self._ts}.{self._seq:06d}"
+        # Like Slack's: the time in microseconds, kept strictly increasing so it orders and identifies messages.
+        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
 
     # -- methods (called with the lock held) ----------------------------------------------------------------
 
@@ -214,7 +278,8 @@ class FakeSlack:
 
     def _chat_postEphemeral(self, args: dict) -> dict:
         self.ephemeral.append(args)
-        return {"ok": True, "message_ts": self._next_ts()}
+        entry = self._log_ephemeral(str(args.get("user") or ""), args.get("channel"), args, "chat.postEphemeral")
+        return {"ok": True, "message_ts": entry["ts"]}
 
     def _files_getUploadURLExternal(self, args: dict) -> dict:
         file_id = f"F{len(self.uploads) + 1:08d}"
@@ -224,6 +289,7 @@ class FakeSlack:
 
     def _files_completeUploadExternal(self, args: dict) -> dict:
         done = []
+        ts = self._next_ts()  # one file-share message per call, like Slack
         for item in args.get("files") or []:
             upload = self.uploads.get(item["id"])
             if upload is None or upload.get("content") is None:
@@ -234,6 +300,7 @@ class FakeSlack:
                     "channel": args.get("channel_id"),
                     "thread_ts": args.get("thread_ts"),
                     "initial_comment": args.get("initial_comment"),
+                    "ts": ts,
                 }
             )
             done.append({"id": item["id"], "title": item.get("title"), "name": upload["filename"]})

@@ -1,0 +1,457 @@
+// The sandbox page: shows the Slack stand-in's channel as Slack would and sends clicks, commands and simulated
+// events to the sandbox server (which signs them and forwards them to the bot).
+//
+// Everything shown comes from CloudTrail records, i.e. from whoever made the API call. The DOM is therefore
+// built from elements and text nodes only: no innerHTML, no HTML strings, anywhere in this file.
+"use strict";
+
+const POLL_MS = 500;
+const EMOJI = {
+  white_check_mark: "\u2705",
+  information_source: "\u2139\ufe0f",
+  x: "\u274c",
+  no_entry: "\u26d4",
+  hourglass_flowing_sand: "\u23f3",
+  hourglass: "\u231b",
+  gear: "\u2699\ufe0f",
+  eyes: "\u{1f440}",
+  mag: "\u{1f50d}",
+  warning: "\u26a0\ufe0f",
+  newspaper: "\u{1f4f0}",
+  mute: "\u{1f507}",
+  loud_sound: "\u{1f50a}",
+  red_circle: "\u{1f534}",
+  large_orange_circle: "\u{1f7e0}",
+  large_yellow_circle: "\u{1f7e1}",
+  large_blue_circle: "\u{1f535}",
+  white_circle: "\u26aa",
+  rotating_light: "\u{1f6a8}",
+  lock: "\u{1f512}",
+  key: "\u{1f511}",
+};
+const ENTITIES = { "&lt;": "<", "&gt;": ">", "&amp;": "&" };
+// Slack mrkdwn: control sequences <…>, code blocks, inline code, *bold*, _italic_, ~strike~, :emoji:, newlines.
+const TOKEN = /<([^<>\n]*)>|```([\s\S]+?)```|`([^`\n]+)`|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~|:([a-z0-9_+-]+):|\n/g;
+const SAFE_URL = /^(https?:|mailto:)/i;
+
+const app = {
+  me: localStorage.getItem("sandbox-user") || "U0ADMIN1",
+  users: {},
+  version: -1,
+  renderedFor: "",
+  busy: false,
+  accountBusy: false,
+  accountAgain: false,
+  scenariosShown: false,
+};
+
+// -- DOM helpers ---------------------------------------------------------------------------------------------
+
+function h(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "onclick") node.addEventListener("click", value);
+    else if (["type", "title", "disabled", "hidden", "download"].includes(key)) node[key] = value;
+    else if (key === "href") node.href = SAFE_URL.test(value) || /^\/(?!\/)/.test(value) ? value : "#";
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function decode(text) {
+  return text.replace(/&(lt|gt|amp);/g, (m) => ENTITIES[m]);
+}
+
+function emojify(text) {
+  return text.replace(/:([a-z0-9_+-]+):/g, (m, name) => EMOJI[name] || m);
+}
+
+// -- mrkdwn ---------------------------------------------------------------------------------------------------
+
+function wordChar(ch) {
+  return ch !== undefined && /[A-Za-z0-9]/.test(ch);
+}
+
+// Which token a regex match is, or null when Slack would not format it (e.g. snake_case, unknown :emoji:).
+function tokenKind(m, text) {
+  if (m[1] !== undefined) return "control";
+  if (m[2] !== undefined) return "pre";
+  if (m[3] !== undefined) return "code";
+  if (m[7] !== undefined) return EMOJI[m[7]] ? "emoji" : null;
+  if (m[0] === "\n") return "br";
+  const inner = m[4] ?? m[5] ?? m[6];
+  const before = text[m.index - 1];
+  const after = text[m.index + m[0].length];
+  if (wordChar(before) || wordChar(after) || /^\s|\s$/.test(inner)) return null;
+  return m[4] !== undefined ? "b" : m[5] !== undefined ? "i" : "s";
+}
+
+function userName(id) {
+  return app.users[id] ? app.users[id].name : id;
+}
+
+function control(inner) {
+  const bar = inner.indexOf("|");
+  const target = bar >= 0 ? inner.slice(0, bar) : inner;
+  const label = bar >= 0 ? decode(inner.slice(bar + 1)) : "";
+  if (target.startsWith("@")) return h("span", { class: "mention" }, "@" + (label || userName(target.slice(1))));
+  if (target.startsWith("#")) return h("span", { class: "mention" }, "#" + (label || target.slice(1)));
+  if (target.startsWith("!")) {
+    const special = target.slice(1).split("^")[0];
+    return h("span", { class: "mention" }, label || (["here", "channel", "everyone"].includes(special) ? "@" + special : special));
+  }
+  const url = decode(target);
+  if (!SAFE_URL.test(url)) return document.createTextNode(label || url);
+  return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, label || url);
+}
+
+function appendInline(parent, text) {
+  const re = new RegExp(TOKEN.source, "g");
+  let last = 0;
+  let m;
+  while ((m = re.exec(text)) !== null) {
+    const kind = tokenKind(m, text);
+    if (!kind) {
+      re.lastIndex = m.index + 1;
+      continue;
+    }
+    if (m.index > last) parent.append(decode(text.slice(last, m.index)));
+    if (kind === "control") parent.append(control(m[1]));
+    else if (kind === "pre") parent.append(h("pre", { class: "code-block" }, decode(m[2])));
+    else if (kind === "code") parent.append(h("code", {}, decode(m[3])));
+    else if (kind === "emoji") parent.append(h("span", { class: "emoji", title: m[0] }, EMOJI[m[7]]));
+    else if (kind === "br") parent.append(h("br"));
+    else {
+      const node = h(kind === "b" ? "strong" : kind === "i" ? "em" : "s");
+      appendInline(node, m[4] ?? m[5] ?? m[6]);
+      parent.append(node);
+    }
+    last = re.lastIndex;
+  }
+  if (last < text.length) parent.append(decode(text.slice(last)));
+}
+
+function mrkdwn(text) {
+  const node = h("span", { class: "mrkdwn" });
+  appendInline(node, String(text ?? ""));
+  return node;
+}
+
+function textObject(obj) {
+  if (!obj) return h("span");
+  if (obj.type === "plain_text") return h("span", { class: "plain" }, obj.emoji === false ? obj.text : emojify(String(obj.text)));
+  return mrkdwn(obj.text);
+}
+
+// -- Block Kit ------------------------------------------------------------------------------------------------
+
+function button(element, blockId, message) {
+  const style = ["primary", "danger"].includes(element.style) ? " " + element.style : "";
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "btn" + style,
+      dataset: { actionId: element.action_id || "", value: element.value || "", blockId },
+      onclick: (event) => clickButton(event.currentTarget, element, blockId, message),
+    },
+    textObject(element.text),
+  );
+}
+
+function renderBlock(block, index, message) {
+  const blockId = block.block_id || `b${index}`;
+  switch (block.type) {
+    case "section": {
+      const node = h("div", { class: "block section" });
+      const main = h("div", { class: "section-main" });
+      if (block.text) main.append(h("div", { class: "section-text" }, textObject(block.text)));
+      if (block.fields) main.append(h("div", { class: "fields" }, block.fields.map((f) => h("div", { class: "field" }, textObject(f)))));
+      node.append(main);
+      if (block.accessory && block.accessory.type === "button") node.append(h("div", { class: "accessory" }, button(block.accessory, blockId, message)));
+      return node;
+    }
+    case "context":
+      return h("div", { class: "block context" }, (block.elements || []).map((e) => (e.type === "image" ? h("span", { class: "img-alt" }, `[${e.alt_text || "image"}]`) : h("span", { class: "context-el" }, textObject(e)))));
+    case "actions":
+      return h("div", { class: "block actions" }, (block.elements || []).filter((e) => e.type === "button").map((e) => button(e, blockId, message)));
+    case "header":
+      return h("div", { class: "block header" }, textObject(block.text));
+    case "divider":
+      return h("hr", { class: "block divider" });
+    default:
+      return h("div", { class: "block unknown" }, `[unsupported block: ${block.type}]`);
+  }
+}
+
+function renderContent(item) {
+  if (item.kind === "files") {
+    return h(
+      "div",
+      { class: "file-share" },
+      item.text ? h("div", { class: "section-text" }, mrkdwn(item.text)) : null,
+      h("div", { class: "files" }, item.files.map((f) => h("a", { class: "file", href: `/files/${encodeURIComponent(f.id)}`, download: f.name, dataset: { fileId: f.id } }, h("span", { class: "file-icon" }, "\u{1f4c4}"), h("span", { class: "file-name" }, f.name), h("span", { class: "file-size" }, `${f.size} bytes`)))),
+    );
+  }
+  if (item.blocks && item.blocks.length) return h("div", { class: "blocks" }, item.blocks.map((b, i) => renderBlock(b, i, item)));
+  return h("div", { class: "section-text" }, mrkdwn(item.text));
+}
+
+function clock(ts) {
+  const when = new Date(parseFloat(ts) * 1000);
+  return when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+function renderItem(item, inThread) {
+  const ephemeral = item.kind === "ephemeral";
+  const node = h(
+    "div",
+    { class: `message ${item.kind}${item.broadcast ? " broadcast" : ""}`, dataset: { ts: item.ts, kind: item.kind } },
+    h("div", { class: "avatar", "aria-hidden": "true" }, "IW"),
+    h(
+      "div",
+      { class: "message-body" },
+      h(
+        "div",
+        { class: "meta" },
+        h("span", { class: "author" }, "IAM Warden"),
+        h("span", { class: "app-badge" }, "APP"),
+        h("span", { class: "time" }, clock(item.ts)),
+        item.edits ? h("span", { class: "edited", title: `updated ${item.edits} time(s) with chat.update` }, "(edited)") : null,
+      ),
+      item.broadcast ? h("div", { class: "broadcast-note" }, "replied to a thread \u00b7 also sent to the channel") : null,
+      ephemeral ? h("div", { class: "ephemeral-note" }, "\u{1f441} Only visible to you") : null,
+      h("div", { class: "content" }, renderContent(item)),
+      !inThread && item.replies && item.replies.length
+        ? h("div", { class: "thread" }, h("div", { class: "thread-head" }, `${item.replies.length} ${item.replies.length === 1 ? "reply" : "replies"}`), item.replies.map((r) => renderItem(r, true)))
+        : null,
+    ),
+  );
+  return node;
+}
+
+function renderMessages(data) {
+  const box = document.getElementById("messages");
+  const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
+  const items = data.timeline.map((item) => renderItem(item, false));
+  if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Simulate an event, or type /iam audit."));
+  box.replaceChildren(...items);
+  if (nearBottom || app.renderedFor !== data.me) box.scrollTop = box.scrollHeight;
+}
+
+// -- confirm dialog --------------------------------------------------------------------------------------------
+
+function askConfirm(confirm) {
+  const modal = document.getElementById("confirm-modal");
+  document.getElementById("confirm-title").replaceChildren(textObject(confirm.title));
+  document.getElementById("confirm-text").replaceChildren(textObject(confirm.text));
+  const ok = document.getElementById("confirm-ok");
+  const cancel = document.getElementById("confirm-cancel");
+  ok.replaceChildren(textObject(confirm.confirm || { type: "plain_text", text: "Yes" }));
+  cancel.replaceChildren(textObject(confirm.deny || { type: "plain_text", text: "Cancel" }));
+  ok.className = "btn " + (confirm.style === "primary" ? "primary" : "danger");
+  modal.hidden = false;
+  ok.focus();
+  return new Promise((resolve) => {
+    const done = (answer) => {
+      modal.hidden = true;
+      ok.onclick = cancel.onclick = document.onkeydown = null;
+      resolve(answer);
+    };
+    ok.onclick = () => done(true);
+    cancel.onclick = () => done(false);
+    document.onkeydown = (event) => event.key === "Escape" && done(false);
+  });
+}
+
+// -- talking to the sandbox server ------------------------------------------------------------------------------
+
+async function api(path, body) {
+  const options = body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  const reply = await fetch(path, options);
+  const data = await reply.json().catch(() => ({}));
+  if (!reply.ok) throw new Error(data.error || `HTTP ${reply.status}`);
+  return data;
+}
+
+function say(text, error) {
+  const status = document.getElementById("status");
+  status.textContent = text;
+  status.className = "status" + (error ? " error" : "");
+}
+
+async function clickButton(node, element, blockId, message) {
+  if (element.confirm && !(await askConfirm(element.confirm))) {
+    say("Cancelled: nothing was sent to the bot.");
+    return;
+  }
+  node.disabled = true;
+  try {
+    const reply = await api("/api/click", { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" });
+    say(`Sent the signed block_actions request as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+  } catch (err) {
+    say(`Click failed: ${err.message}`, true);
+  } finally {
+    node.disabled = false;
+    refresh(true);
+  }
+}
+
+async function sendCommand(event) {
+  event.preventDefault();
+  const raw = document.getElementById("command-input").value.trim();
+  const match = /^(\/\S+)\s*([\s\S]*)$/.exec(raw);
+  if (!match) {
+    say("Type a slash command, e.g. /iam audit", true);
+    return;
+  }
+  try {
+    const reply = await api("/api/command", { user: app.me, command: match[1], text: match[2] });
+    say(`Sent ${match[1]} as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+  } catch (err) {
+    say(`Command failed: ${err.message}`, true);
+  }
+  refresh(true);
+}
+
+async function simulate(id, node) {
+  node.disabled = true;
+  const userAgent = document.getElementById("user-agent").value;
+  try {
+    const reply = await api("/api/simulate", { scenario: id, user_agent: userAgent });
+    const about = reply.users.length ? ` about user ${reply.users.join(", ")}` : "";
+    document.getElementById("simulate").dataset.lastUsers = reply.users.join(",");
+    say(`Queued ${reply.sent.join(", ")}${about}. The bot's SQS worker picks them up; alerts appear in a moment.`);
+  } catch (err) {
+    say(`Simulation failed: ${err.message}`, true);
+  } finally {
+    node.disabled = false;
+    refreshAccount();
+  }
+}
+
+// -- AWS account panel -------------------------------------------------------------------------------------
+
+function keyCell(key) {
+  return h("div", { class: "key", dataset: { keyId: key.id } }, h("code", {}, key.id), " ", h("span", { class: `key-status ${key.status.toLowerCase()}` }, key.status), h("span", { class: "key-dates" }, ` created ${key.created || "?"} \u00b7 last used ${key.last_used || "never"}`));
+}
+
+function userRow(user) {
+  const policies = [...user.attached, ...user.inline.map((p) => `${p} (inline)`), ...user.groups.map((g) => `group ${g}`)];
+  return h(
+    "tr",
+    { dataset: { user: user.name } },
+    h("td", { class: "user-name" }, user.name, h("div", { class: "muted" }, `since ${user.created || "?"}`)),
+    h("td", { class: "policies" }, policies.length ? policies.map((p) => h("div", { class: "policy" }, p)) : h("span", { class: "muted" }, "none")),
+    h("td", { class: "console" }, user.console ? "yes" : h("span", { class: "muted" }, "no")),
+    h("td", { class: "mfa" }, user.mfa ? "yes" : user.console ? h("span", { class: "warn" }, "no") : h("span", { class: "muted" }, "no")),
+    h("td", { class: "keys" }, user.keys.length ? user.keys.map(keyCell) : h("span", { class: "muted" }, "none")),
+  );
+}
+
+function passwordPolicy(policy) {
+  if (!policy) return "none set";
+  const wants = [["RequireSymbols", "symbols"], ["RequireNumbers", "numbers"], ["RequireUppercaseCharacters", "upper case"], ["RequireLowercaseCharacters", "lower case"]];
+  const needs = wants.filter(([key]) => policy[key]).map(([, label]) => label);
+  return `min ${policy.MinimumPasswordLength} chars; requires ${needs.join(", ") || "nothing"}; ` + (policy.MaxPasswordAge ? `expires after ${policy.MaxPasswordAge} days` : "never expires") + (policy.PasswordReusePrevention ? `; remembers ${policy.PasswordReusePrevention}` : "; no reuse rule");
+}
+
+function renderAccount(account) {
+  document.getElementById("account-id").textContent = account.account;
+  const body = document.getElementById("account-body");
+  body.replaceChildren(
+    h("table", { class: "users" }, h("thead", {}, h("tr", {}, h("th", {}, "User"), h("th", {}, "Policies"), h("th", {}, "Console"), h("th", {}, "MFA"), h("th", {}, "Access keys"))), h("tbody", {}, account.users.map(userRow))),
+    h("h3", {}, "Roles"),
+    h("ul", { class: "roles" }, account.roles.map((r) => h("li", { dataset: { role: r.name } }, h("strong", {}, r.name), ` \u2014 ${[...r.attached, ...r.inline.map((p) => `${p} (inline)`)].join(", ") || "no policies"}; created ${r.created || "?"}, last used ${r.last_used || "never"}`))),
+    h("h3", {}, "Account settings"),
+    h("ul", { class: "settings" }, h("li", {}, "Password policy: ", passwordPolicy(account.password_policy)), h("li", { id: "trail-status" }, `Trail ${account.trail.name}: `, account.trail.logging ? "logging" : h("span", { class: "warn" }, "NOT logging"))),
+    h("h3", {}, "Planted problems"),
+    h("ul", { class: "problems" }, account.problems.map((p) => h("li", {}, p))),
+    h("p", { class: "note", id: "root-note" }, h("strong", {}, "Root user: "), account.root_note),
+  );
+}
+
+async function refreshAccount() {
+  if (app.accountBusy) {
+    app.accountAgain = true; // a change may have landed after the read in flight began
+    return;
+  }
+  app.accountBusy = true;
+  try {
+    renderAccount(await api("/api/account"));
+  } catch (err) {
+    say(`Could not read the AWS account: ${err.message}`, true);
+  } finally {
+    app.accountBusy = false;
+    if (app.accountAgain) {
+      app.accountAgain = false;
+      refreshAccount();
+    }
+  }
+}
+
+// -- state polling ------------------------------------------------------------------------------------------
+
+function renderUsers(data) {
+  const select = document.getElementById("user-select");
+  app.users = Object.fromEntries(data.users.map((u) => [u.id, u]));
+  if (select.options.length === data.users.length) return;
+  select.replaceChildren(...data.users.map((u) => h("option", { value: u.id }, `${u.name} (${u.id}, ${u.role})`)));
+  select.value = app.me;
+}
+
+function renderScenarios(data) {
+  if (app.scenariosShown) return;
+  app.scenariosShown = true;
+  const box = document.getElementById("scenarios");
+  box.replaceChildren(...data.scenarios.map((s) => h("button", { type: "button", class: "btn scenario", title: s.description, dataset: { scenario: s.id }, onclick: (e) => simulate(s.id, e.currentTarget) }, s.label)));
+}
+
+async function refresh(force) {
+  if (app.busy && !force) return;
+  app.busy = true;
+  try {
+    const data = await api(`/api/state?user=${encodeURIComponent(app.me)}`);
+    document.getElementById("live").classList.remove("down");
+    renderUsers(data);
+    renderScenarios(data);
+    document.getElementById("channel-name").textContent = data.channel.name;
+    if (data.me !== app.me || (data.me === app.renderedFor && data.version < app.version)) return; // stale reply
+    if (data.version !== app.version || data.me !== app.renderedFor) {
+      const changed = data.version !== app.version;
+      renderMessages(data);
+      app.version = data.version;
+      app.renderedFor = data.me;
+      document.body.dataset.version = String(data.version);
+      if (changed) refreshAccount();
+    }
+  } catch (err) {
+    document.getElementById("live").classList.add("down");
+    if (err.message === "unknown user") app.me = "U0ADMIN1"; // a stale choice remembered by the browser
+  } finally {
+    app.busy = false;
+  }
+}
+
+function start() {
+  document.getElementById("user-select").addEventListener("change", (event) => {
+    app.me = event.target.value;
+    localStorage.setItem("sandbox-user", app.me);
+    say(`Now acting as ${userName(app.me)}.`);
+    refresh(true);
+  });
+  document.getElementById("command-form").addEventListener("submit", sendCommand);
+  document.getElementById("account-refresh").addEventListener("click", refreshAccount);
+  refresh(true);
+  refreshAccount();
+  setInterval(refresh, POLL_MS);
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,203 @@
+"""The sandbox page in real Chromium: alerts arrive live, buttons send signed clicks (with Slack's confirm
+dialog), non-admins are refused, /iam audit posts a report, and attacker-controlled text stays text."""
+
+from __future__ import annotations
+
+import re
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then skips (or, under CI, fails) saying so
+    expect = None
+
+from sandbox.seed import ADMIN_POLICY
+
+ALERT_WAIT = 40_000  # ms: SQS long poll, rules, the poster's one post per second
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def simulate(page, scenario: str, user_agent: str = "") -> str:
+    """Press a Simulate button; returns the user the events are about ('' for none)."""
+    page.evaluate("delete document.getElementById('simulate').dataset.lastUsers")
+    page.fill("#user-agent", user_agent)
+    page.click(f'#scenarios button[data-scenario="{scenario}"]')
+    expect(page.locator("#simulate")).to_have_attribute("data-last-users", re.compile(".*"))
+    return page.locator("#simulate").get_attribute("data-last-users") or ""
+
+
+def messages(page, text: str, kind: str = ".message"):
+    """Messages whose own content (not their thread's replies) holds `text`; `kind` narrows the class."""
+    return page.locator(kind).filter(has=page.locator(":scope > .message-body > .content", has_text=text))
+
+
+def alert_message(page, title: str):
+    """The first channel copy of the alert with this title, once it arrived."""
+    message = messages(page, title).first
+    message.wait_for(timeout=ALERT_WAIT)
+    return message
+
+
+def act_as(page, user: str) -> None:
+    """Switch the Slack user the page acts as."""
+    page.select_option("#user-select", user)
+    expect(page.locator("#user-select")).to_have_value(user)
+
+
+def account_row(page, user: str):
+    """The AWS account panel's row of one IAM user."""
+    row = page.locator(f'#account tr[data-user="{user}"]')
+    row.wait_for()
+    return row
+
+
+def attached(sandbox, user: str) -> list[str]:
+    """The user's managed policies, read from moto directly (not through the page)."""
+    iam = sandbox.page.backend.iam
+    return [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]]
+
+
+def test_simulated_privileged_user_is_alerted_live_with_thread_and_styled_buttons(page, sandbox):
+    user = simulate(page, "privileged_user_created")
+    assert user.startswith("backup-svc")
+    alert = alert_message(page, f"New user {user} given admin-equivalent power")
+    assert "CRITICAL" in alert.inner_text()
+    assert alert.locator('.btn.primary[data-action-id="iam_ack"]').count() == 1
+    assert alert.locator('.btn.danger[data-action-id="iam_detach_policy"]').count() == 1
+    # user_created opened the actor's thread; the critical alert is a reply broadcast to the channel too.
+    parent = messages(page, f"IAM user {user} created").first
+    parent.locator(".thread .message", has_text=f"New user {user} given").first.wait_for(timeout=ALERT_WAIT)
+    assert messages(page, f"New user {user} given", ".message.broadcast").count() == 1
+    # The simulated changes are real in the moto account, and the panel shows them.
+    row = account_row(page, user)
+    assert "AdministratorAccess" in row.locator(".policies").inner_text()
+    assert row.locator(".key-status.active").count() == 1
+
+
+def test_non_admin_click_is_refused_and_the_account_is_unchanged(page, sandbox):
+    user = simulate(page, "privileged_user_created")
+    alert = alert_message(page, f"New user {user} given admin-equivalent power")
+    act_as(page, "U0VIEWER")
+    alert.locator('[data-action-id="iam_detach_policy"]').click()
+    page.click("#confirm-ok")
+    refusal = messages(page, "Only IAM Warden admins can run policy removal", ".message.ephemeral")
+    refusal.wait_for()
+    assert "Only visible to you" in refusal.inner_text()
+    assert attached(sandbox, user) == [ADMIN_POLICY]
+    assert "AdministratorAccess" in account_row(page, user).locator(".policies").inner_text()
+    assert alert.locator('[data-action-id="iam_detach_policy"]').count() == 1  # the alert was not updated
+    act_as(page, "U0ADMIN1")  # an ephemeral message is for its user alone
+    expect(page.locator("#messages")).not_to_contain_text("Only IAM Warden admins can run policy removal")
+
+
+def test_admin_detach_asks_to_confirm_then_removes_the_policy_and_updates_the_alert(page, sandbox, screenshot_paths):
+    user = simulate(page, "privileged_user_created")
+    title = f"New user {user} given admin-equivalent power"
+    alert = alert_message(page, title)
+    detach = alert.locator('[data-action-id="iam_detach_policy"]')
+    detach.click()
+    modal = page.locator("#confirm-modal")
+    assert modal.is_visible()
+    assert page.inner_text("#confirm-title") == "Detach policy?"
+    assert f"AdministratorAccess from user {user}" in page.inner_text("#confirm-text")
+    assert page.inner_text("#confirm-ok") == "Detach" and page.inner_text("#confirm-cancel") == "Cancel"
+    page.click("#confirm-cancel")  # denied: nothing is sent
+    assert modal.is_hidden()
+    assert attached(sandbox, user) == [ADMIN_POLICY]
+
+    detach.click()
+    page.click("#confirm-ok")
+    updated = messages(page, title).filter(has_text="policy removal by").first
+    updated.wait_for()
+    assert re.search(
+        rf"policy removal by @Ada Admin: detached AdministratorAccess from user {user}", updated.inner_text()
+    )
+    assert "(edited)" in updated.inner_text()
+    assert updated.locator('[data-action-id="iam_detach_policy"]').count() == 0
+    assert attached(sandbox, user) == []
+    expect(account_row(page, user).locator(".policies")).not_to_contain_text("AdministratorAccess")
+    reply = page.locator(".thread .message", has_text=f"detached AdministratorAccess from user {user}")
+    reply.first.wait_for()
+    updated.scroll_into_view_if_needed()
+    for path in screenshot_paths:
+        page.screenshot(path=str(path))
+    assert screenshot_paths[0].stat().st_size > 10_000
+
+
+def test_iam_audit_acks_ephemerally_then_posts_the_report_with_files(page, sandbox):
+    page.fill("#command-input", "/iam audit")
+    page.click("#command-send")
+    ack = messages(page, "Auditing account 123456789012", ".message.ephemeral")
+    ack.wait_for()
+    assert "Only visible to you" in ack.inner_text()
+    report = messages(page, "IAM audit of account").first
+    report.wait_for(timeout=150_000)
+    assert "audit #" in report.inner_text()
+    csv = report.locator(".thread a.file", has_text=re.compile(r"iam-audit-\d+\.csv"))
+    csv.wait_for(timeout=20_000)
+    download = page.request.get(sandbox.page_url.rstrip("/") + csv.get_attribute("href"))
+    assert download.ok and "check" in download.text().splitlines()[0] and "123456789012" in download.text()
+
+
+def test_attacker_controlled_text_is_shown_as_text(page, sandbox):
+    page.evaluate("window.__xss = 0")
+    simulate(page, "root_login", user_agent=XSS + " <script>window.__xss=1</script>")
+    alert = messages(page, XSS).first
+    alert.wait_for(timeout=ALERT_WAIT)
+    assert "<script>window.__xss=1</script>" in alert.inner_text()
+    assert page.locator("#messages img, #messages script").count() == 0
+    assert page.evaluate("window.__xss") == 0
+    # mrkdwn still renders: bold, code, the console link, emoji.
+    assert alert.locator("strong", has_text="CRITICAL").count() >= 1
+    assert alert.locator("code", has_text="arn:aws:iam::123456789012:root").count() >= 1
+    link = alert.locator("a", has_text="ConsoleLogin").first
+    assert link.get_attribute("href").startswith("https://us-east-1.console.aws.amazon.com/cloudtrailv2/")
+    assert alert.locator(".emoji").first.inner_text() == "\U0001f534"
+
+
+def test_mrkdwn_renders_slack_formatting_and_nothing_else(page):
+    def render(text: str) -> tuple[str, str]:
+        return page.evaluate("t => { const n = mrkdwn(t); return [n.outerHTML, n.textContent]; }", text)
+
+    html, text = render("*Who*\n`arn:aws:iam::1:user/a_b` by <@U0ADMIN1> :white_check_mark: _Fix:_ ~old~")
+    assert html.startswith('<span class="mrkdwn"><strong>Who</strong><br><code>arn:aws:iam::1:user/a_b</code> by ')
+    assert '<span class="mention">@Ada Admin</span>' in html and "<em>Fix:</em>" in html and "<s>old</s>" in html
+    assert "\u2705" in text
+    html, text = render("<https://example.com/?a=1&amp;b=2|the &lt;docs&gt;> and <javascript:alert(1)|click>")
+    assert '<a href="https://example.com/?a=1&amp;b=2" target="_blank" rel="noopener noreferrer">' in html
+    assert text == "the <docs> and click" and "javascript" not in html
+    html, text = render("snake_case_name, 2*3*4, arn:aws:iam::123:role/x and :not_an_emoji:")
+    assert "<em>" not in html and "<strong>" not in html and text.endswith(":not_an_emoji:")
+    html, text = render("&lt;img src=x onerror=alert(1)&gt; &amp;amp;")
+    assert text == "<img src=x onerror=alert(1)> &amp;" and "<img" not in html
+
+
+EXPECTED_RULES = {
+    "root_login": "root_login",
+    "root_login_mfa": "root_login",
+    "root_login_failed": "root_login_failed",
+    "privileged_user_created": "privileged_user_created",
+    "inline_admin_policy": "privileged_grant",
+    "mfa_removed": "mfa_deactivated",
+    "trail_stopped": "trail_tampering",
+}
+
+
+def test_every_scenario_raises_its_alert_and_changes_moto(sandbox):
+    """No browser needed: every Simulate button, through the page's API, ends as the alert it is meant to raise
+    (this test runs last in the module: it stops the trail and removes alice-admin's MFA)."""
+    from sandbox.scenarios import SCENARIOS
+
+    assert {s.id for s in SCENARIOS} == set(EXPECTED_RULES)
+    store, backend = sandbox.rt.store, sandbox.page.backend
+    sent = {s.id: backend.simulate({"scenario": s.id})["event_ids"] for s in SCENARIOS}
+
+    def raised() -> dict[str, str]:
+        by_event = {a["event_id"]: a["rule"] for a in store.alerts()}
+        return {s: r for s, ids in sent.items() for r in [by_event.get(i) for i in ids] if r == EXPECTED_RULES[s]}
+
+    assert sandbox.fake.wait_for(lambda: len(raised()) == len(EXPECTED_RULES), timeout=30), raised()
+    account = backend.account()
+    assert account["trail"]["logging"] is False
+    alice = next(u for u in account["users"] if u["name"] == "alice-admin")
+    intern = next(u for u in account["users"] if u["name"] == "dev-intern")
+    assert alice["mfa"] == 0 and any(p.startswith("break-glass") for p in intern["inline"])
