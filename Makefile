@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format bench readme clean
+.PHONY: demo replay test lint format bench readme clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-## demo: replay the bundled sample CloudTrail file and print every alert as Slack would show it
+## demo: the sandbox: the whole bot against a local AWS (moto) and a Slack-like page; open the printed address
 demo: $(STAMP)
+	$(BIN)/python bot.py demo
+
+## replay: replay the bundled sample CloudTrail file and print every alert as Slack would show it
+replay: $(STAMP)
 	$(BIN)/python bot.py replay samples/cloudtrail-sample.json
 
 ## test: lint and run the whole test suite
@@ -30,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/audit.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
