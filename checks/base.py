@@ -51,7 +51,7 @@ class Check:
     remediation: str
     needs: tuple[str, ...]  # snapshot parts read; if one is missing the check reports "could not check"
     evaluate: Callable[[Snapshot], Iterable[Finding]]
-    # {"CIS AWS Foundations v5": ("1.4",), "Security Hub": ("IAM.4",), "Conformity": ("IAM-023",)}
+    # {"CIS AWS Foundations v5": ("1.3",), "Security Hub": ("IAM.4",)}: compliance ids, kept out of the logic
     mappings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -1,0 +1,64 @@
+"""Passwords and active access keys unused for 45 days or more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from checks.base import Check, Finding, fail, ok
+from checks.helpers import active_keys, day, days_since, has_console, report_date, row_arn, user_rows
+from core.severity import Severity
+from core.snapshot import Snapshot
+
+LIMIT_DAYS = 45
+
+
+def _stale(name: str, used: datetime | None, created: datetime | None, snapshot: Snapshot) -> str | None:
+    """`password last used 2024-01-02, 120 days ago`, or None when the credential is fresh or undatable."""
+    if used is not None:
+        days = days_since(used, snapshot)
+        return f"{name} last used {day(used)}, {days} days ago" if days >= LIMIT_DAYS else None
+    if created is not None:
+        days = days_since(created, snapshot)
+        return f"{name} never used since {day(created)}, {days} days ago" if days >= LIMIT_DAYS else None
+    return None
+
+
+def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
+    """One finding per user: fail listing each stale credential, else pass.
+
+    A credential never used is aged from its own creation: the password from password_last_changed (the user's
+    creation when that is unknown), a key from access_key_N_last_rotated.
+    """
+    for row in user_rows(snapshot):
+        name = row.get("user", "?")
+        credentials = [(key.name, key.last_used, key.rotated) for key in active_keys(row)]
+        if has_console(row):
+            created = report_date(row.get("password_last_changed")) or report_date(row.get("user_creation_time"))
+            credentials.insert(0, ("password", report_date(row.get("password_last_used")), created))
+        stale = [s for s in (_stale(*credential, snapshot) for credential in credentials) if s]
+        if stale:
+            yield fail(row_arn(row), f"User {name}: {'; '.join(stale)}.")
+        else:
+            yield ok(row_arn(row), f"User {name} has no password or active access key unused for {LIMIT_DAYS}+ days.")
+
+
+CHECK = Check(
+    id="unused_credentials",
+    title="Credentials unused for 45 days or more",
+    severity=Severity.MEDIUM,
+    rationale=(
+        "A password or key nobody uses still works for whoever finds it, and nobody notices when it starts being "
+        "used again. Credentials left over from departed people, finished projects or one-off tests are the "
+        "classic way into an account. Disabling what has been idle for 45 days shrinks that surface at little "
+        "cost: a person who still needs access can ask for it back."
+    ),
+    remediation=(
+        "For an idle password: `aws iam delete-login-profile --user-name <user>`. For an idle key: "
+        "`aws iam update-access-key --user-name <user> --access-key-id <id> --status Inactive`, then delete it "
+        "after a grace period (`aws iam list-access-keys --user-name <user>` gives the ids)."
+    ),
+    needs=("credential_report",),
+    evaluate=evaluate,
+    mappings={"CIS AWS Foundations v5": ("1.11",), "Security Hub": ("IAM.22",)},
+)

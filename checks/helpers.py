@@ -1,0 +1,280 @@
+"""Small shared helpers for the account checks: credential report values, dates, principals, policy sources.
+
+The credential report is a CSV whose cells are strings; a date cell may instead hold `N/A` (no such
+credential), `no_information` (never used, or not since IAM began tracking) or `not_supported`. Every check
+reads those cells through the helpers here so that the markers are handled the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fnmatch import fnmatchcase
+
+from core.cloudtrail import policy_document
+from core.policy import Power, Verdict, judge_document
+from core.snapshot import Snapshot
+
+ROOT_USER = "<root_account>"  # the credential report's name for the root user
+KEY_SLOTS = (1, 2)  # an IAM user (and root) has at most two access keys
+
+
+# --- dates -------------------------------------------------------------------------------------------------
+
+
+def report_date(value: str | None) -> datetime | None:
+    """A credential report cell as an aware UTC datetime, or None for `N/A`, `no_information`, blanks."""
+    if not value or not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or not text[0].isdigit():  # N/A, no_information, not_supported
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def now_of(snapshot: Snapshot) -> datetime:
+    """The audit's "now": when the snapshot was collected (aware, UTC when the snapshot's time is naive)."""
+    at = snapshot.collected_at
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def days_since(when: datetime, snapshot: Snapshot) -> int:
+    """Whole days from `when` to the snapshot's collection time (0 for a future date)."""
+    return max(0, (now_of(snapshot) - when).days)
+
+
+def day(when: datetime) -> str:
+    """A date as the report shows it: 2024-05-01."""
+    return when.strftime("%Y-%m-%d")
+
+
+def ago(when: datetime, snapshot: Snapshot) -> str:
+    """`2024-05-01 (120 days ago)`, counted to the snapshot's collection time."""
+    days = days_since(when, snapshot)
+    return f"{day(when)} ({days} day{'' if days == 1 else 's'} ago)"
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 user`, `3 users`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- credential report rows --------------------------------------------------------------------------------
+
+
+def is_true(value: str | None) -> bool:
+    """Whether a credential report flag cell says `true`."""
+    return isinstance(value, str) and value.strip().lower() == "true"
+
+
+def root_row(snapshot: Snapshot) -> dict[str, str] | None:
+    """The credential report row of the root user, or None (absent, or the report was not collected)."""
+    return snapshot.credential(ROOT_USER)
+
+
+def root_arn(snapshot: Snapshot) -> str:
+    """The root user's ARN, from its credential report row when there is one."""
+    row = root_row(snapshot)
+    if row and row.get("arn", "").startswith("arn:"):
+        return row["arn"]
+    return f"arn:aws:iam::{snapshot.account}:root"
+
+
+def user_rows(snapshot: Snapshot) -> list[dict[str, str]]:
+    """The credential report rows of IAM users (root left out)."""
+    return [row for row in snapshot.credential_report or [] if row.get("user") != ROOT_USER]
+
+
+def row_arn(row: dict[str, str]) -> str:
+    """The ARN of a credential report row's user."""
+    return row.get("arn") or row.get("user", "")
+
+
+def has_console(row: dict[str, str]) -> bool:
+    """Whether the row's user has a console password (`password_enabled`)."""
+    return is_true(row.get("password_enabled"))
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    """One access key slot of a credential report row (the report gives slots, never key ids)."""
+
+    slot: int
+    active: bool
+    rotated: datetime | None  # when the key was created or last rotated
+    last_used: datetime | None  # None: never used (or no information)
+
+    @property
+    def name(self) -> str:
+        """`access key 1`."""
+        return f"access key {self.slot}"
+
+    @property
+    def created(self) -> str:
+        """`access key 1 created 2024-05-01`."""
+        return f"{self.name} created {day(self.rotated) if self.rotated else 'on an unknown date'}"
+
+
+def access_keys(row: dict[str, str]) -> list[AccessKey]:
+    """The access keys a row reports (slots without a key, `N/A` throughout, are left out)."""
+    keys = []
+    for slot in KEY_SLOTS:
+        rotated = report_date(row.get(f"access_key_{slot}_last_rotated"))
+        active = is_true(row.get(f"access_key_{slot}_active"))
+        if active or rotated is not None:
+            last_used = report_date(row.get(f"access_key_{slot}_last_used_date"))
+            keys.append(AccessKey(slot, active, rotated, last_used))
+    return keys
+
+
+def active_keys(row: dict[str, str]) -> list[AccessKey]:
+    """The row's active access keys."""
+    return [key for key in access_keys(row) if key.active]
+
+
+def last_activity(row: dict[str, str]) -> tuple[datetime, str] | None:
+    """The most recent use of any of the row's credentials, with which one (`password`, `access key 1`)."""
+    uses = [(report_date(row.get("password_last_used")), "password")]
+    uses += [(report_date(row.get(f"access_key_{slot}_last_used_date")), f"access key {slot}") for slot in KEY_SLOTS]
+    dated = [(when, what) for when, what in uses if when is not None]
+    return max(dated, key=lambda use: use[0]) if dated else None
+
+
+# --- principals and their policies -------------------------------------------------------------------------
+
+
+def principal_kind(arn: str) -> str:
+    """`user`, `group` or `role` for an IAM principal ARN (`arn:aws:iam::1:role/path/name` -> `role`)."""
+    return arn.split(":", 5)[-1].split("/", 1)[0]
+
+
+def principal_name(arn: str) -> str:
+    """The last part of an IAM ARN (`arn:aws:iam::1:user/ops/alice` -> `alice`)."""
+    return arn.rsplit("/", 1)[-1]
+
+
+def principals(snapshot: Snapshot) -> dict[str, dict]:
+    """ARN -> authorization-details entry, for every user, group and role."""
+    entries = [*(snapshot.users or []), *(snapshot.groups or []), *(snapshot.roles or [])]
+    return {entry["Arn"]: entry for entry in entries}
+
+
+def names(arns: Iterable[str]) -> str:
+    """`alice, bob` from ARNs, sorted."""
+    return ", ".join(sorted(principal_name(arn) for arn in arns))
+
+
+def is_aws_managed(policy_arn: str) -> bool:
+    """Whether a managed policy is AWS's own (`arn:<partition>:iam::aws:policy/...`), not the customer's."""
+    return policy_arn.split(":", 5)[4:5] == ["aws"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One policy document in force on a principal, and how it got there."""
+
+    label: str  # "managed policy AdministratorAccess", "group ops: inline policy deploy"
+    document: dict
+
+
+def _own_grants(snapshot: Snapshot, entry: dict, inline_key: str, prefix: str = "") -> list[Grant]:
+    grants = []
+    for attached in entry.get("AttachedManagedPolicies", []):
+        doc = snapshot.managed_documents.get(attached["PolicyArn"])
+        if doc:
+            grants.append(Grant(f"{prefix}managed policy {attached.get('PolicyName') or attached['PolicyArn']}", doc))
+    for inline in entry.get(inline_key, []):
+        doc = policy_document(inline.get("PolicyDocument"))
+        if doc:
+            grants.append(Grant(f"{prefix}inline policy {inline.get('PolicyName', '?')}", doc))
+    return grants
+
+
+def grants_of(snapshot: Snapshot, entry: dict) -> list[Grant]:
+    """Every policy in force on a user (its own and its groups'), group or role entry, labelled."""
+    if "UserName" in entry:
+        grants = _own_grants(snapshot, entry, "UserPolicyList")
+        groups = {g["GroupName"]: g for g in snapshot.groups or []}
+        for name in entry.get("GroupList", []):
+            if name in groups:
+                grants += _own_grants(snapshot, groups[name], "GroupPolicyList", f"group {name}: ")
+        return grants
+    if "RoleName" in entry:
+        return _own_grants(snapshot, entry, "RolePolicyList")
+    return _own_grants(snapshot, entry, "GroupPolicyList")
+
+
+def power_sources(snapshot: Snapshot, entry: dict) -> str:
+    """Which policies give a principal its power: those that do so alone, else all of them together."""
+    grants = grants_of(snapshot, entry)
+    alone = [g.label for g in grants if judge_document(g.document).admin_equivalent]
+    if alone:
+        return ", ".join(alone)
+    return "the combination of " + ", ".join(g.label for g in grants) if grants else "no policy"
+
+
+def describe_power(verdict: Verdict) -> str:
+    """The verdict's headline plus its caveats (conditions, NotResource), as one clause."""
+    notes = [r for r in verdict.reasons[1:] if not r.startswith("escalation path:")]
+    return "; ".join([verdict.summary, *notes])
+
+
+def admin_users(snapshot: Snapshot) -> dict[str, Verdict]:
+    """ARN -> verdict of the IAM users with admin-equivalent effective power."""
+    return snapshot.admins(kinds=("user",))
+
+
+def full_admins(snapshot: Snapshot) -> set[str]:
+    """ARNs of the users and roles allowed every action (Power.ADMIN), the account's full administrators."""
+    return {arn for arn, v in snapshot.admins().items() if v.power is Power.ADMIN}
+
+
+# --- "may this principal call X?" --------------------------------------------------------------------------
+
+
+def _patterns(value: object) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [item.lower() for item in items if isinstance(item, str)]
+
+
+def _names(statement: dict, action: str) -> bool:
+    """Whether a statement's Action (or NotAction) covers `action` (lowercase)."""
+    if "NotAction" in statement:
+        return not any(fnmatchcase(action, p) for p in _patterns(statement["NotAction"]))
+    return any(fnmatchcase(action, p) for p in _patterns(statement.get("Action")))
+
+
+def _statements(documents: Iterable[dict]) -> Iterator[dict]:
+    for doc in documents:
+        raw = doc.get("Statement") if isinstance(doc, dict) else None
+        for statement in raw if isinstance(raw, list) else [raw]:
+            if isinstance(statement, dict):
+                yield statement
+
+
+def allowed_actions(documents: Iterable[dict], actions: Iterable[str]) -> set[str]:
+    """Which of `actions` some Allow in the documents grants and no unconditional Deny on `*` takes away.
+
+    Deliberately coarse: an Allow counts whatever its Resource and Condition say (holding a permission on one
+    principal is holding the duty), and only a Deny on every resource without conditions subtracts.
+    """
+    statements = list(_statements(documents))
+    found: set[str] = set()
+    for action in actions:
+        wanted = action.lower()
+        allowed = any(s.get("Effect") == "Allow" and _names(s, wanted) for s in statements)
+        denied = any(
+            s.get("Effect") == "Deny"
+            and not s.get("Condition")
+            and "*" in _patterns(s.get("Resource"))
+            and _names(s, wanted)
+            for s in statements
+        )
+        if allowed and not denied:
+            found.add(action)
+    return found
