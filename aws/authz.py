@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from core.cloudtrail import policy_document
 from core.policy import Verdict, judge_documents
+from core.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -20,18 +20,14 @@ class Grant:
     inline_name: str | None = None
 
 
-def authorization_details(iam: Any) -> dict[str, list[dict]]:
-    """Every page of GetAccountAuthorizationDetails merged (users, groups, roles, policies)."""
-    merged: dict[str, list[dict]] = {
-        "UserDetailList": [],
-        "GroupDetailList": [],
-        "RoleDetailList": [],
-        "Policies": [],
+def authorization_details(snapshot: Snapshot) -> dict[str, list[dict]]:
+    """A snapshot's authorization part in GetAccountAuthorizationDetails' shape."""
+    return {
+        "UserDetailList": snapshot.users or [],
+        "GroupDetailList": snapshot.groups or [],
+        "RoleDetailList": snapshot.roles or [],
+        "Policies": snapshot.policies or [],
     }
-    for page in iam.get_paginator("get_account_authorization_details").paginate():
-        for key in merged:
-            merged[key].extend(page.get(key, []))
-    return merged
 
 
 def _default_documents(details: dict[str, list[dict]]) -> dict[str, dict]:

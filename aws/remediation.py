@@ -10,6 +10,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.authz import Grant, admin_principals, authorization_details
 from aws.sessions import AwsSessions, MemberRoleError
+from aws.snapshot import collect_authorization
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +91,9 @@ class Remediator:
         account = alert["account"]
         if self._is_self(account, kind, name):
             return Outcome("refused", f"{kind} {name} is the bot's own identity; the bot will not act on itself")
-        iam = self.sessions.client("iam", account)
         grant = Grant(kind, name, policy_arn=arn, inline_name=inline)
-        details = authorization_details(iam)
+        details = authorization_details(collect_authorization(self.sessions, account))
+        iam = self.sessions.client("iam", account)
         if not admin_principals(details, without=[grant]) and admin_principals(details):
             return Outcome(
                 "refused",

@@ -1,0 +1,362 @@
+"""Audit figures for an account at the IAM quotas (printed, not asserted).
+
+A moto server (ThreadedMotoServer on 127.0.0.1, a free port) runs in a child process and is seeded with an
+account at the AWS quotas: 5,000 users, 1,000 roles, 300 groups, customer policies (a few admin, some that
+allow privilege escalation, most narrow), group memberships, attached and inline policies, access keys on
+most users, console passwords and MFA on some, a password policy and a multi-region trail. This process then
+collects the snapshot over HTTP with the real collector (aws/snapshot.py) and runs the registered checks
+(checks/engine.py), so its peak RSS is the bot's alone, not moto's.
+
+Seeding goes through moto's IAM backend directly by default: the plan for 5,000 users is about 30,000 IAM
+operations, a few seconds in the backend but minutes as HTTP calls (about 10 ms each). `--seed api` sends
+the same plan as boto3 calls instead. The password policy, bucket and trail are
+always made with boto3 calls.
+
+Goals: audit (snapshot + checks) <= 60 s; peak RSS <= 300 MB; AWS calls for the snapshot <= users/100 + a
+constant. moto answers GetAccountAuthorizationDetails in one page whatever MaxItems says, has no Access
+Advisor (the collector stops after one probe) and answers Access Analyzer with HTTP 500s, which botocore
+retries with back-off before the part is given up: those seconds show in the part timings.
+
+Run: .venv/bin/python bench/audit.py [--users 5000 --roles 1000 --groups 300 --policies 300 --seed backend]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import multiprocessing
+import os
+import random
+import resource
+import sys
+import time
+from collections import Counter
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+}.items():
+    os.environ.setdefault(key, value)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+import boto3  # noqa: E402
+
+ACCOUNT = "123456789012"
+BUCKET = "bench-trail-logs"
+PASSWORD = "Correct-Horse-Battery-Staple-1"
+AUDIT_GOAL_S = 60.0
+RSS_GOAL_MB = 300.0
+CALLS_CONSTANT = 50  # fixed calls: reports, summary, trails, analyzers, and AWS-managed policies in use
+AWS_MANAGED = [
+    "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+    "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+    "arn:aws:iam::aws:policy/CloudWatchAgentServerPolicy",
+    "arn:aws:iam::aws:policy/SecurityAudit",
+]
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+SERVICES = {
+    "s3": ["GetObject", "PutObject", "ListBucket"],
+    "ec2": ["DescribeInstances", "StartInstances", "StopInstances"],
+    "sqs": ["SendMessage", "ReceiveMessage", "DeleteMessage"],
+    "dynamodb": ["GetItem", "PutItem", "Query"],
+    "lambda": ["InvokeFunction", "GetFunction"],
+    "logs": ["CreateLogStream", "PutLogEvents"],
+    "kms": ["Decrypt", "Encrypt"],
+    "sns": ["Publish"],
+    "cloudwatch": ["PutMetricData", "GetMetricData"],
+    "secretsmanager": ["GetSecretValue"],
+}
+ESCALATIONS = [
+    ["iam:CreatePolicyVersion"],
+    ["iam:PassRole", "ec2:RunInstances"],
+    ["iam:AttachUserPolicy", "iam:CreateAccessKey"],
+    ["iam:UpdateAssumeRolePolicy", "iam:AttachRolePolicy"],
+]
+
+Op = tuple[str, dict[str, Any]]  # (boto3 IAM method, its arguments)
+
+
+def document(actions: list[str]) -> str:
+    """An identity policy allowing `actions` on every resource."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+
+
+def trust(service: str) -> str:
+    """A trust policy letting an AWS service assume the role."""
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def narrow(rng: random.Random) -> list[str]:
+    """A few actions of one to four services."""
+    return [f"{svc}:{action}" for svc in rng.sample(sorted(SERVICES), rng.randint(1, 4)) for action in SERVICES[svc]]
+
+
+def plan(users: int, roles: int, groups: int, policies: int, seed: int = 7) -> list[Op]:
+    """The IAM calls that build the account, as boto3 method names and arguments (deterministic)."""
+    rng = random.Random(seed)
+    ops: list[Op] = []
+    arns: list[str] = []
+    for n in range(policies):
+        roll = rng.random()
+        actions = ["*"] if roll < 0.03 else rng.choice(ESCALATIONS) if roll < 0.08 else narrow(rng)
+        name = f"policy-{n:04d}"
+        ops.append(("create_policy", {"PolicyName": name, "PolicyDocument": document(actions)}))
+        arns.append(f"arn:aws:iam::{ACCOUNT}:policy/{name}")
+    group_names = [f"group-{n:03d}" for n in range(groups)]
+    for n, group in enumerate(group_names):
+        ops.append(("create_group", {"GroupName": group}))
+        attached = rng.sample(arns, min(len(arns), rng.randint(1, 2)))
+        if n < 2:
+            attached.append(ADMIN)
+        elif rng.random() < 0.1:
+            attached.append(rng.choice(AWS_MANAGED))
+        ops += [("attach_group_policy", {"GroupName": group, "PolicyArn": arn}) for arn in attached]
+        if rng.random() < 0.2:
+            inline = {"GroupName": group, "PolicyName": "inline", "PolicyDocument": document(narrow(rng))}
+            ops.append(("put_group_policy", inline))
+    for n in range(users):
+        user = f"user-{n:05d}"
+        ops.append(("create_user", {"UserName": user}))
+        for group in rng.sample(group_names, min(len(group_names), rng.randint(1, 3))):
+            ops.append(("add_user_to_group", {"GroupName": group, "UserName": user}))
+        if rng.random() < 0.05:
+            ops.append(("attach_user_policy", {"UserName": user, "PolicyArn": rng.choice(arns + AWS_MANAGED)}))
+        if rng.random() < 0.03:
+            ops.append(
+                ("put_user_policy", {"UserName": user, "PolicyName": "own", "PolicyDocument": document(narrow(rng))})
+            )
+        roll = rng.random()
+        ops += [("create_access_key", {"UserName": user})] * (2 if roll < 0.1 else 1 if roll < 0.7 else 0)
+        if rng.random() < 0.35:
+            ops.append(("create_login_profile", {"UserName": user, "Password": PASSWORD}))
+            if rng.random() < 0.6:
+                ops.append(("create_virtual_mfa_device", {"VirtualMFADeviceName": user}))
+                serial = f"arn:aws:iam::{ACCOUNT}:mfa/{user}"
+                codes = {"AuthenticationCode1": "123456", "AuthenticationCode2": "654321"}
+                ops.append(("enable_mfa_device", {"UserName": user, "SerialNumber": serial, **codes}))
+    for n in range(roles):
+        role = f"role-{n:04d}"
+        service_linked = rng.random() < 0.02
+        path = "/aws-service-role/support.amazonaws.com/" if service_linked else "/"
+        principal = rng.choice(["ec2.amazonaws.com", "lambda.amazonaws.com", "ecs-tasks.amazonaws.com"])
+        ops.append(("create_role", {"RoleName": role, "Path": path, "AssumeRolePolicyDocument": trust(principal)}))
+        for _ in range(rng.randint(1, 2)):
+            arn = rng.choice(AWS_MANAGED) if rng.random() < 0.3 else rng.choice(arns)
+            ops.append(("attach_role_policy", {"RoleName": role, "PolicyArn": arn}))
+        if rng.random() < 0.2:
+            ops.append(
+                ("put_role_policy", {"RoleName": role, "PolicyName": "inline", "PolicyDocument": document(narrow(rng))})
+            )
+    return ops
+
+
+def seed_backend(ops: list[Op]) -> None:
+    """Apply the plan to moto's IAM backend directly (no HTTP, no request parsing)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT]["global"]
+    entity = {"UserName": iam.get_user, "GroupName": iam.get_group, "RoleName": iam.get_role}
+    for op, kw in ops:
+        if op == "create_policy":
+            iam.create_policy("", "/", kw["PolicyDocument"], kw["PolicyName"], [])
+        elif op == "create_group":
+            iam.create_group(kw["GroupName"])
+        elif op == "create_user":
+            iam.create_user("us-east-1", kw["UserName"])
+        elif op == "create_role":
+            iam.create_role(kw["RoleName"], kw["AssumeRolePolicyDocument"], kw["Path"], None, "", [], None)
+        elif op.startswith("attach_"):  # the backend's own attach rebuilds an ARN index of 1,500 policies
+            holder = next(entity[k](v) for k, v in kw.items() if k in entity)
+            iam.managed_policies[kw["PolicyArn"]].attach_to(holder)
+        elif op.startswith("put_"):
+            name = next(v for k, v in kw.items() if k in entity)
+            getattr(iam, op)(name, kw["PolicyName"], kw["PolicyDocument"])
+        elif op == "add_user_to_group":
+            iam.add_user_to_group(kw["GroupName"], kw["UserName"])
+        elif op == "create_access_key":
+            iam.create_access_key(kw["UserName"])
+        elif op == "create_login_profile":
+            iam.create_login_profile(kw["UserName"], kw["Password"])
+        elif op == "create_virtual_mfa_device":
+            iam.create_virtual_mfa_device(kw["VirtualMFADeviceName"], "/")
+        elif op == "enable_mfa_device":
+            iam.enable_mfa_device(kw["UserName"], kw["SerialNumber"], "123456", "654321")
+        else:
+            raise ValueError(f"no backend mapping for {op}")
+
+
+def seed_api(ops: list[Op], url: str) -> None:
+    """Apply the plan as boto3 calls to the server."""
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
+    for op, kw in ops:
+        getattr(iam, op)(**kw)
+
+
+def seed_account_level(url: str) -> None:
+    """Password policy, trail bucket with a lifecycle rule, and a multi-region trail, through the API."""
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
+    iam.update_account_password_policy(MinimumPasswordLength=14, RequireSymbols=True, MaxPasswordAge=90)
+    s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    rule = {"ID": "keep-a-year", "Status": "Enabled", "Filter": {}, "Expiration": {"Days": 365}}
+    s3.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": [rule]})
+    cloudtrail = boto3.client("cloudtrail", endpoint_url=url, region_name="us-east-1")
+    cloudtrail.create_trail(Name="org-trail", S3BucketName=BUCKET, IsMultiRegionTrail=True)
+    cloudtrail.start_logging(Name="org-trail")
+
+
+def server_side(conn: Connection, sizes: dict[str, int], how: str) -> None:
+    """Child process: run and seed the moto server, report its address, serve until told to stop."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # moto's 500s for unimplemented APIs
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (moto prints a line per request it has no backend for)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    started = time.perf_counter()
+    ops = plan(**sizes)
+    if how == "api":
+        seed_api(ops, url)
+    else:
+        seed_backend(ops)
+    seed_account_level(url)
+    conn.send({"url": url, "seconds": time.perf_counter() - started, "ops": len(ops)})
+    conn.recv()  # "stop"
+    conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    server.stop()
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class PartTimes(logging.Handler):
+    """Collects the collector's per-part timings from its debug log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seconds: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg.endswith("took %.2f s") and isinstance(record.args, tuple):
+            part, seconds = record.args[1], record.args[2]
+            self.seconds[str(part)] = self.seconds.get(str(part), 0.0) + float(seconds)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--roles", type=int, default=1000)
+    parser.add_argument("--groups", type=int, default=300)
+    parser.add_argument("--policies", type=int, default=300, help="customer-managed policies")
+    parser.add_argument("--advisor-limit", type=int, default=100)
+    parser.add_argument("--seed", choices=("backend", "api"), default="backend", help="how IAM is seeded")
+    args = parser.parse_args()
+    sizes = {"users": args.users, "roles": args.roles, "groups": args.groups, "policies": args.policies}
+
+    from aws.sessions import AwsSessions
+    from aws.snapshot import collect
+    from checks import all_checks
+    from checks.base import Status
+    from checks.engine import run_checks
+
+    checks = all_checks()
+    baseline = rss_mb()
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(target=server_side, args=(theirs, sizes, args.seed), daemon=True)
+    server.start()
+    seeded = ours.recv()
+    url = seeded["url"]
+    print(
+        f"moto server {url}: seeded {args.users} users, {args.roles} roles, {args.groups} groups, "
+        f"{args.policies} customer policies ({seeded['ops']} IAM operations via "
+        f"{'boto3 calls' if args.seed == 'api' else 'the moto backend directly'}; password policy, bucket "
+        f"and trail via boto3) in {seeded['seconds']:.1f} s"
+    )
+
+    times = PartTimes()
+    collector_log = logging.getLogger("aws.snapshot")
+    collector_log.setLevel(logging.DEBUG)
+    collector_log.addHandler(times)
+    collector_log.propagate = False  # the parts moto lacks log a warning each; they are in the figures below
+
+    started = time.perf_counter()
+    snapshot = collect(
+        AwsSessions(boto3.Session(region_name="us-east-1"), endpoint_url=url), advisor_limit=args.advisor_limit
+    )
+    collected = time.perf_counter()
+    audit = run_checks(snapshot, checks)
+    audited = time.perf_counter()
+    peak = rss_mb()
+    ours.send("stop")
+    server_peak = ours.recv()
+    server.join(timeout=10)
+
+    snapshot_s, checks_s = collected - started, audited - collected
+    total_s = seeded["seconds"] + snapshot_s + checks_s
+    audit_s = snapshot_s + checks_s
+    calls = {k: v for k, v in snapshot.api_calls.items() if ":" in k and not k.startswith("access_advisor:")}
+    notes = {k: v for k, v in snapshot.api_calls.items() if k.startswith("access_advisor:")}
+    goal_calls = args.users / 100 + CALLS_CONSTANT
+    items = args.users + args.roles + args.groups + args.policies
+    print()
+    print(f"seed                {seeded['seconds']:8.1f} s")
+    print(f"snapshot            {snapshot_s:8.1f} s")
+    for part, seconds in times.seconds.items():
+        print(f"  {part:<18}{seconds:8.2f} s")
+    print(f"checks ({len(checks):>2})         {checks_s:8.1f} s")
+    verdict = "met" if audit_s <= AUDIT_GOAL_S else "MISSED"
+    print(f"audit (snap+checks) {audit_s:8.1f} s   goal <= {AUDIT_GOAL_S:.0f} s: {verdict}")
+    print(f"total               {total_s:8.1f} s")
+    print()
+    total_calls = sum(calls.values())
+    verdict = "met" if total_calls <= goal_calls else "MISSED"
+    print(
+        f"AWS calls for the snapshot: {total_calls}   goal users/100 + {CALLS_CONSTANT} = {goal_calls:.0f}: {verdict}"
+    )
+    for name, count in calls.items():
+        print(f"  {name:<45}{count:6d}")
+    for name, count in notes.items():
+        print(f"  ({name} = {count})")
+    print(
+        f"  (moto returns GetAccountAuthorizationDetails in one page; AWS, at MaxItems 1000, would take at least "
+        f"{math.ceil(items / 1000)} pages for {items} users, roles, groups and customer policies)"
+    )
+    print()
+    print(f"snapshot errors: {snapshot.errors or 'none'}")
+    print(f"findings per check ({len(audit.results)} results, {len(audit.errors)} could not check):")
+    fails = Counter(r.check for r in audit.results if r.status is Status.FAIL)
+    passes = Counter(r.check for r in audit.results if r.status is Status.PASS)
+    for check in checks:
+        state = "ran" if check.id in audit.ran else "could not check"
+        print(f"  {check.id:<36} fail {fails[check.id]:5d}  pass {passes[check.id]:5d}  ({state})")
+    for line in audit.errors:
+        print(f"  {line}")
+    print()
+    verdict = "met" if peak <= RSS_GOAL_MB else "MISSED"
+    print(f"peak RSS (this process: collector + checks) {peak:7.1f} MB   goal <= {RSS_GOAL_MB:.0f} MB: {verdict}")
+    print(f"  after imports, before the snapshot        {baseline:7.1f} MB")
+    print(f"  moto server process (not the bot)         {server_peak:7.1f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
