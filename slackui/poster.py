@@ -153,8 +153,20 @@ class Poster:
 
     def run(self, stop: threading.Event, idle_seconds: float = 5.0) -> None:
         """Drain whenever woken (or every `idle_seconds`) until `stop` is set."""
-        self.recover()
         while not stop.is_set():
-            self.drain()
+            try:
+                self.recover()
+                break
+            except Exception:  # Slack or the store unreachable at start-up: keep trying, never die
+                log.exception("outbox recovery failed; retrying")
+                stop.wait(idle_seconds)
+        while not stop.is_set():
+            try:
+                self.drain()
+            except Exception:
+                if stop.is_set():  # shutting down: the store or Slack may already be gone
+                    return
+                log.exception("outbox drain failed; alerts stay queued and are retried")
+                self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             self._wake.wait(self._backoff or idle_seconds)
             self._wake.clear()

@@ -16,17 +16,34 @@ from tests.conftest import CHANNEL, settings
 
 def alert(n: int, actor: str = "arn:aws:iam::111122223333:user/mallory", severity=Severity.HIGH) -> Alert:
     return Alert(
-        rule="user_created", severity=severity, title=f"User u{n} created", event_id=f"e{n}",
-        event_name="CreateUser", event_source="iam.amazonaws.com", event_time="2026-11-23T08:00:00Z",
-        account="111122223333", region="us-east-1", actor_arn=actor, actor_type="IAMUser",
-        target=f"arn:aws:iam::111122223333:user/u{n}", dedup_key=f"user_created:e{n}",
+        rule="user_created",
+        severity=severity,
+        title=f"User u{n} created",
+        event_id=f"e{n}",
+        event_name="CreateUser",
+        event_source="iam.amazonaws.com",
+        event_time="2026-11-23T08:00:00Z",
+        account="111122223333",
+        region="us-east-1",
+        actor_arn=actor,
+        actor_type="IAMUser",
+        target=f"arn:aws:iam::111122223333:user/u{n}",
+        dedup_key=f"user_created:e{n}",
         thread_key=f"111122223333:{actor}",
     )
 
 
 def stored(store: Store, *alerts: Alert) -> list[int]:
-    events = [{"event_id": a.event_id, "event_name": a.event_name, "event_time": a.event_time,
-               "account": a.account, "source": "test"} for a in alerts]
+    events = [
+        {
+            "event_id": a.event_id,
+            "event_name": a.event_name,
+            "event_time": a.event_time,
+            "account": a.account,
+            "source": "test",
+        }
+        for a in alerts
+    ]
     return store.store_batch(events, list(alerts))
 
 
@@ -102,3 +119,29 @@ def test_crash_before_slack_accepted_posts_once_after_restart(setup):
     assert poster.recover() == 0
     assert poster.drain() == 1
     assert len(fake.channel_messages(CHANNEL)) == 1
+
+
+def test_run_survives_a_failing_store_and_keeps_posting(setup, caplog):
+    import threading
+
+    store, poster, fake = setup
+    stored(store, alert(1))
+    real = store.alerts_to_post
+    calls = {"n": 0}
+
+    def flaky(limit: int = 50):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database is locked")
+        return real(limit)
+
+    store.alerts_to_post = flaky
+    poster._backoff = 0.0
+    stop = threading.Event()
+    thread = threading.Thread(target=poster.run, args=(stop, 0.05), daemon=True)
+    thread.start()
+    assert fake.wait_for(lambda: len(fake.channel_messages(CHANNEL)) == 1, timeout=10)
+    stop.set()
+    poster.wake()
+    thread.join(timeout=5)
+    assert not thread.is_alive() and "outbox drain failed" in caplog.text
