@@ -72,7 +72,7 @@ def collect(
 
     Raises only when the account itself cannot be reached (MemberRoleError) or on an undeclared AWS call.
     """
-    snapshot = Snapshot(account=account or sessions.own_account(), collected_at=datetime.now(UTC))
+    snapshot = Snapshot(account=account or sessions.own_account(), collected_at=datetime.now(UTC), regions=regions)
     collector = _Collector(sessions, account, sleep, clock)
     token = _ACTIVE.set(collector)
     try:

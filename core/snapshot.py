@@ -39,6 +39,7 @@ class Snapshot:
     trails: list[dict] | None = None  # DescribeTrails entries + "Status" + "EventSelectors" (+ advanced)
     access_advisor: dict[str, list[dict]] | None = None  # principal ARN -> ServicesLastAccessed entries
     analyzers: list[dict] | None = None  # IAM Access Analyzer analyzers (ListAnalyzers)
+    regions: tuple[str, ...] = ("us-east-1",)  # where the regional parts (trails, analyzers) were collected
     errors: dict[str, str] = field(default_factory=dict)
     api_calls: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> count
 

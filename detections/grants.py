@@ -55,9 +55,7 @@ class Grant:
         if self.event_name in ATTACH:
             return Remediation(principal_type=self.kind, principal_name=self.name, policy_arn=self.policy)
         if self.event_name in PUT:
-            return Remediation(
-                principal_type=self.kind, principal_name=self.name, inline_policy_name=self.policy
-            )
+            return Remediation(principal_type=self.kind, principal_name=self.name, inline_policy_name=self.policy)
         return None
 
     def title(self) -> str:
@@ -101,9 +99,7 @@ def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
         if not isinstance(policy_name, str) or doc is None:
             return None
         verdict = judge_document(doc)
-        return (
-            Grant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
-        )
+        return Grant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
 
     if name == "AddUserToGroup":
         user, group = req.get("userName"), req.get("groupName")

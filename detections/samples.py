@@ -16,9 +16,7 @@ from typing import Any
 ACCOUNT = "111122223333"
 TIME = "2024-05-14T09:12:45Z"
 IP = "198.51.100.23"
-CLI_VERSION = (
-    "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0-1018-aws md/arch#x86_64 lang/python#3.11.8"
-)
+CLI_VERSION = "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/linux#6.5.0-1018-aws md/arch#x86_64 lang/python#3.11.8"
 BROWSER = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.4 Safari/605.1.15"

@@ -41,9 +41,7 @@ RULE = Rule(
         ),
         Example(
             "wrong root password from another address",
-            console_login(
-                root(), event_id="aec30296-6dc8-4f6b-b6e6-13334a880a99", success=False, ip="203.0.113.200"
-            ),
+            console_login(root(), event_id="aec30296-6dc8-4f6b-b6e6-13334a880a99", success=False, ip="203.0.113.200"),
             expect=True,
         ),
         Example(

@@ -68,9 +68,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     trail = req.get("name") or req.get("trailName")
     trail = str(trail) if trail else "unknown"
     short = trail.rsplit("/", 1)[-1]
-    return Match(
-        title=f"CloudTrail trail {short}: {lost}", target=trail, facts={"Trail": trail, "Change": lost}
-    )
+    return Match(title=f"CloudTrail trail {short}: {lost}", target=trail, facts={"Trail": trail, "Change": lost})
 
 
 def _trail_response(multi_region: bool = True, global_events: bool = True) -> dict:
@@ -238,9 +236,7 @@ RULE = Rule(
                         {
                             "readWriteType": "All",
                             "includeManagementEvents": True,
-                            "dataResources": [
-                                {"type": "AWS::S3::Object", "values": ["arn:aws:s3:::payroll-exports/"]}
-                            ],
+                            "dataResources": [{"type": "AWS::S3::Object", "values": ["arn:aws:s3:::payroll-exports/"]}],
                             "excludeManagementEventSources": ["kms.amazonaws.com"],
                         }
                     ],

@@ -23,9 +23,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     path = created.get("path") or ct.request(record).get("path")
     if isinstance(path, str) and path != "/":
         facts["Path"] = path
-    return Match(
-        title=f"IAM user {name} created", target=target, facts=facts, remediation=Remediation(key_user=name)
-    )
+    return Match(title=f"IAM user {name} created", target=target, facts=facts, remediation=Remediation(key_user=name))
 
 
 def _created(name: str, path: str = "/") -> dict:
@@ -75,9 +73,7 @@ RULE = Rule(
                 {"userName": "partner-sync", "path": "/integrations/"},
                 _created("partner-sync", "/integrations/"),
                 event_id="aacf3c64-da97-45d2-9401-54a44605f297",
-                actor=role_session(
-                    "AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b", "carol@example.com"
-                ),
+                actor=role_session("AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6a7b", "carol@example.com"),
             ),
             expect=True,
         ),

@@ -52,9 +52,7 @@ POWER_USER = doc(
             id="notresource",
         ),
         pytest.param(doc(allow("iam:*")), Power.IAM_ADMIN, id="iam-star"),
-        pytest.param(
-            doc(allow("iam:*", f"arn:aws:iam::{ACCOUNT}:*")), Power.IAM_ADMIN, id="iam-star-account-wide"
-        ),
+        pytest.param(doc(allow("iam:*", f"arn:aws:iam::{ACCOUNT}:*")), Power.IAM_ADMIN, id="iam-star-account-wide"),
         pytest.param(
             doc(allow("*"), {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"}),
             Power.IAM_ADMIN,
@@ -72,9 +70,7 @@ POWER_USER = doc(
             Power.ESCALATION,
             id="passrole-plus-ec2",
         ),
-        pytest.param(
-            doc(allow("iam:*", f"arn:aws:iam::{ACCOUNT}:user/bob")), Power.ESCALATION, id="iam-star-one-user"
-        ),
+        pytest.param(doc(allow("iam:*", f"arn:aws:iam::{ACCOUNT}:user/bob")), Power.ESCALATION, id="iam-star-one-user"),
         pytest.param(
             doc(allow("iam:*", f"arn:aws:iam::{ACCOUNT}:role/deployer")),
             Power.ESCALATION,
@@ -84,13 +80,9 @@ POWER_USER = doc(
         pytest.param(doc(allow("*"), deny("*")), Power.NONE, id="allow-all-deny-all"),
         pytest.param(doc(allow("*"), deny("iam:*")), Power.NONE, id="everything-but-iam"),
         pytest.param(POWER_USER, Power.NONE, id="power-user"),
-        pytest.param(
-            doc(allow(["s3:Get*", "s3:List*", "iam:Get*", "iam:List*"])), Power.NONE, id="read-only"
-        ),
+        pytest.param(doc(allow(["s3:Get*", "s3:List*", "iam:Get*", "iam:List*"])), Power.NONE, id="read-only"),
         pytest.param(doc(allow("*", "arn:aws:s3:::reports/*")), Power.NONE, id="everything-on-one-bucket"),
-        pytest.param(
-            doc(allow("iam:Get*", f"arn:aws:iam::{ACCOUNT}:user/bob")), Power.NONE, id="read-one-user"
-        ),
+        pytest.param(doc(allow("iam:Get*", f"arn:aws:iam::{ACCOUNT}:user/bob")), Power.NONE, id="read-one-user"),
         pytest.param(
             doc(allow("iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/app")),
             Power.NONE,
@@ -133,9 +125,7 @@ def test_summaries_are_human() -> None:
     assert judge_document(doc(allow("iam:*"))).summary == "grants iam:* (full IAM control)"
     assert "CreatePolicyVersion" in judge_document(doc(allow("iam:CreatePolicyVersion"))).summary
     assert judge_document(doc(allow("*"), deny("iam:CreateUser"))).summary.endswith("except iam:CreateUser")
-    partial = judge_document(
-        doc({"Effect": "Allow", "NotAction": ["organizations:*", "account:*"], "Resource": "*"})
-    )
+    partial = judge_document(doc({"Effect": "Allow", "NotAction": ["organizations:*", "account:*"], "Resource": "*"}))
     assert partial.summary.endswith("except account:*, organizations:*")
     assert Verdict(Power.NONE).summary == "grants no admin-equivalent power"
 

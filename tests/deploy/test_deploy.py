@@ -334,6 +334,7 @@ def test_dangling_reference_check_catches_mistakes():
 @pytest.mark.parametrize("path", [EVENTS_TEMPLATE, MEMBER_TEMPLATE], ids=lambda p: p.name)
 def test_cfn_lint_finds_no_errors_or_warnings(path: Path):
     import cfnlint.api as lint
+
     findings = [m for m in lint.lint_all(path.read_text()) if m.rule.id[0] in "EW"]
     assert findings == []
 

@@ -155,9 +155,7 @@ def test_rules_tolerate_malformed_records(detection: Rule, example: Example) -> 
 
 
 def test_new_user_grant_supersedes_plain_grant() -> None:
-    record = iam_call(
-        "AttachUserPolicy", {"userName": "svc-new", "policyArn": ADMINISTRATOR_ACCESS}, event_id="t-1"
-    )
+    record = iam_call("AttachUserPolicy", {"userName": "svc-new", "policyArn": ADMINISTRATOR_ACCESS}, event_id="t-1")
     plain = fired(record)
     assert "privileged_grant" in plain and "privileged_user_created" not in plain
     correlated = fired(record, {"created_users": ["svc-new"]})
@@ -195,9 +193,7 @@ def test_deny_only_inline_policy_is_benign() -> None:
 
 def test_url_encoded_inline_policy_is_decoded() -> None:
     encoded = quote(json.dumps({"Statement": [ALLOW_ALL]}), safe="")
-    record = iam_call(
-        "PutRolePolicy", {"roleName": "r", "policyName": "p", "policyDocument": encoded}, event_id="t-5"
-    )
+    record = iam_call("PutRolePolicy", {"roleName": "r", "policyName": "p", "policyDocument": encoded}, event_id="t-5")
     assert "privileged_grant" in fired(record)
 
 
@@ -248,12 +244,8 @@ def test_key_owner_compared_exactly(caller: str, owner: str, alerts: bool) -> No
 
 
 def test_password_reset_compared_exactly() -> None:
-    own = iam_call(
-        "UpdateLoginProfile", {"userName": "alice"}, None, event_id="t-10", actor=iam_user("alice")
-    )
-    other = iam_call(
-        "UpdateLoginProfile", {"userName": "alice2"}, None, event_id="t-11", actor=iam_user("alice")
-    )
+    own = iam_call("UpdateLoginProfile", {"userName": "alice"}, None, event_id="t-10", actor=iam_user("alice"))
+    other = iam_call("UpdateLoginProfile", {"userName": "alice2"}, None, event_id="t-11", actor=iam_user("alice"))
     assert "login_profile_created" not in fired(own)
     assert "login_profile_created" in fired(other)
 

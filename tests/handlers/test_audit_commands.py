@@ -58,8 +58,9 @@ def test_second_audit_while_one_runs_says_so(audited_bot):
     collect = world.collect
     bot.rt.audits.auditor.collect = lambda *a: (release.wait(10), collect(*a))[1]
     bot.command("audit")
-    assert bot.fake.wait_for(lambda: not bot.rt.audits._running.acquire(blocking=False) or
-                             bot.rt.audits._running.release())
+    assert bot.fake.wait_for(
+        lambda: not bot.rt.audits._running.acquire(blocking=False) or bot.rt.audits._running.release()
+    )
     bot.command("audit")
     assert bot.fake.wait_for(lambda: any("already running" in m["text"] for m in bot.fake.channel_messages(CHANNEL)))
     release.set()
@@ -67,14 +68,28 @@ def test_second_audit_while_one_runs_says_so(audited_bot):
 
 
 def mute_click(bot, finding_id: int, user_id: str, message_ts: str):
-    return bot.send({
-        "type": "block_actions", "user": {"id": user_id}, "team": {"id": "T0TEST"}, "api_app_id": "A0TEST",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL},
-        "channel": {"id": CHANNEL}, "message": {"ts": message_ts}, "trigger_id": "1.1",
-        "response_url": bot.fake.response_url("mute"),
-        "actions": [{"action_id": "iam_mute_finding", "value": str(finding_id), "type": "button",
-                     "block_id": "b", "action_ts": "1"}],
-    })
+    return bot.send(
+        {
+            "type": "block_actions",
+            "user": {"id": user_id},
+            "team": {"id": "T0TEST"},
+            "api_app_id": "A0TEST",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL},
+            "channel": {"id": CHANNEL},
+            "message": {"ts": message_ts},
+            "trigger_id": "1.1",
+            "response_url": bot.fake.response_url("mute"),
+            "actions": [
+                {
+                    "action_id": "iam_mute_finding",
+                    "value": str(finding_id),
+                    "type": "button",
+                    "block_id": "b",
+                    "action_ts": "1",
+                }
+            ],
+        }
+    )
 
 
 def test_mute_button_admin_once_then_already_outsider_refused(audited_bot):
