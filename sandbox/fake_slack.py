@@ -31,6 +31,13 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections under a burst of calls (the client then waits for
+    # a SYN retry, a full second); Slack itself never does that.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeSlack:
     """The Web API state plus an HTTP server speaking Slack's wire format."""
 
@@ -77,8 +84,7 @@ class FakeSlack:
 
             do_GET = do_POST
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", port), Handler)
         threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True).start()
         return self.base_url
 
