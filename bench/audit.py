@@ -35,7 +35,12 @@ import time
 from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from checks.base import Check
+    from checks.engine import AccountAudit
+    from core.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -153,7 +158,18 @@ def plan(users: int, roles: int, groups: int, policies: int, seed: int = 7) -> l
         service_linked = rng.random() < 0.02
         path = "/aws-service-role/support.amazonaws.com/" if service_linked else "/"
         principal = rng.choice(["ec2.amazonaws.com", "lambda.amazonaws.com", "ecs-tasks.amazonaws.com"])
-        ops.append(("create_role", {"RoleName": role, "Path": path, "AssumeRolePolicyDocument": trust(principal)}))
+        duration = 43200 if rng.random() < 0.1 else 3600  # IAM's default is one hour; some teams raise it to 12
+        ops.append(
+            (
+                "create_role",
+                {
+                    "RoleName": role,
+                    "Path": path,
+                    "AssumeRolePolicyDocument": trust(principal),
+                    "MaxSessionDuration": duration,
+                },
+            )
+        )
         for _ in range(rng.randint(1, 2)):
             arn = rng.choice(AWS_MANAGED) if rng.random() < 0.3 else rng.choice(arns)
             ops.append(("attach_role_policy", {"RoleName": role, "PolicyArn": arn}))
@@ -162,6 +178,38 @@ def plan(users: int, roles: int, groups: int, policies: int, seed: int = 7) -> l
                 ("put_role_policy", {"RoleName": role, "PolicyName": "inline", "PolicyDocument": document(narrow(rng))})
             )
     return ops
+
+
+def run_each(snapshot: Snapshot, checks: tuple[Check, ...]) -> tuple[AccountAudit, dict[str, float], Counter]:
+    """Run the checks one by one, timing each and counting the botocore calls made while it runs (none is
+    expected: checks read only the snapshot)."""
+    from botocore.client import BaseClient
+
+    from checks.engine import AccountAudit, run_checks
+
+    current = {"check": ""}
+    calls: Counter = Counter()
+    original = BaseClient._make_api_call
+
+    def counted(client: BaseClient, operation: str, params: dict) -> dict:
+        calls[current["check"]] += 1
+        return original(client, operation, params)
+
+    seconds: dict[str, float] = {}
+    audit = AccountAudit(snapshot.account)
+    BaseClient._make_api_call = counted
+    try:
+        for check in checks:
+            current["check"] = check.id
+            started = time.perf_counter()
+            one = run_checks(snapshot, (check,))
+            seconds[check.id] = time.perf_counter() - started
+            audit.results += one.results
+            audit.errors += one.errors
+            audit.ran |= one.ran
+    finally:
+        BaseClient._make_api_call = original
+    return audit, seconds, calls
 
 
 def seed_backend(ops: list[Op]) -> None:
@@ -178,7 +226,9 @@ def seed_backend(ops: list[Op]) -> None:
         elif op == "create_user":
             iam.create_user("us-east-1", kw["UserName"])
         elif op == "create_role":
-            iam.create_role(kw["RoleName"], kw["AssumeRolePolicyDocument"], kw["Path"], None, "", [], None)
+            iam.create_role(
+                kw["RoleName"], kw["AssumeRolePolicyDocument"], kw["Path"], None, "", [], str(kw["MaxSessionDuration"])
+            )
         elif op.startswith("attach_"):  # the backend's own attach rebuilds an ARN index of 1,500 policies
             holder = next(entity[k](v) for k, v in kw.items() if k in entity)
             iam.managed_policies[kw["PolicyArn"]].attach_to(holder)
@@ -275,7 +325,6 @@ def main() -> int:
     from aws.snapshot import collect
     from checks import all_checks
     from checks.base import Status
-    from checks.engine import run_checks
 
     checks = all_checks()
     baseline = rss_mb()
@@ -303,7 +352,7 @@ def main() -> int:
         AwsSessions(boto3.Session(region_name="us-east-1"), endpoint_url=url), advisor_limit=args.advisor_limit
     )
     collected = time.perf_counter()
-    audit = run_checks(snapshot, checks)
+    audit, check_seconds, check_calls = run_each(snapshot, checks)
     audited = time.perf_counter()
     peak = rss_mb()
     ours.send("stop")
@@ -342,12 +391,18 @@ def main() -> int:
     )
     print()
     print(f"snapshot errors: {snapshot.errors or 'none'}")
-    print(f"findings per check ({len(audit.results)} results, {len(audit.errors)} could not check):")
+    print(
+        f"per check ({len(audit.results)} results, {len(audit.errors)} could not check; AWS calls counted at "
+        "botocore while each check ran):"
+    )
     fails = Counter(r.check for r in audit.results if r.status is Status.FAIL)
     passes = Counter(r.check for r in audit.results if r.status is Status.PASS)
     for check in checks:
         state = "ran" if check.id in audit.ran else "could not check"
-        print(f"  {check.id:<36} fail {fails[check.id]:5d}  pass {passes[check.id]:5d}  ({state})")
+        print(
+            f"  {check.id:<34} fail {fails[check.id]:5d}  pass {passes[check.id]:5d}  "
+            f"{check_seconds[check.id]:6.2f} s  {check_calls[check.id]} AWS calls  ({state})"
+        )
     for line in audit.errors:
         print(f"  {line}")
     print()
