@@ -6,6 +6,7 @@ Records come from untrusted input, so every accessor tolerates missing or oddly 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -42,6 +43,15 @@ def is_root(record: dict) -> bool:
 def failed(record: dict) -> bool:
     """True when AWS refused the call (an error code or message is present)."""
     return bool(record.get("errorCode") or record.get("errorMessage"))
+
+
+def event_time(record: dict) -> datetime | None:
+    """The record's eventTime as an aware UTC datetime, or None when absent or unreadable."""
+    try:
+        moment = datetime.fromisoformat(str(record.get("eventTime") or ""))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def account_id(record: dict) -> str:

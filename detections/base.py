@@ -57,6 +57,12 @@ class RuleContext(Protocol):
     def user_created_recently(self, account: str, user_name: str, at: datetime) -> str | None:
         """The event id of a CreateUser for this user within the correlation window before `at`, else None."""
 
+    def refused_calls(
+        self, actor: str, event_names: frozenset[str], error_codes: frozenset[str], since: datetime, until: datetime
+    ) -> int:
+        """How many calls by `actor` (exact ARN) to `event_names` failed with one of `error_codes` between `since`
+        and `until` (event times), the record being evaluated included."""
+
 
 MatchFn = Callable[[dict, RuleContext], Match | None]
 

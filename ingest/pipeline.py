@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from core import cloudtrail as ct
 from core.alert import Alert
 from detections import all_rules
 from detections.engine import evaluate
@@ -87,6 +88,7 @@ class Pipeline:
                 result.duplicates += 1
                 continue
             seen.add(event_id)
+            self.context.note_event(record)
             found = evaluate(record, self.context)
             for alert in found:
                 if alert.rule == "user_created":
@@ -99,6 +101,8 @@ class Pipeline:
                     "event_time": record["eventTime"],
                     "account": str(record.get("recipientAccountId") or ""),
                     "source": source,
+                    "actor": ct.actor_arn(record),
+                    "error_code": str(record.get("errorCode") or ""),
                 }
             )
         result.alert_ids = self.store.store_batch(events, alerts, self.windows)

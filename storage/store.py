@@ -165,7 +165,14 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """Who made each processed event and the error AWS gave, for rules that count refused calls."""
+    db["events"].add_column("actor", str)
+    db["events"].add_column("error_code", str)
+    db["events"].create_index(["actor", "event_time"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
 # Action states after which a click must not run the action again.
 FINAL_STATES = ("done", "noop")
@@ -243,7 +250,8 @@ class Store:
     ) -> list[int]:
         """Durably store processed events and their alerts in one transaction; returns new alert ids.
 
-        `events` are {"event_id", "event_name", "event_time", "account", "source"}; an event already stored
+        `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
+        "error_code"; an event already stored
         is skipped together with its alerts. An alert whose rule has a dedup window (minutes, in
         `dedup_windows`) and whose dedup key already has an alert in that window is folded into it.
         """
@@ -291,6 +299,21 @@ class Store:
                 if target.endswith(arn_suffix) or target.rsplit("/", 1)[-1] == user_name:
                     return row["event_id"]
         return None
+
+    def refused_calls(
+        self, actor: str, event_names: Iterable[str], error_codes: Iterable[str], since: str, until: str
+    ) -> int:
+        """How many stored events by `actor`, named one of `event_names`, failed with one of `error_codes` with
+        an eventTime in [since, until] (CloudTrail's `YYYY-MM-DDTHH:MM:SSZ` text, compared as text)."""
+        names, codes = sorted(set(event_names)), sorted(set(error_codes))
+        if not names or not codes:
+            return 0
+        where = (
+            f"actor = ? AND event_time >= ? AND event_time <= ? AND event_name IN ({','.join('?' * len(names))}) "
+            f"AND error_code IN ({','.join('?' * len(codes))})"
+        )
+        with self._lock:
+            return self.db["events"].count_where(where, [actor, since, until, *names, *codes])
 
     # -- outbox ---------------------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 
 from core import cloudtrail as ct
 from core.severity import Severity
@@ -20,20 +19,13 @@ from detections.samples import (
 )
 
 
-def _event_time(record: dict) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(record.get("eventTime") or ""))
-    except ValueError:
-        return None
-
-
 def match(record: dict, ctx: RuleContext) -> Match | None:
     """An admin-equivalent grant to a user whose CreateUser falls within the correlation window.
 
     The cheap correlation runs first, so the policy lookups happen only for recently created users.
     """
     user = ct.request(record).get("userName")
-    at = _event_time(record)
+    at = ct.event_time(record)
     if not isinstance(user, str) or not user or at is None or ct.failed(record):
         return None
     created = ctx.user_created_recently(ct.account_id(record), user, at)

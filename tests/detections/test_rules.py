@@ -37,6 +37,7 @@ class ExampleContext:
         self.policies: dict = dict(facts.get("policies") or {})
         self.groups: dict = dict(facts.get("groups") or {})
         self.created_users: list = list(facts.get("created_users") or [])
+        self.refused = int(facts.get("refused") or 0)  # type: ignore[call-overload]
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         return self.policies.get(policy_arn)
@@ -50,6 +51,12 @@ class ExampleContext:
     def user_created_recently(self, account: str, user_name: str, at: datetime) -> str | None:
         assert isinstance(at, datetime)
         return f"createuser-{user_name}" if user_name in self.created_users else None
+
+    def refused_calls(
+        self, actor: str, event_names: frozenset[str], error_codes: frozenset[str], since: datetime, until: datetime
+    ) -> int:
+        assert actor.startswith("arn:") and since < until
+        return self.refused
 
 
 CASES = [(r, ex) for r in all_rules() for ex in r.examples]
