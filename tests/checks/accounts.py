@@ -12,6 +12,9 @@ import pytest
 
 from aws.sessions import AwsSessions
 from aws.snapshot import collect
+from checks import check
+from checks.base import Status
+from checks.engine import Result, run_checks
 from core.snapshot import Snapshot
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -125,3 +128,21 @@ class Account:
         """The account as the audit sees it, taken by the real collector through AwsSessions."""
         # moto answers the first GenerateCredentialReport with STARTED: poll again without really waiting.
         return collect(AwsSessions(self.session), sleep=lambda _seconds: None)
+
+
+def run(check_id: str, snapshot: Snapshot) -> list[Result]:
+    """The results of one check, run alone; it must have run (no "could not check")."""
+    audit = run_checks(snapshot, (check(check_id),))
+    assert audit.errors == []
+    assert check_id in audit.ran
+    return audit.results
+
+
+def failing(results: list[Result]) -> dict[str, Result]:
+    """Resource -> result, for the failing results."""
+    return {r.resource: r for r in results if r.status is Status.FAIL}
+
+
+def passing(results: list[Result]) -> dict[str, Result]:
+    """Resource -> result, for the passing results."""
+    return {r.resource: r for r in results if r.status is Status.PASS}

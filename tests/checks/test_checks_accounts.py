@@ -19,7 +19,7 @@ import pytest
 import checks.catalog as catalog_pkg
 from checks import all_checks, helpers
 from checks.base import Status
-from checks.engine import Result, run_checks
+from checks.engine import run_checks
 from core.severity import Severity
 from core.snapshot import PARTS, Snapshot
 from tests.checks.accounts import (
@@ -27,7 +27,10 @@ from tests.checks.accounts import (
     IAM_FULL_ACCESS,
     READ_ONLY_ACCESS,
     Account,
+    failing,
     load_only_used_aws_policies,
+    passing,
+    run,
 )
 
 ACCOUNT_ID = "123456789012"
@@ -47,24 +50,6 @@ def few_aws_policies(monkeypatch: pytest.MonkeyPatch) -> None:
 def account(aws: boto3.Session) -> Account:
     """An empty moto account to build on."""
     return Account(aws)
-
-
-def run(check_id: str, snapshot: Snapshot) -> list[Result]:
-    """The results of one check (imported alone, so other checks' modules cannot interfere); it must have run."""
-    audit = run_checks(snapshot, (importlib.import_module(f"checks.catalog.{check_id}").CHECK,))
-    assert audit.errors == []
-    assert check_id in audit.ran
-    return audit.results
-
-
-def failing(results: list[Result]) -> dict[str, Result]:
-    """Resource -> result, for the failing results."""
-    return {r.resource: r for r in results if r.status is Status.FAIL}
-
-
-def passing(results: list[Result]) -> dict[str, Result]:
-    """Resource -> result, for the passing results."""
-    return {r.resource: r for r in results if r.status is Status.PASS}
 
 
 def later(snapshot: Snapshot, days: int) -> Snapshot:

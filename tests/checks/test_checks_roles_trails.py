@@ -28,9 +28,10 @@ from checks.base import Status
 from checks.catalog.cloudtrail_logs_retained import log_prefix
 from checks.catalog.role_trust_open import restricting_keys
 from checks.catalog.unused_service_permissions import SUGGESTION_CHARS, trimmed_policy
-from checks.engine import Result, run_checks
+from checks.engine import run_checks
 from checks.helpers_aws import audited_regions, management_coverage
 from core.snapshot import Snapshot
+from tests.checks.accounts import failing, passing, run
 
 ACCOUNT_ID = "123456789012"  # moto's account
 OTHER_ACCOUNT = "999988887777"
@@ -205,22 +206,6 @@ def account(aws: boto3.Session) -> Account:
 
 
 # --- running checks ----------------------------------------------------------------------------------------
-
-
-def run(check_id: str, snapshot: Snapshot) -> list[Result]:
-    """The results of one check; it must have run (no "could not check")."""
-    audit = run_checks(snapshot, (check(check_id),))
-    assert audit.errors == []
-    assert check_id in audit.ran
-    return audit.results
-
-
-def failing(results: list[Result]) -> dict[str, Result]:
-    return {r.resource: r for r in results if r.status is Status.FAIL}
-
-
-def passing(results: list[Result]) -> dict[str, Result]:
-    return {r.resource: r for r in results if r.status is Status.PASS}
 
 
 def later(snapshot: Snapshot, days: float = 0, hours: float = 0) -> Snapshot:
