@@ -131,7 +131,8 @@ def scheduled_jobs(rt: Runtime) -> Any:
     from audit.service import digest_period
 
     def audit(_slot: Any) -> None:
-        rt.audits.audit_and_post(rt.client, rt.settings.channel, "schedule", None)
+        if not rt.audits.audit_and_post(rt.client, rt.settings.channel, "schedule", None):
+            raise RuntimeError("the scheduled audit did not finish (the channel was told why)")
 
     def digest(slot: Any) -> None:
         from datetime import timedelta

@@ -72,17 +72,26 @@ class AuditService:
         )
         return reply["ts"]
 
-    def audit_and_post(self, client: WebClient, channel: str, trigger: str, requested_by: str | None) -> None:
-        """Run an audit and post its report; failures are reported in the channel, not raised."""
+    def audit_and_post(self, client: WebClient, channel: str, trigger: str, requested_by: str | None) -> bool:
+        """Run an audit and post its report; failures are reported in the channel, not raised.
+
+        Returns whether the audit finished (its report may still have failed to post, which is logged)."""
         try:
             report = self.run(trigger, requested_by)
         except AuditBusy as busy:
             client.chat_postMessage(channel=channel, text=f":hourglass: {busy}.")
-            return
+            return False
+        except Exception as err:  # whoever asked must hear back; the traceback goes to the log only
+            log.exception("audit requested by %s (%s) failed", requested_by or "the schedule", trigger)
+            client.chat_postMessage(
+                channel=channel, text=f":warning: The audit could not finish ({type(err).__name__}); see the bot's log."
+            )
+            return False
         try:
             self.post_report(client, channel, report)
         except SlackApiError as err:
             log.error("could not post audit #%s to %s: %s", report.audit_id, channel, err.response.get("error"))
+        return True
 
     def post_digest(self, client: WebClient, channel: str, since: datetime, until: datetime) -> None:
         """Post the digest for [since, until)."""

@@ -7,6 +7,7 @@ from logging import Logger
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from aws.remediation import Outcome
 from handlers.deps import Deps
 from slackui import blocks
 from slackui.alerts import render_alert
@@ -19,7 +20,10 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def on_click(body: dict, action: dict, client: WebClient, logger: Logger) -> None:
-        handle_click(deps, body, action, client, logger)
+        try:
+            handle_click(deps, body, action, client, logger)
+        except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
+            logger.exception("button %s failed", action.get("action_id"))
 
     for action_id in blocks.ALERT_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[on_click])
@@ -106,7 +110,12 @@ def _remediate(
         fresh = _refresh(deps, client, alert["id"])
         _reply(client, fresh, blocks.approval_request(row, fresh, deps.approvals))
         return
-    outcome = deps.remediator.run(action_id, alert)
+    try:
+        outcome = deps.remediator.run(action_id, alert)
+    except Exception:
+        # A claimed action must not stay "running" forever: record the failure so a later click can retry.
+        logger.exception("%s on alert %s crashed", action_id, alert["id"])
+        outcome = Outcome("failed", "the bot hit an internal error (see its log); nothing is known to have changed")
     done = deps.store.finish_action(row["id"], outcome.state, outcome.detail, outcome.request_id)
     logger.info("%s on alert %s by %s: %s", action_id, alert["id"], user, outcome.state)
     fresh = _refresh(deps, client, alert["id"])

@@ -18,7 +18,10 @@ def register(app: App, deps: Deps) -> None:
         ack()
 
     def on_mute(body: dict, action: dict, client: WebClient, logger: Logger) -> None:
-        handle_mute(deps, body, action, client, logger)
+        try:
+            handle_mute(deps, body, action, client, logger)
+        except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
+            logger.exception("mute button failed")
 
     app.action(blocks.MUTE_FINDING)(ack=ack_now, lazy=[on_mute])
 

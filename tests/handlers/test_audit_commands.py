@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
@@ -139,3 +140,35 @@ def test_status_after_an_audit(audited_bot):
     assert bot.fake.wait_for(lambda: report_messages(bot))
     status = bot.command("status").json()["text"]
     assert "last audit #1" in status and "1 critical" in status and "muted findings: 0" in status
+
+
+def test_an_audit_that_crashes_is_reported_in_the_channel_and_the_next_one_runs(audited_bot, caplog):
+    bot, _world = audited_bot
+    auditor = bot.rt.audits.auditor
+    working = auditor.run
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    auditor.run = crash
+    assert bot.command("audit").status == 200
+    assert bot.fake.wait_for(
+        lambda: any("could not finish (RuntimeError)" in m["text"] for m in bot.fake.channel_messages(CHANNEL))
+    )
+    assert "RuntimeError: database is locked" in caplog.text  # the traceback is in the log, not in Slack
+    auditor.run = working
+    bot.command("audit")
+    assert bot.fake.wait_for(lambda: len(report_messages(bot)) == 1)
+
+
+def test_a_scheduled_audit_that_crashes_is_recorded_as_failed(audited_bot):
+    bot, _world = audited_bot
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("database is locked")
+
+    bot.rt.audits.auditor.run = crash
+    slot = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert bot.rt.jobs.fire("audit", slot) is True
+    assert bot.store.db["job_runs"].get(("audit", "2026-11-23T06:00:00.000000Z"))["outcome"] == "failed: RuntimeError"
+    assert any("could not finish" in m["text"] for m in bot.fake.channel_messages(CHANNEL))

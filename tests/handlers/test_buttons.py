@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from aws.remediation import Remediator
 from core.alert import Alert
 from core.severity import Severity
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER
@@ -247,3 +248,26 @@ def test_click_for_unknown_alert_does_nothing(make_bot, aws, iam):
     bot.click(forged, "iam_detach_policy", "U0ADMIN1")
     assert "not known here" in wait_ephemeral(bot, 1)["text"]
     assert bot.store.actions(alert["id"]) == []
+
+
+def test_a_crash_inside_remediation_is_recorded_as_failed_and_can_be_retried(make_bot, aws, iam, monkeypatch, caplog):
+    iam_user(iam, "bob", admin=True)
+    bot = make_bot(session=aws)
+    alert = posted_alert(bot)
+    real_run = Remediator.run
+
+    def broken(self, action: str, row: dict):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Remediator, "run", broken)
+    bot.click(alert, "iam_detach_policy", "U0ADMIN1")
+    [action] = wait_action(bot, alert)
+    assert action["state"] == "failed" and "internal error" in action["detail"]
+    assert bot.fake.wait_for(lambda: thread_replies(bot, alert))
+    assert "iam_detach_policy on alert" in caplog.text and "RuntimeError: a bug" in caplog.text
+    assert attached(iam, "bob") == [ADMIN_POLICY]
+
+    monkeypatch.setattr(Remediator, "run", real_run)
+    bot.click(alert, "iam_detach_policy", "U0ADMIN1")  # not stuck "running": the retry runs
+    assert bot.fake.wait_for(lambda: [a["state"] for a in bot.store.actions(alert["id"])] == ["failed", "done"])
+    assert attached(iam, "bob") == []
