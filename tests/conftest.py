@@ -127,15 +127,15 @@ class Bot:
     def store(self):
         return self.rt.store
 
+    def signed(self, payload: dict) -> tuple[str, dict[str, str]]:
+        """An interactivity payload as Slack sends it: the form-encoded body and its signature headers."""
+        body = urlencode({"payload": json.dumps(payload)})
+        return body, sign(body, secret=self.secret)
+
     def send(self, payload: dict, headers: dict[str, str] | None = None) -> Reply:
         """POST an interactivity payload (form-encoded `payload=`), signed unless headers are given."""
-        body = urlencode({"payload": json.dumps(payload)})
-        return post(
-            self.url,
-            body,
-            headers if headers is not None else sign(body, secret=self.secret),
-            "application/x-www-form-urlencoded",
-        )
+        body, signature = self.signed(payload)
+        return post(self.url, body, headers if headers is not None else signature, "application/x-www-form-urlencoded")
 
     def command(self, text: str, user: str = "U0ADMIN1", headers: dict[str, str] | None = None) -> Reply:
         """POST a /iam slash command, signed."""
@@ -160,6 +160,10 @@ class Bot:
 
     def click(self, alert: dict, action_id: str, user: str) -> Reply:
         """Press one of an alert's buttons as `user`, exactly as Slack would send it."""
+        return self.send(self.click_payload(alert, action_id, user))
+
+    def click_payload(self, alert: dict, action_id: str, user: str) -> dict:
+        """The block_actions payload Slack sends when `user` presses one of an alert's buttons."""
         self.clicks += 1
         payload = {
             "type": "block_actions",
@@ -187,7 +191,7 @@ class Bot:
                 }
             ],
         }
-        return self.send(payload)
+        return payload
 
 
 def serve_until_closed(server) -> None:
