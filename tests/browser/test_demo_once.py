@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from sandbox.demo import Script, StepFailed, run_script
@@ -39,6 +42,42 @@ def test_demo_once_runs_every_step_and_cleans_up():
     assert re.search(r"key AKIA\w+ is Inactive", out)
     assert "demo --once: all 6 steps worked" in out
     assert "Unable to find appropriate backend" not in out  # moto's notes stay off our lines
+    removed = re.search(r"^stopped; removed (\S+)$", out, re.M)
+    assert removed and not Path(removed.group(1)).exists()
+
+
+def test_ctrl_c_stops_the_interactive_sandbox_cleanly():
+    with socket.socket() as probe:  # a port free now, so two test runs never collide on 8080
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAMBOT_", "SLACK_"))}
+    demo = subprocess.Popen(
+        [sys.executable, "bot.py", "demo", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            seen.append(line)
+            if "Press Ctrl-C to stop" in line:
+                break
+        page = re.search(r"http://127\.0\.0\.1:\d+/?", "".join(seen))
+        assert page, "".join(seen)
+        with urllib.request.urlopen(page.group(0), timeout=10) as reply:  # the page is really served
+            assert reply.status == 200
+        demo.send_signal(signal.SIGINT)
+        rest, _ = demo.communicate(timeout=60)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    out = "".join(seen) + rest
+    assert demo.returncode == 0, out
+    assert "Traceback" not in out
     removed = re.search(r"^stopped; removed (\S+)$", out, re.M)
     assert removed and not Path(removed.group(1)).exists()
 
@@ -77,7 +116,6 @@ def test_the_script_names_the_steps_the_issue_lists():
 
 
 def test_a_busy_page_port_is_said_and_a_free_one_used():
-    import socket
 
     from sandbox.page_server import PageServer
 
