@@ -116,7 +116,6 @@ def test_the_script_names_the_steps_the_issue_lists():
 
 
 def test_a_busy_page_port_is_said_and_a_free_one_used():
-
     from sandbox.page_server import PageServer
 
     with socket.socket() as taken:
