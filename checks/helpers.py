@@ -257,24 +257,52 @@ def _statements(documents: Iterable[dict]) -> Iterator[dict]:
                 yield statement
 
 
-def allowed_actions(documents: Iterable[dict], actions: Iterable[str]) -> set[str]:
+Grants = tuple[frozenset[str], frozenset[str]]  # (allowed, denied without condition on every resource)
+Memo = tuple[dict, Grants]  # the document judged, and the verdict
+
+
+def allowed_actions(
+    documents: Iterable[dict], actions: Iterable[str], memo: dict[tuple[int, tuple[str, ...]], Memo] | None = None
+) -> set[str]:
     """Which of `actions` some Allow in the documents grants and no unconditional Deny on `*` takes away.
 
     Deliberately coarse: an Allow counts whatever its Resource and Condition say (holding a permission on one
     principal is holding the duty), and only a Deny on every resource without conditions subtracts.
+    `memo`, kept by the caller for one pass, spares judging a managed policy again for every principal it is
+    attached to; it holds each document it judged, so no other document can take a judged one's id.
     """
-    statements = list(_statements(documents))
-    found: set[str] = set()
-    for action in actions:
-        wanted = action.lower()
-        allowed = any(s.get("Effect") == "Allow" and _names(s, wanted) for s in statements)
-        denied = any(
+    wanted = tuple(actions)
+    allowed: set[str] = set()
+    denied: set[str] = set()
+    for doc in documents:
+        key = (id(doc), wanted)
+        hit = memo.get(key) if memo is not None else None
+        if hit is not None and hit[0] is doc:
+            grants = hit[1]
+        else:
+            grants = document_grants(doc, wanted)
+            if memo is not None:
+                memo[key] = (doc, grants)
+        allowed |= grants[0]
+        denied |= grants[1]
+    return allowed - denied
+
+
+def document_grants(doc: dict, actions: tuple[str, ...]) -> Grants:
+    """Which of `actions` one document allows, and which it denies unconditionally on `*`."""
+    statements = list(_statements([doc]))
+    allowed = frozenset(
+        a for a in actions if any(s.get("Effect") == "Allow" and _names(s, a.lower()) for s in statements)
+    )
+    denied = frozenset(
+        a
+        for a in actions
+        if any(
             s.get("Effect") == "Deny"
             and not s.get("Condition")
             and "*" in _patterns(s.get("Resource"))
-            and _names(s, wanted)
+            and _names(s, a.lower())
             for s in statements
         )
-        if allowed and not denied:
-            found.add(action)
-    return found
+    )
+    return allowed, denied

@@ -28,13 +28,14 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
     admins = full_admins(snapshot)
     creators: set[str] = set()
     assigners: set[str] = set()
+    memo: dict = {}  # managed policies are shared by many principals: judge each once
     for arn, entry in principals(snapshot).items():
         if principal_kind(arn) == "group" or arn in admins:
             continue
         documents = snapshot.documents_of(entry)
-        if allowed_actions(documents, CREATE):
+        if allowed_actions(documents, CREATE, memo):
             creators.add(arn)
-        if allowed_actions(documents, ASSIGN):
+        if allowed_actions(documents, ASSIGN, memo):
             assigners.add(arn)
     both = creators & assigners
     if both:

@@ -574,3 +574,15 @@ def test_a_missing_part_turns_exactly_its_checks_into_could_not_check(account: A
     assert not expected & audit.ran
     assert {r.check for r in audit.results} <= audit.ran
     assert set(MINE) - expected <= audit.ran  # this file's other checks all ran
+
+
+def test_allowed_actions_memo_judges_a_shared_document_once_and_never_confuses_two() -> None:
+    wanted = ("iam:CreateUser", "iam:AttachUserPolicy")
+    shared = {"Statement": [{"Effect": "Allow", "Action": "iam:Create*", "Resource": "*"}]}
+    memo: dict = {}
+    assert helpers.allowed_actions([shared], wanted, memo) == {"iam:CreateUser"}
+    shared["Statement"][0]["Action"] = "iam:*"  # judged once: the memo answers for the same object
+    assert helpers.allowed_actions([shared], wanted, memo) == {"iam:CreateUser"}
+    for _ in range(50):  # fresh inline documents: a memo answer must never leak to another object
+        inline = {"Statement": [{"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": "*"}]}
+        assert helpers.allowed_actions([inline], wanted, memo) == {"iam:AttachUserPolicy"}
