@@ -158,6 +158,29 @@ def _trail_stopped(world: World) -> list[dict]:
     ]
 
 
+PROBES = ("CreateUser", "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy", "CreateLoginProfile")
+
+
+def _key_probing(world: World) -> list[dict]:
+    """legacy-backup's never-used key tries five IAM writes it has no right to; AWS refuses them all, so the
+    account does not change."""
+    actor = samples.iam_user("legacy-backup")
+    actor["principalId"] = world.seeded.user_ids["legacy-backup"]
+    actor["accessKeyId"] = world.seeded.key_ids["legacy-backup"][-1]
+    target = world.unique("support-admin")
+    requests = {
+        "CreateUser": {"userName": target},
+        "AttachUserPolicy": {"userName": "legacy-backup", "policyArn": ADMIN_POLICY},
+        "CreateAccessKey": {"userName": "alice-admin"},
+        "PutUserPolicy": {"userName": "legacy-backup", "policyName": "ops", "policyDocument": "{}"},
+        "CreateLoginProfile": {"userName": "legacy-backup"},
+    }
+    return [
+        samples.iam_call(name, requests[name], None, event_id=_id(), actor=actor, error="AccessDenied", ip=INTRUDER_IP)
+        for name in PROBES
+    ]
+
+
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("root_login", "Root sign-in without MFA", "ConsoleLogin by the root user, no MFA", _root_login(False)),
     Scenario("root_login_mfa", "Root sign-in with MFA", "ConsoleLogin by the root user with MFA", _root_login(True)),
@@ -176,6 +199,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     Scenario("mfa_removed", "MFA removed", "bob-ops deactivates alice-admin's MFA device", _mfa_removed),
     Scenario("trail_stopped", "Trail stopped", "ci-deployer stops the management-events trail", _trail_stopped),
+    Scenario(
+        "key_probing",
+        "Leaked key probes IAM",
+        "legacy-backup's unused key is refused five IAM writes in a row",
+        _key_probing,
+    ),
 )
 BY_ID = {s.id: s for s in SCENARIOS}
 

@@ -179,6 +179,7 @@ EXPECTED_RULES = {
     "inline_admin_policy": "privileged_grant",
     "mfa_removed": "mfa_deactivated",
     "trail_stopped": "trail_tampering",
+    "key_probing": "iam_writes_refused",
 }
 
 
@@ -196,6 +197,8 @@ def test_every_scenario_raises_its_alert_and_changes_moto(sandbox):
         return {s: r for s, ids in sent.items() for r in [by_event.get(i) for i in ids] if r == EXPECTED_RULES[s]}
 
     assert sandbox.fake.wait_for(lambda: len(raised()) == len(EXPECTED_RULES), timeout=30), raised()
+    [probe] = [a for a in store.alerts() if a["rule"] == "iam_writes_refused"]
+    assert probe["actor_key_id"] == backend.seeded.key_ids["legacy-backup"][-1]  # offers iam_disable_actor_key
     account = backend.account()
     assert account["trail"]["logging"] is False
     alice = next(u for u in account["users"] if u["name"] == "alice-admin")
