@@ -45,13 +45,20 @@ def failed(record: dict) -> bool:
     return bool(record.get("errorCode") or record.get("errorMessage"))
 
 
-def event_time(record: dict) -> datetime | None:
-    """The record's eventTime as an aware UTC datetime, or None when absent or unreadable."""
+def parse_time(value: object) -> datetime | None:
+    """A CloudTrail timestamp (`2024-05-14T09:12:45Z`) as an aware UTC datetime, or None when unreadable."""
+    if not isinstance(value, str):
+        return None
     try:
-        moment = datetime.fromisoformat(str(record.get("eventTime") or ""))
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def event_time(record: dict) -> datetime | None:
+    """The record's eventTime as an aware UTC datetime, or None when absent or unreadable."""
+    return parse_time(record.get("eventTime"))
 
 
 def account_id(record: dict) -> str:

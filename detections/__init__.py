@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from functools import cache
 
+from core.registry import discover
 from detections import rules as _rules_pkg
 from detections.base import Rule
 
@@ -13,16 +12,7 @@ from detections.base import Rule
 @cache
 def all_rules() -> tuple[Rule, ...]:
     """Every registered rule, in file-name order. Adding a rule is adding one file."""
-    found: list[Rule] = []
-    for info in sorted(pkgutil.iter_modules(_rules_pkg.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{_rules_pkg.__name__}.{info.name}")
-        rule = getattr(module, "RULE", None)
-        if isinstance(rule, Rule):
-            found.append(rule)
-    ids = [r.id for r in found]
-    if len(ids) != len(set(ids)):
-        raise RuntimeError(f"duplicate detection rule ids: {sorted(ids)}")
-    return tuple(found)
+    return discover(_rules_pkg, "RULE", Rule, "detection rule")
 
 
 def rule(rule_id: str) -> Rule:

@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.cloudtrail import parse_time
 from detections import event_names as rule_event_names
 from detections import reads_root_events
-from ingest.pipeline import Pipeline, parse_time
+from ingest.pipeline import Pipeline
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from core import cloudtrail as ct
 from core.alert import Alert
@@ -28,17 +28,6 @@ class BatchResult:
     dead_letters: int = 0
 
 
-def parse_time(value: object) -> datetime | None:
-    """A CloudTrail eventTime as an aware datetime, or None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def malformed_reason(record: object) -> str | None:
     """Why a record cannot be processed, or None when it is a usable CloudTrail record."""
     if not isinstance(record, dict):
@@ -46,7 +35,7 @@ def malformed_reason(record: object) -> str | None:
     for key in ("eventID", "eventName", "eventTime"):
         if not isinstance(record.get(key), str) or not record.get(key):
             return f"record has no {key}"
-    if parse_time(record["eventTime"]) is None:
+    if ct.event_time(record) is None:
         return "record's eventTime is not an ISO 8601 time"
     return None
 
@@ -92,7 +81,7 @@ class Pipeline:
             found = evaluate(record, self.context)
             for alert in found:
                 if alert.rule == "user_created":
-                    self.context.note_user_created(alert, parse_time(record["eventTime"]))
+                    self.context.note_user_created(alert, ct.event_time(record))
             alerts.extend(found)
             events.append(
                 {

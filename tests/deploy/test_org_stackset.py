@@ -29,8 +29,10 @@ from tests.deploy.test_deploy import (
     member_statements,
     name_rule,
     policy_actions,
+    received_event_ids,
     root_rules,
     rules_of,
+    wanted_event_ids,
 )
 
 ORG_TEMPLATE = DEPLOY / "org-stackset.yaml"
@@ -388,18 +390,9 @@ def test_member_account_events_reach_the_central_queue(aws_env, monkeypatch):
             assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
 
         sqs = warden.client("sqs")
-        delivered: list[str] = []
-        while True:
-            reply = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-            if not reply.get("Messages"):
-                break
-            delivered.extend(json.loads(m["Body"])["detail"]["eventID"] for m in reply["Messages"])
+        delivered = received_event_ids(sqs, queue_url)
 
-    wanted = [
-        r["eventID"]
-        for r in records
-        if r["eventName"] in names or (detections.reads_root_events() and r["userIdentity"].get("type") == "Root")
-    ]
+    wanted = wanted_event_ids(records, names)
     assert wanted, "the sample has events the rules read"
     assert sorted(delivered) == sorted(wanted), "each wanted event exactly once, nothing else"
 
