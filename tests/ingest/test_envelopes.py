@@ -171,7 +171,6 @@ def test_deep_nesting_is_refused(create_user, envelopes):
         unwrap(json.dumps(body))
 
 
-
 DEEP = '{"eventName":"x","deep":' + "[" * 100_000 + "]" * 100_000 + "}"
 
 
