@@ -181,6 +181,7 @@ DEEP = '{"eventName":"x","deep":' + "[" * 100_000 + "]" * 100_000 + "}"
         (json.dumps({"Type": "Notification", "Message": DEEP}), "Message is JSON nested too deep"),
         ('{"eventName":"x","n":' + "7" * 5000 + "}", "a number too large"),  # int digit limit (ValueError)
     ],
+    ids=["recursion", "sns-recursion", "int-digits"],
 )
 def test_hostile_json_is_malformed_not_a_crash(body, reason):
     with pytest.raises(MalformedMessage, match=reason):
