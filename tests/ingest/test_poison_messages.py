@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
+import bot as bot_module
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
@@ -211,3 +212,21 @@ def test_aws_errors_back_off_and_stay_queued_past_the_limit_while_bad_content_go
     assert letter["source"] == f"sqs:{bad_id}"
     assert s3.reads >= 5 and queued(sqs, queue_url) == 1  # throttled: never dead-lettered, still queued
     assert len(stop.pauses) >= 4  # one pause per poll that met the throttling
+
+
+@pytest.mark.parametrize("max_receives", [1, 2])
+def test_the_bot_gives_its_worker_the_configured_receive_limit(aws, make_bot, create_user, envelopes, max_receives):
+    sqs = aws.client("sqs")
+    queue = sqs.create_queue(QueueName="iam-warden", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    bot = make_bot(session=aws, sqs_queue_url=queue, sqs_max_receives=max_receives)
+    worker = bot_module.event_source(bot.rt)
+    worker.wait_seconds = 0
+    bad = create_user("crashes-a-rule")
+    raising_on(bot.rt.pipeline, bad["eventID"])
+    send(sqs, queue, envelopes.eventbridge(bad))
+    for _ in range(max_receives):
+        assert bot.store.dead_letters() == [] and queued(sqs, queue) == 1
+        worker.poll_once()
+    [letter] = bot.store.dead_letters()
+    assert f"not processed in {max_receives} receives" in letter["reason"]
+    assert queued(sqs, queue) == 0
