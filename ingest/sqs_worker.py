@@ -74,7 +74,7 @@ class SqsWorker:
     def poll_once(self) -> int:
         """Receive one batch (long poll) and handle each message; returns how many messages arrived.
 
-        Errors receiving the batch propagate; errors handling a message are logged and leave it queued.
+        Errors receiving the batch propagate; errors handling a message are logged, never raised (see `handle`).
         """
         reply = self.sqs.receive_message(
             QueueUrl=self.queue_url,
