@@ -160,6 +160,7 @@ def event_source(rt: Runtime) -> Any:
             rt.sessions.client("s3"),
             rt.settings.sqs_queue_url,
             rt.pipeline,
+            max_receives=rt.settings.sqs_max_receives,
         )
     from ingest.lookup_poller import LookupPoller
 

@@ -66,6 +66,12 @@ VARIABLES: tuple[Var, ...] = (
         "SQS queue fed by the EventBridge rule; unset = poll CloudTrail LookupEvents",
         "",
     ),
+    Var(
+        "IAMBOT_SQS_MAX_RECEIVES",
+        "receives after which a queue message that keeps failing is kept as a dead letter and deleted "
+        "(below the queue's redrive maxReceiveCount)",
+        "3",
+    ),
     Var("IAMBOT_POLL_SECONDS", "seconds between CloudTrail LookupEvents polls when no queue is set", "60"),
     Var("IAMBOT_REGIONS", "comma-separated regions polled besides us-east-1 (LookupEvents mode)", ""),
     Var(
@@ -133,6 +139,7 @@ class Settings:
     responders: frozenset[str] = frozenset()
     approvals: int = 1
     sqs_queue_url: str = ""
+    sqs_max_receives: int = 3
     poll_seconds: int = 60
     regions: tuple[str, ...] = ("us-east-1",)
     member_role: str = "IAMWardenMember"
@@ -240,6 +247,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         responders=_ids(get("IAMBOT_RESPONDERS"), _var("IAMBOT_RESPONDERS"), _SLACK_ID),
         approvals=_int(get("IAMBOT_APPROVALS"), _var("IAMBOT_APPROVALS"), 1, 2),
         sqs_queue_url=queue,
+        sqs_max_receives=_int(get("IAMBOT_SQS_MAX_RECEIVES"), _var("IAMBOT_SQS_MAX_RECEIVES"), 1, 1000),
         poll_seconds=_int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600),
         regions=tuple(regions),
         member_role=member_role,

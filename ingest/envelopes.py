@@ -15,6 +15,9 @@ from urllib.parse import unquote_plus
 
 # An SNS envelope around an SNS envelope is possible (fan-out topics); deeper nesting is not a real shape.
 _MAX_DEPTH = 4
+# No CloudTrail record nests anywhere near this deep. The cap keeps every later step (rules, json.dumps of a dead
+# letter) far from Python's recursion limit, which a document parsed just under it would hit further down the stack.
+MAX_JSON_NESTING = 100
 
 
 class MalformedMessage(Exception):
@@ -47,11 +50,29 @@ def unwrap(body: str | bytes) -> Unwrapped:
             body = body.decode("utf-8")
         except UnicodeDecodeError as err:
             raise MalformedMessage("message is not UTF-8 text") from err
+    return unwrap_value(parse_json(body, "message"))
+
+
+def parse_json(text: str | bytes, what: str) -> object:
+    """`text` parsed as JSON, nested at most MAX_JSON_NESTING deep.
+
+    Anything hostile text makes json.loads raise (bad syntax, RecursionError for deep nesting, ValueError for an
+    integer over the digit limit, UnicodeError, OverflowError) becomes MalformedMessage: such text can never parse.
+    `what` names the text in the reason ("message", "log file").
+    """
     try:
-        value = json.loads(body)
-    except ValueError as err:
-        raise MalformedMessage(f"message is not JSON ({_json_error(err)})") from err
-    return unwrap_value(value)
+        value = json.loads(text)
+    except UnicodeError as err:  # before ValueError, its base class
+        raise MalformedMessage(f"{what} is not UTF-8 text") from err
+    except RecursionError as err:
+        raise MalformedMessage(f"{what} is JSON nested too deep to read") from err
+    except json.JSONDecodeError as err:
+        raise MalformedMessage(f"{what} is not JSON ({_json_error(err)})") from err
+    except (ValueError, OverflowError) as err:  # int() over sys.get_int_max_str_digits(), or out of range
+        raise MalformedMessage(f"{what} is not JSON (a number too large to read)") from err
+    if _nested_deeper(value, MAX_JSON_NESTING):
+        raise MalformedMessage(f"{what} is JSON nested more than {MAX_JSON_NESTING} deep")
+    return value
 
 
 def unwrap_value(value: object, depth: int = 0) -> Unwrapped:
@@ -104,11 +125,7 @@ def _sns(value: dict, depth: int) -> Unwrapped:
     message = value.get("Message")
     if not isinstance(message, str):
         raise MalformedMessage("SNS notification without a Message string")
-    try:
-        inner = json.loads(message)
-    except ValueError as err:
-        raise MalformedMessage(f"SNS notification whose Message is not JSON ({_json_error(err)})") from err
-    return unwrap_value(inner, depth + 1)
+    return unwrap_value(parse_json(message, "SNS notification whose Message"), depth + 1)
 
 
 def _records(items: object) -> Unwrapped:
@@ -160,8 +177,20 @@ def _label(value: object) -> str:
     return repr(value[:60]) if isinstance(value, str) else _kind(value)
 
 
-def _json_error(err: ValueError) -> str:
+def _json_error(err: json.JSONDecodeError) -> str:
     # json.JSONDecodeError.msg describes the problem without echoing the document.
-    msg = getattr(err, "msg", None)
-    pos = getattr(err, "pos", None)
-    return f"{msg} at character {pos}" if msg is not None else "unreadable"
+    return f"{err.msg} at character {err.pos}"
+
+
+def _nested_deeper(value: object, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import json
 import zlib
 from typing import Any
 
-from ingest.envelopes import MalformedMessage
+from ingest.envelopes import MalformedMessage, parse_json
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -36,13 +35,7 @@ def maybe_gunzip(data: bytes) -> bytes:
 
 def records_document(data: bytes) -> list[dict]:
     """The records of a CloudTrail file body (`{"Records": [...]}`, gzipped or not)."""
-    raw = maybe_gunzip(data)
-    try:
-        doc = json.loads(raw)
-    except UnicodeDecodeError as err:
-        raise MalformedMessage("log file is not UTF-8 text") from err
-    except ValueError as err:
-        raise MalformedMessage("log file is not JSON") from err
+    doc = parse_json(maybe_gunzip(data), "log file")
     if not isinstance(doc, dict) or not isinstance(doc.get("Records"), list):
         raise MalformedMessage("log file is not a CloudTrail file (no Records array)")
     records = doc["Records"]

@@ -37,6 +37,8 @@ def test_good_settings_parse():
         ({"IAMBOT_ADMINS": ""}, "IAMBOT_ADMINS is not set"),
         ({"IAMBOT_APPROVALS": "3"}, "IAMBOT_APPROVALS='3' must be a whole number from 1 to 2"),
         ({"IAMBOT_SQS_QUEUE_URL": "my-queue"}, "is not an SQS queue URL"),
+        ({"IAMBOT_SQS_MAX_RECEIVES": "0"}, "IAMBOT_SQS_MAX_RECEIVES='0' must be a whole number from 1 to 1000"),
+        ({"IAMBOT_SQS_MAX_RECEIVES": "three"}, "IAMBOT_SQS_MAX_RECEIVES='three' must be a whole number from 1 to"),
         ({"IAMBOT_REGIONS": "eu-west-1,mars"}, "'mars' is not an AWS region"),
         ({"PORT": "http"}, "PORT='http' must be a whole number"),
         ({"SLACK_APP_TOKEN": "xoxb-wrong"}, "must start with xapp-"),
@@ -55,6 +57,11 @@ def test_accounts_and_crons():
     assert settings.accounts == ("111122223333", "444455556666") and settings.audit_cron == "30 5 * * 1-5"
     assert load({**GOOD, "IAMBOT_ACCOUNTS": "organization"}).accounts == ("organization",)
     assert load(GOOD).digest_cron == "0 9 * * 1"
+
+
+def test_sqs_max_receives_defaults_to_3():
+    assert load(GOOD).sqs_max_receives == 3
+    assert load({**GOOD, "IAMBOT_SQS_MAX_RECEIVES": "1000"}).sqs_max_receives == 1000
 
 
 def test_socket_mode_needs_no_signing_secret():

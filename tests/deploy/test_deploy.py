@@ -16,7 +16,7 @@ from moto import mock_aws
 
 import detections
 from aws.permissions import ACTIONS
-from config import Settings
+from config import VARIABLES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -150,6 +150,16 @@ def test_queues_are_encrypted_kept_14_days_and_redriven_after_5_receives():
         assert props["MessageRetentionPeriod"] == FOURTEEN_DAYS
     redrive = resources["EventQueue"]["Properties"]["RedrivePolicy"]
     assert redrive == {"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}, "maxReceiveCount": 5}
+
+
+def test_the_bots_receive_limit_acts_before_the_queues_redrive():
+    """The bot dead-letters a failing message itself (kept in its store, with the reason) before SQS moves it to
+    the DLQ, where the bot no longer sees it."""
+    redrive = load_template(EVENTS_TEMPLATE)["Resources"]["EventQueue"]["Properties"]["RedrivePolicy"]
+    (variable,) = [v for v in VARIABLES if v.name == "IAMBOT_SQS_MAX_RECEIVES"]
+    assert variable.default == str(Settings().sqs_max_receives)
+    assert redrive["maxReceiveCount"] > Settings().sqs_max_receives
+    assert "IAMBOT_SQS_MAX_RECEIVES" in EVENTS_TEMPLATE.read_text()  # the template says why
 
 
 def test_events_template_says_us_east_1_and_outputs_the_queue():
@@ -386,6 +396,7 @@ def test_events_stack_deploys_and_routes_exactly_the_events_rules_read(aws_env):
         assert attributes["SqsManagedSseEnabled"] == "true"
         assert int(attributes["MessageRetentionPeriod"]) == FOURTEEN_DAYS
         assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == 5
+        assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] > Settings().sqs_max_receives
 
         events = boto3.client("events", region_name="us-east-1")
         rules = events.list_rules()["Rules"]

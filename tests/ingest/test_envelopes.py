@@ -169,3 +169,31 @@ def test_deep_nesting_is_refused(create_user, envelopes):
         body = envelopes.sns(body)
     with pytest.raises(MalformedMessage, match="nested"):
         unwrap(json.dumps(body))
+
+
+DEEP = '{"eventName":"x","deep":' + "[" * 100_000 + "]" * 100_000 + "}"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (DEEP, "nested too deep"),  # json.loads raises RecursionError
+        (json.dumps({"Type": "Notification", "Message": DEEP}), "Message is JSON nested too deep"),
+        ('{"eventName":"x","n":' + "7" * 5000 + "}", "a number too large"),  # int digit limit (ValueError)
+    ],
+    ids=["recursion", "sns-recursion", "int-digits"],
+)
+def test_hostile_json_is_malformed_not_a_crash(body, reason):
+    with pytest.raises(MalformedMessage, match=reason):
+        unwrap(body)
+
+
+def test_nesting_is_capped_below_the_recursion_limit():
+    def record(levels: int) -> str:  # the record object plus `levels` nested arrays
+        return '{"eventName":"x","a":' + "[" * levels + "]" * levels + "}"
+
+    assert unwrap(record(99)).records[0]["eventName"] == "x"  # 100 levels: read
+    with pytest.raises(MalformedMessage, match="nested more than 100 deep"):
+        unwrap(record(100))
+    with pytest.raises(MalformedMessage, match="nested more than 100 deep"):
+        unwrap(json.dumps({"Records": [json.loads(record(98))]}))  # the file object adds a level, Records another

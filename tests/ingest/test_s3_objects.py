@@ -45,6 +45,8 @@ def test_gzip_is_told_by_magic_bytes_not_extension(bucket, create_user):
         (b"\xff\xfe\xfa", "not"),
         (b'{"Events": []}', "no Records"),
         (b'{"Records": [1]}', r"Records\[0\]"),
+        (gzip.compress(b'{"Records": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}"), "nested too deep"),
+        (b'{"Records": [{"n": ' + b"9" * 5000 + b"}]}", "number too large"),
     ],
 )
 def test_unreadable_content(bucket, body, reason):
