@@ -271,3 +271,74 @@ def test_a_crash_inside_remediation_is_recorded_as_failed_and_can_be_retried(mak
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")  # not stuck "running": the retry runs
     assert bot.fake.wait_for(lambda: [a["state"] for a in bot.store.actions(alert["id"])] == ["failed", "done"])
     assert attached(iam, "bob") == []
+
+
+# -- the last-admin guard never counts the bot's own identity ---------------------------------------------------
+
+MEMBER = "222233334444"
+TRUST_ANYONE = (
+    '{"Version": "2012-10-17", "Statement": '
+    '[{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}'
+)
+
+
+def _session(creds: dict) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds.get("SessionToken"),
+        region_name="us-east-1",
+    )
+
+
+def _assume(aws: boto3.Session, account: str, role: str) -> boto3.Session:
+    arn = f"arn:aws:iam::{account}:role/{role}"
+    return _session(aws.client("sts").assume_role(RoleArn=arn, RoleSessionName="iam-warden")["Credentials"])
+
+
+def admin_bot(aws: boto3.Session, how: str) -> tuple[boto3.Session, str, object, str]:
+    """Make the bot's own identity admin-equivalent, `how` it runs; return (its session, the account where the
+    alert is, that account's IAM client, the bot's principal as the refusal names it)."""
+    iam = aws.client("iam")
+    if how == "member role":  # the bot's own account is moto's default; the alert is in a member account
+        member = _assume(aws, MEMBER, "setup").client("iam")
+        member.create_role(RoleName="IAMWardenMember", AssumeRolePolicyDocument=TRUST_ANYONE)
+        member.attach_role_policy(RoleName="IAMWardenMember", PolicyArn=ADMIN_POLICY)
+        return aws, MEMBER, member, "role IAMWardenMember"
+    if how == "role session":  # an assumed-role session ARN names the role without its path
+        iam.create_role(RoleName="iam-warden", Path="/service/", AssumeRolePolicyDocument=TRUST_ANYONE)
+        iam.attach_role_policy(RoleName="iam-warden", PolicyArn=ADMIN_POLICY)
+        return _assume(aws, ACCOUNT, "service/iam-warden"), ACCOUNT, iam, "role iam-warden"
+    iam.create_user(UserName="iam-warden", Path="/bots/")
+    if how == "user via group":
+        iam.create_group(GroupName="warden-admins")
+        iam.attach_group_policy(GroupName="warden-admins", PolicyArn=ADMIN_POLICY)
+        iam.add_user_to_group(GroupName="warden-admins", UserName="iam-warden")
+    else:
+        iam.attach_user_policy(UserName="iam-warden", PolicyArn=ADMIN_POLICY)
+    key = iam.create_access_key(UserName="iam-warden")["AccessKey"]
+    return _session(key), ACCOUNT, iam, "user iam-warden"
+
+
+BOT_IDENTITIES = ("user", "user via group", "role session", "member role")
+ALICE_GRANT = {"principal_type": "user", "principal_name": "alice", "policy_arn": ADMIN_POLICY}
+
+
+@pytest.mark.parametrize("how", BOT_IDENTITIES)
+def test_the_bot_itself_does_not_count_as_the_remaining_admin(make_bot, aws, how):
+    session, account, iam, own = admin_bot(aws, how)
+    iam_user(iam, "alice", admin=True)  # the only human admin; the bot's identity is the only other one
+    bot = make_bot(session=session)
+    alert = posted_alert(bot, account=account, remediation=ALICE_GRANT)
+    bot.click(alert, "iam_detach_policy", "U0ADMIN1")
+    [refused] = wait_action(bot, alert)
+    assert refused["state"] == "refused", refused
+    assert "no admin-equivalent principal" in refused["detail"]
+    assert f"the bot's own {own}" in refused["detail"]
+    assert attached(iam, "alice") == [ADMIN_POLICY]
+
+    iam_user(iam, "carol", admin=True)  # a second human admin: now the grant may go
+    bot.click(alert, "iam_detach_policy", "U0ADMIN1")
+    _, done = wait_action(bot, alert, count=2)
+    assert done["state"] == "done", done
+    assert attached(iam, "alice") == [] and attached(iam, "carol") == [ADMIN_POLICY]
