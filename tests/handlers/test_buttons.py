@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from aws.remediation import Remediator
 from core.alert import Alert
 from core.severity import Severity
+from detections import samples
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -342,3 +344,86 @@ def test_the_bot_itself_does_not_count_as_the_remaining_admin(make_bot, aws, how
     _, done = wait_action(bot, alert, count=2)
     assert done["state"] == "done", done
     assert attached(iam, "alice") == [] and attached(iam, "carol") == [ADMIN_POLICY]
+
+
+# -- a grant to an existing user offers disabling that user's keys (not the actor's) --------------------------
+
+
+@pytest.fixture
+def sample_account(aws_env, monkeypatch):
+    """moto acting as the account the sample CloudTrail records come from."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", samples.ACCOUNT)
+    with mock_aws():
+        yield boto3.Session(region_name="us-east-1")
+
+
+def key_states(iam, user: str) -> dict[str, str]:
+    return {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}
+
+
+def alert_labels(message: dict) -> dict[str, str]:
+    """action id -> button text of a posted message."""
+    return {
+        e["action_id"]: e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    }
+
+
+def ingest(bot, record: dict) -> dict:
+    """Run one CloudTrail record through the real pipeline and outbox; return its stored, posted alert."""
+    result = bot.rt.pipeline.process([record], "test")
+    assert bot.rt.poster.drain() == 1
+    [alert_id] = result.alert_ids
+    return bot.store.alert(alert_id)
+
+
+def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, sample_account):
+    iam = sample_account.client("iam")
+    [alice_key] = iam_user(iam, "alice", admin=True, keys=1)
+    [mallory_key] = iam_user(iam, "mallory", admin=True, keys=1)  # the grant the record below describes
+    iam.create_group(GroupName="Admins")
+    iam.attach_group_policy(GroupName="Admins", PolicyArn=ADMIN_POLICY)
+    alice = {**samples.iam_user("alice"), "accessKeyId": alice_key}
+    bot = make_bot(session=sample_account)
+
+    grant = {"userName": "mallory", "policyArn": ADMIN_POLICY}
+    alert = ingest(bot, samples.iam_call("AttachUserPolicy", grant, event_id="grant-mallory", actor=alice))
+    assert (alert["rule"], alert["actor_user"]) == ("privileged_grant", "alice")
+    message = bot.fake.calls_of("chat.postMessage")[-1].args
+    assert alert_labels(message) == {
+        "iam_ack": "Acknowledge",
+        "iam_detach_policy": "Detach AdministratorAccess",
+        "iam_disable_key": "Disable mallory's keys",
+        "iam_disable_actor_key": f"Disable actor key {alice_key[-6:]}",
+    }
+    [disable] = [
+        e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b.get("elements", [])
+        if e["action_id"] == "iam_disable_key"
+    ]
+    assert "user *mallory*" in disable["confirm"]["text"]["text"]
+
+    bot.click(alert, "iam_disable_key", "U0ADMIN1")
+    [action] = wait_action(bot, alert)
+    assert (action["state"], action["detail"]) == ("done", f"set {mallory_key} of user mallory to Inactive")
+    assert key_states(iam, "mallory") == {mallory_key: "Inactive"}
+    assert key_states(iam, "alice") == {alice_key: "Active"}
+    assert bot.fake.wait_for(lambda: bot.fake.calls_of("chat.update"))
+    assert "iam_disable_key" not in alert_labels(bot.fake.calls_of("chat.update")[-1].args)
+
+    bot.click(alert, "iam_disable_key", "U0ADMIN2")  # pressed again: nothing more happens
+    assert "Nothing more to do" in wait_ephemeral(bot, 1)["text"]
+    assert [a["state"] for a in bot.store.actions(alert["id"])] == ["done"]
+
+    # A user added to an admin group gets the same button (and no detach: the group's policies stay).
+    joined = {"groupName": "Admins", "userName": "mallory"}
+    second = ingest(bot, samples.iam_call("AddUserToGroup", joined, event_id="mallory-joins-admins", actor=alice))
+    labels = alert_labels(bot.fake.calls_of("chat.postMessage")[-1].args)
+    assert labels.keys() == {"iam_ack", "iam_disable_key", "iam_disable_actor_key"}
+    assert labels["iam_disable_key"] == "Disable mallory's keys"
+    bot.click(second, "iam_disable_key", "U0ADMIN1")
+    [again] = wait_action(bot, second)
+    assert again["state"] == "noop" and "already inactive" in again["detail"]
+    assert key_states(iam, "mallory") == {mallory_key: "Inactive"}
+    assert key_states(iam, "alice") == {alice_key: "Active"}
