@@ -30,6 +30,12 @@ def authorization_details(snapshot: Snapshot) -> dict[str, list[dict]]:
     }
 
 
+def principal_arn(details: dict[str, list[dict]], kind: str, name: str) -> str | None:
+    """The ARN, path included, under which `details` lists the user or role `name`; None if it is not there."""
+    entries = {"user": details["UserDetailList"], "role": details["RoleDetailList"]}.get(kind, [])
+    return next((e.get("Arn") for e in entries if e.get(f"{kind.capitalize()}Name") == name), None)
+
+
 def _default_documents(details: dict[str, list[dict]]) -> dict[str, dict]:
     docs: dict[str, dict] = {}
     for policy in details["Policies"]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.authz import Grant, admin_principals, authorization_details
+from aws.authz import Grant, admin_principals, authorization_details, principal_arn
 from aws.sessions import AwsSessions, MemberRoleError
 from aws.snapshot import collect_authorization
 
@@ -65,9 +65,10 @@ class Remediator:
     # -- guards ---------------------------------------------------------------------------------------------
 
     def _own_principal(self, account: str) -> tuple[str, str] | None:
-        """(kind, name) of the identity the bot acts as in `account`."""
+        """(kind, name) of the identity the bot acts as in `account`: the member role in other accounts, else the
+        user or role (an assumed-role session's role) of GetCallerIdentity; None for root or federated users."""
         if account and account != self.sessions.own_account():
-            return "role", self.sessions.member_role
+            return "role", self.sessions.member_role.rsplit("/", 1)[-1]
         arn = self.sessions.identity()["Arn"]
         resource = arn.split(":", 5)[-1]
         if resource.startswith("user/"):
@@ -89,16 +90,22 @@ class Remediator:
         if kind not in ("user", "group", "role") or not name or not (arn or inline):
             return Outcome("refused", "this alert names no policy grant to remove")
         account = alert["account"]
-        if self._is_self(account, kind, name):
+        own = self._own_principal(account)
+        if own == (kind, name):
             return Outcome("refused", f"{kind} {name} is the bot's own identity; the bot will not act on itself")
         grant = Grant(kind, name, policy_arn=arn, inline_name=inline)
         details = authorization_details(collect_authorization(self.sessions, account))
         iam = self.sessions.client("iam", account)
-        if not admin_principals(details, without=[grant]) and admin_principals(details):
+        # The bot's own identity never counts as the admin who remains (found by name: an assumed-role session's
+        # ARN lacks the role's path).
+        own_arn = principal_arn(details, *own) if own else None
+        after = admin_principals(details, without=[grant])
+        if not set(after) - {own_arn} and set(admin_principals(details)) - {own_arn}:
+            bot_note = f" but the bot's own {own[0]} {own[1]}" if own and own_arn in after else ""
             return Outcome(
                 "refused",
                 f"removing this grant would leave account {account} with no "
-                "admin-equivalent principal; fix it by hand after adding another admin",
+                f"admin-equivalent principal{bot_note}; fix it by hand after adding another admin",
             )
         label = arn.rsplit("/", 1)[-1] if arn else inline
         try:

@@ -51,12 +51,18 @@ class Grant:
         return {"Policy": policy, "Granted to": granted_to, "Power": self.power}
 
     def remediation(self) -> Remediation | None:
-        """The detach target, when the grant is a policy on a principal."""
+        """What the buttons act on: the detach target when the grant is a policy on a principal, and the grantee's
+        access keys when the grantee is one user (never the actor's: the actor's key has its own button)."""
+        key_user = self.name if self.event_name in USER_GRANT_EVENTS else None
         if self.event_name in ATTACH:
-            return Remediation(principal_type=self.kind, principal_name=self.name, policy_arn=self.policy)
+            return Remediation(
+                principal_type=self.kind, principal_name=self.name, policy_arn=self.policy, key_user=key_user
+            )
         if self.event_name in PUT:
-            return Remediation(principal_type=self.kind, principal_name=self.name, inline_policy_name=self.policy)
-        return None
+            return Remediation(
+                principal_type=self.kind, principal_name=self.name, inline_policy_name=self.policy, key_user=key_user
+            )
+        return Remediation(key_user=key_user) if key_user else None
 
     def title(self) -> str:
         """A one-line description of what happened."""

@@ -45,8 +45,9 @@ RULE = Rule(
         "cannot be read."
     ),
     response=(
-        "Ask the caller why the grant was needed. If it was not planned, detach the policy (the button does "
-        "it), then review what the grantee did since and whether the caller's own credentials are compromised."
+        "Ask the caller why the grant was needed. If it was not planned, detach the policy and, when the grantee "
+        "is a user, disable its access keys (the buttons do both), then review what the grantee did since and "
+        "whether the caller's own credentials are compromised."
     ),
     event_names=GRANT_EVENTS,
     event_sources=frozenset({"iam.amazonaws.com"}),

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from core import cloudtrail as ct
 from core.severity import Severity
-from detections.base import Example, Match, Remediation, Rule, RuleContext
+from detections.base import Example, Match, Rule, RuleContext
 from detections.grants import USER_GRANT_EVENTS, analyse_grant
 from detections.samples import (
     ADMINISTRATOR_ACCESS,
@@ -38,7 +36,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
         title=f"New user {grant.name} given admin-equivalent power",
         target=grant.target,
         facts=grant.facts() | {"CreateUser event": created},
-        remediation=replace(grant.remediation() or Remediation(), key_user=grant.name),
+        remediation=grant.remediation(),
         severity=None if grant.verified else Severity.HIGH,
     )
 

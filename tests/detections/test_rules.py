@@ -174,6 +174,41 @@ def test_new_user_grant_supersedes_plain_grant() -> None:
     assert alert.target == "arn:aws:iam::111122223333:user/svc-new"
 
 
+def test_user_grants_name_the_grantee_whose_keys_can_be_disabled() -> None:
+    """privileged_grant's own positive examples: a grant to one user (attach, inline, admin group) lets the alert
+    disable that user's keys; grants to roles, groups or a whole managed policy name no user."""
+    detection = rule("privileged_grant")
+    key_users = {
+        ex.name: fired(ex.record, ex.context)["privileged_grant"].remediation.get("key_user")
+        for ex in detection.examples
+        if ex.expect
+    }
+    assert key_users == {
+        "AdministratorAccess attached to a user": "bob",
+        "customer policy allowing everything attached to a role": None,
+        "unreadable customer policy named like an admin policy attached to a group": None,
+        "inline policy granting everything except a few services": "bob",
+        "inline iam:* on a role": None,
+        "new default policy version allowing CreatePolicyVersion on every policy": None,
+        "old admin version of a policy made default again": None,
+        "user added to a group that allows everything": "bob",
+    }
+
+
+def test_grant_to_another_user_targets_the_grantee_not_the_actor() -> None:
+    record = iam_call(
+        "AttachUserPolicy", {"userName": "mallory", "policyArn": ADMINISTRATOR_ACCESS}, event_id="t-5", actor=iam_user()
+    )
+    alert = fired(record)["privileged_grant"]
+    assert alert.actor_user == "alice" and alert.actor_key_id.startswith("AKIA")
+    assert alert.remediation == {
+        "principal_type": "user",
+        "principal_name": "mallory",
+        "policy_arn": ADMINISTRATOR_ACCESS,
+        "key_user": "mallory",
+    }
+
+
 @pytest.mark.parametrize(
     ("mfa", "title"), [(True, "Root user signed in with MFA"), (False, "Root user signed in without MFA")]
 )

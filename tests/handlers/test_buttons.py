@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from aws.remediation import Remediator
 from core.alert import Alert
 from core.severity import Severity
+from detections import samples
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -271,3 +273,157 @@ def test_a_crash_inside_remediation_is_recorded_as_failed_and_can_be_retried(mak
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")  # not stuck "running": the retry runs
     assert bot.fake.wait_for(lambda: [a["state"] for a in bot.store.actions(alert["id"])] == ["failed", "done"])
     assert attached(iam, "bob") == []
+
+
+# -- the last-admin guard never counts the bot's own identity ---------------------------------------------------
+
+MEMBER = "222233334444"
+TRUST_ANYONE = (
+    '{"Version": "2012-10-17", "Statement": '
+    '[{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}'
+)
+
+
+def _session(creds: dict) -> boto3.Session:
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds.get("SessionToken"),
+        region_name="us-east-1",
+    )
+
+
+def _assume(aws: boto3.Session, account: str, role: str) -> boto3.Session:
+    arn = f"arn:aws:iam::{account}:role/{role}"
+    return _session(aws.client("sts").assume_role(RoleArn=arn, RoleSessionName="iam-warden")["Credentials"])
+
+
+def admin_bot(aws: boto3.Session, how: str) -> tuple[boto3.Session, str, object, str]:
+    """Make the bot's own identity admin-equivalent, `how` it runs; return (its session, the account where the
+    alert is, that account's IAM client, the bot's principal as the refusal names it)."""
+    iam = aws.client("iam")
+    if how == "member role":  # the bot's own account is moto's default; the alert is in a member account
+        member = _assume(aws, MEMBER, "setup").client("iam")
+        member.create_role(RoleName="IAMWardenMember", AssumeRolePolicyDocument=TRUST_ANYONE)
+        member.attach_role_policy(RoleName="IAMWardenMember", PolicyArn=ADMIN_POLICY)
+        return aws, MEMBER, member, "role IAMWardenMember"
+    if how == "role session":  # an assumed-role session ARN names the role without its path
+        iam.create_role(RoleName="iam-warden", Path="/service/", AssumeRolePolicyDocument=TRUST_ANYONE)
+        iam.attach_role_policy(RoleName="iam-warden", PolicyArn=ADMIN_POLICY)
+        return _assume(aws, ACCOUNT, "service/iam-warden"), ACCOUNT, iam, "role iam-warden"
+    iam.create_user(UserName="iam-warden", Path="/bots/")
+    if how == "user via group":
+        iam.create_group(GroupName="warden-admins")
+        iam.attach_group_policy(GroupName="warden-admins", PolicyArn=ADMIN_POLICY)
+        iam.add_user_to_group(GroupName="warden-admins", UserName="iam-warden")
+    else:
+        iam.attach_user_policy(UserName="iam-warden", PolicyArn=ADMIN_POLICY)
+    key = iam.create_access_key(UserName="iam-warden")["AccessKey"]
+    return _session(key), ACCOUNT, iam, "user iam-warden"
+
+
+BOT_IDENTITIES = ("user", "user via group", "role session", "member role")
+ALICE_GRANT = {"principal_type": "user", "principal_name": "alice", "policy_arn": ADMIN_POLICY}
+
+
+@pytest.mark.parametrize("how", BOT_IDENTITIES)
+def test_the_bot_itself_does_not_count_as_the_remaining_admin(make_bot, aws, how):
+    session, account, iam, own = admin_bot(aws, how)
+    iam_user(iam, "alice", admin=True)  # the only human admin; the bot's identity is the only other one
+    bot = make_bot(session=session)
+    alert = posted_alert(bot, account=account, remediation=ALICE_GRANT)
+    bot.click(alert, "iam_detach_policy", "U0ADMIN1")
+    [refused] = wait_action(bot, alert)
+    assert refused["state"] == "refused", refused
+    assert "no admin-equivalent principal" in refused["detail"]
+    assert f"the bot's own {own}" in refused["detail"]
+    assert attached(iam, "alice") == [ADMIN_POLICY]
+
+    iam_user(iam, "carol", admin=True)  # a second human admin: now the grant may go
+    bot.click(alert, "iam_detach_policy", "U0ADMIN1")
+    _, done = wait_action(bot, alert, count=2)
+    assert done["state"] == "done", done
+    assert attached(iam, "alice") == [] and attached(iam, "carol") == [ADMIN_POLICY]
+
+
+# -- a grant to an existing user offers disabling that user's keys (not the actor's) --------------------------
+
+
+@pytest.fixture
+def sample_account(aws_env, monkeypatch):
+    """moto acting as the account the sample CloudTrail records come from."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", samples.ACCOUNT)
+    with mock_aws():
+        yield boto3.Session(region_name="us-east-1")
+
+
+def key_states(iam, user: str) -> dict[str, str]:
+    return {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}
+
+
+def alert_labels(message: dict) -> dict[str, str]:
+    """action id -> button text of a posted message."""
+    return {
+        e["action_id"]: e["text"]["text"] for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    }
+
+
+def ingest(bot, record: dict) -> dict:
+    """Run one CloudTrail record through the real pipeline and outbox; return its stored, posted alert."""
+    result = bot.rt.pipeline.process([record], "test")
+    assert bot.rt.poster.drain() == 1
+    [alert_id] = result.alert_ids
+    return bot.store.alert(alert_id)
+
+
+def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, sample_account):
+    iam = sample_account.client("iam")
+    [alice_key] = iam_user(iam, "alice", admin=True, keys=1)
+    [mallory_key] = iam_user(iam, "mallory", admin=True, keys=1)  # the grant the record below describes
+    iam.create_group(GroupName="Admins")
+    iam.attach_group_policy(GroupName="Admins", PolicyArn=ADMIN_POLICY)
+    alice = {**samples.iam_user("alice"), "accessKeyId": alice_key}
+    bot = make_bot(session=sample_account)
+
+    grant = {"userName": "mallory", "policyArn": ADMIN_POLICY}
+    alert = ingest(bot, samples.iam_call("AttachUserPolicy", grant, event_id="grant-mallory", actor=alice))
+    assert (alert["rule"], alert["actor_user"]) == ("privileged_grant", "alice")
+    message = bot.fake.calls_of("chat.postMessage")[-1].args
+    assert alert_labels(message) == {
+        "iam_ack": "Acknowledge",
+        "iam_detach_policy": "Detach AdministratorAccess",
+        "iam_disable_key": "Disable mallory's keys",
+        "iam_disable_actor_key": f"Disable actor key {alice_key[-6:]}",
+    }
+    [disable] = [
+        e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b.get("elements", [])
+        if e["action_id"] == "iam_disable_key"
+    ]
+    assert "user *mallory*" in disable["confirm"]["text"]["text"]
+
+    bot.click(alert, "iam_disable_key", "U0ADMIN1")
+    [action] = wait_action(bot, alert)
+    assert (action["state"], action["detail"]) == ("done", f"set {mallory_key} of user mallory to Inactive")
+    assert key_states(iam, "mallory") == {mallory_key: "Inactive"}
+    assert key_states(iam, "alice") == {alice_key: "Active"}
+    assert bot.fake.wait_for(lambda: bot.fake.calls_of("chat.update"))
+    assert "iam_disable_key" not in alert_labels(bot.fake.calls_of("chat.update")[-1].args)
+
+    bot.click(alert, "iam_disable_key", "U0ADMIN2")  # pressed again: nothing more happens
+    assert "Nothing more to do" in wait_ephemeral(bot, 1)["text"]
+    assert [a["state"] for a in bot.store.actions(alert["id"])] == ["done"]
+
+    # A user added to an admin group gets the same button (and no detach: the group's policies stay).
+    joined = {"groupName": "Admins", "userName": "mallory"}
+    second = ingest(bot, samples.iam_call("AddUserToGroup", joined, event_id="mallory-joins-admins", actor=alice))
+    labels = alert_labels(bot.fake.calls_of("chat.postMessage")[-1].args)
+    assert labels.keys() == {"iam_ack", "iam_disable_key", "iam_disable_actor_key"}
+    assert labels["iam_disable_key"] == "Disable mallory's keys"
+    bot.click(second, "iam_disable_key", "U0ADMIN1")
+    [again] = wait_action(bot, second)
+    assert again["state"] == "noop" and "already inactive" in again["detail"]
+    assert key_states(iam, "mallory") == {mallory_key: "Inactive"}
+    assert key_states(iam, "alice") == {alice_key: "Active"}
