@@ -348,3 +348,19 @@ def test_seeded_fuzz_of_mute_and_unmute_never_errors_and_stores_nothing_on_a_usa
         assert 1 <= lasts.days <= 365 and 0 < len(mute["reason"]) <= 300, mute
         assert mute["resource"] == "account" or mute["resource"].startswith(("arn:", "tag:")), mute
         assert len(mute["resource"]) <= 1024 and mute["resource"].isprintable() and " " not in mute["resource"], mute
+
+
+def test_an_audit_that_reached_no_account_says_why_instead_of_a_clean_report(audited_bot):
+    bot, world = audited_bot
+    world.unreachable.add(A1)
+    assert bot.command("audit").status == 200
+    assert bot.fake.wait_for(
+        lambda: any("could not audit any account" in m["text"] for m in bot.fake.channel_messages(CHANNEL))
+    )
+    [said] = [m["text"] for m in bot.fake.channel_messages(CHANNEL) if "could not audit any account" in m["text"]]
+    assert f"cannot assume arn:aws:iam::{A1}:role/IAMWardenMember" in said
+    assert report_messages(bot) == [] and bot.fake.uploads == {}  # no "no open findings" report, no files
+    slot = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert bot.rt.jobs.fire("audit", slot) is True
+    outcome = bot.store.db["job_runs"].get(("audit", "2026-11-23T06:00:00.000000Z"))["outcome"]
+    assert outcome.startswith("failed"), outcome
