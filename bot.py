@@ -24,14 +24,17 @@ EPILOG = f"""commands:
                         detections and print the alerts; offline unless --post
   demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
                         your browser; --once runs a scripted scenario headless and exits
-  audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when no
-                        critical or high finding is open, 3 otherwise
+  audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when every
+                        check ran and no critical or high finding is open, 3 when one is, 4 when some
+                        accounts or checks could not run, 2 (one `error:` line) when no account could be
+                        audited (no credentials, endpoint unreachable, access denied)
 
 environment:
 {help_table()}
   plus the standard AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
-exit codes: 0 ok, 1 error, 2 bad settings or usage, 3 audit found critical or high findings
+exit codes: 0 ok, 1 error, 2 bad settings or usage (or an audit that reached no account), 3 audit found
+critical or high findings, 4 audit incomplete (some accounts or checks could not run)
 """
 
 
@@ -319,15 +322,26 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
 
 
 def run_audit(fmt: str, out: TextIO) -> int:
-    """`bot.py audit`: audit now with the bot's AWS environment, print the report, exit 0 or 3."""
-    import boto3
+    """`bot.py audit`: audit now with the bot's AWS environment and print the report.
 
+    Exit 2 with one `error:` line when no account could be audited (no credentials, endpoint unreachable,
+    credentials rejected, access denied), else 3 when a critical or high finding is open, 4 when some accounts
+    or checks could not run, 0 otherwise."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from audit.causes import describe
     from aws.sessions import AwsSessions
     from storage import Store
 
     settings = load(serving=False)
+    try:
+        session = boto3.Session()  # an AWS_PROFILE that names no profile fails here
+    except BotoCoreError as err:
+        print(f"error: {describe(err)}", file=sys.stderr)
+        return 2
     store = Store(settings.db_path)
-    sessions = AwsSessions(boto3.Session(), member_role=settings.member_role, external_id=settings.member_external_id)
+    sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
     service = audit_service(settings, sessions, store)
 
     def progress(what: str, done: int, total: int) -> None:
@@ -336,9 +350,21 @@ def run_audit(fmt: str, out: TextIO) -> int:
         if done == total:
             print(file=sys.stderr)
 
-    report = service.run("cli", None, progress)
+    try:
+        report = service.run("cli", None, progress)
+    finally:
+        store.close()
+    failure = report.failure()
+    if failure is not None:  # nothing was audited: no report, which would read as a clean bill
+        print(f"error: {failure}", file=sys.stderr)
+        return report.exit_code()
     out.write({"json": report.json_text, "csv": report.csv_text, "table": report.table_text}[fmt]())
-    store.close()
+    if not report.complete():
+        print(
+            f"audit incomplete: {len(report.audited())} of {len(report.accounts)} account(s) audited, "
+            f"{len(report.errors)} problem(s) listed in the report's errors",
+            file=sys.stderr,
+        )
     return report.exit_code()
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 
 from core.severity import Severity
 
 BLOCKING = (Severity.CRITICAL.value, Severity.HIGH.value)
 COLUMNS = ("check", "severity", "account", "resource", "status", "title", "detail")
+INCOMPLETE = 4  # the exit code of an audit that could not run everywhere and found nothing critical or high
+UNREACHED = 2  # the exit code of an audit that could not audit any account
+_CHECK_ERROR = re.compile(r"(?P<account>[0-9]{12}): could not check (?P<check>\S+) \((?P<why>.*)\)")
+_ACCOUNT_ERROR = re.compile(r"(?P<account>[0-9]{12}): (?P<why>.*)")
 
 
 @dataclass
@@ -24,6 +29,31 @@ class AuditReport:
     new: list[dict] = field(default_factory=list)  # finding rows first seen in this audit
     resolved: list[dict] = field(default_factory=list)  # finding rows resolved by this audit
     previous: dict | None = None  # the audit before this one, if any
+    unaudited: dict[str, str] = field(default_factory=dict)  # target account -> why no check ran in it
+    unlisted: str | None = None  # why the accounts to audit could not even be listed
+
+    def audited(self) -> list[str]:
+        """The target accounts in which at least one check ran."""
+        return [a for a in self.accounts if a not in self.unaudited]
+
+    def complete(self) -> bool:
+        """Whether every check ran in every target account."""
+        return not self.errors and not self.unaudited and self.unlisted is None
+
+    def failure(self) -> str | None:
+        """One line naming why no account could be audited, or None when at least one was."""
+        if self.unlisted is not None:
+            return self.unlisted
+        if self.audited():
+            return None
+        if not self.accounts:
+            return "no account to audit"
+        causes = [self.unaudited[a] for a in self.accounts]
+        if len(causes) == 1:
+            return f"account {self.accounts[0]}: {causes[0]}"
+        if len(set(causes)) == 1:
+            return f"{causes[0]} (all {len(causes)} accounts)"
+        return f"{self.accounts[0]}: {causes[0]} (and {len(causes) - 1} other account(s) failed too)"
 
     def failing(self) -> list[dict]:
         """Failing (unmuted) results, most severe first."""
@@ -42,8 +72,29 @@ class AuditReport:
         return sum(1 for r in self.results if r["status"] == "muted")
 
     def exit_code(self) -> int:
-        """0 when no critical or high finding is open, 3 otherwise (for CI)."""
-        return 3 if any(r["severity"] in BLOCKING for r in self.failing()) else 0
+        """For CI: 2 when no account could be audited, 3 when a critical or high finding is open, 4 when some
+        accounts or checks could not run (an audit never passes for what it did not see), else 0."""
+        if self.failure() is not None:
+            return UNREACHED
+        if any(r["severity"] in BLOCKING for r in self.failing()):
+            return 3
+        return 0 if self.complete() else INCOMPLETE
+
+    def gaps(self) -> list[dict]:
+        """What could not be checked, as rows of COLUMNS with status "error" (check empty for a whole account,
+        account empty when the accounts could not be listed)."""
+        rows = []
+        for line in self.errors:
+            row = {"check": "", "severity": "", "account": "", "resource": "", "status": "error"}
+            if match := _CHECK_ERROR.fullmatch(line):
+                row.update(match.groupdict(), title="could not check")
+            elif match := _ACCOUNT_ERROR.fullmatch(line):
+                row.update(match.groupdict(), resource="account", title="could not audit the account")
+            else:
+                row.update(why=line, title="could not audit")
+            row["detail"] = row.pop("why")
+            rows.append(row)
+        return rows
 
     def as_json(self) -> dict:
         """The JSON contract: accounts, findings, errors."""
@@ -61,11 +112,12 @@ class AuditReport:
         return json.dumps(self.as_json(), indent=2) + "\n"
 
     def csv_text(self) -> str:
-        """Every result as CSV (the same columns as the JSON findings)."""
+        """Every result as CSV (the same columns as the JSON findings), then one row with status "error" for
+        each check or account that could not be audited (the JSON's errors)."""
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=COLUMNS, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        for row in self.as_json()["findings"]:
+        for row in [*self.as_json()["findings"], *self.gaps()]:
             writer.writerow(row)
         return out.getvalue()
 
@@ -79,8 +131,19 @@ class AuditReport:
         for err in self.errors:
             lines.append(f"could not check: {err}")
         counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
+        if self.complete():
+            scope, nothing = f"{len(self.accounts)} account(s)", "no open findings"
+        else:
+            scope = f"{len(self.audited())} of {len(self.accounts)} account(s) audited"
+            nothing = "no open findings in what could be checked"
         lines.append(
-            f"{len(self.accounts)} account(s): {counts or 'no open findings'}; {self.muted()} muted; "
+            f"{scope}: {counts or nothing}; {self.muted()} muted; "
             f"{len(self.new)} new, {len(self.resolved)} resolved since the last audit"
         )
+        if not self.complete():
+            checks = sum(1 for row in self.gaps() if row["check"])
+            lines.append(
+                f"AUDIT INCOMPLETE: {len(self.unaudited)} account(s) not audited, {checks} check(s) could not run "
+                "(listed above as 'could not check')"
+            )
         return "\n".join(lines) + "\n"

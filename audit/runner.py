@@ -10,6 +10,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from audit.causes import describe, describe_parts
 from audit.report import AuditReport
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
@@ -81,43 +82,53 @@ class Auditor:
             )
         return list(self.accounts_setting) or [self.sessions.own_account()]
 
-    def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str]]:
+    def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str], str | None]:
+        """(snapshot, its checks' results, error lines, why the account was not audited at all or None)."""
         try:
             snapshot = self.collect(self.sessions, account, self.regions)
         except MemberRoleError as err:
-            return None, None, [f"{account}: {err}"]
+            return None, None, [f"{account}: {err}"], describe(err)
         except (ClientError, BotoCoreError) as err:
             log.warning("snapshot of %s failed: %s", account, err)
-            return None, None, [f"{account}: could not collect a snapshot ({type(err).__name__}: {err})"]
-        return snapshot, run_checks(snapshot, self.checks), []
+            return None, None, [f"{account}: could not collect a snapshot ({type(err).__name__}: {err})"], describe(err)
+        audited = run_checks(snapshot, self.checks)
+        if audited.errors and not audited.ran:  # every check was skipped: this account was not seen
+            why = describe_parts(snapshot.errors) if snapshot.errors else "no check could run"
+            return snapshot, audited, [*audited.errors, f"{account}: not audited: {why}"], why
+        return snapshot, audited, audited.errors, None
 
     def run(self, trigger: str, requested_by: str | None = None, progress: Progress | None = None) -> AuditReport:
         """Audit every target account; returns the report (also recorded in the store)."""
         try:
+            self.sessions.own_account()  # the bot's own credentials first: every account is reached through them
             accounts = self.target_accounts()
         except (ClientError, BotoCoreError, MemberRoleError) as err:
             audit_id = self.store.start_audit(trigger, requested_by, [])
             message = f"could not list the accounts to audit: {err}"
             self.store.record_findings(audit_id, [], set(), [message])
-            return AuditReport(audit_id, [], [], [message])
+            return AuditReport(audit_id, [], [], [message], unlisted=describe(err))
         audit_id = self.store.start_audit(trigger, requested_by, accounts)
         previous = self.store.last_audit()
         results: list[dict] = []
         errors: list[str] = []
+        unaudited: dict[str, str] = {}
         checked: set[tuple[str, str]] = set()
         tags: dict[str, dict[str, str]] = {}
         done = 0
         if progress:
             progress("accounts", 0, len(accounts))
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(accounts)))) as pool:
-            for snapshot, audited, errs in pool.map(self._audit_one, accounts):
+            for account, (snapshot, audited, errs, why) in zip(
+                accounts, pool.map(self._audit_one, accounts), strict=True
+            ):
                 done += 1
                 if progress:
                     progress("accounts", done, len(accounts))
                 errors += errs
+                if why is not None:
+                    unaudited[account] = why
                 if audited is None or snapshot is None:
                     continue
-                errors += audited.errors
                 tags.update(resource_tags(snapshot))
                 checked.update((snapshot.account, check_id) for check_id in audited.ran)
                 results += [r.as_dict() for r in audited.results]
@@ -127,4 +138,6 @@ class Auditor:
                 row["status"] = Status.MUTED.value
         failing = [r for r in results if r["status"] != Status.PASS.value]
         diff = self.store.record_findings(audit_id, failing, checked, errors)
-        return AuditReport(audit_id, accounts, results, errors, diff["new"], diff["resolved"], previous)
+        return AuditReport(
+            audit_id, accounts, results, errors, diff["new"], diff["resolved"], previous, unaudited=unaudited
+        )

@@ -14,6 +14,7 @@ from audit.report import AuditReport
 from audit.runner import Auditor, Progress
 from checks import all_checks
 from slackui import blocks
+from slackui.blocks import escape
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ class AuditService:
     def audit_and_post(self, client: WebClient, channel: str, trigger: str, requested_by: str | None) -> bool:
         """Run an audit and post its report; failures are reported in the channel, not raised.
 
-        Returns whether the audit finished (its report may still have failed to post, which is logged)."""
+        Returns whether the audit finished and reached an account (its report may still have failed to post,
+        which is logged)."""
         try:
             report = self.run(trigger, requested_by)
         except AuditBusy as busy:
@@ -85,6 +87,14 @@ class AuditService:
             log.exception("audit requested by %s (%s) failed", requested_by or "the schedule", trigger)
             client.chat_postMessage(
                 channel=channel, text=f":warning: The audit could not finish ({type(err).__name__}); see the bot's log."
+            )
+            return False
+        failure = report.failure()
+        if failure is not None:  # a report of nothing would read as "no open findings"
+            log.error("audit #%s reached no account: %s", report.audit_id, failure)
+            client.chat_postMessage(
+                channel=channel,
+                text=f":warning: The audit could not audit any account, so nothing was checked: {escape(failure, 500)}",
             )
             return False
         try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import threading
 import time
 from typing import Any
@@ -15,6 +17,18 @@ from aws.permissions import check_call
 # Adaptive retries back off on throttling (IAM and CloudTrail throttle hard); timeouts keep a hung call
 # from stalling a worker thread.
 CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+
+
+def client_config() -> Config:
+    """CLIENT_CONFIG with the standard AWS_MAX_ATTEMPTS and AWS_RETRY_MODE applied when set (botocore lets an
+    explicit Config override them otherwise): a CI run can fail fast on an unreachable endpoint."""
+    retries = dict(CLIENT_CONFIG.retries or {})
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    if re.fullmatch(r"[0-9]{1,2}", attempts) and int(attempts) >= 1:
+        retries["max_attempts"] = int(attempts)
+    if os.environ.get("AWS_RETRY_MODE") in ("legacy", "standard", "adaptive"):
+        retries["mode"] = os.environ["AWS_RETRY_MODE"]
+    return CLIENT_CONFIG.merge(Config(retries=retries))
 
 
 class MemberRoleError(Exception):
@@ -41,7 +55,7 @@ class AwsSessions:
         self._lock = threading.Lock()
 
     def _client(self, session: boto3.Session, service: str, region: str) -> Any:
-        kwargs: dict[str, Any] = {"region_name": region, "config": CLIENT_CONFIG}
+        kwargs: dict[str, Any] = {"region_name": region, "config": client_config()}
         if self.endpoint_url:
             kwargs["endpoint_url"] = self.endpoint_url
         client = session.client(service, **kwargs)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from checks import all_checks
 from handlers.deps import Deps
+from slackui.blocks import escape
 
 HELP = (
     "*IAM Warden* watches this AWS organization's identities and posts alerts here.\n"
     "• `/iam audit` — audit IAM posture now; the report is posted in this channel\n"
     "• `/iam status` — last audit, open alerts, muted findings\n"
     "• `/iam mute CHECK TARGET [DAYS] REASON` — hide a finding (admins). TARGET is a resource ARN, "
-    "`account:<id>` for an account-wide finding, or `tag:Key=Value`; DAYS defaults to 30\n"
+    "`account:<id>` for an account-wide finding, or `tag:Key=Value`; DAYS is 1 to 365 (default 30)\n"
     "• `/iam unmute MUTE_ID` — lift a mute (admins)\n"
     "• `/iam help` — this help\n"
     "Alert buttons: *Acknowledge* (admins and responders), *Detach policy*, *Disable keys*, "
@@ -25,6 +27,73 @@ MUTE_USAGE = (
     "Usage: `/iam mute CHECK TARGET [DAYS] REASON` — e.g. `/iam mute old_access_keys "
     "arn:aws:iam::111122223333:user/ci 14 rotation scheduled for Friday`"
 )
+UNMUTE_USAGE = "Usage: `/iam unmute MUTE_ID` (`/iam unmute` lists the active mutes)"
+ARN_MAX = 1024  # an IAM role ARN is at most ~620 characters (512 of path, 64 of name)
+REASON_MAX = 300
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
+# Only ASCII digits: str.isdigit() also accepts '²' and '٣', which int() rejects or reads as another number.
+DAYS = re.compile(r"[0-9]{1,3}")
+MUTE_ID = re.compile(r"#?([0-9]{1,9})")
+ACCOUNT_TARGET = re.compile(r"account:([0-9]{12})")
+# Any ARN of an account (IAM users, roles and policies; CloudTrail trails): printable ASCII, no spaces.
+ARN_TARGET = re.compile(r"arn:aws(?:-[a-z]+)*:[a-z0-9-]+:[a-z0-9-]*:([0-9]{12}):[!-~]+")
+# AWS's tag character set (letters, digits, _ . : / = + - @; spaces cannot survive the split into words).
+# The key is taken up to the first '=', as mute matching reads it.
+TAG_TARGET = re.compile(rf"tag:([\w.:/+\-@]{{1,{TAG_KEY_MAX}}})=([\w.:/=+\-@]{{1,{TAG_VALUE_MAX}}})")
+
+
+class Usage(Exception):
+    """A bad argument: the one-line answer naming it."""
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Untrusted input echoed in an answer: capped, one line, no Slack markup or code-span breakers."""
+    clean = "".join(c if c.isprintable() and c != "`" else "?" for c in text)
+    return escape(clean, limit)
+
+
+def looks_numeric(word: str) -> bool:
+    """Whether a word is meant as a number (so a bad DAYS is an error, not the start of the reason)."""
+    digits = word.lstrip("+-\u2212#").replace(",", "").replace(".", "")
+    return bool(digits) and all(c.isnumeric() for c in digits)
+
+
+def parse_days(word: str) -> int:
+    """DAYS: a whole number from 1 to 365 in ASCII digits."""
+    if DAYS.fullmatch(word) and 1 <= int(word) <= 365:
+        return int(word)
+    raise Usage(f"DAYS `{shown(word, 20)}` must be a whole number from 1 to 365.")
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """TARGET as (account, resource): a resource ARN of an account, `account:<id>`, or `tag:Key=Value`."""
+    if target.startswith("tag:"):
+        if len(target) <= 4 + TAG_KEY_MAX + 1 + TAG_VALUE_MAX and TAG_TARGET.fullmatch(target):
+            return "*", target
+        raise Usage(
+            f"TARGET `{shown(target)}` is not a valid `tag:Key=Value`: Key (1 to {TAG_KEY_MAX} characters) and "
+            f"Value (1 to {TAG_VALUE_MAX}) are letters, digits and _ . : / + - @ (and = in Value)."
+        )
+    if match := ACCOUNT_TARGET.fullmatch(target):
+        return match.group(1), "account"
+    if len(target) <= ARN_MAX and (match := ARN_TARGET.fullmatch(target)):
+        return match.group(1), target
+    raise Usage(
+        f"TARGET `{shown(target)}` is not a resource ARN (at most {ARN_MAX} printable ASCII characters), "
+        "`account:<12 digits>` or `tag:Key=Value`."
+    )
+
+
+def parse_reason(words: list[str]) -> str:
+    """REASON: the rest of the words, required, at most REASON_MAX characters, no control characters."""
+    reason = " ".join(words)
+    if not reason:
+        raise Usage("A REASON is required.")
+    if len(reason) > REASON_MAX:
+        raise Usage(f"REASON is {len(reason)} characters long; at most {REASON_MAX}.")
+    if any(unicodedata.category(c) == "Cc" for c in reason):
+        raise Usage("REASON contains control characters.")
+    return reason
 
 
 def status_text(deps: Deps) -> str:
@@ -44,50 +113,50 @@ def status_text(deps: Deps) -> str:
 
 
 def mute(deps: Deps, user: str, args: list[str]) -> str:
-    """Parse and apply `/iam mute`; returns the reply text."""
+    """Parse and apply `/iam mute`; returns the reply text (one line naming the bad argument, if any)."""
     if not deps.may_remediate(user):
         return "Only IAM Warden admins can mute findings."
     if len(args) < 3:
-        return MUTE_USAGE
+        return "`/iam mute` needs a CHECK, a TARGET and a REASON. " + MUTE_USAGE
     check_id, target, rest = args[0], args[1], args[2:]
     known = deps.audits.check_ids() if deps.audits else {c.id for c in all_checks()}
     if check_id not in known:
-        return f"No check is called `{check_id[:60]}`. " + MUTE_USAGE
-    days = 30
-    if rest and rest[0].isdigit():
-        days, rest = int(rest[0]), rest[1:]
-    if not 1 <= days <= 365 or not rest:
-        return "DAYS must be 1 to 365 and a REASON is required. " + MUTE_USAGE
-    if target.startswith("tag:") and "=" in target:
-        account, resource = "*", target
-    elif match := re.fullmatch(r"account:(\d{12})", target):
-        account, resource = match.group(1), "account"
-    elif match := re.fullmatch(r"arn:aws[\w-]*:iam::(\d{12}):\S+", target):
-        account, resource = match.group(1), target
-    else:
-        return f"`{target[:100]}` is not a resource ARN, `account:<id>` or `tag:Key=Value`. " + MUTE_USAGE
-    made = deps.store.add_mute(check_id, account, resource, " ".join(rest)[:300], user, days)
-    return f":mute: Mute #{made['id']}: `{check_id}` on `{resource}` until {made['expires_at'][:10]}."
+        return f"No check is called `{shown(check_id)}` (CHECK is a check id from an audit report). " + MUTE_USAGE
+    try:
+        account, resource = parse_target(target)
+        days = 30
+        if looks_numeric(rest[0]):
+            days, rest = parse_days(rest[0]), rest[1:]
+        reason = parse_reason(rest)
+    except Usage as bad:
+        return f"{bad} {MUTE_USAGE}"
+    made = deps.store.add_mute(check_id, account, resource, reason, user, days)
+    return f":mute: Mute #{made['id']}: `{check_id}` on `{shown(resource, 200)}` until {made['expires_at'][:10]}."
 
 
 def unmute(deps: Deps, user: str, args: list[str]) -> str:
-    """Parse and apply `/iam unmute`; returns the reply text."""
+    """Parse and apply `/iam unmute`; returns the reply text (the active mutes when no MUTE_ID is given)."""
     if not deps.may_remediate(user):
         return "Only IAM Warden admins can lift mutes."
-    if len(args) != 1 or not args[0].lstrip("#").isdigit():
+    if not args:
         active = deps.store.active_mutes()
         listing = (
             "\n".join(
-                f"• #{m['id']} `{m['check_id']}` on `{m['resource']}` until {m['expires_at'][:10]}" for m in active[:20]
+                f"• #{m['id']} `{m['check_id']}` on `{shown(m['resource'], 200)}` until {m['expires_at'][:10]}"
+                for m in active[:20]
             )
             or "none"
         )
-        return f"Usage: `/iam unmute MUTE_ID`. Active mutes:\n{listing}"
-    lifted = deps.store.remove_mute(int(args[0].lstrip("#")), user)
+        return f"{UNMUTE_USAGE}. Active mutes:\n{listing}"
+    match = MUTE_ID.fullmatch(args[0])
+    if len(args) > 1 or not match:
+        return f"MUTE_ID `{shown(' '.join(args), 30)}` is not one mute number such as `12` or `#12`. {UNMUTE_USAGE}"
+    lifted = deps.store.remove_mute(int(match.group(1)), user)
     if lifted is None:
-        return f"No active mute #{args[0].lstrip('#')}."
+        return f"No active mute #{int(match.group(1))}."
     return (
-        f":loud_sound: Mute #{lifted['id']} lifted: `{lifted['check_id']}` on `{lifted['resource']}` is reported again."
+        f":loud_sound: Mute #{lifted['id']} lifted: `{lifted['check_id']}` on `{shown(lifted['resource'], 200)}` "
+        "is reported again."
     )
 
 

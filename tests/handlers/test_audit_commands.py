@@ -172,3 +172,195 @@ def test_a_scheduled_audit_that_crashes_is_recorded_as_failed(audited_bot):
     assert bot.rt.jobs.fire("audit", slot) is True
     assert bot.store.db["job_runs"].get(("audit", "2026-11-23T06:00:00.000000Z"))["outcome"] == "failed: RuntimeError"
     assert any("could not finish" in m["text"] for m in bot.fake.channel_messages(CHANNEL))
+
+
+# --- /iam mute and unmute arguments: hostile input gets a one-line usage answer and stores nothing -------------
+
+ARN_A1 = f"arn:aws:iam::{A1}:user/bad-alice"
+
+
+@pytest.fixture
+def catalog_bot(make_bot, aws):
+    """The bot with the real check catalog (so `admin_principals` is a known check)."""
+    return make_bot(session=aws)
+
+
+def mutes_stored(bot) -> int:
+    return bot.store.db["mutes"].count
+
+
+def answer(bot, text: str) -> str:
+    reply = bot.command(text)
+    assert reply.status == 200, (text[:80], reply.status, reply.body[:200])
+    return reply.json()["text"]
+
+
+def problem(said: str) -> str:
+    """What an answer says before its usage line (the usage line itself names every argument)."""
+    return said.split("Usage:")[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("mute admin_principals account:123456789012 ² r", "DAYS"),
+        ("mute admin_principals account:123456789012 -5 rotation is scheduled", "DAYS"),
+        ("mute admin_principals arn:aws:iam::123456789012:user/" + "a" * 10_000 + " 14 why", "TARGET"),
+        ("mute admin_principals tag:= 14 why", "TARGET"),
+        ("unmute ²", "MUTE_ID"),
+        ("unmute 99999999999999999999999", "MUTE_ID"),
+    ],
+)
+def test_the_issues_inputs_get_a_usage_answer_and_store_nothing(catalog_bot, text, named):
+    bot = catalog_bot
+    kept = bot.store.add_mute("admin_principals", "123456789012", "account", "kept", "U0ADMIN1", 30)
+    said = answer(bot, text)
+    assert named in problem(said) and "Usage: `/iam " in said and "\n" not in said
+    assert mutes_stored(bot) == 1 and [m["id"] for m in bot.store.active_mutes()] == [kept["id"]]
+
+
+def test_every_bad_mute_argument_is_named_and_nothing_is_stored(catalog_bot):
+    bot = catalog_bot
+    acct = "account:123456789012"
+    cases = {
+        f"mute admin_principals {acct} 0 why": "DAYS",
+        f"mute admin_principals {acct} 366 why": "DAYS",
+        f"mute admin_principals {acct} 99999999999999999999 why": "DAYS",
+        f"mute admin_principals {acct} ٣ why": "DAYS",  # an Arabic-Indic digit: no int() of it is stored
+        f"mute admin_principals {acct} +7 why": "DAYS",
+        "mute admin_principals tag:team= 14 why": "TARGET",
+        "mute admin_principals tag:=ci 14 why": "TARGET",
+        f"mute admin_principals tag:{'k' * 129}=v 14 why": "TARGET",
+        f"mute admin_principals tag:team={'v' * 257} 14 why": "TARGET",
+        "mute admin_principals tag:te<am>=ci 14 why": "TARGET",
+        "mute admin_principals account:12345678901 14 why": "TARGET",
+        "mute admin_principals account:" + "".join(chr(0xFF10 + int(d)) for d in "123456789012") + " 14 why": "TARGET",
+        "mute admin_principals arn:aws:iam::12345678901x:user/a 14 why": "TARGET",
+        "mute admin_principals arn:aws:iam::123456789012:user/é 14 why": "TARGET",
+        "mute admin_principals arn:aws:iam::123456789012:user/a\x00b 14 why": "TARGET",
+        f"mute admin_principals arn:aws:iam::123456789012:user/{'a' * 1100} 14 why": "TARGET",
+        f"mute admin_principals {acct} 14 " + "word " * 70: "REASON",
+        f"mute admin_principals {acct} 14 bad\x07bell": "REASON",
+        f"mute {'x' * 5000} {acct} 14 why": "CHECK",
+    }
+    for text, named in cases.items():
+        said = answer(bot, text)
+        assert named in problem(said) and "Usage: `/iam mute" in said and "\n" not in said, (text[:80], said)
+        assert len(said) < 600, (text[:80], len(said))  # the answer never echoes a huge argument back
+    assert mutes_stored(bot) == 0
+    for text in ("unmute #", "unmute 1 2", "unmute -1", "unmute 1234567890", "unmute #²"):
+        said = answer(bot, text)
+        assert "MUTE_ID" in problem(said) and "Usage: `/iam unmute MUTE_ID`" in said and "\n" not in said, (text, said)
+
+
+def test_good_mute_targets_still_work(catalog_bot):
+    bot = catalog_bot
+    trail = "arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"
+    role = "arn:aws:iam::123456789012:role/path/with!odd$chars/deploy"
+    assert answer(bot, "mute admin_principals tag:team=ci-é:/+-@.= 365 CI users sign in with SSO").startswith(
+        ":mute: Mute #1"
+    )
+    assert answer(bot, f"mute cloudtrail_delivering {trail} 1 moving the trail today").startswith(":mute: Mute #2")
+    assert answer(bot, f"mute admin_principals {role} 2fa reviewed").startswith(":mute: Mute #3")
+    rows = {m["id"]: m for m in bot.store.active_mutes()}
+    assert set(rows) == {1, 2, 3}
+    assert (rows[1]["account"], rows[1]["resource"], rows[1]["reason"]) == (
+        "*",
+        "tag:team=ci-é:/+-@.=",
+        "CI users sign in with SSO",
+    )
+    assert (rows[2]["account"], rows[2]["resource"]) == ("123456789012", trail)
+    assert rows[3]["reason"] == "2fa reviewed"  # a reason starting with digits and letters is not DAYS
+    days = {
+        i: (datetime.fromisoformat(rows[i]["expires_at"]) - datetime.fromisoformat(rows[i]["created_at"])).days
+        for i in rows
+    }
+    assert days == {1: 365, 2: 1, 3: 30}
+    assert "Mute #2 lifted" in answer(bot, "unmute #2")
+    assert sorted(m["id"] for m in bot.store.active_mutes()) == [1, 3]
+
+
+FUZZ_PIECES = ["\u00a0", "\u200b", "\u202e", "\x00", "\x1b[31m", "<!channel>", "`", "=", "🙂", "a\u0301", "é" * 3000]
+DIGIT_ZEROS = [0x30, 0x660, 0x6F0, 0x966, 0xFF10, 0x1D7CE]  # ASCII, Arabic-Indic, Persian, Devanagari, fullwidth, math
+
+
+def fuzz_number(rng) -> str:
+    """A number as a hostile user might type one: huge, negative, in another script, superscript, with a #."""
+    shape = rng.randrange(5)
+    if shape == 0:
+        return str(rng.randint(-(10**30), 10**30))
+    if shape == 1:
+        zero = rng.choice(DIGIT_ZEROS)
+        return "".join(chr(zero + int(d)) for d in str(rng.randint(0, 10 ** rng.randint(1, 12))))
+    if shape == 2:
+        return "".join(rng.choices("¹²³⁴⁵⁶⁷⁸⁹⁰½", k=rng.randint(1, 4)))
+    if shape == 3:
+        return rng.choice(["#", "+", "-", ""]) + str(rng.randint(0, 400))
+    return rng.choice(["0", "366", "365", "1", "#0", "-0"])
+
+
+def fuzz_word(rng) -> str:
+    shape = rng.randrange(4)
+    if shape == 0:
+        return fuzz_number(rng)
+    if shape == 1:
+        return "".join(rng.choices(FUZZ_PIECES, k=rng.randint(1, 3)))
+    if shape == 2:
+        char = chr(rng.choice([rng.randint(0x21, 0xD7FF), rng.randint(0xE000, 0x2FFFF)]))  # no lone surrogates
+        return char * rng.randint(1, 600)
+    return rng.choice(["tag:", "tag:=", "tag:k=", "tag:=v", "account:", "arn:aws:iam::", "arn:aws:iam::123456789012:"])
+
+
+def fuzz_text(rng) -> str:
+    """`mute CHECK TARGET [DAYS] REASON` or `unmute MUTE_ID`, each part either plausible or hostile."""
+    if rng.random() < 0.4:
+        words = ["unmute", fuzz_number(rng) if rng.random() < 0.8 else fuzz_word(rng)]
+        words += [fuzz_word(rng) for _ in range(rng.choice([0, 0, 0, 1]))]
+    else:
+        check = rng.choice(["admin_principals", "admin_principals", fuzz_word(rng)])
+        target = rng.choice(["account:123456789012", "tag:team=ci", ARN_A1, fuzz_word(rng), fuzz_word(rng)])
+        days = [rng.choice([fuzz_number(rng), fuzz_number(rng), "14"])] if rng.random() < 0.7 else []
+        reason = [rng.choice(["reviewed", fuzz_word(rng)]) for _ in range(rng.randint(0, 2))]
+        words = ["mute", check, target, *days, *reason]
+    return rng.choice([" ", "  ", "\t", "\u00a0", "\u3000"]).join(words)
+
+
+def test_seeded_fuzz_of_mute_and_unmute_never_errors_and_stores_nothing_on_a_usage_answer(catalog_bot):
+    import random
+
+    bot = catalog_bot
+    kept = bot.store.add_mute("admin_principals", "123456789012", "account", "kept", "U0ADMIN1", 30)
+    rng = random.Random(20261201)
+    usage_answers = 0
+    for _ in range(200):
+        text = fuzz_text(rng)
+        before = (mutes_stored(bot), [m["id"] for m in bot.store.active_mutes()])
+        said = answer(bot, text)
+        if said.startswith((":mute:", ":loud_sound:")):
+            continue
+        usage_answers += 1
+        assert "\n" not in said and len(said) < 600, (text[:80], said[:200])
+        assert (mutes_stored(bot), [m["id"] for m in bot.store.active_mutes()]) == before, (text[:80], said)
+    assert usage_answers > 150
+    assert kept["id"] in [m["id"] for m in bot.store.active_mutes()]
+    for mute in bot.store.db["mutes"].rows:  # whatever was stored is bounded and well formed
+        lasts = datetime.fromisoformat(mute["expires_at"]) - datetime.fromisoformat(mute["created_at"])
+        assert 1 <= lasts.days <= 365 and 0 < len(mute["reason"]) <= 300, mute
+        assert mute["resource"] == "account" or mute["resource"].startswith(("arn:", "tag:")), mute
+        assert len(mute["resource"]) <= 1024 and mute["resource"].isprintable() and " " not in mute["resource"], mute
+
+
+def test_an_audit_that_reached_no_account_says_why_instead_of_a_clean_report(audited_bot):
+    bot, world = audited_bot
+    world.unreachable.add(A1)
+    assert bot.command("audit").status == 200
+    assert bot.fake.wait_for(
+        lambda: any("could not audit any account" in m["text"] for m in bot.fake.channel_messages(CHANNEL))
+    )
+    [said] = [m["text"] for m in bot.fake.channel_messages(CHANNEL) if "could not audit any account" in m["text"]]
+    assert f"cannot assume arn:aws:iam::{A1}:role/IAMWardenMember" in said
+    assert report_messages(bot) == [] and bot.fake.uploads == {}  # no "no open findings" report, no files
+    slot = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert bot.rt.jobs.fire("audit", slot) is True
+    outcome = bot.store.db["job_runs"].get(("audit", "2026-11-23T06:00:00.000000Z"))["outcome"]
+    assert outcome.startswith("failed"), outcome
