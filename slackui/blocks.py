@@ -294,8 +294,15 @@ def audit_report(
     changes = f"{len(report.new)} new, {len(report.resolved)} resolved since the last audit"
     if report.previous is None:
         changes = "first audit: everything open is new"
+    headline = severity_counts_line(counts)
+    if not report.complete():
+        # A partial audit never reads as clean: say what it did not see before any count.
+        missing = f"{len(report.unaudited)} account(s) not audited, " if report.unaudited else ""
+        headline = f":warning: *Incomplete:* {missing}{len(report.errors)} gap(s) listed below\n" + (
+            headline if any(counts.values()) else "no open findings in what could be checked"
+        )
     blocks: list[dict] = [
-        section(f":mag: *IAM audit of {what}*\n{severity_counts_line(counts)}"),
+        section(f":mag: *IAM audit of {what}*\n{headline}"),
         context(changes, f"{report.muted()} muted", f"audit #{report.audit_id}"),
     ]
     if len(accounts) > 1:
@@ -314,7 +321,9 @@ def audit_report(
         shown = "\n".join(f"• {escape(e, 300)}" for e in errors[:8])
         more = f"\n…and {len(errors) - 8} more" if len(errors) > 8 else ""
         blocks.append(section(f":warning: *Could not check*\n{shown}{more}"))
-    text = f"IAM audit of {what}: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    text = f"IAM audit of {what}{'' if report.complete() else ' (incomplete)'}: " + ", ".join(
+        f"{n} {s}" for s, n in counts.items() if n
+    )
     return {"text": text[:3000], "blocks": blocks[:50]}
 
 

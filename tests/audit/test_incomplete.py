@@ -103,3 +103,30 @@ def test_accounts_that_cannot_be_listed_name_the_cause():
     assert report.exit_code() == 2 and report.accounts == []
     assert report.failure() is not None and report.failure().startswith("no AWS credentials")
     assert report.errors == ["could not list the accounts to audit: Unable to locate credentials"]
+
+
+def test_the_slack_report_of_a_partial_audit_says_it_is_incomplete(aws: boto3.Session):
+    from slackui import blocks
+
+    aws.events.register("before-call.sts.AssumeRole", deny_member_role)
+    checks = tuple(c for c in all_checks() if c.id in PASSING_ON_A_NEW_ACCOUNT)
+    report = Auditor(AwsSessions(aws), Store(":memory:"), (OWN, MEMBER), checks=checks).run("cli")
+
+    message = blocks.audit_report(report, {}, {})
+    headline = message["blocks"][0]["text"]["text"]
+    assert "*Incomplete:* 1 account(s) not audited" in headline
+    assert ":white_check_mark: no open findings" not in headline  # what ran was clean, but MEMBER was never seen
+    assert message["text"].startswith("IAM audit of 2 accounts (incomplete)")
+    assert any(MEMBER in b.get("text", {}).get("text", "") for b in message["blocks"][1:])  # the gap is listed
+
+
+def test_the_slack_report_of_a_complete_clean_audit_is_unchanged(aws: boto3.Session):
+    from slackui import blocks
+
+    checks = tuple(c for c in all_checks() if c.id in PASSING_ON_A_NEW_ACCOUNT)
+    report = Auditor(AwsSessions(aws), Store(":memory:"), (OWN,), checks=checks).run("cli")
+
+    assert report.complete()
+    assert blocks.audit_report(report, {}, {})["blocks"][0]["text"]["text"].endswith(
+        ":white_check_mark: no open findings"
+    )
