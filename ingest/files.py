@@ -45,7 +45,8 @@ _RECORDS_START = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n
 # <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz, as CloudTrail names its log files.
 _LOG_FILE_TIME = re.compile(r"_CloudTrail_[^_/]+_(\d{8}T\d{4}Z)_")
 _DECODER = json.JSONDecoder()
-_CHUNK = 1 << 20
+_CHUNK = 1 << 20  # decompressed bytes per step
+_READ = 1 << 16  # compressed bytes per read: where data is corrupt, what one read gave before it is lost
 # What json.loads raises for text it cannot read: ValueError, or RecursionError when nested too deeply.
 _UNPARSEABLE = (ValueError, RecursionError)
 
@@ -357,7 +358,7 @@ class _Gunzip(io.RawIOBase):
                 if inflate.eof:  # a member ended; another may follow
                     self.carry, self.between = inflate.unused_data, True
                     self.inflate = inflate = zlib.decompressobj(wbits=31)
-                chunk = self.raw.read(_CHUNK)
+                chunk = self.raw.read(_READ)
                 compressed, self.carry = self.carry + chunk, b""
                 if self.between:
                     compressed = compressed.lstrip(b"\0")  # gzip tolerates zero padding after a member
