@@ -31,17 +31,12 @@ MUTATIONS = {
 }
 
 
-def test_mutator_makes_every_kind_of_damage_and_is_reproducible():
-    inputs = Mutator(1).inputs(400)
-    assert {name for item in inputs for name in item.mutations} == MUTATIONS
-    assert [i.text for i in inputs[:50]] == [i.text for i in Mutator(1).inputs(50)]
-    assert all(is_json(i.text) for i in inputs if i.canary_id)
-    assert 0.2 < sum(not is_json(i.text) for i in inputs) / len(inputs) < 0.8
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 def test_replay_reader_keeps_the_contract(tmp_path, seed):
-    tally = fuzz_replay(Mutator(seed).inputs(400), tmp_path)
+    inputs = Mutator(seed).inputs(400)
+    assert {name for item in inputs for name in item.mutations} == MUTATIONS  # every kind of damage is in
+    assert all(is_json(i.text) for i in inputs if i.canary_id)
+    tally = fuzz_replay(inputs, tmp_path)
     assert tally.exceptions == []
     assert tally.unaccounted == []
     assert tally.missing == [] and tally.canaries == tally.canaries_found == 20
