@@ -20,8 +20,8 @@ DESCRIPTION = "IAM Warden: a Slack bot that guards AWS accounts' identities."
 EPILOG = f"""commands:
   serve                 run the bot (default): Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT
                         with POST /slack/events and GET /healthz
-  replay PATH...        run CloudTrail files (.json, .json.gz, JSON Lines, - for stdin) through the
-                        detections and print the alerts; offline unless --post
+  replay PATH...        run CloudTrail files (.json, .json.gz, JSON Lines, folders of them, - for stdin)
+                        through the detections and print the alerts; offline unless --post
   demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
                         your browser; --once runs a scripted scenario headless and exits
   audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when every
@@ -34,8 +34,18 @@ environment:
   plus the standard AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
 exit codes: 0 ok, 1 error, 2 bad settings or usage (or an audit that reached no account), 3 audit found
-critical or high findings, 4 audit incomplete (some accounts or checks could not run)
+critical or high findings, 4 incomplete: an audit where some accounts or checks could not run, or a replay
+that kept some unreadable input as dead letters (the rest was processed)
 """
+
+REPLAY_EPILOG = """Unreadable input (a line that is not JSON, a cut-off .json.gz, a record without an eventID, ...) is
+kept as a dead letter and the replay goes on; stderr names the first few by file and line, never their content.
+
+exit codes: 0 everything was read, 1 error, 2 bad usage or no such path,
+            4 some input could not be read (kept as dead letters); the rest was processed
+"""
+# How many unreadable inputs `replay` names on stderr before it only counts them.
+REPLAY_WARNINGS = 5
 
 
 @dataclass
@@ -290,13 +300,20 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     from slackui.terminal import render
     from storage import Store
 
+    named: list[str] = []  # the first few dead letters, by file and line (reasons never quote content)
+
+    def note(source: str, reason: str) -> None:
+        if len(named) < REPLAY_WARNINGS:
+            named.append(f"{source.removeprefix('replay:')}: {reason}")
+
     if post:
         settings = load(serving=True)
         rt = build(settings)
         store, pipeline = rt.store, rt.pipeline
+        pipeline.on_dead_letter = note
     else:
         store = Store(":memory:")
-        pipeline = Pipeline(store, PipelineContext(store))
+        pipeline = Pipeline(store, PipelineContext(store), on_dead_letter=note)
     alerts = dead = 0
     stats = ReadStats()
     for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):
@@ -317,8 +334,12 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     summary = f"{alerts} alert(s) from {read} record(s)" + (
         f", {dead} unreadable record(s) kept as dead letters" if dead else ""
     )
+    for line in named:
+        print(f"unreadable: {line}", file=sys.stderr)
+    if dead > len(named):
+        print(f"unreadable: … and {dead - len(named)} more", file=sys.stderr)
     print(summary, file=sys.stderr)
-    return 0
+    return 4 if dead else 0
 
 
 def run_audit(fmt: str, out: TextIO) -> int:
@@ -384,8 +405,15 @@ def parser() -> argparse.ArgumentParser:
     )
     subs = top.add_subparsers(dest="command")
     subs.add_parser("serve", help="run the bot (the default)")
-    rep = subs.add_parser("replay", help="run CloudTrail files through the detections")
-    rep.add_argument("paths", nargs="+", metavar="PATH", help="CloudTrail file (.json/.json.gz), JSON Lines, or -")
+    rep = subs.add_parser(
+        "replay",
+        help="run CloudTrail files through the detections",
+        epilog=REPLAY_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    rep.add_argument(
+        "paths", nargs="+", metavar="PATH", help="CloudTrail file (.json/.json.gz), JSON Lines, a folder of them, or -"
+    )
     rep.add_argument("--jsonl", action="store_true", help="print one JSON object per alert and nothing else")
     rep.add_argument("--post", action="store_true", help="also post the alerts to Slack like the live bot")
     demo = subs.add_parser("demo", help="run the bot in a local sandbox with a Slack-like page")

@@ -80,9 +80,10 @@ def actor_arn(record: dict) -> str:
 def actor_user_name(record: dict) -> str | None:
     """The IAM user name of the caller when the caller is an IAM user, else None."""
     ident = identity(record)
-    if ident.get("type") == "IAMUser":
-        return ident.get("userName") or _last_segment(ident.get("arn"))
-    return None
+    if ident.get("type") != "IAMUser":
+        return None
+    name = ident.get("userName")
+    return name if isinstance(name, str) and name else _last_segment(ident.get("arn"))
 
 
 def actor_key_id(record: dict) -> str | None:

@@ -5,17 +5,22 @@ whole JSON value, anything else as one JSON document. Replay parses only what ca
 is parsed only when its raw text names an event some rule reads, or the root user (`could_match`), and a
 whole document only when its text does. Everything CloudTrail writes carries its eventName in plain text,
 so skipping by text is sound; a skipped line is never dead-lettered, even if it would not have parsed.
+
+Nothing in the input stops a replay: a line too deeply nested to parse, a gzip file cut off or corrupt, a
+`{"Records": [...` document cut off (its complete records are read) each become one dead letter. A directory
+is read recursively, CloudTrail log files in the order of the time in their names.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
 import itertools
 import json
 import logging
+import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +40,15 @@ DeadLetter = Callable[[str, str, object], None]
 _KEY = '"eventName"'
 _KEY_LEN = len(_KEY)
 _COLON = re.compile(r"[ \t\r\n]*:[ \t\r\n]*")
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
+_RECORDS_START = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*\[')
+# <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz, as CloudTrail names its log files.
+_LOG_FILE_TIME = re.compile(r"_CloudTrail_[^_/]+_(\d{8}T\d{4}Z)_")
+_DECODER = json.JSONDecoder()
+_CHUNK = 1 << 20  # decompressed bytes per step
+_READ = 1 << 16  # compressed bytes per read: where data is corrupt, what one read gave before it is lost
+# What json.loads raises for text it cannot read: ValueError, or RecursionError when nested too deeply.
+_UNPARSEABLE = (ValueError, RecursionError)
 
 
 @dataclass
@@ -126,9 +140,10 @@ def iter_batches(
 ) -> Iterator[tuple[str, list[object]]]:
     """Yield (source label, records) per file, or per chunk of up to `batch_size` records of JSON Lines.
 
-    `-` reads `stdin`. Unreadable lines and documents, and S3 notifications (their objects cannot be fetched
-    offline), go to `dead_letter` (e.g. Pipeline.dead_letter) with the file and line number; without it they
-    are logged and counted in `stats.dead_letters`. Pass `stats` to read the counters.
+    `-` reads `stdin`; a directory, every file under it (`log_files`). Unreadable lines and documents, and S3
+    notifications (their objects cannot be fetched offline), go to `dead_letter` (e.g. Pipeline.dead_letter)
+    with the file and line number; without it they are logged. Either way they are counted in
+    `stats.dead_letters`. Pass `stats` to read the counters.
     """
     reader = _Reader(
         dead_letter,
@@ -138,10 +153,27 @@ def iter_batches(
     )
     for path in paths:
         if path == "-":
-            yield from reader.stream("<stdin>", _text_stdin(stdin if stdin is not None else sys.stdin))
-        else:
-            with _open_text(Path(path)) as stream:
-                yield from reader.stream(path, stream)
+            with _text_stdin(stdin if stdin is not None else sys.stdin) as (stream, gunzip):
+                yield from reader.file("<stdin>", stream, gunzip)
+            continue
+        for file in log_files(Path(path)) if Path(path).is_dir() else [Path(path)]:
+            with _open_text(file) as (stream, gunzip):
+                yield from reader.file(str(file), stream, gunzip)
+
+
+def log_files(folder: Path) -> list[Path]:
+    """Every file under `folder` (hidden ones and CloudTrail digest files aside): CloudTrail log files in the
+    order of the time in their names, then by path; files without that time first, by path."""
+    found: list[Path] = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(parent, n) for n in names if not n.startswith(".") and "_CloudTrail-Digest_" not in n)
+
+    def order(path: Path) -> tuple[str, str]:
+        stamp = _LOG_FILE_TIME.search(path.name)
+        return (stamp.group(1) if stamp else "", str(path))
+
+    return sorted(found, key=order)
 
 
 class _Reader:
@@ -150,6 +182,15 @@ class _Reader:
         self.stats = stats
         self.prefilter = prefilter
         self.batch_size = batch_size
+        self.tail_kept = False  # whether the last input read was dead-lettered (it holds the cut of a cut file)
+
+    def file(self, name: str, stream: Iterable[str], gunzip: _Gunzip | None) -> Iterator[tuple[str, list[object]]]:
+        """Read one file; when its compressed data ends early or is corrupt, keep one dead letter for the rest
+        (unless the cut-off last line or document already is one)."""
+        self.tail_kept = False
+        yield from self.stream(name, stream)
+        if gunzip is not None and gunzip.error is not None and not self.tail_kept:
+            self.drop(name, f"{gunzip.error}; what came before it was read", "")
 
     def stream(self, name: str, stream: Iterable[str]) -> Iterator[tuple[str, list[object]]]:
         lines = enumerate(stream, start=1)
@@ -165,7 +206,7 @@ class _Reader:
         if len(nonblank) == 2:
             try:
                 json.loads(nonblank[0])  # one probe per file, not counted as a parsed line
-            except ValueError:
+            except _UNPARSEABLE:
                 # Not a value per line: one (pretty-printed) document.
                 text = "".join([*(line for _, line in head), *(line for _, line in lines)])
                 yield from self.document(name, text)
@@ -193,6 +234,8 @@ class _Reader:
                 skipped = parsed = 0
                 yield f"{name}:{first}-{last}", batch
                 batch, first = [], 0
+        if skipped and not could_match(line):
+            self.tail_kept = False  # the last line was skipped, not kept
         self._count(skipped, parsed, batch)
         if batch:
             yield f"{name}:{first}-{last}", batch
@@ -206,27 +249,49 @@ class _Reader:
     def line(self, name: str, number: int, line: str, batch: list[object]) -> None:
         try:
             value = json.loads(line)
-        except ValueError as err:
-            self.drop(name, f"line {number}: not JSON ({_error(err)})", line)
+        except _UNPARSEABLE as err:
+            self.salvage(name, f"line {number}: ", line, err, batch)
             return
+        self.tail_kept = False
         if isinstance(value, dict) and "eventName" in value:
             batch.append(value)  # the common case: a bare record
             return
         self.unwrapped(name, f"line {number}: ", value, line, batch)
+
+    def salvage(self, name: str, where: str, text: str, err: Exception, batch: list[object]) -> None:
+        """Unparseable text: the complete records of a cut-off `{"Records": [...` plus one dead letter for the
+        rest; anything else is one dead letter."""
+        records, rest = _leading_records(text)
+        if not records:
+            self.drop(name, f"{where}not JSON ({_error(err)})", text)
+            return
+        self.unwrapped(name, where, {"Records": records}, text, batch)
+        self.drop(
+            name,
+            f"{where}not JSON ({_error(err)}); the {len(records)} record(s) before character {rest} were read",
+            text[rest:],
+        )
 
     def document(self, name: str, text: str) -> Iterator[tuple[str, list[object]]]:
         if not self.prefilter.could_match(text):
             self.stats.skipped += 1
             return
         self.stats.parsed += 1
+        batch: list[object] = []
         try:
             value = json.loads(text)
-        except ValueError:
-            # Perhaps JSON Lines whose first line is broken: read it line by line, dead-lettering bad lines.
-            yield from self.jsonl(name, enumerate(text.split("\n"), start=1))
-            return
-        batch: list[object] = []
-        self.unwrapped(name, "", value, text, batch)
+        except _UNPARSEABLE as err:
+            pos = getattr(err, "pos", None)
+            if pos is not None and "\n" not in text[pos:].rstrip() and _RECORDS_START.match(text):
+                # A CloudTrail file damaged on its last line: cut off, not JSON Lines with a broken first line.
+                self.salvage(name, "", text, err, batch)
+            else:
+                # Perhaps JSON Lines whose first line is broken: read it line by line, dead-lettering bad lines.
+                yield from self.jsonl(name, enumerate(text.split("\n"), start=1))
+                return
+        else:
+            self.tail_kept = False
+            self.unwrapped(name, "", value, text, batch)
         if batch:
             self.stats.records += len(batch)
             yield name, batch
@@ -236,6 +301,9 @@ class _Reader:
             found = unwrap_value(value)
         except MalformedMessage as err:
             self.drop(name, where + err.reason, body)
+            return
+        except RecursionError:  # an envelope's message (SNS) nested too deeply to parse
+            self.drop(name, where + "envelope nested too deeply to read", body)
             return
         for record in found.records:
             if self.prefilter.record_could_match(record):
@@ -247,6 +315,7 @@ class _Reader:
 
     def drop(self, name: str, reason: str, body: str) -> None:
         self.stats.dead_letters += 1
+        self.tail_kept = True
         source = f"replay:{name}"
         if self.dead_letter is not None:
             self.dead_letter(source, reason, body)
@@ -254,23 +323,109 @@ class _Reader:
             log.warning("unreadable input in %s: %s", name, reason)
 
 
+class _Gunzip(io.RawIOBase):
+    """Decompressed gzip data (members one after another, as gzip reads them) that ends, instead of raising,
+    where the compressed data is cut off or corrupt; `error` then says which. Unlike gzip.GzipFile it gives
+    everything decompressed before the cut, and never more than _CHUNK bytes at a time (a gzip bomb)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__()
+        self.raw = raw
+        self.inflate = zlib.decompressobj(wbits=31)
+        self.pending = memoryview(b"")
+        self.carry = b""  # compressed bytes read past the end of a member
+        self.between = False  # at the end of a member (where the input may end)
+        self.ended = False
+        self.error: str | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self.pending and not self.ended:
+            self._inflate()
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+    def _inflate(self) -> None:
+        inflate = self.inflate
+        try:
+            if inflate.unconsumed_tail:
+                data = inflate.decompress(inflate.unconsumed_tail, _CHUNK)
+            else:
+                if inflate.eof:  # a member ended; another may follow
+                    self.carry, self.between = inflate.unused_data, True
+                    self.inflate = inflate = zlib.decompressobj(wbits=31)
+                chunk = self.raw.read(_READ)
+                compressed, self.carry = self.carry + chunk, b""
+                if self.between:
+                    compressed = compressed.lstrip(b"\0")  # gzip tolerates zero padding after a member
+                if not compressed:
+                    if not chunk:
+                        self.ended = True
+                        if not self.between:
+                            self.error = "compressed data ends early (a truncated .gz file)"
+                    return
+                self.between = False
+                data = inflate.decompress(compressed, _CHUNK)
+        except zlib.error:
+            self.ended, self.error = True, "compressed data is corrupt"
+            return
+        self.pending = memoryview(data)
+
+
+def _gunzipped_text(raw: IO[bytes]) -> tuple[IO[str], _Gunzip]:
+    gunzip = _Gunzip(raw)
+    return io.TextIOWrapper(io.BufferedReader(gunzip), encoding="utf-8", errors="replace"), gunzip
+
+
 @contextmanager
-def _open_text(path: Path) -> Iterator[IO[str]]:
+def _open_text(path: Path) -> Iterator[tuple[IO[str], _Gunzip | None]]:
     with open(path, "rb") as raw:
         if raw.peek(2)[:2] == GZIP_MAGIC:
-            with gzip.GzipFile(fileobj=raw) as unzipped:
-                yield io.TextIOWrapper(unzipped, encoding="utf-8", errors="replace")
+            yield _gunzipped_text(raw)
         else:
-            yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+            yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace"), None
 
 
-def _text_stdin(stdin: TextIO) -> IO[str]:
+@contextmanager
+def _text_stdin(stdin: TextIO) -> Iterator[tuple[IO[str] | TextIO, _Gunzip | None]]:
     buffer = getattr(stdin, "buffer", None)
     if buffer is not None and hasattr(buffer, "peek") and buffer.peek(2)[:2] == GZIP_MAGIC:
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=buffer), encoding="utf-8", errors="replace")
-    return stdin
+        yield _gunzipped_text(buffer)
+    else:
+        yield stdin, None
 
 
-def _error(err: ValueError) -> str:
+def _leading_records(text: str) -> tuple[list[object], int]:
+    """The complete records at the start of a `{"Records": [...` document's array, and where the rest begins.
+
+    For a document cut off (or damaged) part way: what came before the damage is still readable.
+    """
+    start = _RECORDS_START.match(text)
+    if start is None:
+        return [], 0
+    records: list[object] = []
+    at = start.end()
+    while True:
+        at = _WHITESPACE.match(text, at).end()  # type: ignore[union-attr]
+        try:
+            value, end = _DECODER.raw_decode(text, at)
+        except _UNPARSEABLE:
+            return records, at
+        if not isinstance(value, dict):
+            return records, at  # not a record: damage too
+        records.append(value)
+        at = _WHITESPACE.match(text, end).end()  # type: ignore[union-attr]
+        if not text.startswith(",", at):
+            return records, at  # the array ends (the damage is after it) or is broken here
+        at += 1
+
+
+def _error(err: Exception) -> str:
+    if isinstance(err, RecursionError):
+        return "nested too deeply to read"
     msg, pos = getattr(err, "msg", None), getattr(err, "pos", None)
-    return f"{msg} at character {pos}" if msg is not None else "unreadable"
+    return f"{msg.removesuffix(' at')} at character {pos}" if msg is not None else "unreadable"

@@ -48,10 +48,12 @@ class Pipeline:
         store: Store,
         context: PipelineContext,
         on_alerts: Callable[[list[int]], None] | None = None,
+        on_dead_letter: Callable[[str, str], None] | None = None,
     ) -> None:
         self.store = store
         self.context = context
         self.on_alerts = on_alerts
+        self.on_dead_letter = on_dead_letter  # (source, reason) of each dead letter, instead of a log line
         self.windows = {r.id: r.dedup_minutes for r in all_rules() if r.dedup_minutes}
 
     def process(self, records: Iterable[object], source: str) -> BatchResult:
@@ -101,10 +103,23 @@ class Pipeline:
         return result
 
     def dead_letter(self, source: str, reason: str, body: object) -> None:
-        """Keep something unreadable with the reason, and log it once (without its content)."""
-        text = body if isinstance(body, str | bytes) else json.dumps(body, default=str)
+        """Keep something unreadable with the reason, and log it once (without its content).
+
+        No content makes this raise (the store escapes what it cannot encode); a failing database does, so that
+        the caller keeps the input for another try instead of losing it.
+        """
+        if isinstance(body, str | bytes):
+            text = body
+        else:
+            try:
+                text = json.dumps(body, default=str)
+            except (ValueError, RecursionError) as err:  # a circular or too deeply nested value
+                text = f"(body not kept: {type(err).__name__} serialising it)"
         letter = self.store.add_dead_letter(source, reason, text)
-        log.warning("dead letter %s from %s: %s", letter, source, reason)
+        if self.on_dead_letter is not None:
+            self.on_dead_letter(source, reason)
+        else:
+            log.warning("dead letter %s from %s: %s", letter, source, reason)
 
 
 def window_start(at: datetime, minutes: int) -> datetime:

@@ -25,6 +25,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def storable(text: str) -> str:
+    """`text` as SQLite can store it. A lone surrogate (JSON's "\\ud800" escape decodes to one) cannot be encoded
+    as UTF-8, so it is kept as that backslash escape, readable, instead of failing the whole transaction."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def _storable_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -230,7 +246,7 @@ class Store:
 
     def seen_events(self, event_ids: Iterable[str]) -> set[str]:
         """Those of `event_ids` already stored (a redelivered event posts nothing new)."""
-        ids = [e for e in event_ids if e]
+        ids = [storable(e) for e in event_ids if e]
         if not ids:
             return set()
         found: set[str] = set()
@@ -251,9 +267,10 @@ class Store:
         """Durably store processed events and their alerts in one transaction; returns new alert ids.
 
         `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
-        "error_code"; an event already stored
-        is skipped together with its alerts. An alert whose rule has a dedup window (minutes, in
-        `dedup_windows`) and whose dedup key already has an alert in that window is folded into it.
+        "error_code"; an event already stored is skipped together with its alerts. Text is stored as `storable`
+        makes it (an event id with a lone surrogate is the same event as its escaped form). An alert whose rule
+        has a dedup window (minutes, in `dedup_windows`) and whose dedup key already has an alert in that window
+        is folded into it.
         """
         windows = dedup_windows or {}
         now = self.clock()
@@ -261,19 +278,19 @@ class Store:
         with self._tx() as db:
             fresh: set[str] = set()
             for event in events:
+                event = _storable_row(event)
                 if db["events"].count_where("event_id = ?", [event["event_id"]]):
                     continue
                 db["events"].insert({**event, "stored_at": _iso(now)})
                 fresh.add(event["event_id"])
             for alert in alerts:
-                if alert.event_id not in fresh:
+                if storable(alert.event_id) not in fresh:
                     continue
                 minutes = windows.get(alert.rule, 0)
                 if minutes:
                     since = _iso(now - timedelta(minutes=minutes))
-                    prior = list(
-                        db["alerts"].rows_where("dedup_key = ? AND created_at >= ?", [alert.dedup_key, since], limit=1)
-                    )
+                    key = storable(alert.dedup_key)
+                    prior = list(db["alerts"].rows_where("dedup_key = ? AND created_at >= ?", [key, since], limit=1))
                     if prior:
                         db.execute("UPDATE alerts SET occurrences = occurrences + 1 WHERE id = ?", [prior[0]["id"]])
                         continue
@@ -282,16 +299,17 @@ class Store:
                 row["remediation"] = json.dumps(row["remediation"])
                 row["mfa"] = None if alert.mfa is None else int(alert.mfa)
                 row["created_at"] = _iso(now)
-                created.append(db["alerts"].insert(row).last_pk)
+                created.append(db["alerts"].insert(_storable_row(row)).last_pk)
         return created
 
     def user_created_event(self, account: str, user_name: str, since: datetime) -> str | None:
         """The event id of a stored `user_created` alert for this user at or after `since`, else None."""
+        user_name = storable(user_name)
         arn_suffix = f":user/{user_name}"
         with self._lock:
             for row in self.db["alerts"].rows_where(
                 "rule = 'user_created' AND account = ? AND event_time >= ?",
-                [account, _iso(since)],
+                [storable(account), _iso(since)],
                 order_by="id desc",
             ):
                 target = row["target"] or ""
@@ -313,7 +331,8 @@ class Store:
             f"AND error_code IN ({','.join('?' * len(codes))})"
         )
         with self._lock:
-            return self.db["events"].count_where(where, [actor, since, until, *names, *codes])
+            params = [storable(v) for v in (actor, since, until, *names, *codes)]
+            return self.db["events"].count_where(where, params)
 
     # -- outbox ---------------------------------------------------------------------------------------------
 
@@ -445,7 +464,7 @@ class Store:
                 action_id,
                 {
                     "state": state,
-                    "detail": detail,
+                    "detail": storable(detail),
                     "aws_request_id": aws_request_id,
                     "finished_at": self._now(),
                 },
@@ -462,7 +481,7 @@ class Store:
                     "action": action,
                     "state": "refused",
                     "requested_by": user,
-                    "detail": reason,
+                    "detail": storable(reason),
                     "created_at": now,
                     "finished_at": now,
                 }
@@ -487,14 +506,11 @@ class Store:
     # -- dead letters and cursors ---------------------------------------------------------------------------
 
     def add_dead_letter(self, source: str, reason: str, body: str | bytes) -> int:
-        """Keep an unreadable message with the reason; returns its id."""
+        """Keep an unreadable message with the reason (text made `storable`); returns its id."""
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        row = _storable_row({"source": source, "reason": reason, "body": text, "received_at": self._now()})
         with self._tx() as db:
-            return (
-                db["dead_letters"]
-                .insert({"source": source, "reason": reason, "body": text, "received_at": self._now()})
-                .last_pk
-            )
+            return db["dead_letters"].insert(row).last_pk
 
     def dead_letters(self) -> list[dict]:
         """Every kept dead letter, oldest first."""

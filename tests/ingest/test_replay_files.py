@@ -246,3 +246,125 @@ def test_line_numbers_count_blank_lines(tmp_path, create_user):
     assert ids(batches) == [a["eventID"]]
     assert letters.items[0][1].startswith("line 3: not JSON")
     assert batches[0][0] == f"{path}:3-5"  # the lines this batch was read from
+
+
+# -- hostile and damaged input (issue 9) ---------------------------------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON, nested far past what the parser can read
+
+
+def test_line_nested_too_deeply_is_one_dead_letter_and_the_rest_is_read(tmp_path, create_user, root_login):
+    a, b = create_user(), root_login()
+    path = tmp_path / "deep.jsonl"
+    path.write_text(jsonl([a]) + DEEP + "\n" + '{"eventName":"CreateUser","x":' + DEEP + "}\n" + jsonl([b]))
+    batches, stats, letters = read([str(path)])
+    assert ids(batches) == [a["eventID"], b["eventID"]]
+    assert [reason for _, reason, _ in letters.items] == [
+        "line 2: not JSON (nested too deeply to read)",
+        "line 3: not JSON (nested too deeply to read)",
+    ]
+    assert stats.dead_letters == 2
+
+
+def test_deep_first_line_of_a_file_is_one_dead_letter(tmp_path, create_user):
+    a = create_user()
+    path = tmp_path / "deep-first.jsonl"
+    path.write_text(DEEP + "\n" + jsonl([a]))
+    batches, _, letters = read([str(path)])
+    assert ids(batches) == [a["eventID"]]
+    assert [reason for _, reason, _ in letters.items] == ["line 1: not JSON (nested too deeply to read)"]
+
+
+def test_sns_message_nested_too_deeply_is_one_dead_letter(tmp_path, create_user, envelopes):
+    a = create_user()
+    path = tmp_path / "sns.jsonl"
+    path.write_text(jsonl([envelopes.sns('{"Records":' + DEEP + "}"), a]))
+    batches, _, letters = read([str(path)])
+    assert ids(batches) == [a["eventID"]]
+    [(_, reason, _)] = letters.items
+    assert reason.startswith("line 1: ")
+
+
+def records_file(records: list[dict]) -> bytes:
+    """A CloudTrail log file as CloudTrail writes it: one line, gzipped."""
+    return gzip.compress(json.dumps({"Records": records}, separators=(",", ":")).encode())
+
+
+def test_folder_is_read_recursively_in_cloudtrail_time_order(tmp_path, create_user):
+    users = [create_user(f"u{i}") for i in range(4)]
+    day = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2024" / "05"
+    (day / "15").mkdir(parents=True)
+    (day / "14").mkdir(parents=True)
+    # Written out of order, in folders whose path order is not the time order of the names.
+    (day / "15" / "111122223333_CloudTrail_us-east-1_20240515T0005Z_b.json.gz").write_bytes(records_file([users[3]]))
+    (day / "14" / "111122223333_CloudTrail_us-east-1_20240514T2355Z_z.json.gz").write_bytes(records_file([users[2]]))
+    (day / "14" / "111122223333_CloudTrail_eu-west-1_20240514T0900Z_a.json.gz").write_bytes(records_file([users[1]]))
+    (tmp_path / "AWSLogs" / "extra.jsonl").write_text(jsonl([users[0]]))  # no time in its name: first, by path
+    digest = tmp_path / "AWSLogs" / "111122223333" / "CloudTrail-Digest"
+    digest.mkdir()
+    (digest / "111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20240514T100000Z.json.gz").write_bytes(
+        gzip.compress(b'{"awsAccountId":"111122223333","digestStartTime":"2024-05-14T09:00:00Z"}')
+    )
+    (day / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    batches, _, letters = read([str(tmp_path)])
+    assert ids(batches) == [u["eventID"] for u in users]
+    assert letters.items == []
+
+
+def test_truncated_gzip_file_gives_its_readable_records_and_one_dead_letter(tmp_path, create_user):
+    users = [create_user(f"u{i}") for i in range(30)]
+    data = records_file(users)
+    path = tmp_path / "111122223333_CloudTrail_us-east-1_20240514T0915Z_cut.json.gz"
+    path.write_bytes(data[: len(data) * 2 // 3])
+    batches, stats, letters = read([str(path)])
+    read_ids = ids(batches)
+    assert 0 < len(read_ids) < 30 and read_ids == [u["eventID"] for u in users[: len(read_ids)]]
+    [(source, reason, body)] = letters.items
+    assert source == f"replay:{path}" and stats.dead_letters == 1
+    assert reason.startswith("line 1: not JSON (") and f"the {len(read_ids)} record(s) before character" in reason
+    assert body.startswith('{"eventVersion"')  # the cut-off record, kept
+
+
+def test_gzip_file_cut_before_its_trailer_gives_every_record_and_one_dead_letter(tmp_path, create_user):
+    users = [create_user(f"u{i}") for i in range(5)]
+    path = tmp_path / "trail.json.gz"
+    path.write_bytes(records_file(users)[:-4])  # the JSON is whole; the gzip size field is missing
+    batches, _, letters = read([str(path)])
+    assert ids(batches) == [u["eventID"] for u in users]
+    assert [reason for _, reason, _ in letters.items] == [
+        "compressed data ends early (a truncated .gz file); what came before it was read"
+    ]
+
+
+def test_truncated_gzipped_jsonl_keeps_the_lines_before_the_cut(tmp_path, create_user):
+    users = [create_user(f"u{i}") for i in range(200)]
+    data = gzip.compress(jsonl(users).encode())
+    path = tmp_path / "events.jsonl.gz"
+    path.write_bytes(data[: len(data) // 2])
+    batches, _, letters = read([str(path)])
+    read_ids = ids(batches)
+    assert 50 < len(read_ids) < 200 and read_ids == [u["eventID"] for u in users[: len(read_ids)]]
+    [(_, reason, _)] = letters.items
+    assert reason.startswith(f"line {len(read_ids) + 1}: not JSON")
+
+
+def test_corrupt_gzip_file_is_one_dead_letter(tmp_path, create_user):
+    path = tmp_path / "bad.json.gz"
+    data = bytearray(records_file([create_user()]))
+    data[20:40] = b"\xff" * 20
+    path.write_bytes(bytes(data))
+    batches, _, letters = read([str(path)])
+    assert batches == []
+    assert [reason for _, reason, _ in letters.items] == ["compressed data is corrupt; what came before it was read"]
+
+
+def test_truncated_pretty_printed_cloudtrail_file_gives_records_before_the_cut(tmp_path, create_user):
+    users = [create_user(f"u{i}") for i in range(6)]
+    text = json.dumps({"Records": users}, indent=2)
+    path = tmp_path / "trail.json"
+    path.write_text(text[: text.index(users[4]["eventID"])])  # cut inside the fifth record
+    batches, _, letters = read([str(path)])
+    assert ids(batches) == [u["eventID"] for u in users[:4]]
+    [(_, reason, body)] = letters.items
+    assert reason.startswith("not JSON (") and "the 4 record(s) before character" in reason
+    assert body.lstrip().startswith("{")

@@ -85,3 +85,52 @@ def test_dead_letters_and_cursors(tmp_path):
     store.set_cursor("lookup:us-east-1", "2026-11-23T08:00:00Z")
     store.set_cursor("lookup:us-east-1", "2026-11-23T09:00:00Z")
     assert store.cursor("lookup:us-east-1") == "2026-11-23T09:00:00Z"
+
+
+# -- text no encoding can store (issue 9: a lone surrogate from a JSON "\ud800" escape) --------------------------
+
+LONE = "CreateUser\ud800X"  # what json.loads makes of "CreateUser\\ud800X"
+
+
+def test_storable_escapes_lone_surrogates_and_keeps_other_text():
+    from storage.store import storable
+
+    assert storable(LONE) == "CreateUser\\ud800X"
+    assert storable("\udfff") == "\\udfff"
+    assert storable("plain") == "plain"
+    assert storable("Zoë ✓ 🙂") == "Zoë ✓ 🙂"  # valid non-ASCII text is kept as it is
+
+
+def test_event_and_alert_with_lone_surrogates_are_stored_escaped_and_deduplicated(tmp_path):
+    store = Store(tmp_path / "s.db")
+    alert = make(f"id-{LONE}")
+    alert.user_agent = f"aws-cli/{LONE}"
+    alert.facts = {"Who": LONE}
+    alert.remediation = {"key_user": LONE}
+    alert.event_name = alert.title = alert.target = LONE
+    row = {**event(f"id-{LONE}"), "event_name": LONE, "actor": LONE, "error_code": LONE}
+    [alert_id] = store.store_batch([row], [alert])
+    stored = store.alert(alert_id)
+    assert stored["event_id"] == "id-CreateUser\\ud800X" and stored["user_agent"] == "aws-cli/CreateUser\\ud800X"
+    assert stored["title"] == stored["target"] == stored["event_name"] == "CreateUser\\ud800X"
+    assert stored["facts"] == {"Who": LONE} and stored["remediation"] == {"key_user": LONE}  # JSON escapes them
+    # The same event again (a redelivery) is recognised, not stored twice.
+    assert store.seen_events([f"id-{LONE}"]) == {"id-CreateUser\\ud800X"}
+    assert store.store_batch([row], [make(f"id-{LONE}")]) == []
+    assert store.refused_calls(LONE, [LONE], [LONE], "2026-01-01", "2027-01-01") == 1
+
+
+def test_dead_letter_and_action_detail_with_lone_surrogates_are_kept(tmp_path):
+    store = Store(tmp_path / "s.db")
+    letter = store.add_dead_letter(f"sqs:{LONE}", f"reason {LONE}", f'{{"eventName": "{LONE}"}}')
+    [kept] = store.dead_letters()
+    assert kept["id"] == letter
+    assert (kept["source"], kept["reason"]) == ("sqs:CreateUser\\ud800X", "reason CreateUser\\ud800X")
+    assert kept["body"] == '{"eventName": "CreateUser\\ud800X"}'
+    [alert_id] = store.store_batch([event("e1")], [make("e1")])
+    _, action = store.claim_action(alert_id, "iam_disable_key", "U1")
+    assert store.finish_action(action["id"], "failed", f"AccessDenied: {LONE}")["detail"] == (
+        "AccessDenied: CreateUser\\ud800X"
+    )
+    store.record_refusal(alert_id, "iam_disable_key", "U2", LONE)
+    assert store.actions(alert_id)[-1]["detail"] == "CreateUser\\ud800X"

@@ -1,0 +1,47 @@
+"""The pipeline against hostile records: nothing in a record stops a batch, and dead letters always store."""
+
+from __future__ import annotations
+
+import json
+
+
+def deep(depth: int) -> list:
+    """A list nested `depth` deep, built without recursion (json.dumps of it recurses past the limit)."""
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_unserialisable_record_is_one_dead_letter_and_the_batch_goes_on(pipeline, store, create_user):
+    good = create_user()
+    result = pipeline.process([deep(100_000), good], "replay:x")
+    assert result.dead_letters == 1 and [a.rule for a in result.alerts] == ["user_created"]
+    [letter] = store.dead_letters()
+    assert letter["reason"] == "record is a list, not an object"
+    assert letter["body"] == "(body not kept: RecursionError serialising it)"
+
+
+def test_dead_letter_of_text_with_a_lone_surrogate_is_stored(pipeline, store):
+    pipeline.dead_letter("sqs:m1", "message is not JSON", '{"eventName": "\ud800')
+    [letter] = store.dead_letters()
+    assert letter["body"] == '{"eventName": "\\ud800'
+
+
+def test_record_with_lone_surrogates_is_processed(pipeline, store, create_user):
+    record = create_user("eve")
+    record["requestParameters"]["userName"] = record["responseElements"]["user"]["userName"] = "eve\udc00"
+    record["userAgent"] = "aws-cli/\ud800"
+    result = pipeline.process([record], "sqs:m2")
+    [alert] = store.alerts(rule="user_created")
+    assert alert["id"] in result.alert_ids
+    assert alert["user_agent"] == "aws-cli/\\ud800" and alert["title"] == "IAM user eve\\udc00 created"
+
+
+def test_huge_number_in_the_actor_user_name_does_not_reach_sqlite(pipeline, store, create_user):
+    # 10**30 overflows SQLite's 64-bit INTEGER; the actor's user name is text or taken from the ARN.
+    record = create_user()
+    record["userIdentity"]["userName"] = 10**30
+    pipeline.process([json.loads(json.dumps(record))], "replay:x")
+    [alert] = store.alerts(rule="user_created")
+    assert alert["actor_user"] == "alice"
