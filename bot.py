@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -95,7 +96,9 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
         client=client,
         signing_secret=settings.signing_secret or None,
         token_verification_enabled=False,
-        request_verification_enabled=not settings.socket_mode,
+        # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
+        # of a request that fails it. Socket Mode is authenticated by its socket.
+        request_verification_enabled=False,
         # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
         # runs in lazy listeners on Bolt's thread pool either way.
         process_before_response=True,
@@ -188,15 +191,78 @@ def start_background(rt: Runtime) -> None:
         rt.threads.append(thread)
 
 
-def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
-    """The HTTP surface: POST /slack/events (signature-checked by Bolt) and GET /healthz.
+# Slack's payloads are far smaller: a block_actions payload carries at most its message (50 blocks of 3,000
+# characters), well under 512 KiB even URL-encoded. Anything bigger is not from Slack and is refused unread.
+MAX_BODY = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
-    In Socket Mode Bolt does not verify signatures (Slack's socket is authenticated instead), so
-    `slack_events=False` leaves only /healthz on HTTP.
+
+class Refused(Exception):
+    """A request answered without reaching Bolt: the HTTP status and the cause (never the body)."""
+
+    def __init__(self, status: str, cause: str) -> None:
+        super().__init__(cause)
+        self.status, self.cause = status, cause
+
+
+def read_body(environ: dict, limit: int = MAX_BODY) -> bytes:
+    """The request body, refused (413) past `limit`: by Content-Length before reading, else read up to it."""
+    declared = environ.get("CONTENT_LENGTH") or ""
+    stream = environ.get("wsgi.input")
+    if declared:
+        if not declared.isascii() or not declared.isdigit():
+            raise Refused("400 Bad Request", "a Content-Length that is not a number")
+        if int(declared) > limit:
+            raise Refused("413 Content Too Large", f"a body over {limit} bytes")
+        return stream.read(int(declared)) if stream is not None and int(declared) else b""
+    data = stream.read(limit + 1) if stream is not None else b""
+    if len(data) > limit:
+        raise Refused("413 Content Too Large", f"a body over {limit} bytes")
+    return data
+
+
+def check_slack_request(environ: dict, body: bytes, verifier: Any) -> None:
+    """Refuse a request Slack did not sign (401) or cannot have sent (400); parse it as Bolt will."""
+    from slack_bolt.request.internals import parse_body
+
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not timestamp or not signature:
+        raise Refused("401 Unauthorized", "no Slack signature headers")
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise Refused("400 Bad Request", "a Slack timestamp that is not a number")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused("400 Bad Request", "a body that is not UTF-8") from None
+    if not verifier.is_valid(text, timestamp, signature):
+        raise Refused("401 Unauthorized", "a bad or expired Slack signature")
+    try:
+        parsed = parse_body(text, environ.get("CONTENT_TYPE"))
+    except (ValueError, RecursionError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise Refused("400 Bad Request", "a signed body that is not a JSON object or form")
+
+
+def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
+    """The HTTP surface: POST /slack/events and GET /healthz.
+
+    Every Slack request is size-limited, signature-checked and parsed here before Bolt sees it, so a hostile one
+    costs one log line naming the cause (never the body, never a traceback). In Socket Mode Bolt does not verify
+    signatures (Slack's socket is authenticated instead), so `slack_events=False` leaves only /healthz on HTTP.
     """
+    import io
+
     from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk.signature import SignatureVerifier
 
     slack = SlackRequestHandler(rt.app)
+    verifier = SignatureVerifier(rt.settings.signing_secret) if slack_events else None
+
+    def answer(start_response: Callable, status: str, body: bytes, kind: str = "text/plain") -> list[bytes]:
+        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
+        return [body]
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -205,13 +271,17 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[b
                 body, status = {"status": "ok", **rt.store.counts()}, "200 OK"
             except Exception as err:  # the database is gone: say so, don't crash the server
                 body, status = {"status": "error", "error": type(err).__name__}, "503 Service Unavailable"
-            data = json.dumps(body).encode()
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-            return [data]
+            return answer(start_response, status, json.dumps(body).encode(), "application/json")
         if slack_events and path == "/slack/events" and method == "POST":
+            try:
+                raw = read_body(environ)
+                check_slack_request(environ, raw, verifier)
+            except Refused as refused:
+                log.warning("refused a request to /slack/events: %s", refused.cause)
+                return answer(start_response, refused.status, f"{refused.cause}\n".encode())
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
             return slack(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found\n"]
+        return answer(start_response, "404 Not Found", b"not found\n")
 
     return application
 
