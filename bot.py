@@ -36,6 +36,39 @@ exit codes: 0 ok, 1 error, 2 bad settings or usage, 3 audit found critical or hi
 """
 
 
+# The bot's own loggers follow LOG_LEVEL. Everything else follows IAMBOT_LIBRARY_LOG_LEVEL: at DEBUG these
+# libraries log whole payloads (botocore SQS message bodies, urllib3 and slack_sdk requests, Bolt request bodies).
+OWN_LOGGERS = (
+    "iam_warden",
+    "audit",
+    "aws",
+    "checks",
+    "config",
+    "core",
+    "detections",
+    "handlers",
+    "ingest",
+    "sandbox",
+    "slackui",
+    "storage",
+)
+LIBRARY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "slack_sdk", "slack_bolt", "waitress", "apscheduler")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr: LOG_LEVEL for the bot's own loggers, IAMBOT_LIBRARY_LOG_LEVEL for every other one.
+
+    Call it before build(): Bolt copies the root level into its loggers when the app is made.
+    """
+    logging.basicConfig(stream=sys.stderr, format=LOG_FORMAT)
+    logging.getLogger().setLevel(settings.library_log_level)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(settings.library_log_level)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level)
+
+
 @dataclass
 class Runtime:
     """Everything the running bot is made of, built by `build()`."""
@@ -442,20 +475,21 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet = Settings(log_level="WARNING", library_log_level="WARNING")  # audit and replay print their own output
     try:
         if args.command == "demo":
             from sandbox.demo import run_demo
 
+            configure_logging(Settings())
             return run_demo(once=args.once, port=args.port)
         if args.command == "audit":
-            logging.getLogger().setLevel(logging.WARNING)
+            configure_logging(quiet)
             return run_audit(args.format, sys.stdout)
         if args.command == "replay":
-            logging.getLogger().setLevel(logging.WARNING)
+            configure_logging(quiet)
             return replay(args.paths, args.jsonl, args.post, sys.stdout, sys.stdin)
         settings = load(serving=True)
-        logging.getLogger().setLevel(settings.log_level)
+        configure_logging(settings)
         return serve(settings)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
