@@ -276,6 +276,34 @@ def check_slack_request(environ: dict, body: bytes, verifier: Any) -> None:
         parsed = None
     if not isinstance(parsed, dict):
         raise Refused("400 Bad Request", "a signed body that is not a JSON object or form")
+    problem = _shape_problem(parsed)
+    if problem:
+        raise Refused("400 Bad Request", f"a signed payload {problem}")
+
+
+_LISTS_OF_OBJECTS = ("actions", "authorizations")
+_OBJECTS = ("event", "view", "container", "message", "state")
+_OBJECTS_OR_IDS = ("channel", "team", "user", "enterprise")
+
+
+def _shape_problem(payload: dict) -> str | None:
+    """Why `payload` cannot be one Slack sent, for the fields Bolt and the listeners index into; None if it can."""
+    for key in _LISTS_OF_OBJECTS:
+        value = payload.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            return f"whose {key} is not a list of objects"
+    for key in _OBJECTS:
+        if not isinstance(payload.get(key), dict | None):
+            return f"whose {key} is not an object"
+    for key in _OBJECTS_OR_IDS:
+        if not isinstance(payload.get(key), dict | str | None):
+            return f"whose {key} is not an object or an id"
+    user = payload.get("user")
+    if "actions" in payload and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        return "with buttons but no user who pressed them"
+    if "command" in payload and not all(isinstance(v, str) for v in payload.values()):
+        return "with a slash command field that is not text"
+    return None
 
 
 def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
@@ -313,7 +341,11 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[b
                 log.warning("refused a request to /slack/events: %s", refused.cause)
                 return answer(start_response, refused.status, f"{refused.cause}\n".encode())
             environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
-            return slack(environ, start_response)
+            try:
+                return slack(environ, start_response)
+            except Exception as err:  # Bolt choked on a signed payload's shape (listener errors never get here)
+                log.warning("refused a request to /slack/events: Bolt could not read it (%s)", type(err).__name__)
+                return answer(start_response, "400 Bad Request", b"malformed request\n")
         return answer(start_response, "404 Not Found", b"not found\n")
 
     return application

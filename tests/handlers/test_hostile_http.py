@@ -134,6 +134,40 @@ def test_malformed_signed_requests_get_400_and_one_line(make_bot, aws, caplog, c
     assert bot.fake.calls == []
 
 
+ADMIN = {"id": "U0ADMIN1"}
+ODD_SHAPES = {
+    "actions not a list": {"type": "block_actions", "actions": "x", "user": ADMIN},
+    "actions of numbers": {"type": "block_actions", "actions": [1], "user": ADMIN},
+    "button without user": {"type": "block_actions", "actions": [{"action_id": "iam_ack", "value": "1"}]},
+    "user a string": {"type": "block_actions", "actions": [{"action_id": "iam_ack", "value": "1"}], "user": "U1"},
+    "view a string": {"type": "view_submission", "view": "x", "user": ADMIN},
+    "event a string": {"type": "event_callback", "event": "x"},
+    "enterprise a number": {"team": "T1", "enterprise": 5},
+    "authorizations a string": {"type": "event_callback", "event": {"type": "x"}, "authorizations": "x"},
+    "command with a list": {"command": ["/iam"], "text": "help"},
+    # shapes only Bolt's internals trip over: refused when Bolt raises, with the exception's type only
+    "event subtype a number": {"type": "event_callback", "event": {"type": "message", "subtype": 5, "channel": 3}},
+    "response_urls a string": {
+        "type": "block_actions",
+        "actions": [{"action_id": "iam_ack"}],
+        "user": ADMIN,
+        "response_urls": "x",
+    },
+    "view callback_id a list": {"type": "view_submission", "view": {"id": 5, "callback_id": ["x"]}, "user": ADMIN},
+}
+
+
+@pytest.mark.parametrize("case", ODD_SHAPES, ids=list(ODD_SHAPES))
+def test_signed_payloads_of_the_wrong_shape_get_400_and_one_line(make_bot, aws, caplog, case):
+    bot = make_bot(session=aws)
+    caplog.set_level(logging.DEBUG)
+    body = signed_payload(json.dumps(ODD_SHAPES[case]))
+    status, reply = raw_post(bot.url, body.encode(), {"Content-Type": FORM, **sign(body)})
+    assert status == 400, reply
+    assert_one_line_no_traceback(caplog, "refused a request to /slack/events")
+    assert [c.method for c in bot.fake.calls if c.method != "auth.test"] == []  # Bolt may ask who it is
+
+
 def test_unsigned_requests_get_401_with_the_cause_and_no_body(make_bot, aws, caplog):
     bot = make_bot(session=aws)
     caplog.set_level(logging.DEBUG)
