@@ -63,6 +63,9 @@ def configure_logging(settings: Settings) -> None:
     """
     logging.basicConfig(stream=sys.stderr, format=LOG_FORMAT)
     logging.getLogger().setLevel(settings.library_log_level)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] in (*OWN_LOGGERS, *LIBRARY_LOGGERS):
+            logger.setLevel(logging.NOTSET)  # e.g. Bolt's loggers, which copy the root level when made
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(settings.library_log_level)
     for name in OWN_LOGGERS:
@@ -224,8 +227,9 @@ def start_background(rt: Runtime) -> None:
         rt.threads.append(thread)
 
 
-# Slack's payloads are far smaller: a block_actions payload carries at most its message (50 blocks of 3,000
-# characters), well under 512 KiB even URL-encoded. Anything bigger is not from Slack and is refused unread.
+# The largest request Slack sends here is a button press, which echoes its message: the bot's own, at most 50
+# blocks of 3,000 characters (slackui/blocks.py): 468 KB when every character is punctuation that URL-encodes to
+# three bytes. 1 MiB keeps twice that margin; anything bigger is not from Slack and is refused unread.
 MAX_BODY = 1024 * 1024
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
