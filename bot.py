@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -46,6 +47,42 @@ exit codes: 0 everything was read, 1 error, 2 bad usage or no such path,
 """
 # How many unreadable inputs `replay` names on stderr before it only counts them.
 REPLAY_WARNINGS = 5
+
+
+# The bot's own loggers follow LOG_LEVEL. Everything else follows IAMBOT_LIBRARY_LOG_LEVEL: at DEBUG these
+# libraries log whole payloads (botocore SQS message bodies, urllib3 and slack_sdk requests, Bolt request bodies).
+OWN_LOGGERS = (
+    "iam_warden",
+    "audit",
+    "aws",
+    "checks",
+    "config",
+    "core",
+    "detections",
+    "handlers",
+    "ingest",
+    "sandbox",
+    "slackui",
+    "storage",
+)
+LIBRARY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "slack_sdk", "slack_bolt", "waitress", "apscheduler")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr: LOG_LEVEL for the bot's own loggers, IAMBOT_LIBRARY_LOG_LEVEL for every other one.
+
+    Call it before build(): Bolt copies the root level into its loggers when the app is made.
+    """
+    logging.basicConfig(stream=sys.stderr, format=LOG_FORMAT)
+    logging.getLogger().setLevel(settings.library_log_level)
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and name.split(".")[0] in (*OWN_LOGGERS, *LIBRARY_LOGGERS):
+            logger.setLevel(logging.NOTSET)  # e.g. Bolt's loggers, which copy the root level when made
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(settings.library_log_level)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level)
 
 
 @dataclass
@@ -108,7 +145,9 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
         client=client,
         signing_secret=settings.signing_secret or None,
         token_verification_enabled=False,
-        request_verification_enabled=not settings.socket_mode,
+        # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
+        # of a request that fails it. Socket Mode is authenticated by its socket.
+        request_verification_enabled=False,
         # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
         # runs in lazy listeners on Bolt's thread pool either way.
         process_before_response=True,
@@ -202,15 +241,107 @@ def start_background(rt: Runtime) -> None:
         rt.threads.append(thread)
 
 
-def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
-    """The HTTP surface: POST /slack/events (signature-checked by Bolt) and GET /healthz.
+# The largest request Slack sends here is a button press, which echoes its message: the bot's own, at most 50
+# blocks of 3,000 characters (slackui/blocks.py): 468 KB when every character is punctuation that URL-encodes to
+# three bytes. 1 MiB keeps twice that margin; anything bigger is not from Slack and is refused unread.
+MAX_BODY = 1024 * 1024
+_TIMESTAMP = re.compile(r"[0-9]{1,15}")
 
-    In Socket Mode Bolt does not verify signatures (Slack's socket is authenticated instead), so
-    `slack_events=False` leaves only /healthz on HTTP.
+
+class Refused(Exception):
+    """A request answered without reaching Bolt: the HTTP status and the cause (never the body)."""
+
+    def __init__(self, status: str, cause: str) -> None:
+        super().__init__(cause)
+        self.status, self.cause = status, cause
+
+
+def read_body(environ: dict, limit: int = MAX_BODY) -> bytes:
+    """The request body, refused (413) past `limit`: by Content-Length before reading, else read up to it."""
+    declared = environ.get("CONTENT_LENGTH") or ""
+    stream = environ.get("wsgi.input")
+    if declared:
+        if not declared.isascii() or not declared.isdigit():
+            raise Refused("400 Bad Request", "a Content-Length that is not a number")
+        if int(declared) > limit:
+            raise Refused("413 Content Too Large", f"a body over {limit} bytes")
+        return stream.read(int(declared)) if stream is not None and int(declared) else b""
+    data = stream.read(limit + 1) if stream is not None else b""
+    if len(data) > limit:
+        raise Refused("413 Content Too Large", f"a body over {limit} bytes")
+    return data
+
+
+def check_slack_request(environ: dict, body: bytes, verifier: Any) -> None:
+    """Refuse a request Slack did not sign (401) or cannot have sent (400); parse it as Bolt will."""
+    from slack_bolt.request.internals import parse_body
+
+    timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+    if not timestamp or not signature:
+        raise Refused("401 Unauthorized", "no Slack signature headers")
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise Refused("400 Bad Request", "a Slack timestamp that is not a number")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused("400 Bad Request", "a body that is not UTF-8") from None
+    if not verifier.is_valid(text, timestamp, signature):
+        raise Refused("401 Unauthorized", "a bad or expired Slack signature")
+    try:
+        parsed = parse_body(text, environ.get("CONTENT_TYPE"))
+    except (ValueError, RecursionError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise Refused("400 Bad Request", "a signed body that is not a JSON object or form")
+    problem = _shape_problem(parsed)
+    if problem:
+        raise Refused("400 Bad Request", f"a signed payload {problem}")
+
+
+_LISTS_OF_OBJECTS = ("actions", "authorizations")
+_OBJECTS = ("event", "view", "container", "message", "state")
+_OBJECTS_OR_IDS = ("channel", "team", "user", "enterprise")
+
+
+def _shape_problem(payload: dict) -> str | None:
+    """Why `payload` cannot be one Slack sent, for the fields Bolt and the listeners index into; None if it can."""
+    for key in _LISTS_OF_OBJECTS:
+        value = payload.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            return f"whose {key} is not a list of objects"
+    for key in _OBJECTS:
+        if not isinstance(payload.get(key), dict | None):
+            return f"whose {key} is not an object"
+    for key in _OBJECTS_OR_IDS:
+        if not isinstance(payload.get(key), dict | str | None):
+            return f"whose {key} is not an object or an id"
+    user = payload.get("user")
+    if "actions" in payload and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        return "with buttons but no user who pressed them"
+    if "command" in payload and not all(isinstance(v, str) for v in payload.values()):
+        return "with a slash command field that is not text"
+    return None
+
+
+def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
+    """The HTTP surface: POST /slack/events and GET /healthz.
+
+    Every Slack request is size-limited, signature-checked and parsed here before Bolt sees it, so a hostile one
+    costs one log line naming the cause (never the body, never a traceback). In Socket Mode Bolt does not verify
+    signatures (Slack's socket is authenticated instead), so `slack_events=False` leaves only /healthz on HTTP.
     """
+    import io
+
     from slack_bolt.adapter.wsgi import SlackRequestHandler
+    from slack_sdk.signature import SignatureVerifier
 
     slack = SlackRequestHandler(rt.app)
+    verifier = SignatureVerifier(rt.settings.signing_secret) if slack_events else None
+
+    def answer(start_response: Callable, status: str, body: bytes, kind: str = "text/plain") -> list[bytes]:
+        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
+        return [body]
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
@@ -219,13 +350,21 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[b
                 body, status = {"status": "ok", **rt.store.counts()}, "200 OK"
             except Exception as err:  # the database is gone: say so, don't crash the server
                 body, status = {"status": "error", "error": type(err).__name__}, "503 Service Unavailable"
-            data = json.dumps(body).encode()
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
-            return [data]
+            return answer(start_response, status, json.dumps(body).encode(), "application/json")
         if slack_events and path == "/slack/events" and method == "POST":
-            return slack(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found\n"]
+            try:
+                raw = read_body(environ)
+                check_slack_request(environ, raw, verifier)
+            except Refused as refused:
+                log.warning("refused a request to /slack/events: %s", refused.cause)
+                return answer(start_response, refused.status, f"{refused.cause}\n".encode())
+            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+            try:
+                return slack(environ, start_response)
+            except Exception as err:  # Bolt choked on a signed payload's shape (listener errors never get here)
+                log.warning("refused a request to /slack/events: Bolt could not read it (%s)", type(err).__name__)
+                return answer(start_response, "400 Bad Request", b"malformed request\n")
+        return answer(start_response, "404 Not Found", b"not found\n")
 
     return application
 
@@ -427,20 +566,21 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet = Settings(log_level="WARNING", library_log_level="WARNING")  # audit and replay print their own output
     try:
         if args.command == "demo":
             from sandbox.demo import run_demo
 
+            configure_logging(Settings())
             return run_demo(once=args.once, port=args.port)
         if args.command == "audit":
-            logging.getLogger().setLevel(logging.WARNING)
+            configure_logging(quiet)
             return run_audit(args.format, sys.stdout)
         if args.command == "replay":
-            logging.getLogger().setLevel(logging.WARNING)
+            configure_logging(quiet)
             return replay(args.paths, args.jsonl, args.post, sys.stdout, sys.stdin)
         settings = load(serving=True)
-        logging.getLogger().setLevel(settings.log_level)
+        configure_logging(settings)
         return serve(settings)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)

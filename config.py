@@ -100,7 +100,13 @@ VARIABLES: tuple[Var, ...] = (
         "60",
     ),
     Var("PORT", "HTTP port for /slack/events and /healthz (HTTP mode)", "3000"),
-    Var("LOG_LEVEL", "logging level (DEBUG, INFO, WARNING, ERROR)", "INFO"),
+    Var("LOG_LEVEL", "logging level of the bot's own log lines (DEBUG, INFO, WARNING, ERROR)", "INFO"),
+    Var(
+        "IAMBOT_LIBRARY_LOG_LEVEL",
+        "logging level of the libraries (botocore, urllib3, slack_sdk, slack_bolt, waitress, apscheduler); "
+        "at DEBUG they log whole request and message bodies",
+        "INFO",
+    ),
 )
 
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -152,6 +158,7 @@ class Settings:
     correlation_minutes: int = 60
     port: int = 3000
     log_level: str = "INFO"
+    library_log_level: str = "INFO"
 
     def __repr__(self) -> str:
         return f"Settings(channel={self.channel!r}, admins={sorted(self.admins)!r}, db_path={self.db_path!r})"
@@ -231,9 +238,10 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         problem = cron_problem(expr)
         if problem:
             raise ConfigError(f"{name}={expr!r} is not a crontab expression ({problem}); it is {_var(name).purpose}")
-    level = get("LOG_LEVEL").upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING or ERROR")
+    level, library_level = (get(name).upper() for name in ("LOG_LEVEL", "IAMBOT_LIBRARY_LOG_LEVEL"))
+    for name, value in (("LOG_LEVEL", level), ("IAMBOT_LIBRARY_LOG_LEVEL", library_level)):
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"{name}={value!r} must be DEBUG, INFO, WARNING or ERROR")
     member_role = get("IAMBOT_MEMBER_ROLE")
     if not re.match(r"^[\w+=,.@-]{1,64}$", member_role):
         raise ConfigError(f"IAMBOT_MEMBER_ROLE={member_role!r} is not an IAM role name")
@@ -260,6 +268,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         correlation_minutes=_int(get("IAMBOT_CORRELATION_MINUTES"), _var("IAMBOT_CORRELATION_MINUTES"), 1, 1440),
         port=_int(get("PORT"), _var("PORT"), 1, 65535),
         log_level=level,
+        library_log_level=library_level,
     )
 
 

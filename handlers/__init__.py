@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt import App
 
 from handlers import actions, commands, findings
 from handlers.deps import Deps
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -15,7 +19,7 @@ def register(app: App, deps: Deps) -> None:
     findings.register(app, deps)
 
     @app.error
-    def on_error(error: Exception, body: dict, logger) -> None:  # noqa: ANN001
+    def on_error(error: Exception, body: dict) -> None:
         # Never log the body: it can carry user text. The type and where it happened are enough.
         kind = body.get("type") or body.get("command") or "request"
-        logger.exception("listener failed on %s: %s", kind, type(error).__name__)
+        log.exception("listener failed on %s: %s", kind, type(error).__name__)

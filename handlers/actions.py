@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from logging import Logger
 
 from slack_bolt import Ack, App
@@ -9,8 +10,12 @@ from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from handlers.deps import Deps
+from handlers.values import MALFORMED, button_id
 from slackui import blocks
 from slackui.alerts import render_alert
+
+# The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see bot.configure_logging).
+log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -19,11 +24,11 @@ def register(app: App, deps: Deps) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
-    def on_click(body: dict, action: dict, client: WebClient, logger: Logger) -> None:
+    def on_click(body: dict, action: dict, client: WebClient) -> None:
         try:
-            handle_click(deps, body, action, client, logger)
+            handle_click(deps, body, action, client, log)
         except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
-            logger.exception("button %s failed", action.get("action_id"))
+            log.exception("button %s failed", action.get("action_id"))
 
     for action_id in blocks.ALERT_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[on_click])
@@ -52,11 +57,10 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
     """Everything after the ack, for any alert button."""
     user = body["user"]["id"]
     action_id = action["action_id"]
-    try:
-        alert_id = int(action.get("value", ""))
-    except ValueError:
+    alert_id = button_id(action.get("value"))
+    if alert_id is None:
         logger.warning("button %s with a malformed value from %s", action_id, user)
-        _tell(client, body, "That button's value is malformed; nothing was done.")
+        _tell(client, body, MALFORMED)
         return
     alert = deps.store.alert(alert_id)
     message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from logging import Logger
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.values import MALFORMED, button_id
 from slackui import blocks
+
+log = logging.getLogger(__name__)  # the bot's own logger, not Bolt's injected one (LOG_LEVEL governs it)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -17,11 +21,11 @@ def register(app: App, deps: Deps) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
-    def on_mute(body: dict, action: dict, client: WebClient, logger: Logger) -> None:
+    def on_mute(body: dict, action: dict, client: WebClient) -> None:
         try:
-            handle_mute(deps, body, action, client, logger)
+            handle_mute(deps, body, action, client, log)
         except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
-            logger.exception("mute button failed")
+            log.exception("mute button failed")
 
     app.action(blocks.MUTE_FINDING)(ack=ack_now, lazy=[on_mute])
 
@@ -38,8 +42,12 @@ def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger:
         logger.warning("refused mute for non-admin %s", user)
         tell("Only IAM Warden admins can mute findings.")
         return
-    value = action.get("value", "")
-    finding = deps.store.finding(int(value)) if value.isdigit() else None
+    finding_id = button_id(action.get("value"))
+    if finding_id is None:
+        logger.warning("mute button with a malformed value from %s", user)
+        tell(MALFORMED)
+        return
+    finding = deps.store.finding(finding_id)
     if finding is None:
         tell("That finding is not known here; nothing was muted.")
         return
