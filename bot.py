@@ -240,8 +240,12 @@ def serve(settings: Settings) -> int:
     """
     from core.lifecycle import Shutdown, SlackRejected
 
-    rt = build(settings)
     shutdown = Shutdown()
+    shutdown.install_signals()
+    try:
+        rt = build(settings)
+    except KeyboardInterrupt:
+        return 0
     closers: list[Callable[[], None]] = []  # the listeners, closed first so no new work comes in
 
     def stop_taking_work() -> None:
@@ -264,7 +268,6 @@ def serve(settings: Settings) -> int:
     shutdown.add("stopping the listeners", stop_taking_work)
     shutdown.add("waiting for the workers", finish_work)
     shutdown.add("closing the database", rt.store.close)
-    shutdown.install_signals()
     try:
         return _serve(rt, closers)
     except KeyboardInterrupt:  # SIGINT or SIGTERM (see Shutdown.install_signals)

@@ -65,7 +65,9 @@ def test_http_mode_stops_on_a_signal_with_exit_0_and_no_traceback(tmp_path, fake
     try:
         bot.wait_log(r"listening on port")
         assert healthz(bot.port)["status"] == "ok"
+        started = time.monotonic()
         assert bot.stop(sig) == 0
+        assert time.monotonic() - started < 5  # the workers were told to stop, not waited out
     finally:
         bot.kill()
     assert "Traceback" not in bot.stderr
