@@ -5,11 +5,13 @@ posts, records every call, and can be told to fail the next calls of a method (e
 sandbox page it also keeps a per-user log of what only that user sees (`ephemeral_log`), stamps file shares
 with a ts, and counts changes (`version`) so a viewer can tell when to redraw. With `start_socket_mode()` it is
 also a Socket Mode endpoint: apps.connections.open hands out ws:// URLs of a local WebSocket server that says
-hello, records what the bot sends on each connection and can push envelopes, refresh, close or drop connections.
+hello, records what the bot sends on each connection and can push envelopes, refresh, close or drop connections,
+or silence one (a TCP relay in front of the WebSocket server stops passing bytes, as a dead NAT entry does).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -51,6 +53,27 @@ class SocketLink:
         return self.closed_at is None
 
 
+class _Relay:
+    """A TCP relay for one connection; when `silent`, bytes vanish both ways but the connection stays open."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        self.client, self.upstream = client, upstream
+        self.silent = False
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(src, dst), name="fake-socket-relay", daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                if not self.silent:
+                    dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):  # one side ended: end the other the same way (FIN, no Close frame)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 class _Server(ThreadingHTTPServer):
     # socketserver's default backlog of 5 drops connections under a burst of calls (the client then waits for
     # a SYN retry, a full second); Slack itself never does that.
@@ -66,6 +89,8 @@ class FakeSlack:
         self.app_token = app_token
         self.socket_links: list[SocketLink] = []
         self._socket_server: Any = None
+        self._relay_listener: socket.socket | None = None
+        self._relays: list[_Relay] = []
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict]] = {}  # channel -> messages, oldest first
         self.ephemeral: list[dict] = []
@@ -127,6 +152,13 @@ class FakeSlack:
 
     def stop(self) -> None:
         """Stop serving."""
+        if self._relay_listener:
+            self._relay_listener.close()
+            self._relay_listener = None
+        for relay in self._relays:
+            for sock in (relay.client, relay.upstream):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         if self._socket_server:
             self._socket_server.shutdown()
             self._socket_server = None
@@ -346,9 +378,9 @@ class FakeSlack:
         return {"ok": True, "messages": picked[: int(args.get("limit") or 100)], "has_more": False}
 
     def _apps_connections_open(self, args: dict) -> dict:
-        if self._socket_server is None:
+        if self._relay_listener is None:
             return {"ok": False, "error": "socket_mode_not_started"}
-        port = self._socket_server.socket.getsockname()[1]
+        port = self._relay_listener.getsockname()[1]
         return {"ok": True, "url": f"ws://127.0.0.1:{port}/link/{len(self.calls)}"}
 
     # -- Socket Mode ----------------------------------------------------------------------------------------
@@ -360,6 +392,19 @@ class FakeSlack:
         # No pings from this side: the bot's own keep-alive is what is under test.
         self._socket_server = serve(self._socket_session, "127.0.0.1", 0, ping_interval=None, close_timeout=2)
         threading.Thread(target=self._socket_server.serve_forever, name="fake-socket-mode", daemon=True).start()
+        self._relay_listener = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._relay_accept, name="fake-socket-accept", daemon=True).start()
+
+    def _relay_accept(self) -> None:
+        listener, upstream_port = self._relay_listener, self._socket_server.socket.getsockname()[1]
+        while listener is not None:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by stop()
+                return
+            with self._lock:
+                # Serially: connection n of the relay is link n of the WebSocket server.
+                self._relays.append(_Relay(client, socket.create_connection(("127.0.0.1", upstream_port))))
 
     def _socket_session(self, connection: Any) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -432,6 +477,11 @@ class FakeSlack:
     def socket_close(self, number: int = -1) -> None:
         """Close a connection properly, with a Close frame (as Slack does when it goes away)."""
         self.socket_link(number).connection.close(1001, "going away")
+
+    def socket_silence(self, number: int = -1) -> None:
+        """Let a connection die silently: nothing passes either way any more, yet no FIN or Close frame comes."""
+        with self._lock:
+            self._relays[number if number < 0 else number - 1].silent = True
 
     def socket_drop(self, number: int = -1) -> None:
         """Drop a connection without a Close frame: the TCP connection just ends, as when a proxy or NAT gives up."""

@@ -11,9 +11,13 @@ Measured against the local Socket Mode endpoint (sandbox/fake_slack.py), Bolt's 
   (and one shutdown in two) took 10 s. It also opened two connections per refresh (the old connection's close
   callback reconnects again before the new connection has started).
 
+A connection that dies silently (no FIN, no Close frame: a NAT or proxy forgot it) is never noticed by either:
+websocket_client sends pings but checks no pong, so the bot stays deaf until Slack's next refresh.
+
 So this module keeps websocket_client and changes only that: a connection is closed by sending the Close frame and
-letting its own reader see the answer (waking it with a socket shutdown if Slack never answers), and a connection
-made but not yet started counts as connected, so it is not replaced by a second one.
+letting its own reader see the answer (waking it with a socket shutdown if Slack never answers); a connection made
+but not yet started counts as connected, so it is not replaced by a second one; and pongs are required within
+`PONG_SECONDS` (a silent death is noticed within PING_SECONDS + 2 x PONG_SECONDS, then replaced at once).
 """
 
 from __future__ import annotations
@@ -26,9 +30,11 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import websocket_client as bolt_adapter
 from slack_sdk.socket_mode import websocket_client as sdk_client
-from websocket import STATUS_NORMAL, WebSocketApp
+from websocket import STATUS_NORMAL, WebSocketApp, WebSocketTimeoutException
 
 CLOSE_TIMEOUT = 2.0  # seconds to wait for Slack's answer to our Close frame
+PING_SECONDS = 4.0
+PONG_SECONDS = 2.0
 
 
 def close_session(session: WebSocketApp, timeout: float = CLOSE_TIMEOUT) -> None:
@@ -58,8 +64,40 @@ def _started(session: WebSocketApp) -> bool:
     return session.keep_running or session.has_done_teardown
 
 
+def _abandon_silent(session: WebSocketApp, error: Exception) -> None:
+    # Called in the connection's reader thread. No pong came: nobody will answer a Close frame either, so close the
+    # socket now rather than let the teardown wait 3 s for that answer.
+    if isinstance(error, WebSocketTimeoutException) and session.sock is not None:
+        session.sock.shutdown()
+
+
 class SocketModeClient(sdk_client.SocketModeClient):
-    """The SDK's websocket-client Socket Mode client, closing connections without stalling their reader."""
+    """The SDK's websocket-client Socket Mode client, closing connections without stalling their reader and
+    replacing connections whose pongs stop."""
+
+    def __init__(self, app_token: str, pong_timeout: float = PONG_SECONDS, **kwargs: Any) -> None:
+        super().__init__(app_token, on_error_listeners=[_abandon_silent], **kwargs)
+        self.pong_timeout = pong_timeout
+
+    def _run_current_session(self) -> None:
+        # As the SDK's, plus ping_timeout: without it websocket-client never checks that pongs come back.
+        session = self.current_session
+        if session is None:
+            return
+        self.logger.info("Starting to receive messages from a new connection")
+        try:
+            session.run_forever(
+                ping_interval=self.ping_interval,
+                ping_timeout=self.pong_timeout,
+                http_proxy_host=self.http_proxy_host,
+                http_proxy_port=self.http_proxy_port,
+                http_proxy_auth=self.http_proxy_auth,
+                proxy_type=self.proxy_type,
+            )
+        except Exception as err:  # the monitor notices the closed session and reconnects
+            self.logger.error("Socket Mode connection failed: %s: %s", type(err).__name__, err)
+            session.close()
+        self.logger.info("Stopped receiving messages from a connection")
 
     def is_connected(self) -> bool:
         """Connected, or holding a fresh connection that the reader thread is about to start."""
@@ -82,7 +120,7 @@ class SocketModeClient(sdk_client.SocketModeClient):
 class SocketModeHandler(bolt_adapter.SocketModeHandler):
     """Bolt's websocket-client adapter over `SocketModeClient`."""
 
-    def __init__(self, app: App, app_token: str, ping_interval: float = 10) -> None:
+    def __init__(self, app: App, app_token: str, ping_interval: float = PING_SECONDS) -> None:
         self.app = app
         self.app_token = app_token
         self.client = SocketModeClient(

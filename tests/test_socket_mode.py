@@ -95,6 +95,14 @@ def test_a_connection_dropped_without_a_close_frame_is_replaced_within_10_s_with
     assert "Traceback" not in bot.stderr
 
 
+def test_a_connection_that_dies_silently_is_replaced_within_10_s(bot, fake_slack):
+    before = len(fake_slack.socket_links)
+    fake_slack.socket_silence()  # no FIN, no Close frame: only the missing pongs tell
+    assert reconnected(fake_slack, before, 10.0) < 10.0
+    assert acked_within(fake_slack, 1.0) < 1.0
+    assert "Traceback" not in bot.stderr
+
+
 def test_after_a_refresh_the_new_connection_acks_within_1_s(bot, fake_slack):
     for _ in range(3):  # the old socket's read timeout used to delay the switch by ~3 s; each refresh must be fast
         before = len(fake_slack.socket_links)
