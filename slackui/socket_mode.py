@@ -8,8 +8,8 @@ Measured against the local Socket Mode endpoint (sandbox/fake_slack.py), Bolt's 
 - websocket_client: a drop, a Close frame and a refresh are all handled in ~0.5 s with no busy loop, and shutdown
   sends a Close frame, except that the SDK closes a connection's socket from another thread while the
   connection's reader waits in select(): the reader then sleeps out its 10 s select timeout. Two of eight refreshes
-  in a row took 10.5 s, and two of four shutdowns 9 s. It also opened two connections per refresh (the old connection's close
-  callback reconnects again before the new connection has started).
+  in a row took 10.5 s, and two of four shutdowns 9 s. It also opened two connections per refresh (the old
+  connection's close callback reconnects again before the new connection has started).
 
 A connection that dies silently (no FIN, no Close frame: a NAT or proxy forgot it) is never noticed by
 websocket_client: it sends pings but checks no pong, so the bot would stay deaf until Slack's next refresh.
