@@ -3,12 +3,17 @@
 It keeps channels' messages (with threads, updates and metadata), ephemeral messages and `response_url`
 posts, records every call, and can be told to fail the next calls of a method (e.g. rate limiting). For the
 sandbox page it also keeps a per-user log of what only that user sees (`ephemeral_log`), stamps file shares
-with a ts, and counts changes (`version`) so a viewer can tell when to redraw.
+with a ts, and counts changes (`version`) so a viewer can tell when to redraw. With `start_socket_mode()` it is
+also a Socket Mode endpoint: apps.connections.open hands out ws:// URLs of a local WebSocket server that says
+hello, records what the bot sends on each connection and can push envelopes, refresh, close or drop connections,
+or silence one (a TCP relay in front of the WebSocket server stops passing bytes, as a dead NAT entry does).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +36,44 @@ class Call:
     at: float = field(default_factory=time.monotonic)
 
 
+@dataclass
+class SocketLink:
+    """One Socket Mode WebSocket connection as the stand-in saw it."""
+
+    number: int
+    connection: Any = field(repr=False)
+    received: list[dict] = field(default_factory=list)  # text messages from the bot (acks), oldest first
+    opened_at: float = field(default_factory=time.monotonic)
+    closed_at: float | None = None
+    close_frame: bool = False  # the bot sent a Close frame before the connection ended
+
+    @property
+    def open(self) -> bool:
+        """Whether the connection is still up."""
+        return self.closed_at is None
+
+
+class _Relay:
+    """A TCP relay for one connection; when `silent`, bytes vanish both ways but the connection stays open."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket) -> None:
+        self.client, self.upstream = client, upstream
+        self.silent = False
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(src, dst), name="fake-socket-relay", daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                if not self.silent:
+                    dst.sendall(data)
+        except OSError:
+            pass
+        for sock in (src, dst):  # one side ended: end the other the same way (FIN, no Close frame)
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 class _Server(ThreadingHTTPServer):
     # socketserver's default backlog of 5 drops connections under a burst of calls (the client then waits for
     # a SYN retry, a full second); Slack itself never does that.
@@ -41,8 +84,13 @@ class _Server(ThreadingHTTPServer):
 class FakeSlack:
     """The Web API state plus an HTTP server speaking Slack's wire format."""
 
-    def __init__(self, token: str = "xoxb-test-token") -> None:
+    def __init__(self, token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_links: list[SocketLink] = []
+        self._socket_server: Any = None
+        self._relay_listener: socket.socket | None = None
+        self._relays: list[_Relay] = []
         self.calls: list[Call] = []
         self.messages: dict[str, list[dict]] = {}  # channel -> messages, oldest first
         self.ephemeral: list[dict] = []
@@ -104,6 +152,16 @@ class FakeSlack:
 
     def stop(self) -> None:
         """Stop serving."""
+        if self._relay_listener:
+            self._relay_listener.close()
+            self._relay_listener = None
+        for relay in self._relays:
+            for sock in (relay.client, relay.upstream):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+        if self._socket_server:
+            self._socket_server.shutdown()
+            self._socket_server = None
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -213,7 +271,8 @@ class FakeSlack:
         self._notify(call)
         if failure:
             return failure
-        if token != self.token:
+        # apps.connections.open takes the app-level token, every other method the bot token
+        if token != (self.app_token if method == "apps.connections.open" else self.token):
             return 200, {"ok": False, "error": "invalid_auth"}, {}
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
@@ -317,3 +376,113 @@ class FakeSlack:
         oldest = float(args.get("oldest") or 0)
         picked = [m for m in reversed(found) if float(m["ts"]) >= oldest]
         return {"ok": True, "messages": picked[: int(args.get("limit") or 100)], "has_more": False}
+
+    def _apps_connections_open(self, args: dict) -> dict:
+        if self._relay_listener is None:
+            return {"ok": False, "error": "socket_mode_not_started"}
+        port = self._relay_listener.getsockname()[1]
+        return {"ok": True, "url": f"ws://127.0.0.1:{port}/link/{len(self.calls)}"}
+
+    # -- Socket Mode ----------------------------------------------------------------------------------------
+
+    def start_socket_mode(self) -> None:
+        """Serve Socket Mode WebSocket connections on a free loopback port (apps.connections.open hands them out)."""
+        from websockets.sync.server import serve
+
+        # No pings from this side: the bot's own keep-alive is what is under test.
+        self._socket_server = serve(self._socket_session, "127.0.0.1", 0, ping_interval=None, close_timeout=2)
+        threading.Thread(target=self._socket_server.serve_forever, name="fake-socket-mode", daemon=True).start()
+        self._relay_listener = socket.create_server(("127.0.0.1", 0))
+        threading.Thread(target=self._relay_accept, name="fake-socket-accept", daemon=True).start()
+
+    def _relay_accept(self) -> None:
+        listener, upstream_port = self._relay_listener, self._socket_server.socket.getsockname()[1]
+        while listener is not None:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by stop()
+                return
+            with self._lock:
+                # Serially: connection n of the relay is link n of the WebSocket server.
+                self._relays.append(_Relay(client, socket.create_connection(("127.0.0.1", upstream_port))))
+
+    def _socket_session(self, connection: Any) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        with self._lock:
+            link = SocketLink(len(self.socket_links) + 1, connection)
+            self.socket_links.append(link)
+            others = sum(1 for li in self.socket_links if li.open)
+        try:
+            connection.send(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": others,
+                        "debug_info": {"host": "fake-slack", "approximate_connection_time": 3600},
+                        "connection_info": {"app_id": "A0TEST"},
+                    }
+                )
+            )
+            for raw in connection:
+                with self._lock:
+                    link.received.append(json.loads(raw))
+        except ConnectionClosed:
+            pass
+        finally:
+            with self._lock:
+                link.close_frame = connection.protocol.close_rcvd is not None
+                link.closed_at = time.monotonic()
+
+    def socket_link(self, number: int = -1) -> SocketLink:
+        """One connection (the newest by default); numbers start at 1."""
+        with self._lock:
+            return self.socket_links[number if number < 0 else number - 1]
+
+    def socket_open_links(self) -> list[SocketLink]:
+        """The connections still up, oldest first."""
+        with self._lock:
+            return [link for link in self.socket_links if link.open]
+
+    def socket_send(self, message: dict, number: int = -1) -> None:
+        """Send one message (an envelope, a disconnect) on a connection, the newest by default."""
+        self.socket_link(number).connection.send(json.dumps(message))
+
+    def socket_envelope(self, payload: dict, kind: str = "interactive", number: int = -1) -> str:
+        """Deliver an envelope as Slack does (the app must ack it with its envelope_id); returns the envelope_id."""
+        envelope_id = f"env-{time.monotonic_ns()}"
+        self.socket_send(
+            {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": False},
+            number,
+        )
+        return envelope_id
+
+    def socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict | None:
+        """Wait for the app's ack of one envelope, on any connection; None if it never came."""
+
+        def found() -> dict | None:
+            with self._lock:
+                acks = [m for li in self.socket_links for m in li.received if m.get("envelope_id") == envelope_id]
+            return acks[0] if acks else None
+
+        self.wait_for(lambda: found() is not None, timeout)
+        return found()
+
+    def socket_refresh(self, number: int = -1) -> None:
+        """Slack's routine refresh: a `disconnect` message; the connection stays up until the app leaves it."""
+        self.socket_send(
+            {"type": "disconnect", "reason": "refresh_requested", "debug_info": {"host": "fake-slack"}}, number
+        )
+
+    def socket_close(self, number: int = -1) -> None:
+        """Close a connection properly, with a Close frame (as Slack does when it goes away)."""
+        self.socket_link(number).connection.close(1001, "going away")
+
+    def socket_silence(self, number: int = -1) -> None:
+        """Let a connection die silently: nothing passes either way any more, yet no FIN or Close frame comes."""
+        with self._lock:
+            self._relays[number if number < 0 else number - 1].silent = True
+
+    def socket_drop(self, number: int = -1) -> None:
+        """Drop a connection without a Close frame: the TCP connection just ends, as when a proxy or NAT gives up."""
+        self.socket_link(number).connection.socket.shutdown(socket.SHUT_RDWR)

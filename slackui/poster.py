@@ -89,15 +89,17 @@ class Poster:
                 return message["ts"], message.get("thread_ts")
         return None
 
-    def drain(self) -> int:
+    def drain(self, stop: threading.Event | None = None) -> int:
         """Post every pending alert (oldest first); returns how many Slack accepted. Stops at the first
-        failure, leaving the rest for the next round."""
+        failure, or between two posts once `stop` is set, leaving the rest for the next round."""
         posted = 0
         while True:
             batch = self.store.alerts_to_post(limit=20)
             if not batch:
                 return posted
             for alert in batch:
+                if stop is not None and stop.is_set():
+                    return posted
                 if not self._post(alert):
                     return posted
                 posted += 1
@@ -162,7 +164,7 @@ class Poster:
                 stop.wait(idle_seconds)
         while not stop.is_set():
             try:
-                self.drain()
+                self.drain(stop)
             except Exception:
                 if stop.is_set():  # shutting down: the store or Slack may already be gone
                     return

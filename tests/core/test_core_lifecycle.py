@@ -1,0 +1,90 @@
+"""One shutdown that runs once; which Slack failures are waited out and which stop the bot."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import socket
+import threading
+import urllib.error
+
+import pytest
+from slack_sdk import WebClient
+
+from core.lifecycle import Shutdown, SlackRejected, backoff, describe, transient, until_reachable
+from tests.conftest import BOT_TOKEN
+
+
+def test_shutdown_runs_its_steps_once_and_a_failing_step_does_not_stop_the_rest(caplog):
+    ran: list[str] = []
+    shutdown = Shutdown()
+    shutdown.add("first", lambda: ran.append("first"))
+    shutdown.add("broken", lambda: 1 / 0)
+    shutdown.add("last", lambda: ran.append("last"))
+    shutdown.run()
+    shutdown.run()  # a second signal, KeyboardInterrupt or server error must not run anything twice
+    assert ran == ["first", "last"] and shutdown.requested.is_set()
+    assert "while stopping, broken failed: ZeroDivisionError" in caplog.text
+
+
+def test_backoff_doubles_up_to_a_minute():
+    assert list(itertools.islice(backoff(), 8)) == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def silent_server() -> socket.socket:
+    """A loopback port that accepts connections and never answers."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.listen()
+    return server
+
+
+def test_network_failures_and_5xx_are_transient_and_a_refused_token_is_not(fake_slack):
+    client = WebClient(token=BOT_TOKEN, base_url=fake_slack.base_url)
+    fake_slack.fail_next("auth.test", error="service_unavailable", status=503)
+    with pytest.raises(Exception) as unavailable:
+        client.auth_test()
+    assert transient(unavailable.value) and describe(unavailable.value) == "HTTP 503 service_unavailable"
+
+    with pytest.raises(Exception) as refused:
+        WebClient(token="xoxb-revoked", base_url=fake_slack.base_url).auth_test()
+    assert not transient(refused.value)
+
+    server = silent_server()
+    try:
+        with pytest.raises(Exception) as slow:
+            WebClient(
+                token=BOT_TOKEN, base_url=f"http://127.0.0.1:{server.getsockname()[1]}/api/", timeout=0.3
+            ).auth_test()
+    finally:
+        server.close()
+    assert transient(slow.value) and describe(slow.value) == "timed out"
+
+    dns = urllib.error.URLError(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))  # as urllib raises
+    assert transient(dns) and describe(dns) == "cannot resolve the host (Name or service not known)"
+
+
+def test_until_reachable_logs_one_line_per_failure_and_returns_the_answer(caplog):
+    answers = iter([ConnectionRefusedError(111, "Connection refused"), TimeoutError("timed out"), {"ok": True}])
+
+    def call() -> dict:
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    with caplog.at_level(logging.INFO, logger="iam_warden"):
+        assert until_reachable(call, "auth.test", threading.Event(), iter([0.01, 0.02])) == {"ok": True}
+    assert [r.getMessage() for r in caplog.records] == [
+        "Slack is unreachable for auth.test (connection refused); retrying in 0 s",
+        "Slack is unreachable for auth.test (timed out); retrying in 0 s",
+    ]
+
+
+def test_until_reachable_gives_up_when_stopped_and_raises_on_a_refusal(fake_slack):
+    stop = threading.Event()
+    stop.set()
+    assert until_reachable(lambda: 1 / 0, "auth.test", stop) is None
+    client = WebClient(token="xoxb-revoked", base_url=fake_slack.base_url)
+    with pytest.raises(SlackRejected) as rejected:
+        until_reachable(client.auth_test, "auth.test", threading.Event())
+    assert rejected.value.error == "invalid_auth" and rejected.value.token == "SLACK_BOT_TOKEN"
