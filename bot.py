@@ -36,8 +36,8 @@ environment:
   plus the standard AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
 exit codes: 0 ok, 1 error, 2 bad settings or usage (or an audit that reached no account), 3 audit found
-critical or high findings, 4 incomplete: an audit where some accounts or checks could not run, or a replay
-that kept some unreadable input as dead letters (the rest was processed)
+critical or high findings, 4 audit incomplete (some accounts or checks could not run), or
+4 replay kept some unreadable input as dead letters (the rest was processed)
 """
 
 REPLAY_EPILOG = """Unreadable input (a line that is not JSON, a cut-off .json.gz, a record without an eventID, ...) is
