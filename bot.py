@@ -330,7 +330,7 @@ def run_audit(fmt: str, out: TextIO) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError
 
-    from audit.causes import describe
+    from aws.causes import describe
     from aws.sessions import AwsSessions
     from storage import Store
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from audit.causes import describe, describe_parts
 from audit.report import AuditReport
+from aws.causes import describe, describe_parts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
 from checks.engine import run_checks
