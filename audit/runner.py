@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from audit.report import AuditReport
 from aws.causes import describe, describe_parts
+from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
 from checks.engine import run_checks
@@ -73,13 +74,7 @@ class Auditor:
     def target_accounts(self) -> list[str]:
         """The accounts to audit: the bot's own, the configured ids, or every active organization account."""
         if self.accounts_setting == ("organization",):
-            org = self.sessions.client("organizations")
-            return sorted(
-                a["Id"]
-                for page in org.get_paginator("list_accounts").paginate()
-                for a in page["Accounts"]
-                if a.get("Status") == "ACTIVE"
-            )
+            return list_accounts(self.sessions)
         return list(self.accounts_setting) or [self.sessions.own_account()]
 
     def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str], str | None]:
