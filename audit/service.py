@@ -13,7 +13,7 @@ from audit.digest import build_digest
 from audit.report import AuditReport
 from audit.runner import Auditor, Progress
 from checks import all_checks
-from slackui import blocks
+from slackui import reports
 from slackui.blocks import escape
 from storage import Store
 
@@ -60,18 +60,7 @@ class AuditService:
         checks = self.auditor.checks if self.auditor.checks is not None else all_checks()
         fixes = {c.id: c.remediation for c in checks}
         ids = {(f["check_id"], f["account"], f["resource"]): f["id"] for f in self.store.findings("open")}
-        reply = client.chat_postMessage(channel=channel, **blocks.audit_report(report, fixes, ids), unfurl_links=False)
-        stamp = f"iam-audit-{report.audit_id}"
-        client.files_upload_v2(
-            channel=channel,
-            thread_ts=reply["ts"],
-            initial_comment="Every result of this audit (failing, muted and passing).",
-            file_uploads=[
-                {"content": report.csv_text(), "filename": f"{stamp}.csv", "title": f"{stamp}.csv"},
-                {"content": report.json_text(), "filename": f"{stamp}.json", "title": f"{stamp}.json"},
-            ],
-        )
-        return reply["ts"]
+        return reports.post_report(client, channel, report, fixes, ids)
 
     def audit_and_post(self, client: WebClient, channel: str, trigger: str, requested_by: str | None) -> bool:
         """Run an audit and post its report; failures are reported in the channel, not raised.
@@ -105,7 +94,7 @@ class AuditService:
 
     def post_digest(self, client: WebClient, channel: str, since: datetime, until: datetime) -> None:
         """Post the digest for [since, until)."""
-        client.chat_postMessage(channel=channel, **blocks.digest_message(build_digest(self.store, since, until)))
+        reports.post_digest(client, channel, build_digest(self.store, since, until))
 
 
 def digest_period(slot: datetime, previous: datetime | None) -> tuple[datetime, datetime]:
