@@ -132,9 +132,12 @@ def scheduled_jobs(rt: Runtime) -> Any:
     """The audit and digest jobs on their crontab schedules."""
     from audit.schedule import Jobs, latest_slot
     from audit.service import digest_period
+    from slackui.reports import SlackReports
+
+    reports = SlackReports(rt.client, rt.settings.channel)
 
     def audit(_slot: Any) -> None:
-        if not rt.audits.audit_and_post(rt.client, rt.settings.channel, "schedule", None):
+        if not rt.audits.audit_and_post(reports, "schedule", None):
             raise RuntimeError("the scheduled audit did not finish (the channel was told why)")
 
     def digest(slot: Any) -> None:
@@ -142,7 +145,7 @@ def scheduled_jobs(rt: Runtime) -> Any:
 
         previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
         since, until = digest_period(slot, previous)
-        rt.audits.post_digest(rt.client, rt.settings.channel, since, until)
+        rt.audits.post_digest(reports, since, until)
 
     jobs = Jobs(rt.store, {"audit": (rt.settings.audit_cron, audit), "digest": (rt.settings.digest_cron, digest)})
     return jobs

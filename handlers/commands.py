@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from checks import all_checks
 from handlers.deps import Deps
 from slackui.blocks import escape
+from slackui.reports import SlackReports
 
 HELP = (
     "*IAM Warden* watches this AWS organization's identities and posts alerts here.\n"
@@ -189,6 +190,6 @@ def register(app: App, deps: Deps) -> None:
         words = (command.get("text") or "").split()
         if deps.audits is None or not words or words[0].lower() != "audit":
             return
-        deps.audits.audit_and_post(client, command["channel_id"], "slash", command.get("user_id"))
+        deps.audits.audit_and_post(SlackReports(client, command["channel_id"]), "slash", command.get("user_id"))
 
     app.command("/iam")(ack=on_iam, lazy=[run_audit])

@@ -1,31 +1,62 @@
-"""Audit reports and digests delivered to a Slack channel: the report message with its CSV and JSON files."""
+"""Audit reports and digests delivered to a Slack channel: the report message with its CSV and JSON files, and the
+one-line notices of an audit that did not produce one."""
 
 from __future__ import annotations
 
+import logging
+
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from audit.report import AuditReport
 from slackui import blocks
+from slackui.blocks import escape
+
+log = logging.getLogger(__name__)
 
 
-def post_report(
-    client: WebClient, channel: str, report: AuditReport, fixes: dict[str, str], ids: dict[tuple[str, str, str], int]
-) -> str:
-    """Post the report to `channel`, with the full results as CSV and JSON files in its thread."""
-    reply = client.chat_postMessage(channel=channel, **blocks.audit_report(report, fixes, ids), unfurl_links=False)
-    stamp = f"iam-audit-{report.audit_id}"
-    client.files_upload_v2(
-        channel=channel,
-        thread_ts=reply["ts"],
-        initial_comment="Every result of this audit (failing, muted and passing).",
-        file_uploads=[
-            {"content": report.csv_text(), "filename": f"{stamp}.csv", "title": f"{stamp}.csv"},
-            {"content": report.json_text(), "filename": f"{stamp}.json", "title": f"{stamp}.json"},
-        ],
-    )
-    return reply["ts"]
+class SlackReports:
+    """Delivers what audits produce to one channel (audit.service.Delivery)."""
 
+    def __init__(self, client: WebClient, channel: str) -> None:
+        self.client = client
+        self.channel = channel
 
-def post_digest(client: WebClient, channel: str, digest: dict) -> None:
-    """Post a digest (audit.digest.build_digest's content)."""
-    client.chat_postMessage(channel=channel, **blocks.digest_message(digest))
+    def report(self, report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int]) -> None:
+        """Post the report, with the full results as CSV and JSON files in its thread; a Slack error is logged."""
+        message = blocks.audit_report(report, fixes, finding_ids)
+        stamp = f"iam-audit-{report.audit_id}"
+        try:
+            reply = self.client.chat_postMessage(channel=self.channel, **message, unfurl_links=False)
+            self.client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=reply["ts"],
+                initial_comment="Every result of this audit (failing, muted and passing).",
+                file_uploads=[
+                    {"content": report.csv_text(), "filename": f"{stamp}.csv", "title": f"{stamp}.csv"},
+                    {"content": report.json_text(), "filename": f"{stamp}.json", "title": f"{stamp}.json"},
+                ],
+            )
+        except SlackApiError as err:
+            log.error("could not post audit #%s to %s: %s", report.audit_id, self.channel, err.response.get("error"))
+
+    def busy(self, why: str) -> None:
+        """Say that another audit is running."""
+        self.client.chat_postMessage(channel=self.channel, text=f":hourglass: {why}.")
+
+    def crashed(self, error: str) -> None:
+        """Say that the audit could not finish (`error` names the exception class; the traceback stays in the log)."""
+        self.client.chat_postMessage(
+            channel=self.channel, text=f":warning: The audit could not finish ({error}); see the bot's log."
+        )
+
+    def unreached(self, failure: str) -> None:
+        """Say why the audit reached no account (instead of a report of nothing)."""
+        self.client.chat_postMessage(
+            channel=self.channel,
+            text=f":warning: The audit could not audit any account, so nothing was checked: {escape(failure, 500)}",
+        )
+
+    def digest(self, digest: dict) -> None:
+        """Post a digest (audit.digest.build_digest's content)."""
+        self.client.chat_postMessage(channel=self.channel, **blocks.digest_message(digest))
