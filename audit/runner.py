@@ -8,10 +8,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from audit.report import AuditReport
-from aws.causes import describe, describe_parts
+from aws.causes import CALL_ERRORS, describe, describe_parts
 from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
@@ -62,6 +60,7 @@ class Auditor:
         concurrency: int = 4,
         collect: Callable[[AwsSessions, str | None, tuple[str, ...]], Snapshot] = _collect,
         checks: tuple[Check, ...] | None = None,
+        organization: Callable[[AwsSessions], list[str]] = list_accounts,
     ) -> None:
         self.sessions = sessions
         self.store = store
@@ -70,11 +69,12 @@ class Auditor:
         self.concurrency = concurrency
         self.collect = collect
         self.checks = checks
+        self.organization = organization
 
     def target_accounts(self) -> list[str]:
         """The accounts to audit: the bot's own, the configured ids, or every active organization account."""
         if self.accounts_setting == ("organization",):
-            return list_accounts(self.sessions)
+            return self.organization(self.sessions)
         return list(self.accounts_setting) or [self.sessions.own_account()]
 
     def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str], str | None]:
@@ -83,7 +83,7 @@ class Auditor:
             snapshot = self.collect(self.sessions, account, self.regions)
         except MemberRoleError as err:
             return None, None, [f"{account}: {err}"], describe(err)
-        except (ClientError, BotoCoreError) as err:
+        except CALL_ERRORS as err:
             log.warning("snapshot of %s failed: %s", account, err)
             return None, None, [f"{account}: could not collect a snapshot ({type(err).__name__}: {err})"], describe(err)
         audited = run_checks(snapshot, self.checks)
@@ -97,7 +97,7 @@ class Auditor:
         try:
             self.sessions.own_account()  # the bot's own credentials first: every account is reached through them
             accounts = self.target_accounts()
-        except (ClientError, BotoCoreError, MemberRoleError) as err:
+        except (*CALL_ERRORS, MemberRoleError) as err:
             audit_id = self.store.start_audit(trigger, requested_by, [])
             message = f"could not list the accounts to audit: {err}"
             self.store.record_findings(audit_id, [], set(), [message])
