@@ -49,7 +49,10 @@ def mute_matches(mute: dict, row: dict, tags: dict[str, dict[str, str]]) -> bool
 
 
 class Auditor:
-    """Audits the configured accounts and records the outcome in the store."""
+    """Audits the configured accounts with `checks` and records the outcome in the store.
+
+    AWS is reached only through the collaborators: `sessions`, `collect` (one account's snapshot) and
+    `organization` (the organization's account ids)."""
 
     def __init__(
         self,
@@ -59,7 +62,8 @@ class Auditor:
         regions: tuple[str, ...] = ("us-east-1",),
         concurrency: int = 4,
         collect: Callable[[AwsSessions, str | None, tuple[str, ...]], Snapshot] = _collect,
-        checks: tuple[Check, ...] | None = None,
+        *,
+        checks: tuple[Check, ...],
         organization: Callable[[AwsSessions], list[str]] = list_accounts,
     ) -> None:
         self.sessions = sessions

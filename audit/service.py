@@ -10,7 +10,6 @@ from typing import Protocol
 from audit.digest import build_digest
 from audit.report import AuditReport
 from audit.runner import Auditor, Progress
-from checks import all_checks
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -57,10 +56,6 @@ class AuditService:
         cached = self.auditor.sessions.cached_identity()
         return f"account {cached['Account']}" if cached else "this bot's AWS account"
 
-    def check_ids(self) -> set[str]:
-        """Ids of the checks this bot's audits run."""
-        return {c.id for c in (self.auditor.checks if self.auditor.checks is not None else all_checks())}
-
     def run(self, trigger: str, requested_by: str | None = None, progress: Progress | None = None) -> AuditReport:
         """Run one audit; raises AuditBusy when one is already running."""
         if not self._running.acquire(blocking=False):
@@ -72,8 +67,7 @@ class AuditService:
 
     def deliver_report(self, delivery: Delivery, report: AuditReport) -> None:
         """Hand the report over with each check's remediation and the open findings' ids (for mute buttons)."""
-        checks = self.auditor.checks if self.auditor.checks is not None else all_checks()
-        fixes = {c.id: c.remediation for c in checks}
+        fixes = {c.id: c.remediation for c in self.auditor.checks}
         ids = {(f["check_id"], f["account"], f["resource"]): f["id"] for f in self.store.findings("open")}
         delivery.report(report, fixes, ids)
 
