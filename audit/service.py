@@ -23,7 +23,7 @@ class Delivery(Protocol):
     """Where an audit's outcome goes (slackui.reports.SlackReports posts it to a channel)."""
 
     def report(self, report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int]) -> None:
-        """The report (its failing rows' remediations and open finding ids by (check, account, resource))."""
+        """The report, with each check's remediation by id and the open findings' ids by (check, account, resource)."""
 
     def busy(self, why: str) -> None:
         """Another audit is running."""
