@@ -12,9 +12,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from config import ConfigError, Settings, help_table, load
+
+if TYPE_CHECKING:
+    from checks.base import Check
 
 log = logging.getLogger("iam_warden")
 
@@ -121,10 +124,17 @@ def slack_client(settings: Settings) -> Any:
     )
 
 
-def build(settings: Settings, session: Any = None, client: Any = None, store: Any = None) -> Runtime:
+def build(
+    settings: Settings,
+    session: Any = None,
+    client: Any = None,
+    store: Any = None,
+    checks: tuple[Check, ...] | None = None,
+) -> Runtime:
     """Wire the bot: store, AWS sessions, Slack client, app, pipeline, poster and event source.
 
-    Tests pass a moto-backed boto3 session and a client pointed at the local Slack stand-in.
+    Tests pass a moto-backed boto3 session, a client pointed at the local Slack stand-in and may pass the audit
+    checks (every registered check by default).
     """
     from slack_bolt import App
 
@@ -141,7 +151,11 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
     store = store or Store(settings.db_path)
     sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
     client = client or slack_client(settings)
-    audits = audit_service(settings, sessions, store)
+    if checks is None:
+        from checks import all_checks
+
+        checks = all_checks()
+    audits = audit_service(settings, sessions, store, checks)
     app = App(
         client=client,
         signing_secret=settings.signing_secret or None,
@@ -160,6 +174,7 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
         responders=settings.responders,
         approvals=settings.approvals,
         audits=audits,
+        checks=checks,
     )
     handlers.register(app, deps)
     poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
@@ -170,21 +185,24 @@ def build(settings: Settings, session: Any = None, client: Any = None, store: An
     return rt
 
 
-def audit_service(settings: Settings, sessions: Any, store: Any) -> Any:
-    """The auditor for the configured accounts and regions, wrapped for the bot."""
+def audit_service(settings: Settings, sessions: Any, store: Any, checks: tuple[Check, ...]) -> Any:
+    """The auditor running `checks` over the configured accounts and regions, wrapped for the bot."""
     from audit.runner import Auditor
     from audit.service import AuditService
 
-    return AuditService(Auditor(sessions, store, settings.accounts, settings.regions), store)
+    return AuditService(Auditor(sessions, store, settings.accounts, settings.regions, checks=checks), store)
 
 
 def scheduled_jobs(rt: Runtime) -> Any:
     """The audit and digest jobs on their crontab schedules."""
     from audit.schedule import Jobs, latest_slot
     from audit.service import digest_period
+    from slackui.reports import SlackReports
+
+    reports = SlackReports(rt.client, rt.settings.channel)
 
     def audit(_slot: Any) -> None:
-        if not rt.audits.audit_and_post(rt.client, rt.settings.channel, "schedule", None):
+        if not rt.audits.audit_and_post(reports, "schedule", None):
             raise RuntimeError("the scheduled audit did not finish (the channel was told why)")
 
     def digest(slot: Any) -> None:
@@ -192,7 +210,7 @@ def scheduled_jobs(rt: Runtime) -> Any:
 
         previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
         since, until = digest_period(slot, previous)
-        rt.audits.post_digest(rt.client, rt.settings.channel, since, until)
+        rt.audits.post_digest(reports, since, until)
 
     jobs = Jobs(rt.store, {"audit": (rt.settings.audit_cron, audit), "digest": (rt.settings.digest_cron, digest)})
     return jobs
@@ -549,8 +567,9 @@ def run_audit(fmt: str, out: TextIO) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError
 
-    from audit.causes import describe
+    from aws.causes import describe
     from aws.sessions import AwsSessions
+    from checks import all_checks
     from storage import Store
 
     settings = load(serving=False)
@@ -561,7 +580,7 @@ def run_audit(fmt: str, out: TextIO) -> int:
         return 2
     store = Store(settings.db_path)
     sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
-    service = audit_service(settings, sessions, store)
+    service = audit_service(settings, sessions, store, all_checks())
 
     def progress(what: str, done: int, total: int) -> None:
         filled = int(30 * done / total) if total else 30

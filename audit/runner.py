@@ -8,10 +8,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from audit.causes import describe, describe_parts
 from audit.report import AuditReport
+from aws.causes import CALL_ERRORS, describe, describe_parts
+from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
 from checks.engine import run_checks
@@ -50,7 +49,10 @@ def mute_matches(mute: dict, row: dict, tags: dict[str, dict[str, str]]) -> bool
 
 
 class Auditor:
-    """Audits the configured accounts and records the outcome in the store."""
+    """Audits the configured accounts with `checks` and records the outcome in the store.
+
+    AWS is reached only through the collaborators: `sessions`, `collect` (one account's snapshot) and
+    `organization` (the organization's account ids)."""
 
     def __init__(
         self,
@@ -60,7 +62,9 @@ class Auditor:
         regions: tuple[str, ...] = ("us-east-1",),
         concurrency: int = 4,
         collect: Callable[[AwsSessions, str | None, tuple[str, ...]], Snapshot] = _collect,
-        checks: tuple[Check, ...] | None = None,
+        *,
+        checks: tuple[Check, ...],
+        organization: Callable[[AwsSessions], list[str]] = list_accounts,
     ) -> None:
         self.sessions = sessions
         self.store = store
@@ -69,17 +73,12 @@ class Auditor:
         self.concurrency = concurrency
         self.collect = collect
         self.checks = checks
+        self.organization = organization
 
     def target_accounts(self) -> list[str]:
         """The accounts to audit: the bot's own, the configured ids, or every active organization account."""
         if self.accounts_setting == ("organization",):
-            org = self.sessions.client("organizations")
-            return sorted(
-                a["Id"]
-                for page in org.get_paginator("list_accounts").paginate()
-                for a in page["Accounts"]
-                if a.get("Status") == "ACTIVE"
-            )
+            return self.organization(self.sessions)
         return list(self.accounts_setting) or [self.sessions.own_account()]
 
     def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str], str | None]:
@@ -88,7 +87,7 @@ class Auditor:
             snapshot = self.collect(self.sessions, account, self.regions)
         except MemberRoleError as err:
             return None, None, [f"{account}: {err}"], describe(err)
-        except (ClientError, BotoCoreError) as err:
+        except CALL_ERRORS as err:
             log.warning("snapshot of %s failed: %s", account, err)
             return None, None, [f"{account}: could not collect a snapshot ({type(err).__name__}: {err})"], describe(err)
         audited = run_checks(snapshot, self.checks)
@@ -102,7 +101,7 @@ class Auditor:
         try:
             self.sessions.own_account()  # the bot's own credentials first: every account is reached through them
             accounts = self.target_accounts()
-        except (ClientError, BotoCoreError, MemberRoleError) as err:
+        except (*CALL_ERRORS, MemberRoleError) as err:
             audit_id = self.store.start_audit(trigger, requested_by, [])
             message = f"could not list the accounts to audit: {err}"
             self.store.record_findings(audit_id, [], set(), [message])

@@ -1,20 +1,15 @@
-"""Audits and digests as the bot runs them: one audit at a time, the report posted with its files."""
+"""Audits and digests as the bot runs them: one audit at a time, the outcome handed to a delivery (slackui)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from datetime import datetime, timedelta
-
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from typing import Protocol
 
 from audit.digest import build_digest
 from audit.report import AuditReport
 from audit.runner import Auditor, Progress
-from checks import all_checks
-from slackui import blocks
-from slackui.blocks import escape
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -24,8 +19,27 @@ class AuditBusy(Exception):
     """An audit is already running."""
 
 
+class Delivery(Protocol):
+    """Where an audit's outcome goes (slackui.reports.SlackReports posts it to a channel)."""
+
+    def report(self, report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int]) -> None:
+        """The report, with each check's remediation by id and the open findings' ids by (check, account, resource)."""
+
+    def busy(self, why: str) -> None:
+        """Another audit is running."""
+
+    def crashed(self, error: str) -> None:
+        """The audit raised; `error` names the exception class."""
+
+    def unreached(self, failure: str) -> None:
+        """The audit reached no account; `failure` says why."""
+
+    def digest(self, digest: dict) -> None:
+        """A digest's content (build_digest)."""
+
+
 class AuditService:
-    """Runs audits (never two at once in this process) and posts reports and digests to Slack."""
+    """Runs audits (never two at once in this process) and delivers reports and digests."""
 
     def __init__(self, auditor: Auditor, store: Store) -> None:
         self.auditor = auditor
@@ -42,10 +56,6 @@ class AuditService:
         cached = self.auditor.sessions.cached_identity()
         return f"account {cached['Account']}" if cached else "this bot's AWS account"
 
-    def check_ids(self) -> set[str]:
-        """Ids of the checks this bot's audits run."""
-        return {c.id for c in (self.auditor.checks if self.auditor.checks is not None else all_checks())}
-
     def run(self, trigger: str, requested_by: str | None = None, progress: Progress | None = None) -> AuditReport:
         """Run one audit; raises AuditBusy when one is already running."""
         if not self._running.acquire(blocking=False):
@@ -55,57 +65,37 @@ class AuditService:
         finally:
             self._running.release()
 
-    def post_report(self, client: WebClient, channel: str, report: AuditReport) -> str:
-        """Post the report to `channel`, with the full results as CSV and JSON files in its thread."""
-        checks = self.auditor.checks if self.auditor.checks is not None else all_checks()
-        fixes = {c.id: c.remediation for c in checks}
+    def deliver_report(self, delivery: Delivery, report: AuditReport) -> None:
+        """Hand the report over with each check's remediation and the open findings' ids (for mute buttons)."""
+        fixes = {c.id: c.remediation for c in self.auditor.checks}
         ids = {(f["check_id"], f["account"], f["resource"]): f["id"] for f in self.store.findings("open")}
-        reply = client.chat_postMessage(channel=channel, **blocks.audit_report(report, fixes, ids), unfurl_links=False)
-        stamp = f"iam-audit-{report.audit_id}"
-        client.files_upload_v2(
-            channel=channel,
-            thread_ts=reply["ts"],
-            initial_comment="Every result of this audit (failing, muted and passing).",
-            file_uploads=[
-                {"content": report.csv_text(), "filename": f"{stamp}.csv", "title": f"{stamp}.csv"},
-                {"content": report.json_text(), "filename": f"{stamp}.json", "title": f"{stamp}.json"},
-            ],
-        )
-        return reply["ts"]
+        delivery.report(report, fixes, ids)
 
-    def audit_and_post(self, client: WebClient, channel: str, trigger: str, requested_by: str | None) -> bool:
-        """Run an audit and post its report; failures are reported in the channel, not raised.
+    def audit_and_post(self, delivery: Delivery, trigger: str, requested_by: str | None) -> bool:
+        """Run an audit and deliver its report; failures are delivered as notices, not raised.
 
         Returns whether the audit finished and reached an account (its report may still have failed to post,
-        which is logged)."""
+        which the delivery logs)."""
         try:
             report = self.run(trigger, requested_by)
         except AuditBusy as busy:
-            client.chat_postMessage(channel=channel, text=f":hourglass: {busy}.")
+            delivery.busy(str(busy))
             return False
         except Exception as err:  # whoever asked must hear back; the traceback goes to the log only
             log.exception("audit requested by %s (%s) failed", requested_by or "the schedule", trigger)
-            client.chat_postMessage(
-                channel=channel, text=f":warning: The audit could not finish ({type(err).__name__}); see the bot's log."
-            )
+            delivery.crashed(type(err).__name__)
             return False
         failure = report.failure()
         if failure is not None:  # a report of nothing would read as "no open findings"
             log.error("audit #%s reached no account: %s", report.audit_id, failure)
-            client.chat_postMessage(
-                channel=channel,
-                text=f":warning: The audit could not audit any account, so nothing was checked: {escape(failure, 500)}",
-            )
+            delivery.unreached(failure)
             return False
-        try:
-            self.post_report(client, channel, report)
-        except SlackApiError as err:
-            log.error("could not post audit #%s to %s: %s", report.audit_id, channel, err.response.get("error"))
+        self.deliver_report(delivery, report)
         return True
 
-    def post_digest(self, client: WebClient, channel: str, since: datetime, until: datetime) -> None:
-        """Post the digest for [since, until)."""
-        client.chat_postMessage(channel=channel, **blocks.digest_message(build_digest(self.store, since, until)))
+    def post_digest(self, delivery: Delivery, since: datetime, until: datetime) -> None:
+        """Deliver the digest for [since, until)."""
+        delivery.digest(build_digest(self.store, since, until))
 
 
 def digest_period(slot: datetime, previous: datetime | None) -> tuple[datetime, datetime]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from checks import all_checks
 from checks.base import Check, Status
 from core.snapshot import Snapshot
 
@@ -47,10 +46,10 @@ class AccountAudit:
     ran: set[str] = field(default_factory=set)  # ids of the checks that ran (a skipped check resolves nothing)
 
 
-def run_checks(snapshot: Snapshot, checks: tuple[Check, ...] | None = None) -> AccountAudit:
-    """Evaluate each check; a check whose snapshot parts are missing, or that raises, becomes an error line."""
+def run_checks(snapshot: Snapshot, checks: tuple[Check, ...]) -> AccountAudit:
+    """Evaluate each of `checks`; a check whose snapshot parts are missing, or that raises, becomes an error line."""
     audit = AccountAudit(snapshot.account)
-    for chk in checks if checks is not None else all_checks():
+    for chk in checks:
         missing = snapshot.missing(chk.needs)
         if missing:
             reasons = "; ".join(f"{p}: {snapshot.errors[p]}" for p in missing)

@@ -8,9 +8,9 @@ import unicodedata
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from checks import all_checks
 from handlers.deps import Deps
 from slackui.blocks import escape
+from slackui.reports import SlackReports
 
 HELP = (
     "*IAM Warden* watches this AWS organization's identities and posts alerts here.\n"
@@ -119,8 +119,7 @@ def mute(deps: Deps, user: str, args: list[str]) -> str:
     if len(args) < 3:
         return "`/iam mute` needs a CHECK, a TARGET and a REASON. " + MUTE_USAGE
     check_id, target, rest = args[0], args[1], args[2:]
-    known = deps.audits.check_ids() if deps.audits else {c.id for c in all_checks()}
-    if check_id not in known:
+    if check_id not in {c.id for c in deps.checks}:
         return f"No check is called `{shown(check_id)}` (CHECK is a check id from an audit report). " + MUTE_USAGE
     try:
         account, resource = parse_target(target)
@@ -189,6 +188,6 @@ def register(app: App, deps: Deps) -> None:
         words = (command.get("text") or "").split()
         if deps.audits is None or not words or words[0].lower() != "audit":
             return
-        deps.audits.audit_and_post(client, command["channel_id"], "slash", command.get("user_id"))
+        deps.audits.audit_and_post(SlackReports(client, command["channel_id"]), "slash", command.get("user_id"))
 
     app.command("/iam")(ack=on_iam, lazy=[run_audit])

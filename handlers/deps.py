@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from audit.service import AuditService
 from aws.remediation import Remediator
+from checks.base import Check
 from storage import Store
 
 
@@ -19,6 +20,7 @@ class Deps:
     responders: frozenset[str] = frozenset()
     approvals: int = 1
     audits: AuditService | None = None
+    checks: tuple[Check, ...] = ()  # the audit checks (the ids `/iam mute` accepts)
 
     def may_remediate(self, user: str) -> bool:
         """Only listed admins may press destructive buttons."""

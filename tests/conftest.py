@@ -209,11 +209,12 @@ def make_bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator:
 
     made: list[tuple[object, threading.Thread, object]] = []
 
-    def factory(session: boto3.Session | None = None, **overrides: object) -> Bot:
+    def factory(session: boto3.Session | None = None, checks: tuple | None = None, **overrides: object) -> Bot:
         rt = bot_module.build(
             settings(tmp_path, fake_slack, **overrides),
             session=session,
             client=bot_module.slack_client(settings(tmp_path, fake_slack, **overrides)),
+            checks=checks,
         )
         rt.poster.min_interval = 0.0
         server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=8)

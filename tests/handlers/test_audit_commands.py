@@ -15,10 +15,10 @@ from tests.conftest import CHANNEL, OUTSIDER
 @pytest.fixture
 def audited_bot(make_bot, aws):
     """The bot with its auditor reading a fake world (the collector itself is tested on moto elsewhere)."""
-    bot = make_bot(session=aws)
+    bot = make_bot(session=aws, checks=CHECKS)
     world = World({A1: [user(A1, "bad-alice"), user(A1, "carol")]})
     auditor = bot.rt.audits.auditor
-    auditor.collect, auditor.checks, auditor.accounts_setting = world.collect, CHECKS, (A1,)
+    auditor.collect, auditor.accounts_setting = world.collect, (A1,)
     return bot, world
 
 

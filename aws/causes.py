@@ -3,7 +3,7 @@ rejected, access denied, or the error itself."""
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.sessions import MemberRoleError
 
@@ -47,6 +47,8 @@ KINDS = (
     (DENIED, "access denied"),
 )
 LINE_MAX = 400
+# What a failed AWS call raises: callers outside aws/ catch these without importing botocore.
+CALL_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError)
 
 
 def kind_of(codes: set[str]) -> str | None:

@@ -1,0 +1,62 @@
+"""Audit reports and digests delivered to a Slack channel: the report message with its CSV and JSON files, and the
+one-line notices of an audit that did not produce one."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from audit.report import AuditReport
+from slackui import blocks
+from slackui.blocks import escape
+
+log = logging.getLogger(__name__)
+
+
+class SlackReports:
+    """Delivers what audits produce to one channel (audit.service.Delivery)."""
+
+    def __init__(self, client: WebClient, channel: str) -> None:
+        self.client = client
+        self.channel = channel
+
+    def report(self, report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int]) -> None:
+        """Post the report, with the full results as CSV and JSON files in its thread; a Slack error is logged."""
+        message = blocks.audit_report(report, fixes, finding_ids)
+        stamp = f"iam-audit-{report.audit_id}"
+        try:
+            reply = self.client.chat_postMessage(channel=self.channel, **message, unfurl_links=False)
+            self.client.files_upload_v2(
+                channel=self.channel,
+                thread_ts=reply["ts"],
+                initial_comment="Every result of this audit (failing, muted and passing).",
+                file_uploads=[
+                    {"content": report.csv_text(), "filename": f"{stamp}.csv", "title": f"{stamp}.csv"},
+                    {"content": report.json_text(), "filename": f"{stamp}.json", "title": f"{stamp}.json"},
+                ],
+            )
+        except SlackApiError as err:
+            log.error("could not post audit #%s to %s: %s", report.audit_id, self.channel, err.response.get("error"))
+
+    def busy(self, why: str) -> None:
+        """Say that another audit is running."""
+        self.client.chat_postMessage(channel=self.channel, text=f":hourglass: {why}.")
+
+    def crashed(self, error: str) -> None:
+        """Say that the audit could not finish (`error` names the exception class; the traceback stays in the log)."""
+        self.client.chat_postMessage(
+            channel=self.channel, text=f":warning: The audit could not finish ({error}); see the bot's log."
+        )
+
+    def unreached(self, failure: str) -> None:
+        """Say why the audit reached no account (instead of a report of nothing)."""
+        self.client.chat_postMessage(
+            channel=self.channel,
+            text=f":warning: The audit could not audit any account, so nothing was checked: {escape(failure, 500)}",
+        )
+
+    def digest(self, digest: dict) -> None:
+        """Post a digest (audit.digest.build_digest's content)."""
+        self.client.chat_postMessage(channel=self.channel, **blocks.digest_message(digest))

@@ -1,0 +1,62 @@
+"""One owner per concept: audit/ does no Slack or AWS I/O itself, and the audit checks are resolved in the wiring."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Slack and AWS client libraries, and the Slack delivery layer: audit/ gets collaborators that use them instead.
+NOT_IN_AUDIT = ("slack_sdk", "slack_bolt", "boto3", "botocore", "slackui")
+# The bot's wiring; tests, scripts and benchmarks are their own entry points and may list every check.
+WIRING = {Path("bot.py")}
+NOT_SCANNED = ("tests", "scripts", "bench", ".venv", ".git")
+
+
+def imported(path: Path) -> set[str]:
+    """Every module a file imports, at the top or inside a function."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def mentions(path: Path, name: str) -> list[int]:
+    """Lines where a file uses `name` (as a name, an attribute or an imported name)."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Name):
+            used = node.id == name
+        elif isinstance(node, ast.Attribute):
+            used = node.attr == name
+        elif isinstance(node, ast.ImportFrom):
+            used = any(alias.name == name for alias in node.names)
+        else:
+            continue
+        if used:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_audit_imports_no_slack_or_aws_client_library():
+    files = sorted((ROOT / "audit").glob("*.py"))
+    assert len(files) >= 5  # the scan sees the package (service, runner, report, schedule, digest, ...)
+    offending = {
+        f"audit/{path.name}": sorted(m for m in imported(path) if m.split(".")[0] in NOT_IN_AUDIT) for path in files
+    }
+    assert {name: mods for name, mods in offending.items() if mods} == {}
+
+
+def test_all_checks_is_called_only_in_the_wiring():
+    users = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in NOT_SCANNED or relative == Path("checks/__init__.py"):
+            continue
+        if lines := mentions(path, "all_checks"):
+            users[str(relative)] = lines
+    assert set(users) <= {str(p) for p in WIRING}, users
+    assert "bot.py" in users  # the scan does find the wiring's own use
