@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/fuzz.py
+	$(BIN)/python bench/poison.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
