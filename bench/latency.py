@@ -43,6 +43,7 @@ from waitress import create_server  # noqa: E402
 
 import bot as bot_module  # noqa: E402
 from config import Settings  # noqa: E402
+from core.actions import ActionId  # noqa: E402
 from ingest.sqs_worker import SqsWorker  # noqa: E402
 from sandbox.fake_slack import FakeSlack  # noqa: E402
 from tests.conftest import Bot, post  # noqa: E402
@@ -130,7 +131,7 @@ def clickers(conn: Connection) -> None:
         def click(i: int, round_no: int = round_no, barrier: threading.Barrier = barrier) -> None:
             alert = alerts[(round_no * 20 + i) % len(alerts)]
             # Built and signed before the clock starts: Slack's servers do that work, not the bot.
-            body, headers = driver.signed(driver.click_payload(alert, "iam_ack", "U0ADMIN1"))
+            body, headers = driver.signed(driver.click_payload(alert, ActionId.ACK, "U0ADMIN1"))
             barrier.wait()
             start = time.perf_counter()
             reply = post(url, body, headers, "application/x-www-form-urlencoded")

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from aws.remediation import Outcome
+from core.actions import ALERT_ACTIONS, ActionId
 from handlers.deps import Deps
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -30,7 +31,7 @@ def register(app: App, deps: Deps) -> None:
         except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
             log.exception("button %s failed", action.get("action_id"))
 
-    for action_id in blocks.ALERT_ACTIONS:
+    for action_id in ALERT_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[on_click])
 
 
@@ -68,7 +69,7 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         logger.warning("button %s for unknown or mismatched alert %s from %s", action_id, alert_id, user)
         _tell(client, body, f"Alert #{alert_id} is not known here; nothing was done.")
         return
-    if action_id == blocks.ACK:
+    if action_id == ActionId.ACK:
         _acknowledge(deps, client, body, alert, user)
     else:
         _remediate(deps, client, body, alert, user, action_id, logger)
@@ -76,7 +77,7 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
 
 def _acknowledge(deps: Deps, client: WebClient, body: dict, alert: dict, user: str) -> None:
     if not deps.may_acknowledge(user):
-        deps.store.record_refusal(alert["id"], blocks.ACK, user, "not an admin or responder")
+        deps.store.record_refusal(alert["id"], ActionId.ACK, user, "not an admin or responder")
         _tell(client, body, "Only IAM Warden admins and responders can acknowledge alerts.")
         return
     changed, fresh = deps.store.acknowledge(alert["id"], user)
