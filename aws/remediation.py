@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from aws.authz import Grant, admin_principals, authorization_details, principal_arn
 from aws.sessions import AwsSessions, MemberRoleError
 from aws.snapshot import collect_authorization
+from core.actions import ActionId
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +40,11 @@ class Remediator:
         self.sessions = sessions
 
     def run(self, action: str, alert: dict) -> Outcome:
-        """Dispatch an action id (iam_detach_policy, iam_disable_key, iam_disable_actor_key)."""
+        """Dispatch one of the remediation action ids (core.actions.DESTRUCTIVE)."""
         handlers = {
-            "iam_detach_policy": self.detach_policy,
-            "iam_disable_key": self.disable_keys,
-            "iam_disable_actor_key": self.disable_actor_key,
+            ActionId.DETACH_POLICY: self.detach_policy,
+            ActionId.DISABLE_KEY: self.disable_keys,
+            ActionId.DISABLE_ACTOR_KEY: self.disable_actor_key,
         }
         try:
             return handlers[action](alert)
