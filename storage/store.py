@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from core.alert import Alert
+from core.states import FINAL_STATES
 
 
 def utcnow() -> datetime:
@@ -189,9 +190,6 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
-
-# Action states after which a click must not run the action again.
-FINAL_STATES = ("done", "noop")
 
 
 class Store:
