@@ -1,6 +1,20 @@
-"""The states the bot records: of an action, of an alert, of an alert's post to Slack, of a finding."""
+"""The states the bot records. StrEnums, so SQLite stores and Slack shows the same strings as before they were enums."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ActionState(StrEnum):
+    """An action row's state: a remediation's outcome, or where its approval and run stand."""
+
+    AWAITING_APPROVAL = "awaiting_approval"  # requested; a second admin must press the same button
+    RUNNING = "running"
+    DONE = "done"
+    NOOP = "noop"  # nothing left to do (already detached, already inactive)
+    REFUSED = "refused"  # a guard or an authorisation check said no
+    FAILED = "failed"
+
+
 # Action states after which a click must not run the action again.
-FINAL_STATES = ("done", "noop")
+FINAL_STATES = frozenset({ActionState.DONE, ActionState.NOOP})

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
+from core.states import ActionState
 from handlers.deps import Deps
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -100,7 +101,7 @@ def _remediate(
     verdict, row = deps.store.claim_action(alert["id"], action_id, user, deps.approvals)
     if verdict == "already":
         when = (row.get("finished_at") or row["created_at"])[:19]
-        status = "is running" if row["state"] == "running" else f"was done at {when}Z"
+        status = "is running" if row["state"] == ActionState.RUNNING else f"was done at {when}Z"
         _tell(
             client,
             body,
@@ -120,7 +121,9 @@ def _remediate(
     except Exception:
         # A claimed action must not stay "running" forever: record the failure so a later click can retry.
         logger.exception("%s on alert %s crashed", action_id, alert["id"])
-        outcome = Outcome("failed", "the bot hit an internal error (see its log); nothing is known to have changed")
+        outcome = Outcome(
+            ActionState.FAILED, "the bot hit an internal error (see its log); nothing is known to have changed"
+        )
     done = deps.store.finish_action(row["id"], outcome.state, outcome.detail, outcome.request_id)
     logger.info("%s on alert %s by %s: %s", action_id, alert["id"], user, outcome.state)
     fresh = _refresh(deps, client, alert["id"])

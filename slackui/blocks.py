@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from core.actions import ActionId
 from core.severity import Severity
+from core.states import ActionState
 
 if TYPE_CHECKING:
     from audit.report import AuditReport
@@ -21,12 +22,12 @@ ACTION_LABELS = {
     ActionId.DISABLE_ACTOR_KEY: "actor key disable",
 }
 STATE_ICONS = {
-    "done": ":white_check_mark:",
-    "noop": ":information_source:",
-    "failed": ":x:",
-    "refused": ":no_entry:",
-    "awaiting_approval": ":hourglass_flowing_sand:",
-    "running": ":gear:",
+    ActionState.DONE: ":white_check_mark:",
+    ActionState.NOOP: ":information_source:",
+    ActionState.FAILED: ":x:",
+    ActionState.REFUSED: ":no_entry:",
+    ActionState.AWAITING_APPROVAL: ":hourglass_flowing_sand:",
+    ActionState.RUNNING: ":gear:",
 }
 
 
@@ -184,7 +185,7 @@ def status_lines(alert: dict, actions: Iterable[dict]) -> list[str]:
     if alert.get("status") == "acknowledged":
         lines.append(f":eyes: Acknowledged by <@{alert['acked_by']}> at {alert['acked_at'][:19]}Z")
     for act in actions:
-        if act["action"] == ActionId.ACK or act["state"] == "refused":
+        if act["action"] == ActionId.ACK or act["state"] == ActionState.REFUSED:
             continue
         icon = STATE_ICONS.get(act["state"], "•")
         who = f"<@{act['requested_by']}>" + (f" + <@{act['approved_by']}>" if act.get("approved_by") else "")

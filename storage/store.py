@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from core.alert import Alert
-from core.states import FINAL_STATES
+from core.states import FINAL_STATES, ActionState
 
 
 def utcnow() -> datetime:
@@ -416,9 +416,9 @@ class Store:
         with self._tx() as db:
             rows = list(db["actions"].rows_where("alert_id = ? AND action = ?", [alert_id, action], order_by="id desc"))
             for row in rows:
-                if row["state"] in (*FINAL_STATES, "running"):
+                if row["state"] in (*FINAL_STATES, ActionState.RUNNING):
                     return "already", row
-            waiting = next((r for r in rows if r["state"] == "awaiting_approval"), None)
+            waiting = next((r for r in rows if r["state"] == ActionState.AWAITING_APPROVAL), None)
             now = self._now()
             if approvals > 1:
                 if waiting is None:
@@ -428,7 +428,7 @@ class Store:
                             {
                                 "alert_id": alert_id,
                                 "action": action,
-                                "state": "awaiting_approval",
+                                "state": ActionState.AWAITING_APPROVAL,
                                 "requested_by": user,
                                 "created_at": now,
                             }
@@ -438,7 +438,7 @@ class Store:
                     return "awaiting", db["actions"].get(pk)
                 if waiting["requested_by"] == user:
                     return "same_approver", waiting
-                db["actions"].update(waiting["id"], {"state": "running", "approved_by": user})
+                db["actions"].update(waiting["id"], {"state": ActionState.RUNNING, "approved_by": user})
                 return "run", db["actions"].get(waiting["id"])
             pk = (
                 db["actions"]
@@ -446,7 +446,7 @@ class Store:
                     {
                         "alert_id": alert_id,
                         "action": action,
-                        "state": "running",
+                        "state": ActionState.RUNNING,
                         "requested_by": user,
                         "created_at": now,
                     }
@@ -455,7 +455,7 @@ class Store:
             )
             return "run", db["actions"].get(pk)
 
-    def finish_action(self, action_id: int, state: str, detail: str, aws_request_id: str | None = None) -> dict:
+    def finish_action(self, action_id: int, state: ActionState, detail: str, aws_request_id: str | None = None) -> dict:
         """Record an action's outcome (done, noop, refused, failed)."""
         with self._tx() as db:
             db["actions"].update(
@@ -477,7 +477,7 @@ class Store:
                 {
                     "alert_id": alert_id,
                     "action": action,
-                    "state": "refused",
+                    "state": ActionState.REFUSED,
                     "requested_by": user,
                     "detail": storable(reason),
                     "created_at": now,
