@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from core.actions import ActionId
 from core.severity import Severity
-from core.states import ActionState
+from core.states import FINAL_STATES, ActionState
 
 if TYPE_CHECKING:
     from audit.report import AuditReport
@@ -197,7 +197,7 @@ def alert_message(alert: dict, rationale: str, response: str, actions: Iterable[
     """The full alert message: text fallback plus blocks, reflecting the alert's current status."""
     severity = Severity(alert["severity"])
     trail = list(actions)
-    done = {a["action"] for a in trail if a["state"] in ("done", "noop")}
+    done = {a["action"] for a in trail if a["state"] in FINAL_STATES}
     headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert['title'], 150)}"
     if alert.get("occurrences", 1) > 1:
         headline += f"  _(x{alert['occurrences']})_"
