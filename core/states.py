@@ -18,3 +18,12 @@ class ActionState(StrEnum):
 
 # Action states after which a click must not run the action again.
 FINAL_STATES = frozenset({ActionState.DONE, ActionState.NOOP})
+
+
+class ClaimVerdict(StrEnum):
+    """What a button click does, decided atomically by the store (Store.claim_action)."""
+
+    RUN = "run"  # this click runs the action: its row is now RUNNING
+    ALREADY = "already"  # a previous click finished it or is running it
+    AWAITING = "awaiting"  # recorded as a request; a different admin must approve
+    SAME_APPROVER = "same_approver"  # the requester clicked again while waiting for someone else

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
-from core.states import ActionState
+from core.states import ActionState, ClaimVerdict
 from handlers.deps import Deps
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -99,7 +99,7 @@ def _remediate(
         _tell(client, body, f"Only IAM Warden admins can run {label}. Nothing was changed.")
         return
     verdict, row = deps.store.claim_action(alert["id"], action_id, user, deps.approvals)
-    if verdict == "already":
+    if verdict == ClaimVerdict.ALREADY:
         when = (row.get("finished_at") or row["created_at"])[:19]
         status = "is running" if row["state"] == ActionState.RUNNING else f"was done at {when}Z"
         _tell(
@@ -109,10 +109,10 @@ def _remediate(
             f"{row.get('detail') or 'in progress'}. Nothing more to do.",
         )
         return
-    if verdict == "same_approver":
+    if verdict == ClaimVerdict.SAME_APPROVER:
         _tell(client, body, f"You already asked for {label}; a different admin must approve it.")
         return
-    if verdict == "awaiting":
+    if verdict == ClaimVerdict.AWAITING:
         fresh = _refresh(deps, client, alert["id"])
         _reply(client, fresh, blocks.approval_request(row, fresh, deps.approvals))
         return

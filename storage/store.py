@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from core.alert import Alert
-from core.states import FINAL_STATES, ActionState
+from core.states import FINAL_STATES, ActionState, ClaimVerdict
 
 
 def utcnow() -> datetime:
@@ -406,18 +406,14 @@ class Store:
             db["alerts"].update(alert_id, {"status": "acknowledged", "acked_by": user, "acked_at": self._now()})
             return True, self._decode(db["alerts"].get(alert_id))
 
-    def claim_action(self, alert_id: int, action: str, user: str, approvals: int = 1) -> tuple[str, dict]:
-        """Decide, atomically, what a button click does. Returns (verdict, action row).
-
-        Verdicts: "run" (this click runs the action: row is now `running`), "already" (a previous click
-        finished it or is running it), "awaiting" (recorded as a request; a different admin must approve),
-        "same_approver" (the requester clicked again while waiting for someone else).
-        """
+    def claim_action(self, alert_id: int, action: str, user: str, approvals: int = 1) -> tuple[ClaimVerdict, dict]:
+        """Decide, atomically, what a button click does. Returns (verdict, action row); ClaimVerdict says what
+        each verdict means."""
         with self._tx() as db:
             rows = list(db["actions"].rows_where("alert_id = ? AND action = ?", [alert_id, action], order_by="id desc"))
             for row in rows:
                 if row["state"] in (*FINAL_STATES, ActionState.RUNNING):
-                    return "already", row
+                    return ClaimVerdict.ALREADY, row
             waiting = next((r for r in rows if r["state"] == ActionState.AWAITING_APPROVAL), None)
             now = self._now()
             if approvals > 1:
@@ -435,11 +431,11 @@ class Store:
                         )
                         .last_pk
                     )
-                    return "awaiting", db["actions"].get(pk)
+                    return ClaimVerdict.AWAITING, db["actions"].get(pk)
                 if waiting["requested_by"] == user:
-                    return "same_approver", waiting
+                    return ClaimVerdict.SAME_APPROVER, waiting
                 db["actions"].update(waiting["id"], {"state": ActionState.RUNNING, "approved_by": user})
-                return "run", db["actions"].get(waiting["id"])
+                return ClaimVerdict.RUN, db["actions"].get(waiting["id"])
             pk = (
                 db["actions"]
                 .insert(
@@ -453,7 +449,7 @@ class Store:
                 )
                 .last_pk
             )
-            return "run", db["actions"].get(pk)
+            return ClaimVerdict.RUN, db["actions"].get(pk)
 
     def finish_action(self, action_id: int, state: ActionState, detail: str, aws_request_id: str | None = None) -> dict:
         """Record an action's outcome (done, noop, refused, failed)."""
