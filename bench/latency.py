@@ -44,6 +44,7 @@ from waitress import create_server  # noqa: E402
 import bot as bot_module  # noqa: E402
 from config import Settings  # noqa: E402
 from core.actions import ActionId  # noqa: E402
+from core.states import PostState  # noqa: E402
 from ingest.sqs_worker import SqsWorker  # noqa: E402
 from sandbox.fake_slack import FakeSlack  # noqa: E402
 from tests.conftest import Bot, post  # noqa: E402
@@ -214,7 +215,7 @@ def main() -> int:
 
         server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=32)
         threading.Thread(target=server.run, daemon=True).start()
-        alerts = [a for a in rt.store.alerts() if a["post_state"] == "posted"]
+        alerts = [a for a in rt.store.alerts() if a["post_state"] == PostState.POSTED]
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"
         to_clickers.send((url, settings.signing_secret, slack_url, alerts, args.rounds))
         durations, failures, round_max = to_clickers.recv()

@@ -27,3 +27,18 @@ class ClaimVerdict(StrEnum):
     ALREADY = "already"  # a previous click finished it or is running it
     AWAITING = "awaiting"  # recorded as a request; a different admin must approve
     SAME_APPROVER = "same_approver"  # the requester clicked again while waiting for someone else
+
+
+class AlertStatus(StrEnum):
+    """Whether a human has taken an alert."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+
+
+class PostState(StrEnum):
+    """Where an alert stands in the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"  # a post was attempted; on restart, Slack is asked whether it arrived
+    POSTED = "posted"

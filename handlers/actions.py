@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
-from core.states import ActionState, ClaimVerdict
+from core.states import ActionState, ClaimVerdict, PostState
 from handlers.deps import Deps
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -66,7 +66,7 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         return
     alert = deps.store.alert(alert_id)
     message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
-    if alert is None or alert.get("post_state") != "posted" or message_ts not in (alert["ts"], None):
+    if alert is None or alert.get("post_state") != PostState.POSTED or message_ts not in (alert["ts"], None):
         logger.warning("button %s for unknown or mismatched alert %s from %s", action_id, alert_id, user)
         _tell(client, body, f"Alert #{alert_id} is not known here; nothing was done.")
         return

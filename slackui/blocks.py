@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from core.actions import ActionId
 from core.severity import Severity
-from core.states import FINAL_STATES, ActionState
+from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
     from audit.report import AuditReport
@@ -100,7 +100,7 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
     value = str(alert["id"])
     fix = alert.get("remediation") or {}
     buttons: list[dict] = []
-    if alert.get("status") != "acknowledged":
+    if alert.get("status") != AlertStatus.ACKNOWLEDGED:
         buttons.append(button(ActionId.ACK, "Acknowledge", value, "primary"))
     principal = f"{fix.get('principal_type', '')} {fix.get('principal_name', '')}".strip()
     if (
@@ -182,7 +182,7 @@ def alert_fields(alert: dict) -> list[str]:
 def status_lines(alert: dict, actions: Iterable[dict]) -> list[str]:
     """One line per recorded action (and the acknowledgement), newest last."""
     lines = []
-    if alert.get("status") == "acknowledged":
+    if alert.get("status") == AlertStatus.ACKNOWLEDGED:
         lines.append(f":eyes: Acknowledged by <@{alert['acked_by']}> at {alert['acked_at'][:19]}Z")
     for act in actions:
         if act["action"] == ActionId.ACK or act["state"] == ActionState.REFUSED:

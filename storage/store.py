@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from core.alert import Alert
-from core.states import FINAL_STATES, ActionState, ClaimVerdict
+from core.states import FINAL_STATES, ActionState, AlertStatus, ClaimVerdict, PostState
 
 
 def utcnow() -> datetime:
@@ -337,16 +337,15 @@ class Store:
     def alerts_to_post(self, limit: int = 50) -> list[dict]:
         """Alerts not yet accepted by Slack, oldest first."""
         with self._lock:
-            rows = self.db["alerts"].rows_where("post_state != 'posted'", order_by="id", limit=limit)
+            rows = self.db["alerts"].rows_where("post_state != ?", [PostState.POSTED], order_by="id", limit=limit)
             return [self._decode(r) for r in rows]
 
     def mark_sending(self, alert_id: int) -> None:
         """Record that a post is about to be attempted (so a crash mid-post can be checked on restart)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE alerts SET post_state = 'sending', sending_since = ?, post_attempts = post_attempts + 1"
-                " WHERE id = ?",
-                [self._now(), alert_id],
+                "UPDATE alerts SET post_state = ?, sending_since = ?, post_attempts = post_attempts + 1 WHERE id = ?",
+                [PostState.SENDING, self._now(), alert_id],
             )
 
     def mark_posted(self, alert_id: int, channel: str, ts: str, thread_ts: str | None) -> None:
@@ -355,7 +354,7 @@ class Store:
             db["alerts"].update(
                 alert_id,
                 {
-                    "post_state": "posted",
+                    "post_state": PostState.POSTED,
                     "channel": channel,
                     "ts": ts,
                     "thread_ts": thread_ts,
@@ -367,15 +366,15 @@ class Store:
     def mark_post_failed(self, alert_id: int, error: str) -> None:
         """Record a failed post; the alert stays in the outbox."""
         with self._tx() as db:
-            db["alerts"].update(alert_id, {"post_state": "pending", "post_error": error[:500]})
+            db["alerts"].update(alert_id, {"post_state": PostState.PENDING, "post_error": error[:500]})
 
     def thread_root(self, thread_key: str, since: datetime, exclude_id: int) -> dict | None:
         """The first posted top-level alert of this thread key at or after `since`, if any."""
         with self._lock:
             rows = list(
                 self.db["alerts"].rows_where(
-                    "thread_key = ? AND created_at >= ? AND post_state = 'posted' AND thread_ts IS NULL AND id != ?",
-                    [thread_key, _iso(since), exclude_id],
+                    "thread_key = ? AND created_at >= ? AND post_state = ? AND thread_ts IS NULL AND id != ?",
+                    [thread_key, _iso(since), PostState.POSTED, exclude_id],
                     order_by="id",
                     limit=1,
                 )
@@ -401,9 +400,11 @@ class Store:
         """Mark an alert acknowledged by `user`; returns (changed, alert). A second call changes nothing."""
         with self._tx() as db:
             row = db["alerts"].get(alert_id)
-            if row["status"] == "acknowledged":
+            if row["status"] == AlertStatus.ACKNOWLEDGED:
                 return False, self._decode(row)
-            db["alerts"].update(alert_id, {"status": "acknowledged", "acked_by": user, "acked_at": self._now()})
+            db["alerts"].update(
+                alert_id, {"status": AlertStatus.ACKNOWLEDGED, "acked_by": user, "acked_at": self._now()}
+            )
             return True, self._decode(db["alerts"].get(alert_id))
 
     def claim_action(self, alert_id: int, action: str, user: str, approvals: int = 1) -> tuple[ClaimVerdict, dict]:
@@ -491,9 +492,9 @@ class Store:
         with self._lock:
             alerts = self.db["alerts"]
             return {
-                "open": alerts.count_where("status = 'open'"),
-                "acknowledged": alerts.count_where("status = 'acknowledged'"),
-                "unposted": alerts.count_where("post_state != 'posted'"),
+                AlertStatus.OPEN: alerts.count_where("status = ?", [AlertStatus.OPEN]),
+                AlertStatus.ACKNOWLEDGED: alerts.count_where("status = ?", [AlertStatus.ACKNOWLEDGED]),
+                "unposted": alerts.count_where("post_state != ?", [PostState.POSTED]),
                 "dead_letters": self.db["dead_letters"].count,
             }
 
