@@ -1,4 +1,5 @@
-"""The states the bot records. StrEnums, so SQLite stores and Slack shows the same strings as before they were enums."""
+"""The states the bot records: of an action, of a click's claim on it, of an alert, of an alert's post to Slack,
+of a finding. StrEnums, so SQLite stores and Slack shows the same strings as before they were enums."""
 
 from __future__ import annotations
 
@@ -42,3 +43,10 @@ class PostState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # a post was attempted; on restart, Slack is asked whether it arrived
     POSTED = "posted"
+
+
+class FindingState(StrEnum):
+    """A stored finding's lifecycle across audits (an audit's own results use checks.base.Status)."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"

@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from core.alert import Alert
-from core.states import FINAL_STATES, ActionState, AlertStatus, ClaimVerdict, PostState
+from core.states import FINAL_STATES, ActionState, AlertStatus, ClaimVerdict, FindingState, PostState
 
 
 def utcnow() -> datetime:
@@ -567,13 +567,19 @@ class Store:
                     "last_audit": audit_id,
                 }
                 rows = list(table.rows_where("check_id = ? AND account = ? AND resource = ?", list(key)))
-                if rows and rows[0]["status"] == "open":
+                if rows and rows[0]["status"] == FindingState.OPEN:
                     table.update(rows[0]["id"], values)
                     diff["open"].append(table.get(rows[0]["id"]))
                 elif rows:  # it was resolved and is back: new again
                     table.update(
                         rows[0]["id"],
-                        {**values, "status": "open", "first_seen": now, "resolved_at": None, "first_audit": audit_id},
+                        {
+                            **values,
+                            "status": FindingState.OPEN,
+                            "first_seen": now,
+                            "resolved_at": None,
+                            "first_audit": audit_id,
+                        },
                     )
                     diff["new"].append(table.get(rows[0]["id"]))
                 else:
@@ -583,19 +589,21 @@ class Store:
                             "account": key[1],
                             "resource": key[2],
                             **values,
-                            "status": "open",
+                            "status": FindingState.OPEN,
                             "first_seen": now,
                             "first_audit": audit_id,
                         }
                     ).last_pk
                     diff["new"].append(table.get(pk))
-            for row in list(table.rows_where("status = 'open'")):
+            for row in list(table.rows_where("status = ?", [FindingState.OPEN])):
                 key = (row["check_id"], row["account"], row["resource"])
                 if (row["account"], row["check_id"]) in checked and key not in seen:
-                    table.update(row["id"], {"status": "resolved", "resolved_at": now, "last_audit": audit_id})
+                    table.update(
+                        row["id"], {"status": FindingState.RESOLVED, "resolved_at": now, "last_audit": audit_id}
+                    )
                     diff["resolved"].append(table.get(row["id"]))
             counts: dict[str, int] = {}
-            for row in table.rows_where("status = 'open'"):
+            for row in table.rows_where("status = ?", [FindingState.OPEN]):
                 counts[row["severity"]] = counts.get(row["severity"], 0) + 1
             db["audits"].update(
                 audit_id,
@@ -609,7 +617,7 @@ class Store:
             )
         return diff
 
-    def findings(self, status: str | None = None) -> list[dict]:
+    def findings(self, status: FindingState | None = None) -> list[dict]:
         """Findings (optionally of one status), most severe first."""
         order = (
             "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 "
@@ -627,7 +635,9 @@ class Store:
             table = self.db["findings"]
             return {
                 "new": list(
-                    table.rows_where("first_seen >= ? AND first_seen < ? AND status = 'open'", window, order_by="id")
+                    table.rows_where(
+                        "first_seen >= ? AND first_seen < ? AND status = ?", [*window, FindingState.OPEN], order_by="id"
+                    )
                 ),
                 "resolved": list(table.rows_where("resolved_at >= ? AND resolved_at < ?", window, order_by="id")),
             }
