@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from checks.base import Status
 from core.severity import Severity
 
 BLOCKING = (Severity.CRITICAL.value, Severity.HIGH.value)
@@ -57,7 +58,7 @@ class AuditReport:
 
     def failing(self) -> list[dict]:
         """Failing (unmuted) results, most severe first."""
-        rows = [r for r in self.results if r["status"] == "fail"]
+        rows = [r for r in self.results if r["status"] == Status.FAIL]
         return sorted(rows, key=lambda r: (Severity(r["severity"]).rank, r["check"], r["resource"]))
 
     def counts(self) -> dict[str, int]:
@@ -69,7 +70,7 @@ class AuditReport:
 
     def muted(self) -> int:
         """How many results a mute hid."""
-        return sum(1 for r in self.results if r["status"] == "muted")
+        return sum(1 for r in self.results if r["status"] == Status.MUTED)
 
     def exit_code(self) -> int:
         """For CI: 2 when no account could be audited, 3 when a critical or high finding is open, 4 when some
@@ -99,7 +100,8 @@ class AuditReport:
     def as_json(self) -> dict:
         """The JSON contract: accounts, findings, errors."""
         findings = sorted(
-            self.results, key=lambda r: (r["status"] != "fail", Severity(r["severity"]).rank, r["check"], r["resource"])
+            self.results,
+            key=lambda r: (r["status"] != Status.FAIL, Severity(r["severity"]).rank, r["check"], r["resource"]),
         )
         return {
             "accounts": self.accounts,
@@ -123,7 +125,7 @@ class AuditReport:
 
     def table_text(self) -> str:
         """A terminal table of failing and muted results, then errors and a summary line."""
-        rows = [r for r in self.as_json()["findings"] if r["status"] != "pass"]
+        rows = [r for r in self.as_json()["findings"] if r["status"] != Status.PASS]
         lines = [f"{'SEVERITY':<9} {'STATUS':<6} {'CHECK':<34} {'ACCOUNT':<12} RESOURCE / DETAIL"]
         for r in rows:
             lines.append(f"{r['severity']:<9} {r['status']:<6} {r['check']:<34} {r['account']:<12} {r['resource']}")

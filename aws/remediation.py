@@ -11,6 +11,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from aws.authz import Grant, admin_principals, authorization_details, principal_arn
 from aws.sessions import AwsSessions, MemberRoleError
 from aws.snapshot import collect_authorization
+from core.actions import ActionId
+from core.states import ActionState
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 class Outcome:
     """What a remediation did: state is done, noop (nothing left to do), refused (a guard) or failed."""
 
-    state: str
+    state: ActionState
     detail: str
     request_id: str | None = None
 
@@ -39,28 +41,28 @@ class Remediator:
         self.sessions = sessions
 
     def run(self, action: str, alert: dict) -> Outcome:
-        """Dispatch an action id (iam_detach_policy, iam_disable_key, iam_disable_actor_key)."""
+        """Dispatch one of the remediation action ids (core.actions.DESTRUCTIVE)."""
         handlers = {
-            "iam_detach_policy": self.detach_policy,
-            "iam_disable_key": self.disable_keys,
-            "iam_disable_actor_key": self.disable_actor_key,
+            ActionId.DETACH_POLICY: self.detach_policy,
+            ActionId.DISABLE_KEY: self.disable_keys,
+            ActionId.DISABLE_ACTOR_KEY: self.disable_actor_key,
         }
         try:
             return handlers[action](alert)
         except MemberRoleError as err:
-            return Outcome("failed", str(err))
+            return Outcome(ActionState.FAILED, str(err))
         except ClientError as err:
             code = _code(err)
             if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
                 return Outcome(
-                    "failed",
+                    ActionState.FAILED,
                     f"the bot is not allowed to do this ({code}): check its IAM policy (deploy/iam-policy.json)",
                     _request_id(err.response),
                 )
             log.warning("remediation %s on alert %s failed: %s", action, alert["id"], code)
-            return Outcome("failed", f"AWS refused: {code}", _request_id(err.response))
+            return Outcome(ActionState.FAILED, f"AWS refused: {code}", _request_id(err.response))
         except BotoCoreError as err:
-            return Outcome("failed", f"AWS could not be reached: {type(err).__name__}")
+            return Outcome(ActionState.FAILED, f"AWS could not be reached: {type(err).__name__}")
 
     # -- guards ---------------------------------------------------------------------------------------------
 
@@ -88,11 +90,13 @@ class Remediator:
         kind, name = fix.get("principal_type"), fix.get("principal_name")
         arn, inline = fix.get("policy_arn"), fix.get("inline_policy_name")
         if kind not in ("user", "group", "role") or not name or not (arn or inline):
-            return Outcome("refused", "this alert names no policy grant to remove")
+            return Outcome(ActionState.REFUSED, "this alert names no policy grant to remove")
         account = alert["account"]
         own = self._own_principal(account)
         if own == (kind, name):
-            return Outcome("refused", f"{kind} {name} is the bot's own identity; the bot will not act on itself")
+            return Outcome(
+                ActionState.REFUSED, f"{kind} {name} is the bot's own identity; the bot will not act on itself"
+            )
         grant = Grant(kind, name, policy_arn=arn, inline_name=inline)
         details = authorization_details(collect_authorization(self.sessions, account))
         iam = self.sessions.client("iam", account)
@@ -103,7 +107,7 @@ class Remediator:
         if not set(after) - {own_arn} and set(admin_principals(details)) - {own_arn}:
             bot_note = f" but the bot's own {own[0]} {own[1]}" if own and own_arn in after else ""
             return Outcome(
-                "refused",
+                ActionState.REFUSED,
                 f"removing this grant would leave account {account} with no "
                 f"admin-equivalent principal{bot_note}; fix it by hand after adding another admin",
             )
@@ -128,29 +132,31 @@ class Remediator:
         except ClientError as err:
             if _code(err) == "NoSuchEntity":
                 return Outcome(
-                    "noop", f"nothing to do: {label} is no longer on {kind} {name}", _request_id(err.response)
+                    ActionState.NOOP, f"nothing to do: {label} is no longer on {kind} {name}", _request_id(err.response)
                 )
             raise
-        return Outcome("done", done, _request_id(reply))
+        return Outcome(ActionState.DONE, done, _request_id(reply))
 
     def disable_keys(self, alert: dict) -> Outcome:
         """Set the access keys of the user the alert is about to Inactive (one key when the alert names it)."""
         fix = alert.get("remediation") or {}
         user = fix.get("key_user")
         if not user:
-            return Outcome("refused", "this alert names no user whose keys could be disabled")
+            return Outcome(ActionState.REFUSED, "this alert names no user whose keys could be disabled")
         return self._disable(alert["account"], user, fix.get("access_key_id"))
 
     def disable_actor_key(self, alert: dict) -> Outcome:
         """Set the long-term key the actor signed the call with to Inactive."""
         key, user = alert.get("actor_key_id") or "", alert.get("actor_user")
         if not key.startswith("AKIA") or not user:
-            return Outcome("refused", "the actor did not use a long-term IAM user key")
+            return Outcome(ActionState.REFUSED, "the actor did not use a long-term IAM user key")
         return self._disable(alert["account"], user, key)
 
     def _disable(self, account: str, user: str, only_key: str | None) -> Outcome:
         if self._is_self(account, "user", user):
-            return Outcome("refused", f"user {user} is the bot's own identity; the bot will not disable its keys")
+            return Outcome(
+                ActionState.REFUSED, f"user {user} is the bot's own identity; the bot will not disable its keys"
+            )
         iam = self.sessions.client("iam", account)
         try:
             keys = [
@@ -160,21 +166,25 @@ class Remediator:
             ]
         except ClientError as err:
             if _code(err) == "NoSuchEntity":
-                return Outcome("noop", f"nothing to do: user {user} no longer exists", _request_id(err.response))
+                return Outcome(
+                    ActionState.NOOP, f"nothing to do: user {user} no longer exists", _request_id(err.response)
+                )
             raise
         if only_key:
             keys = [k for k in keys if k["AccessKeyId"] == only_key]
             if not keys:
-                return Outcome("noop", f"nothing to do: key {only_key} no longer exists")
+                return Outcome(ActionState.NOOP, f"nothing to do: key {only_key} no longer exists")
         active = [k["AccessKeyId"] for k in keys if k["Status"] == "Active"]
         if not active:
-            return Outcome("noop", f"nothing to do: {self._keys_label(keys, only_key)} of {user} already inactive")
+            return Outcome(
+                ActionState.NOOP, f"nothing to do: {self._keys_label(keys, only_key)} of {user} already inactive"
+            )
         request_ids = []
         for key_id in active:
             reply = iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
             request_ids.append(_request_id(reply) or "")
         return Outcome(
-            "done",
+            ActionState.DONE,
             f"set {', '.join(active)} of user {user} to Inactive",
             ", ".join(filter(None, request_ids)),
         )

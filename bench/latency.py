@@ -43,6 +43,8 @@ from waitress import create_server  # noqa: E402
 
 import bot as bot_module  # noqa: E402
 from config import Settings  # noqa: E402
+from core.actions import ActionId  # noqa: E402
+from core.states import PostState  # noqa: E402
 from ingest.sqs_worker import SqsWorker  # noqa: E402
 from sandbox.fake_slack import FakeSlack  # noqa: E402
 from tests.conftest import Bot, post  # noqa: E402
@@ -130,7 +132,7 @@ def clickers(conn: Connection) -> None:
         def click(i: int, round_no: int = round_no, barrier: threading.Barrier = barrier) -> None:
             alert = alerts[(round_no * 20 + i) % len(alerts)]
             # Built and signed before the clock starts: Slack's servers do that work, not the bot.
-            body, headers = driver.signed(driver.click_payload(alert, "iam_ack", "U0ADMIN1"))
+            body, headers = driver.signed(driver.click_payload(alert, ActionId.ACK, "U0ADMIN1"))
             barrier.wait()
             start = time.perf_counter()
             reply = post(url, body, headers, "application/x-www-form-urlencoded")
@@ -213,7 +215,7 @@ def main() -> int:
 
         server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=32)
         threading.Thread(target=server.run, daemon=True).start()
-        alerts = [a for a in rt.store.alerts() if a["post_state"] == "posted"]
+        alerts = [a for a in rt.store.alerts() if a["post_state"] == PostState.POSTED]
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"
         to_clickers.send((url, settings.signing_secret, slack_url, alerts, args.rounds))
         durations, failures, round_max = to_clickers.recv()

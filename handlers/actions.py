@@ -9,6 +9,8 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from aws.remediation import Outcome
+from core.actions import ALERT_ACTIONS, ActionId
+from core.states import ActionState, ClaimVerdict, PostState
 from handlers.deps import Deps
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -30,7 +32,7 @@ def register(app: App, deps: Deps) -> None:
         except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
             log.exception("button %s failed", action.get("action_id"))
 
-    for action_id in blocks.ALERT_ACTIONS:
+    for action_id in ALERT_ACTIONS:
         app.action(action_id)(ack=ack_now, lazy=[on_click])
 
 
@@ -64,11 +66,11 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         return
     alert = deps.store.alert(alert_id)
     message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
-    if alert is None or alert.get("post_state") != "posted" or message_ts not in (alert["ts"], None):
+    if alert is None or alert.get("post_state") != PostState.POSTED or message_ts not in (alert["ts"], None):
         logger.warning("button %s for unknown or mismatched alert %s from %s", action_id, alert_id, user)
         _tell(client, body, f"Alert #{alert_id} is not known here; nothing was done.")
         return
-    if action_id == blocks.ACK:
+    if action_id == ActionId.ACK:
         _acknowledge(deps, client, body, alert, user)
     else:
         _remediate(deps, client, body, alert, user, action_id, logger)
@@ -76,7 +78,7 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
 
 def _acknowledge(deps: Deps, client: WebClient, body: dict, alert: dict, user: str) -> None:
     if not deps.may_acknowledge(user):
-        deps.store.record_refusal(alert["id"], blocks.ACK, user, "not an admin or responder")
+        deps.store.record_refusal(alert["id"], ActionId.ACK, user, "not an admin or responder")
         _tell(client, body, "Only IAM Warden admins and responders can acknowledge alerts.")
         return
     changed, fresh = deps.store.acknowledge(alert["id"], user)
@@ -97,9 +99,9 @@ def _remediate(
         _tell(client, body, f"Only IAM Warden admins can run {label}. Nothing was changed.")
         return
     verdict, row = deps.store.claim_action(alert["id"], action_id, user, deps.approvals)
-    if verdict == "already":
+    if verdict == ClaimVerdict.ALREADY:
         when = (row.get("finished_at") or row["created_at"])[:19]
-        status = "is running" if row["state"] == "running" else f"was done at {when}Z"
+        status = "is running" if row["state"] == ActionState.RUNNING else f"was done at {when}Z"
         _tell(
             client,
             body,
@@ -107,10 +109,10 @@ def _remediate(
             f"{row.get('detail') or 'in progress'}. Nothing more to do.",
         )
         return
-    if verdict == "same_approver":
+    if verdict == ClaimVerdict.SAME_APPROVER:
         _tell(client, body, f"You already asked for {label}; a different admin must approve it.")
         return
-    if verdict == "awaiting":
+    if verdict == ClaimVerdict.AWAITING:
         fresh = _refresh(deps, client, alert["id"])
         _reply(client, fresh, blocks.approval_request(row, fresh, deps.approvals))
         return
@@ -119,7 +121,9 @@ def _remediate(
     except Exception:
         # A claimed action must not stay "running" forever: record the failure so a later click can retry.
         logger.exception("%s on alert %s crashed", action_id, alert["id"])
-        outcome = Outcome("failed", "the bot hit an internal error (see its log); nothing is known to have changed")
+        outcome = Outcome(
+            ActionState.FAILED, "the bot hit an internal error (see its log); nothing is known to have changed"
+        )
     done = deps.store.finish_action(row["id"], outcome.state, outcome.detail, outcome.request_id)
     logger.info("%s on alert %s by %s: %s", action_id, alert["id"], user, outcome.state)
     fresh = _refresh(deps, client, alert["id"])

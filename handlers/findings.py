@@ -8,6 +8,7 @@ from logging import Logger
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from core.actions import ActionId
 from handlers.deps import Deps
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -27,7 +28,7 @@ def register(app: App, deps: Deps) -> None:
         except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
             log.exception("mute button failed")
 
-    app.action(blocks.MUTE_FINDING)(ack=ack_now, lazy=[on_mute])
+    app.action(ActionId.MUTE_FINDING)(ack=ack_now, lazy=[on_mute])
 
 
 def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger: Logger) -> None:

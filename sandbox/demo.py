@@ -26,6 +26,7 @@ from typing import Any, TextIO, TypeVar
 
 import boto3
 
+from core.actions import ActionId
 from sandbox import seed
 from sandbox.fake_slack import FakeSlack
 from sandbox.page_server import USERS, Backend, PageServer
@@ -381,18 +382,18 @@ class Script:
 
     def detach(self) -> str:
         """Press Detach as an admin, accepting the confirmation; the policy leaves moto, the message updates."""
-        title = self._press(blocks.DETACH)
+        title = self._press(ActionId.DETACH_POLICY)
         wait_for("AdministratorAccess leaving the moto user", lambda: not self._user()["attached"], 20)
         wait_for(
             "the alert message update",
-            lambda: (m := self._alert()) and m["edits"] and blocks.DETACH not in buttons(m),
+            lambda: (m := self._alert()) and m["edits"] and ActionId.DETACH_POLICY not in buttons(m),
             20,
         )
         return f"confirmed '{title}'; {self.user} has no attached policy; the alert message was updated"
 
     def disable_key(self) -> str:
         """Press Disable keys as an admin; every key of the new user becomes Inactive in moto."""
-        title = self._press(blocks.DISABLE_KEY)
+        title = self._press(ActionId.DISABLE_KEY)
 
         def inactive() -> list[str] | None:
             keys = self._user()["keys"]

@@ -5,33 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from core.actions import ActionId
 from core.severity import Severity
+from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
     from audit.report import AuditReport
 
-ACK = "iam_ack"
-DETACH = "iam_detach_policy"
-DISABLE_KEY = "iam_disable_key"
-DISABLE_ACTOR_KEY = "iam_disable_actor_key"
-ALERT_ACTIONS = (ACK, DETACH, DISABLE_KEY, DISABLE_ACTOR_KEY)
-DESTRUCTIVE = (DETACH, DISABLE_KEY, DISABLE_ACTOR_KEY)
 ACTIONS_BLOCK = "iam_alert_actions"
 
 # What each action did, for status lines and thread replies.
 ACTION_LABELS = {
-    ACK: "acknowledged",
-    DETACH: "policy removal",
-    DISABLE_KEY: "access key disable",
-    DISABLE_ACTOR_KEY: "actor key disable",
+    ActionId.ACK: "acknowledged",
+    ActionId.DETACH_POLICY: "policy removal",
+    ActionId.DISABLE_KEY: "access key disable",
+    ActionId.DISABLE_ACTOR_KEY: "actor key disable",
 }
 STATE_ICONS = {
-    "done": ":white_check_mark:",
-    "noop": ":information_source:",
-    "failed": ":x:",
-    "refused": ":no_entry:",
-    "awaiting_approval": ":hourglass_flowing_sand:",
-    "running": ":gear:",
+    ActionState.DONE: ":white_check_mark:",
+    ActionState.NOOP: ":information_source:",
+    ActionState.FAILED: ":x:",
+    ActionState.REFUSED: ":no_entry:",
+    ActionState.AWAITING_APPROVAL: ":hourglass_flowing_sand:",
+    ActionState.RUNNING: ":gear:",
 }
 
 
@@ -104,15 +100,19 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
     value = str(alert["id"])
     fix = alert.get("remediation") or {}
     buttons: list[dict] = []
-    if alert.get("status") != "acknowledged":
-        buttons.append(button(ACK, "Acknowledge", value, "primary"))
+    if alert.get("status") != AlertStatus.ACKNOWLEDGED:
+        buttons.append(button(ActionId.ACK, "Acknowledge", value, "primary"))
     principal = f"{fix.get('principal_type', '')} {fix.get('principal_name', '')}".strip()
-    if DETACH not in finished and principal and (fix.get("policy_arn") or fix.get("inline_policy_name")):
+    if (
+        ActionId.DETACH_POLICY not in finished
+        and principal
+        and (fix.get("policy_arn") or fix.get("inline_policy_name"))
+    ):
         policy = _name(fix.get("policy_arn")) or fix.get("inline_policy_name", "")
         verb = "Detach" if fix.get("policy_arn") else "Delete inline"
         buttons.append(
             button(
-                DETACH,
+                ActionId.DETACH_POLICY,
                 f"{verb} {policy}",
                 value,
                 "danger",
@@ -124,11 +124,11 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
                 ),
             )
         )
-    if DISABLE_KEY not in finished and fix.get("key_user"):
+    if ActionId.DISABLE_KEY not in finished and fix.get("key_user"):
         which = fix.get("access_key_id") or "all access keys"
         buttons.append(
             button(
-                DISABLE_KEY,
+                ActionId.DISABLE_KEY,
                 f"Disable {fix['key_user']}'s keys",
                 value,
                 "danger",
@@ -141,10 +141,10 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
             )
         )
     key = alert.get("actor_key_id") or ""
-    if DISABLE_ACTOR_KEY not in finished and key.startswith("AKIA") and alert.get("actor_user"):
+    if ActionId.DISABLE_ACTOR_KEY not in finished and key.startswith("AKIA") and alert.get("actor_user"):
         buttons.append(
             button(
-                DISABLE_ACTOR_KEY,
+                ActionId.DISABLE_ACTOR_KEY,
                 f"Disable actor key {key[-6:]}",
                 value,
                 "danger",
@@ -182,10 +182,10 @@ def alert_fields(alert: dict) -> list[str]:
 def status_lines(alert: dict, actions: Iterable[dict]) -> list[str]:
     """One line per recorded action (and the acknowledgement), newest last."""
     lines = []
-    if alert.get("status") == "acknowledged":
+    if alert.get("status") == AlertStatus.ACKNOWLEDGED:
         lines.append(f":eyes: Acknowledged by <@{alert['acked_by']}> at {alert['acked_at'][:19]}Z")
     for act in actions:
-        if act["action"] == ACK or act["state"] == "refused":
+        if act["action"] == ActionId.ACK or act["state"] == ActionState.REFUSED:
             continue
         icon = STATE_ICONS.get(act["state"], "•")
         who = f"<@{act['requested_by']}>" + (f" + <@{act['approved_by']}>" if act.get("approved_by") else "")
@@ -197,7 +197,7 @@ def alert_message(alert: dict, rationale: str, response: str, actions: Iterable[
     """The full alert message: text fallback plus blocks, reflecting the alert's current status."""
     severity = Severity(alert["severity"])
     trail = list(actions)
-    done = {a["action"] for a in trail if a["state"] in ("done", "noop")}
+    done = {a["action"] for a in trail if a["state"] in FINAL_STATES}
     headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert['title'], 150)}"
     if alert.get("occurrences", 1) > 1:
         headline += f"  _(x{alert['occurrences']})_"
@@ -248,7 +248,6 @@ def ephemeral(text: str) -> dict:
 
 # -- audits ---------------------------------------------------------------------------------------------------
 
-MUTE_FINDING = "iam_mute_finding"
 MUTE_DAYS = 30
 
 
@@ -269,7 +268,7 @@ def finding_section(row: dict, remediation: str, finding_id: int | None) -> dict
     block = section(text)
     if finding_id is not None:
         block["accessory"] = button(
-            MUTE_FINDING,
+            ActionId.MUTE_FINDING,
             f"Mute {MUTE_DAYS} days",
             str(finding_id),
             None,

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.severity import Severity
+from core.states import PostState
 from slackui.alerts import render_alert
 from storage import Store
 
@@ -62,7 +63,7 @@ class Poster:
         """After a restart: settle alerts whose post was in flight when the bot stopped. Returns how many
         were found already posted (matched by the message metadata the bot attaches)."""
         found = 0
-        for alert in self.store.alerts(post_state="sending"):
+        for alert in self.store.alerts(post_state=PostState.SENDING):
             ts = self._find_posted(alert)
             if ts:
                 self.store.mark_posted(alert["id"], self.channel, ts[0], ts[1])

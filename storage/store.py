@@ -18,6 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from core.alert import Alert
+from core.states import FINAL_STATES, ActionState, AlertStatus, ClaimVerdict, FindingState, PostState
 
 
 def utcnow() -> datetime:
@@ -190,9 +191,6 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
 
-# Action states after which a click must not run the action again.
-FINAL_STATES = ("done", "noop")
-
 
 class Store:
     """Every table of the bot: events, alerts, actions, dead letters, cursors."""
@@ -339,16 +337,15 @@ class Store:
     def alerts_to_post(self, limit: int = 50) -> list[dict]:
         """Alerts not yet accepted by Slack, oldest first."""
         with self._lock:
-            rows = self.db["alerts"].rows_where("post_state != 'posted'", order_by="id", limit=limit)
+            rows = self.db["alerts"].rows_where("post_state != ?", [PostState.POSTED], order_by="id", limit=limit)
             return [self._decode(r) for r in rows]
 
     def mark_sending(self, alert_id: int) -> None:
         """Record that a post is about to be attempted (so a crash mid-post can be checked on restart)."""
         with self._tx() as db:
             db.execute(
-                "UPDATE alerts SET post_state = 'sending', sending_since = ?, post_attempts = post_attempts + 1"
-                " WHERE id = ?",
-                [self._now(), alert_id],
+                "UPDATE alerts SET post_state = ?, sending_since = ?, post_attempts = post_attempts + 1 WHERE id = ?",
+                [PostState.SENDING, self._now(), alert_id],
             )
 
     def mark_posted(self, alert_id: int, channel: str, ts: str, thread_ts: str | None) -> None:
@@ -357,7 +354,7 @@ class Store:
             db["alerts"].update(
                 alert_id,
                 {
-                    "post_state": "posted",
+                    "post_state": PostState.POSTED,
                     "channel": channel,
                     "ts": ts,
                     "thread_ts": thread_ts,
@@ -369,15 +366,15 @@ class Store:
     def mark_post_failed(self, alert_id: int, error: str) -> None:
         """Record a failed post; the alert stays in the outbox."""
         with self._tx() as db:
-            db["alerts"].update(alert_id, {"post_state": "pending", "post_error": error[:500]})
+            db["alerts"].update(alert_id, {"post_state": PostState.PENDING, "post_error": error[:500]})
 
     def thread_root(self, thread_key: str, since: datetime, exclude_id: int) -> dict | None:
         """The first posted top-level alert of this thread key at or after `since`, if any."""
         with self._lock:
             rows = list(
                 self.db["alerts"].rows_where(
-                    "thread_key = ? AND created_at >= ? AND post_state = 'posted' AND thread_ts IS NULL AND id != ?",
-                    [thread_key, _iso(since), exclude_id],
+                    "thread_key = ? AND created_at >= ? AND post_state = ? AND thread_ts IS NULL AND id != ?",
+                    [thread_key, _iso(since), PostState.POSTED, exclude_id],
                     order_by="id",
                     limit=1,
                 )
@@ -403,24 +400,22 @@ class Store:
         """Mark an alert acknowledged by `user`; returns (changed, alert). A second call changes nothing."""
         with self._tx() as db:
             row = db["alerts"].get(alert_id)
-            if row["status"] == "acknowledged":
+            if row["status"] == AlertStatus.ACKNOWLEDGED:
                 return False, self._decode(row)
-            db["alerts"].update(alert_id, {"status": "acknowledged", "acked_by": user, "acked_at": self._now()})
+            db["alerts"].update(
+                alert_id, {"status": AlertStatus.ACKNOWLEDGED, "acked_by": user, "acked_at": self._now()}
+            )
             return True, self._decode(db["alerts"].get(alert_id))
 
-    def claim_action(self, alert_id: int, action: str, user: str, approvals: int = 1) -> tuple[str, dict]:
-        """Decide, atomically, what a button click does. Returns (verdict, action row).
-
-        Verdicts: "run" (this click runs the action: row is now `running`), "already" (a previous click
-        finished it or is running it), "awaiting" (recorded as a request; a different admin must approve),
-        "same_approver" (the requester clicked again while waiting for someone else).
-        """
+    def claim_action(self, alert_id: int, action: str, user: str, approvals: int = 1) -> tuple[ClaimVerdict, dict]:
+        """Decide, atomically, what a button click does. Returns (verdict, action row); ClaimVerdict says what
+        each verdict means."""
         with self._tx() as db:
             rows = list(db["actions"].rows_where("alert_id = ? AND action = ?", [alert_id, action], order_by="id desc"))
             for row in rows:
-                if row["state"] in (*FINAL_STATES, "running"):
-                    return "already", row
-            waiting = next((r for r in rows if r["state"] == "awaiting_approval"), None)
+                if row["state"] in (*FINAL_STATES, ActionState.RUNNING):
+                    return ClaimVerdict.ALREADY, row
+            waiting = next((r for r in rows if r["state"] == ActionState.AWAITING_APPROVAL), None)
             now = self._now()
             if approvals > 1:
                 if waiting is None:
@@ -430,34 +425,34 @@ class Store:
                             {
                                 "alert_id": alert_id,
                                 "action": action,
-                                "state": "awaiting_approval",
+                                "state": ActionState.AWAITING_APPROVAL,
                                 "requested_by": user,
                                 "created_at": now,
                             }
                         )
                         .last_pk
                     )
-                    return "awaiting", db["actions"].get(pk)
+                    return ClaimVerdict.AWAITING, db["actions"].get(pk)
                 if waiting["requested_by"] == user:
-                    return "same_approver", waiting
-                db["actions"].update(waiting["id"], {"state": "running", "approved_by": user})
-                return "run", db["actions"].get(waiting["id"])
+                    return ClaimVerdict.SAME_APPROVER, waiting
+                db["actions"].update(waiting["id"], {"state": ActionState.RUNNING, "approved_by": user})
+                return ClaimVerdict.RUN, db["actions"].get(waiting["id"])
             pk = (
                 db["actions"]
                 .insert(
                     {
                         "alert_id": alert_id,
                         "action": action,
-                        "state": "running",
+                        "state": ActionState.RUNNING,
                         "requested_by": user,
                         "created_at": now,
                     }
                 )
                 .last_pk
             )
-            return "run", db["actions"].get(pk)
+            return ClaimVerdict.RUN, db["actions"].get(pk)
 
-    def finish_action(self, action_id: int, state: str, detail: str, aws_request_id: str | None = None) -> dict:
+    def finish_action(self, action_id: int, state: ActionState, detail: str, aws_request_id: str | None = None) -> dict:
         """Record an action's outcome (done, noop, refused, failed)."""
         with self._tx() as db:
             db["actions"].update(
@@ -479,7 +474,7 @@ class Store:
                 {
                     "alert_id": alert_id,
                     "action": action,
-                    "state": "refused",
+                    "state": ActionState.REFUSED,
                     "requested_by": user,
                     "detail": storable(reason),
                     "created_at": now,
@@ -497,9 +492,9 @@ class Store:
         with self._lock:
             alerts = self.db["alerts"]
             return {
-                "open": alerts.count_where("status = 'open'"),
-                "acknowledged": alerts.count_where("status = 'acknowledged'"),
-                "unposted": alerts.count_where("post_state != 'posted'"),
+                AlertStatus.OPEN: alerts.count_where("status = ?", [AlertStatus.OPEN]),
+                AlertStatus.ACKNOWLEDGED: alerts.count_where("status = ?", [AlertStatus.ACKNOWLEDGED]),
+                "unposted": alerts.count_where("post_state != ?", [PostState.POSTED]),
                 "dead_letters": self.db["dead_letters"].count,
             }
 
@@ -572,13 +567,19 @@ class Store:
                     "last_audit": audit_id,
                 }
                 rows = list(table.rows_where("check_id = ? AND account = ? AND resource = ?", list(key)))
-                if rows and rows[0]["status"] == "open":
+                if rows and rows[0]["status"] == FindingState.OPEN:
                     table.update(rows[0]["id"], values)
                     diff["open"].append(table.get(rows[0]["id"]))
                 elif rows:  # it was resolved and is back: new again
                     table.update(
                         rows[0]["id"],
-                        {**values, "status": "open", "first_seen": now, "resolved_at": None, "first_audit": audit_id},
+                        {
+                            **values,
+                            "status": FindingState.OPEN,
+                            "first_seen": now,
+                            "resolved_at": None,
+                            "first_audit": audit_id,
+                        },
                     )
                     diff["new"].append(table.get(rows[0]["id"]))
                 else:
@@ -588,19 +589,21 @@ class Store:
                             "account": key[1],
                             "resource": key[2],
                             **values,
-                            "status": "open",
+                            "status": FindingState.OPEN,
                             "first_seen": now,
                             "first_audit": audit_id,
                         }
                     ).last_pk
                     diff["new"].append(table.get(pk))
-            for row in list(table.rows_where("status = 'open'")):
+            for row in list(table.rows_where("status = ?", [FindingState.OPEN])):
                 key = (row["check_id"], row["account"], row["resource"])
                 if (row["account"], row["check_id"]) in checked and key not in seen:
-                    table.update(row["id"], {"status": "resolved", "resolved_at": now, "last_audit": audit_id})
+                    table.update(
+                        row["id"], {"status": FindingState.RESOLVED, "resolved_at": now, "last_audit": audit_id}
+                    )
                     diff["resolved"].append(table.get(row["id"]))
             counts: dict[str, int] = {}
-            for row in table.rows_where("status = 'open'"):
+            for row in table.rows_where("status = ?", [FindingState.OPEN]):
                 counts[row["severity"]] = counts.get(row["severity"], 0) + 1
             db["audits"].update(
                 audit_id,
@@ -614,7 +617,7 @@ class Store:
             )
         return diff
 
-    def findings(self, status: str | None = None) -> list[dict]:
+    def findings(self, status: FindingState | None = None) -> list[dict]:
         """Findings (optionally of one status), most severe first."""
         order = (
             "CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 "
@@ -632,7 +635,9 @@ class Store:
             table = self.db["findings"]
             return {
                 "new": list(
-                    table.rows_where("first_seen >= ? AND first_seen < ? AND status = 'open'", window, order_by="id")
+                    table.rows_where(
+                        "first_seen >= ? AND first_seen < ? AND status = ?", [*window, FindingState.OPEN], order_by="id"
+                    )
                 ),
                 "resolved": list(table.rows_where("resolved_at >= ? AND resolved_at < ?", window, order_by="id")),
             }
