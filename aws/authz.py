@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
+from core.authorization import Attachment
 from core.cloudtrail import policy_document
 from core.policy import Verdict, judge_documents
 from core.snapshot import Snapshot
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One policy in force on a principal: managed (by ARN) or inline (by name)."""
-
-    principal_type: str  # user | group | role
-    principal_name: str
-    policy_arn: str | None = None
-    inline_name: str | None = None
 
 
 def authorization_details(snapshot: Snapshot) -> dict[str, list[dict]]:
@@ -47,18 +37,18 @@ def _default_documents(details: dict[str, list[dict]]) -> dict[str, dict]:
     return docs
 
 
-def _grants(kind: str, entry: dict, inline_key: str) -> Iterator[tuple[Grant, dict | None]]:
+def _grants(kind: str, entry: dict, inline_key: str) -> Iterator[tuple[Attachment, dict | None]]:
     name = entry[f"{kind.capitalize()}Name"]
     for attached in entry.get("AttachedManagedPolicies", []):
-        yield Grant(kind, name, policy_arn=attached["PolicyArn"]), None
+        yield Attachment(kind, name, policy_arn=attached["PolicyArn"]), None
     for inline in entry.get(inline_key, []):
         yield (
-            Grant(kind, name, inline_name=inline["PolicyName"]),
+            Attachment(kind, name, inline_name=inline["PolicyName"]),
             policy_document(inline.get("PolicyDocument")),
         )
 
 
-def admin_principals(details: dict[str, list[dict]], without: Iterable[Grant] = ()) -> dict[str, Verdict]:
+def admin_principals(details: dict[str, list[dict]], without: Iterable[Attachment] = ()) -> dict[str, Verdict]:
     """ARN -> verdict of every user and role whose effective policies (own, and via groups for users) are
     admin-equivalent, pretending the grants in `without` were already removed."""
     removed = set(without)
