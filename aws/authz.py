@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from core.cloudtrail import policy_document
+from core.authorization import Attachment, Authorization
 from core.policy import Verdict, judge_documents
 from core.snapshot import Snapshot
-
-
-@dataclass(frozen=True)
-class Grant:
-    """One policy in force on a principal: managed (by ARN) or inline (by name)."""
-
-    principal_type: str  # user | group | role
-    principal_name: str
-    policy_arn: str | None = None
-    inline_name: str | None = None
 
 
 def authorization_details(snapshot: Snapshot) -> dict[str, list[dict]]:
@@ -36,55 +25,14 @@ def principal_arn(details: dict[str, list[dict]], kind: str, name: str) -> str |
     return next((e.get("Arn") for e in entries if e.get(f"{kind.capitalize()}Name") == name), None)
 
 
-def _default_documents(details: dict[str, list[dict]]) -> dict[str, dict]:
-    docs: dict[str, dict] = {}
-    for policy in details["Policies"]:
-        for version in policy.get("PolicyVersionList", []):
-            if version.get("IsDefaultVersion"):
-                doc = policy_document(version.get("Document"))
-                if doc:
-                    docs[policy["Arn"]] = doc
-    return docs
-
-
-def _grants(kind: str, entry: dict, inline_key: str) -> Iterator[tuple[Grant, dict | None]]:
-    name = entry[f"{kind.capitalize()}Name"]
-    for attached in entry.get("AttachedManagedPolicies", []):
-        yield Grant(kind, name, policy_arn=attached["PolicyArn"]), None
-    for inline in entry.get(inline_key, []):
-        yield (
-            Grant(kind, name, inline_name=inline["PolicyName"]),
-            policy_document(inline.get("PolicyDocument")),
-        )
-
-
-def admin_principals(details: dict[str, list[dict]], without: Iterable[Grant] = ()) -> dict[str, Verdict]:
+def admin_principals(details: dict[str, list[dict]], without: Iterable[Attachment] = ()) -> dict[str, Verdict]:
     """ARN -> verdict of every user and role whose effective policies (own, and via groups for users) are
     admin-equivalent, pretending the grants in `without` were already removed."""
-    removed = set(without)
-    managed = _default_documents(details)
-
-    def docs_of(kind: str, entry: dict, inline_key: str) -> list[dict]:
-        found = []
-        for grant, inline_doc in _grants(kind, entry, inline_key):
-            if grant in removed:
-                continue
-            doc = inline_doc if grant.inline_name else managed.get(grant.policy_arn or "")
-            if doc:
-                found.append(doc)
-        return found
-
-    group_docs = {g["GroupName"]: docs_of("group", g, "GroupPolicyList") for g in details["GroupDetailList"]}
+    removed = frozenset(without)
+    authorization = Authorization.of(details)
     result: dict[str, Verdict] = {}
-    for user in details["UserDetailList"]:
-        docs = docs_of("user", user, "UserPolicyList")
-        for group in user.get("GroupList", []):
-            docs += group_docs.get(group, [])
-        verdict = judge_documents(docs)
+    for entry in [*authorization.users, *authorization.roles]:
+        verdict = judge_documents(authorization.documents_of(entry, removed))
         if verdict.admin_equivalent:
-            result[user["Arn"]] = verdict
-    for role in details["RoleDetailList"]:
-        verdict = judge_documents(docs_of("role", role, "RolePolicyList"))
-        if verdict.admin_equivalent:
-            result[role["Arn"]] = verdict
+            result[entry["Arn"]] = verdict
     return result

@@ -8,10 +8,11 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.authz import Grant, admin_principals, authorization_details, principal_arn
+from aws.authz import admin_principals, authorization_details, principal_arn
 from aws.sessions import AwsSessions, MemberRoleError
 from aws.snapshot import collect_authorization
 from core.actions import ActionId
+from core.authorization import Attachment
 from core.states import ActionState
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class Remediator:
             return Outcome(
                 ActionState.REFUSED, f"{kind} {name} is the bot's own identity; the bot will not act on itself"
             )
-        grant = Grant(kind, name, policy_arn=arn, inline_name=inline)
+        grant = Attachment(kind, name, policy_arn=arn, inline_name=inline)
         details = authorization_details(collect_authorization(self.sessions, account))
         iam = self.sessions.client("iam", account)
         # The bot's own identity never counts as the admin who remains (found by name: an assumed-role session's

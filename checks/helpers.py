@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
-from core.cloudtrail import policy_document
+from core.authorization import Attachment
 from core.policy import Power, Verdict, judge_document
 from core.snapshot import Snapshot
 
@@ -174,48 +174,20 @@ def is_aws_managed(policy_arn: str) -> bool:
     return policy_arn.split(":", 5)[4:5] == ["aws"]
 
 
-@dataclass(frozen=True)
-class Grant:
-    """One policy document in force on a principal, and how it got there."""
-
-    label: str  # "managed policy AdministratorAccess", "group ops: inline policy deploy"
-    document: dict
-
-
-def _own_grants(snapshot: Snapshot, entry: dict, inline_key: str, prefix: str = "") -> list[Grant]:
-    grants = []
-    for attached in entry.get("AttachedManagedPolicies", []):
-        doc = snapshot.managed_documents.get(attached["PolicyArn"])
-        if doc:
-            grants.append(Grant(f"{prefix}managed policy {attached.get('PolicyName') or attached['PolicyArn']}", doc))
-    for inline in entry.get(inline_key, []):
-        doc = policy_document(inline.get("PolicyDocument"))
-        if doc:
-            grants.append(Grant(f"{prefix}inline policy {inline.get('PolicyName', '?')}", doc))
-    return grants
-
-
-def grants_of(snapshot: Snapshot, entry: dict) -> list[Grant]:
-    """Every policy in force on a user (its own and its groups'), group or role entry, labelled."""
-    if "UserName" in entry:
-        grants = _own_grants(snapshot, entry, "UserPolicyList")
-        groups = {g["GroupName"]: g for g in snapshot.groups or []}
-        for name in entry.get("GroupList", []):
-            if name in groups:
-                grants += _own_grants(snapshot, groups[name], "GroupPolicyList", f"group {name}: ")
-        return grants
-    if "RoleName" in entry:
-        return _own_grants(snapshot, entry, "RolePolicyList")
-    return _own_grants(snapshot, entry, "GroupPolicyList")
-
-
 def power_sources(snapshot: Snapshot, entry: dict) -> str:
     """Which policies give a principal its power: those that do so alone, else all of them together."""
-    grants = grants_of(snapshot, entry)
-    alone = [g.label for g in grants if judge_document(g.document).admin_equivalent]
+    held = snapshot.authorization.in_force(entry)
+    alone = [_source(entry, attachment) for attachment, doc in held if judge_document(doc).admin_equivalent]
     if alone:
         return ", ".join(alone)
-    return "the combination of " + ", ".join(g.label for g in grants) if grants else "no policy"
+    return "the combination of " + ", ".join(_source(entry, a) for a, _ in held) if held else "no policy"
+
+
+def _source(entry: dict, attachment: Attachment) -> str:
+    """`managed policy AdministratorAccess`; `group ops: inline policy deploy` for a user's group's policy."""
+    if "UserName" in entry and attachment.principal_type == "group":
+        return f"group {attachment.principal_name}: {attachment.label}"
+    return attachment.label
 
 
 def describe_power(verdict: Verdict) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from core.cloudtrail import policy_document
+from core.authorization import Authorization
 from core.policy import Verdict, judge_documents
 
 # Names of the snapshot's parts; a check declares which it needs, and a part that could not be collected
@@ -48,44 +48,18 @@ class Snapshot:
         return [p for p in parts if p in self.errors]
 
     @cached_property
+    def authorization(self) -> Authorization:
+        """The authorization part (users, groups, roles, managed policies) and the policies in force on each."""
+        return Authorization(self.users, self.groups, self.roles, self.policies)
+
+    @property
     def managed_documents(self) -> dict[str, dict]:
         """Managed policy ARN -> its default version's document."""
-        docs: dict[str, dict] = {}
-        for policy in self.policies or []:
-            for version in policy.get("PolicyVersionList", []):
-                if version.get("IsDefaultVersion"):
-                    doc = policy_document(version.get("Document"))
-                    if doc:
-                        docs[policy["Arn"]] = doc
-        return docs
-
-    def _own_documents(self, entry: dict, inline_key: str) -> list[dict]:
-        docs = [
-            self.managed_documents[a["PolicyArn"]]
-            for a in entry.get("AttachedManagedPolicies", [])
-            if a["PolicyArn"] in self.managed_documents
-        ]
-        for inline in entry.get(inline_key, []):
-            doc = policy_document(inline.get("PolicyDocument"))
-            if doc:
-                docs.append(doc)
-        return docs
-
-    @cached_property
-    def group_documents(self) -> dict[str, list[dict]]:
-        """Group name -> every document in force on the group."""
-        return {g["GroupName"]: self._own_documents(g, "GroupPolicyList") for g in self.groups or []}
+        return self.authorization.managed_documents
 
     def documents_of(self, principal: dict) -> list[dict]:
         """Every policy document in force on a user (own and via groups) or role entry."""
-        if "UserName" in principal:
-            docs = self._own_documents(principal, "UserPolicyList")
-            for group in principal.get("GroupList", []):
-                docs += self.group_documents.get(group, [])
-            return docs
-        if "RoleName" in principal:
-            return self._own_documents(principal, "RolePolicyList")
-        return self._own_documents(principal, "GroupPolicyList")
+        return self.authorization.documents_of(principal)
 
     @cached_property
     def power(self) -> dict[str, Verdict]:

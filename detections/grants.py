@@ -16,7 +16,7 @@ UNVERIFIED_POWER = "policy could not be read; its name suggests admin power"
 
 
 @dataclass(frozen=True)
-class Grant:
+class PowerGrant:
     """A successful call that gave some identity (or every holder of a policy) admin-equivalent power."""
 
     event_name: str
@@ -84,7 +84,7 @@ def _flag(value: object) -> bool:
     return value is True or str(value).lower() == "true"
 
 
-def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
+def analyse_grant(record: dict, ctx: RuleContext) -> PowerGrant | None:
     """The admin-equivalent grant this record makes, or None (failed calls never count)."""
     name = str(record.get("eventName") or "")
     if name not in GRANT_EVENTS or ct.failed(record):
@@ -105,7 +105,7 @@ def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
         if not isinstance(policy_name, str) or doc is None:
             return None
         verdict = judge_document(doc)
-        return Grant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
+        return PowerGrant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
 
     if name == "AddUserToGroup":
         user, group = req.get("userName"), req.get("groupName")
@@ -117,7 +117,7 @@ def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
         verdict = judge_documents(docs)
         if not verdict.admin_equivalent:
             return None
-        return Grant(name, "user", user, group, ct.iam_arn(account, "user", user), verdict)
+        return PowerGrant(name, "user", user, group, ct.iam_arn(account, "user", user), verdict)
 
     policy_arn = req.get("policyArn")
     if not isinstance(policy_arn, str) or not policy_arn:
@@ -134,12 +134,12 @@ def analyse_grant(record: dict, ctx: RuleContext) -> Grant | None:
     verdict = judge_document(doc) if doc is not None else None
     if verdict is None or not verdict.admin_equivalent:
         return None
-    return Grant(name, None, None, policy_arn, policy_arn, verdict, str(version) if version else None)
+    return PowerGrant(name, None, None, policy_arn, policy_arn, verdict, str(version) if version else None)
 
 
 def _attached(
     name: str, kind: str, principal: str, target: str, policy_arn: object, account: str, ctx: RuleContext
-) -> Grant | None:
+) -> PowerGrant | None:
     if not isinstance(policy_arn, str) or not policy_arn:
         return None
     verdict = judge_managed_arn(policy_arn)
@@ -149,6 +149,6 @@ def _attached(
             aws_managed = policy_arn.split(":")[4:5] == ["aws"]
             if aws_managed or not name_looks_privileged(policy_arn):
                 return None
-            return Grant(name, kind, principal, policy_arn, target, None)
+            return PowerGrant(name, kind, principal, policy_arn, target, None)
         verdict = judge_document(doc)
-    return Grant(name, kind, principal, policy_arn, target, verdict) if verdict.admin_equivalent else None
+    return PowerGrant(name, kind, principal, policy_arn, target, verdict) if verdict.admin_equivalent else None
