@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from core.states import AlertStatus, FindingState
 from storage import Store
 
 
@@ -15,7 +16,7 @@ def build_digest(store: Store, since: datetime, until: datetime) -> dict:
     return {
         "since": since.isoformat(),
         "until": until.isoformat(),
-        "unacknowledged": store.alerts(status="open"),
+        "unacknowledged": store.alerts(status=AlertStatus.OPEN),
         "new_findings": now_changes["new"],
         "resolved_findings": now_changes["resolved"],
         "expiring_mutes": store.mutes_expiring(timedelta(days=7)),
@@ -26,6 +27,6 @@ def build_digest(store: Store, since: datetime, until: datetime) -> dict:
             "new_findings_before": len(old_changes["new"]),
             "resolved_findings": len(now_changes["resolved"]),
             "resolved_findings_before": len(old_changes["resolved"]),
-            "open_findings": len(store.findings("open")),
+            "open_findings": len(store.findings(FindingState.OPEN)),
         },
     }

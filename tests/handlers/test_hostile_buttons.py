@@ -27,7 +27,8 @@ def assert_malformed_told_once(bot, caplog: pytest.LogCaptureFixture, user: str)
     note = wait_ephemeral(bot, 1)
     assert note["user"] == user and note["text"] == MALFORMED
     assert all(r.exc_info is None for r in caplog.records)
-    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # waitress' "Task queue depth" note under a loaded machine is about the server, not this request
+    [warning] = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name != "waitress.queue"]
     assert "malformed value" in warning.getMessage() and warning.name.startswith("handlers.")
     assert not any(marker in caplog.text for marker in MARKERS)
 

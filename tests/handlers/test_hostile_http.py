@@ -42,7 +42,8 @@ def sign_bytes(body: bytes, timestamp: str) -> dict[str, str]:
 
 
 def problems(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # waitress' "Task queue depth" note under a loaded machine is about the server, not the request
+    return [r for r in caplog.records if r.levelno >= logging.WARNING and r.name != "waitress.queue"]
 
 
 def assert_one_line_no_traceback(caplog: pytest.LogCaptureFixture, cause: str) -> None:
