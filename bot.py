@@ -564,22 +564,18 @@ def run_audit(fmt: str, out: TextIO) -> int:
     Exit 2 with one `error:` line when no account could be audited (no credentials, endpoint unreachable,
     credentials rejected, access denied), else 3 when a critical or high finding is open, 4 when some accounts
     or checks could not run, 0 otherwise."""
-    import boto3
-    from botocore.exceptions import BotoCoreError
-
-    from aws.causes import describe
+    from aws.causes import CALL_ERRORS, describe
     from aws.sessions import AwsSessions
     from checks import all_checks
     from storage import Store
 
     settings = load(serving=False)
-    try:
-        session = boto3.Session()  # an AWS_PROFILE that names no profile fails here
-    except BotoCoreError as err:
+    try:  # an AWS_PROFILE that names no profile fails here
+        sessions = AwsSessions(member_role=settings.member_role, external_id=settings.member_external_id)
+    except CALL_ERRORS as err:
         print(f"error: {describe(err)}", file=sys.stderr)
         return 2
     store = Store(settings.db_path)
-    sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
     service = audit_service(settings, sessions, store, all_checks())
 
     def progress(what: str, done: int, total: int) -> None:

@@ -1,4 +1,5 @@
-"""One owner per concept: audit/ does no Slack or AWS I/O itself, and the audit checks are resolved in the wiring."""
+"""One owner per concept: the direction of imports (docs/ARCHITECTURE.md), audit/ doing no Slack or AWS I/O itself,
+and the audit checks resolved in the wiring."""
 
 from __future__ import annotations
 
@@ -60,3 +61,25 @@ def test_all_checks_is_called_only_in_the_wiring():
             users[str(relative)] = lines
     assert set(users) <= {str(p) for p in WIRING}, users
     assert "bot.py" in users  # the scan does find the wiring's own use
+
+
+# Library -> the only package of the bot that may import it (tests, the sandbox, benchmarks and scripts are exempt).
+OWNED_LIBRARIES = {"sqlite3": "storage", "sqlite_utils": "storage", "boto3": "aws"}
+EXEMPT = ("tests", "sandbox", "bench", "scripts", ".venv", ".git")
+
+
+def test_each_owned_library_is_imported_only_by_its_owner():
+    offending: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in EXEMPT:
+            continue
+        for module in imported(path):
+            top = module.split(".")[0]
+            if top in OWNED_LIBRARIES:
+                seen.add(top)
+                if relative.parts[0] != OWNED_LIBRARIES[top]:
+                    offending.setdefault(str(relative), []).append(module)
+    assert offending == {}
+    assert seen == set(OWNED_LIBRARIES)  # the scan does find the owners' own imports
