@@ -45,6 +45,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def _v1(db: sqlite_utils.Database) -> None:
     db["events"].create(
         {
@@ -188,7 +192,19 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["actor", "event_time"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """The rules' declared memory (detections.memory), one row per remembered event, whatever the rule."""
+    db["rule_memory"].create(
+        {"memory": str, "key": str, "event_id": str, "rule": str, "value": str, "at": str},
+        pk=("memory", "key", "event_id"),
+    )
+    db["rule_memory"].create_index(["memory", "at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+
+EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
+MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
 
 # Action states after which a click must not run the action again.
 FINAL_STATES = ("done", "noop")
@@ -249,40 +265,54 @@ class Store:
         ids = [storable(e) for e in event_ids if e]
         if not ids:
             return set()
-        found: set[str] = set()
         with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)  # noqa: S608
-                found.update(r[0] for r in rows.fetchall())
-        return found
+            return self._stored_ids(ids)
 
     def store_batch(
         self,
         events: Iterable[dict],
         alerts: Iterable[Alert],
         dedup_windows: dict[str, int] | None = None,
+        memory: Iterable[dict] = (),
+        forget: dict[str, datetime] | None = None,
     ) -> list[int]:
-        """Durably store processed events and their alerts in one transaction; returns new alert ids.
+        """Durably store processed events, their alerts and the rules' memory in one transaction; returns new
+        alert ids.
 
         `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
         "error_code"; an event already stored is skipped together with its alerts. Text is stored as `storable`
         makes it (an event id with a lone surrogate is the same event as its escaped form). An alert whose rule
         has a dedup window (minutes, in `dedup_windows`) and whose dedup key already has an alert in that window
-        is folded into it.
+        is folded into it. `memory` rows are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime),
+        kept once per memory, key and event; `forget` drops each named memory's rows from before its time.
         """
         windows = dedup_windows or {}
         now = self.clock()
+        stamp = _iso(now)
+        rows: dict[str, tuple] = {}
+        for event in events:
+            event = _storable_row({**event, "stored_at": stamp})
+            rows.setdefault(event["event_id"], tuple(event.get(c) for c in EVENT_COLUMNS))
+        facts = [
+            tuple(storable(v) if isinstance(v, str) else _iso(v) for v in (f[c] for c in MEMORY_COLUMNS))
+            for f in memory
+        ]
         created: list[int] = []
         with self._tx() as db:
-            fresh: set[str] = set()
-            for event in events:
-                event = _storable_row(event)
-                if db["events"].count_where("event_id = ?", [event["event_id"]]):
-                    continue
-                db["events"].insert({**event, "stored_at": _iso(now)})
-                fresh.add(event["event_id"])
+            conn = db.conn
+            already = self._stored_ids(list(rows))
+            fresh = rows.keys() - already
+            conn.executemany(
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",  # noqa: S608
+                [row for event_id, row in rows.items() if event_id in fresh],
+            )
+            conn.executemany(
+                f"INSERT OR IGNORE INTO rule_memory ({', '.join(MEMORY_COLUMNS)})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(MEMORY_COLUMNS))})",
+                facts,
+            )
+            for name, before in (forget or {}).items():
+                conn.execute("DELETE FROM rule_memory WHERE memory = ? AND at < ?", [storable(name), _iso(before)])
             for alert in alerts:
                 if storable(alert.event_id) not in fresh:
                     continue
@@ -298,25 +328,33 @@ class Store:
                 row["facts"] = json.dumps(row["facts"])
                 row["remediation"] = json.dumps(row["remediation"])
                 row["mfa"] = None if alert.mfa is None else int(alert.mfa)
-                row["created_at"] = _iso(now)
+                row["created_at"] = stamp
                 created.append(db["alerts"].insert(_storable_row(row)).last_pk)
         return created
 
-    def user_created_event(self, account: str, user_name: str, since: datetime) -> str | None:
-        """The event id of a stored `user_created` alert for this user at or after `since`, else None."""
-        user_name = storable(user_name)
-        arn_suffix = f":user/{user_name}"
+    def _stored_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.conn.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)  # noqa: S608
+            found.update(r[0] for r in rows.fetchall())
+        return found
+
+    def memory_rows(self, memories: Iterable[str]) -> list[dict]:
+        """Every stored memory row of the named memories, oldest first, with "at" as a datetime."""
+        names = sorted({storable(m) for m in memories})
+        if not names:
+            return []
         with self._lock:
-            for row in self.db["alerts"].rows_where(
-                "rule = 'user_created' AND account = ? AND event_time >= ?",
-                [storable(account), _iso(since)],
-                order_by="id desc",
-            ):
-                target = row["target"] or ""
-                # Exact match on the name after the path: ARNs may carry a path (user/ops/alice).
-                if target.endswith(arn_suffix) or target.rsplit("/", 1)[-1] == user_name:
-                    return row["event_id"]
-        return None
+            cursor = self.db.conn.execute(
+                f"SELECT {', '.join(MEMORY_COLUMNS)} FROM rule_memory"  # noqa: S608
+                f" WHERE memory IN ({','.join('?' * len(names))}) ORDER BY at",
+                names,
+            )
+            return [
+                {**dict(zip(MEMORY_COLUMNS, row, strict=True)), "at": _parse_iso(row[-1])} for row in cursor.fetchall()
+            ]
 
     def refused_calls(
         self, actor: str, event_names: Iterable[str], error_codes: Iterable[str], since: str, until: str
@@ -393,7 +431,7 @@ class Store:
         return self._decode(rows[0]) if rows else None
 
     def alerts(self, **where: Any) -> list[dict]:
-        """Alerts whose columns equal the given values (e.g. rule="root_login"), oldest first."""
+        """Alerts whose columns equal the given values (e.g. status="open"), oldest first."""
         clause = " AND ".join(f"{k} = ?" for k in where) or "1"
         with self._lock:
             rows = self.db["alerts"].rows_where(clause, list(where.values()), order_by="id")
