@@ -39,7 +39,9 @@ class Memory:
     is `value(record)` (the event id when None) at the record's event time, kept for `minutes` of event time (None:
     the configured correlation window). With `on_match` only records whose alert the rule raises are remembered,
     after matching; otherwise every keyed record is remembered before the rule runs, so a count includes it.
-    Any rule may read a memory by its name, which is unique across rules.
+    Any rule may read a memory by its name, which is unique across rules. A database older than the memory table
+    is rebuilt from its rows once: stored events (name, time, account, caller, error) go through `key` as records;
+    an `on_match` memory needs `from_alert`, the key of one of the rule's stored alerts (a row of the store's).
     """
 
     name: str
@@ -48,6 +50,7 @@ class Memory:
     on_match: bool = False
     value: Callable[[dict], str] | None = None
     limit: int = 100_000  # facts kept in memory at most; the oldest go first
+    from_alert: Callable[[dict], str | None] | None = None
 
 
 @dataclass(frozen=True)

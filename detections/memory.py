@@ -32,9 +32,10 @@ class MemoryBook:
     """Every rule's declared memories, in memory; `pending()` hands out the facts not yet stored."""
 
     def __init__(self, rules: Iterable[Rule], default_minutes: int = 60) -> None:
+        self._rules = tuple(rules)
         self._specs: dict[str, tuple[str, Memory]] = {}
         self._by_rule: dict[str, tuple[Memory, ...]] = {}
-        for rule in rules:
+        for rule in self._rules:
             for spec in rule.remembers:
                 if spec.name in self._specs:
                     raise ValueError(f"memory {spec.name!r} declared by {self._specs[spec.name][0]} and {rule.id}")
@@ -75,6 +76,41 @@ class MemoryBook:
             if self._add(fact):
                 self._pending.append(fact)
 
+    def longest(self) -> timedelta:
+        """The longest retention of any memory (zero when none is declared)."""
+        return max(self._retention.values(), default=timedelta(0))
+
+    def rebuild(self, events: Iterable[dict], alerts: Iterable[dict]) -> None:
+        """Remember what stored rows from before the memory table say (see Memory); the facts become pending.
+
+        `events` are the store's event rows, `alerts` its alert rows, both oldest first.
+        """
+        before = [rule for rule in self._rules if any(not m.on_match for m in rule.remembers)]
+        for row in events:
+            record = {
+                "eventID": row["event_id"],
+                "eventName": row["event_name"],
+                "eventTime": row["event_time"],
+                "recipientAccountId": row.get("account") or "",
+                "userIdentity": {"arn": row["actor"]} if row.get("actor") else {},
+                "errorCode": row.get("error_code") or None,
+            }
+            for rule in before:
+                if record["eventName"] in rule.event_names:
+                    self.note(rule, record, matched=False)
+        for row in alerts:
+            for spec in self._by_rule.get(row["rule"], ()):
+                at = ct.parse_time(row.get("event_time"))
+                key = spec.from_alert(row) if spec.on_match and spec.from_alert else None
+                if key is not None and at is not None and row.get("event_id"):
+                    fact = Fact(row["rule"], spec.name, key, row["event_id"], row["event_id"], at)
+                    if self._add(fact):
+                        self._pending.append(fact)
+
+    def alert_rules(self) -> frozenset[str]:
+        """The rules whose memories can be rebuilt from their stored alerts."""
+        return frozenset(r for r, specs in self._by_rule.items() if any(s.on_match and s.from_alert for s in specs))
+
     def load(self, facts: Iterable[Fact]) -> None:
         """Take back stored facts (at start-up); those of memories no rule declares any more are ignored."""
         for fact in sorted(facts, key=lambda f: f.at):
@@ -84,7 +120,7 @@ class MemoryBook:
     def pending(self) -> list[Fact]:
         """The facts remembered since the last call, to be stored with their batch (and forgotten here)."""
         out, self._pending = self._pending, []
-        return out
+        return [f for f in out if self._facts[f.memory].get(f.key, {}).get(f.event_id) is f]  # not yet evicted
 
     def discard(self, facts: Iterable[Fact]) -> None:
         """Forget facts whose batch could not be stored, so the redelivered batch starts from the same state."""

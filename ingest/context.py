@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
+from core import cloudtrail as ct
 from detections import all_rules
 from detections.memory import Fact, MemoryBook
 from storage import Store
@@ -35,6 +36,23 @@ class PipelineContext:
             Fact(r["rule"], r["memory"], r["key"], r["event_id"], r["value"], r["at"])
             for r in store.memory_rows(self.memory.names)
         )
+        if store.memory_rebuild_pending():
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Rebuild the memory of a database from before the memory table from its last events and alerts."""
+        latest = ct.parse_time(self.store.latest_event_time())
+        if latest is not None:
+            since = latest - self.memory.longest()
+            text = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            alerts = [
+                row
+                for rule_id in sorted(self.memory.alert_rules())
+                for row in self.store.alerts(rule=rule_id)
+                if str(row.get("event_time") or "") >= text
+            ]
+            self.memory.rebuild(self.store.events_since(text), alerts)
+        self.store.memory_rebuilt([f.__dict__ for f in self.memory.pending()])
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         """See RuleContext."""

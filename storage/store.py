@@ -203,6 +203,8 @@ def _v4(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
+MEMORY_VERSION = 4  # the migration that made rule_memory
+MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild
 EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
 MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
 
@@ -251,6 +253,8 @@ class Store:
                 if version not in done:
                     step(db)
                     db["schema_migrations"].insert({"version": version, "applied_at": self._now()})
+            if done and MEMORY_VERSION not in done:  # an older database: its rules' memory is still in its rows
+                db["cursors"].insert({"key": MEMORY_REBUILD, "value": "pending", "updated_at": self._now()})
         return len(MIGRATIONS)
 
     def close(self) -> None:
@@ -355,6 +359,30 @@ class Store:
             return [
                 {**dict(zip(MEMORY_COLUMNS, row, strict=True)), "at": _parse_iso(row[-1])} for row in cursor.fetchall()
             ]
+
+    def memory_rebuild_pending(self) -> bool:
+        """Whether this database predates rule_memory and the memory has not been rebuilt from its rows yet."""
+        return self.cursor(MEMORY_REBUILD) == "pending"
+
+    def memory_rebuilt(self, memory: Iterable[dict]) -> None:
+        """Store the memory rebuilt from older rows (as store_batch's `memory`) and clear the pending rebuild."""
+        self.store_batch([], [], memory=memory)
+        with self._tx() as db:
+            db.execute("DELETE FROM cursors WHERE key = ?", [MEMORY_REBUILD])
+
+    def events_since(self, event_time: str) -> list[dict]:
+        """Stored events with an eventTime at or after `event_time` (CloudTrail's text), oldest first."""
+        with self._lock:
+            cursor = self.db.conn.execute(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_time >= ? ORDER BY event_time",  # noqa: S608
+                [storable(event_time)],
+            )
+            return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+    def latest_event_time(self) -> str | None:
+        """The latest stored eventTime (CloudTrail's text), or None when no event is stored."""
+        with self._lock:
+            return self.db.conn.execute("SELECT max(event_time) FROM events").fetchone()[0]
 
     def refused_calls(
         self, actor: str, event_names: Iterable[str], error_codes: Iterable[str], since: str, until: str

@@ -25,9 +25,14 @@ def _created_key(record: dict) -> str | None:
     return user_key(ct.account_id(record), name) if name else None
 
 
+def _alert_key(alert: dict) -> str | None:
+    name = str(alert.get("target") or "").rsplit("/", 1)[-1]  # the user ARN's last part, after any path
+    return user_key(str(alert.get("account") or ""), name) if name else None
+
+
 # The CreateUser events this rule alerted on, by account and user name, for the correlation window (read by
 # privileged_user_created); the value is the CreateUser's event id.
-CREATED_USERS = Memory(name="created_users", key=_created_key, on_match=True)
+CREATED_USERS = Memory(name="created_users", key=_created_key, on_match=True, from_alert=_alert_key)
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

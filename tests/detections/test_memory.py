@@ -201,3 +201,60 @@ def test_the_generic_layers_name_no_rule(layer: str) -> None:
     text = (REPO / layer).read_text(encoding="utf-8")
     named = [r.id for r in all_rules() if f"'{r.id}'" in text or f'"{r.id}"' in text]
     assert named == []
+
+
+def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_events(path: Path) -> None:
+    db = sqlite_utils.Database(path)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+    for version, step in enumerate(MIGRATIONS[:3], start=1):
+        step(db)
+        db["schema_migrations"].insert({"version": version, "applied_at": "2026-01-01T00:00:00Z"})
+    prober = samples.iam_user("build-agent")["arn"]
+    for n, minute in enumerate((0, 55, 56, 57, 58)):  # the first is older than the refused-writes window
+        db["events"].insert(
+            {
+                "event_id": f"r{n}",
+                "event_name": "CreateAccessKey",
+                "event_time": f"2024-05-14T09:{minute:02d}:00Z",
+                "account": samples.ACCOUNT,
+                "actor": prober,
+                "error_code": "AccessDenied",
+            }
+        )
+    for user, minute in (("svc-ops", 30), ("old-user", 50)):
+        db["alerts"].insert(
+            {
+                "rule": "user_created",
+                "event_id": f"cu-{user}",
+                "event_time": f"2024-05-14T0{8 if user == 'old-user' else 9}:{minute:02d}:00Z",
+                "account": samples.ACCOUNT,
+                "target": samples.user_arn(user),
+            }
+        )
+    db.conn.close()
+
+    store = Store(path)
+    ctx = PipelineContext(store)
+    at = datetime(2024, 5, 14, 9, 59, tzinfo=UTC)
+    assert ctx.recall("created_users", f"{samples.ACCOUNT}:svc-ops", at) == "cu-svc-ops"
+    assert ctx.recall("created_users", f"{samples.ACCOUNT}:old-user", at) is None  # an hour before the latest event
+    assert ctx.count("refused_iam_writes", prober, at - timedelta(minutes=10), at) == 4
+    assert len(store.memory_rows(ctx.memory.names)) == 5  # stored, so the next start needs no rebuild
+    assert not store.memory_rebuild_pending()
+    grant = samples.iam_call(
+        "AttachUserPolicy",
+        {"userName": "svc-ops", "policyArn": samples.ADMINISTRATOR_ACCESS},
+        event_id=new_event_id(),
+        time="2024-05-14T09:59:30Z",
+    )
+    refused = samples.iam_call(
+        "CreateUser",
+        {"userName": "x"},
+        event_id=new_event_id(),
+        actor=samples.iam_user("build-agent"),
+        error="AccessDenied",
+        time="2024-05-14T09:59:40Z",
+    )
+    Pipeline(store, ctx).process([grant, refused], "test")
+    assert {a["rule"] for a in store.alerts()} >= {"privileged_user_created", "iam_writes_refused"}
+    store.close()
