@@ -1,8 +1,10 @@
 """The engine's memory: the facts rules declare (`Rule.remembers`), kept bounded and handed out for storage.
 
 Facts are filed per memory and key, one per event id, so a redelivered event is never counted twice. Time is
-event time: a memory forgets what is older than its retention before the newest event it has seen, and keeps at
-most its `limit` facts (the oldest go first), so replaying an old archive behaves as the live feed did.
+event time: a memory forgets what is older than its retention plus LATE before the newest event it has seen (so a
+record delivered up to LATE out of order still finds what preceded it), and keeps at most its `limit` facts (the
+oldest go first), so replaying an old archive behaves as the live feed did. Windows are exact either way: recall
+and count look only at facts within the rule's window of the record's own time.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from datetime import datetime, timedelta
 
 from core import cloudtrail as ct
 from detections.base import Memory, Rule
+
+LATE = timedelta(days=1)  # how far out of order a record may arrive and still see the facts before it
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Fact:
 class MemoryBook:
     """Every rule's declared memories, in memory; `pending()` hands out the facts not yet stored."""
 
-    def __init__(self, rules: Iterable[Rule], default_minutes: int = 60) -> None:
+    def __init__(self, rules: Iterable[Rule], default_minutes: int = 60, late: timedelta = LATE) -> None:
         self._rules = tuple(rules)
         self._specs: dict[str, tuple[str, Memory]] = {}
         self._by_rule: dict[str, tuple[Memory, ...]] = {}
@@ -46,6 +50,7 @@ class MemoryBook:
             name: timedelta(minutes=spec.minutes if spec.minutes is not None else default_minutes)
             for name, (_, spec) in self._specs.items()
         }
+        self._keep = {name: retention + late for name, retention in self._retention.items()}
         self._facts: dict[str, dict[str, dict[str, Fact]]] = {name: {} for name in self._specs}
         self._order: dict[str, deque[Fact]] = {name: deque() for name in self._specs}
         self._newest: dict[str, datetime] = {}
@@ -112,7 +117,8 @@ class MemoryBook:
         return frozenset(r for r, specs in self._by_rule.items() if any(s.on_match and s.from_alert for s in specs))
 
     def load(self, facts: Iterable[Fact]) -> None:
-        """Take back stored facts (at start-up); those of memories no rule declares any more are ignored."""
+        """Take in stored facts (at start-up, or stored since by another instance); those of memories no rule
+        declares any more are ignored, those already filed are filed once."""
         for fact in sorted(facts, key=lambda f: f.at):
             if fact.memory in self._specs:
                 self._add(fact)
@@ -133,7 +139,7 @@ class MemoryBook:
 
     def horizons(self) -> dict[str, datetime]:
         """Per memory, the event time before which nothing is kept any more (for pruning the stored copy)."""
-        return {name: newest - self._retention[name] for name, newest in self._newest.items()}
+        return {name: newest - self._keep[name] for name, newest in self._newest.items()}
 
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """See RuleContext.recall."""
@@ -150,17 +156,19 @@ class MemoryBook:
         return sum(len(kept) for kept in self._facts[memory].values())
 
     def _add(self, fact: Fact) -> bool:
-        """File a fact; False when that event is already filed under that key (a redelivery)."""
+        """File a fact; False when that event is already filed under that key (a redelivery) or is too old."""
+        newest = self._newest.get(fact.memory)
+        if newest is not None and fact.at < newest - self._keep[fact.memory]:
+            return False  # later than LATE: no window that matters can hold it
         keyed = self._facts[fact.memory].setdefault(fact.key, {})
         if fact.event_id in keyed:
             return False
         keyed[fact.event_id] = fact
         order = self._order[fact.memory]
         order.append(fact)
-        newest = self._newest.get(fact.memory)
         if newest is None or fact.at > newest:
             self._newest[fact.memory] = newest = fact.at
-        horizon = newest - self._retention[fact.memory]
+        horizon = newest - self._keep[fact.memory]
         limit = self._specs[fact.memory][1].limit
         # Arrival order is nearly time order (batches are sorted), so the left end holds the oldest facts.
         while order and (order[0].at < horizon or len(order) > limit):

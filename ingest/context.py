@@ -32,12 +32,18 @@ class PipelineContext:
         self.store = store
         self.iam = iam
         self.memory = MemoryBook(all_rules(), correlation_minutes)
-        self.memory.load(
-            Fact(r["rule"], r["memory"], r["key"], r["event_id"], r["value"], r["at"])
-            for r in store.memory_rows(self.memory.names)
-        )
+        self._seen_seq = 0
+        self.refresh()
         if store.memory_rebuild_pending():
             self._rebuild()
+
+    def refresh(self) -> None:
+        """Take in the memory stored since the last look: at start-up everything, later what other instances
+        sharing the database remembered (this instance's own facts come back too and are filed once)."""
+        rows = self.store.memory_rows(self.memory.names, after=self._seen_seq)
+        if rows:
+            self._seen_seq = rows[-1]["seq"]
+            self.memory.load(Fact(r["rule"], r["memory"], r["key"], r["event_id"], r["value"], r["at"]) for r in rows)
 
     def _rebuild(self) -> None:
         """Rebuild the memory of a database from before the memory table from its last events and alerts."""

@@ -72,6 +72,7 @@ class Pipeline:
         usable.sort(key=lambda r: r["eventTime"])
         events: list[dict] = []
         alerts: list[Alert] = []
+        self.context.refresh()  # what other instances remembered meanwhile
         memory = self.context.memory
         for record in usable:
             event_id = record["eventID"]

@@ -193,10 +193,11 @@ def _v3(db: sqlite_utils.Database) -> None:
 
 
 def _v4(db: sqlite_utils.Database) -> None:
-    """The rules' declared memory (detections.memory), one row per remembered event, whatever the rule."""
-    db["rule_memory"].create(
-        {"memory": str, "key": str, "event_id": str, "rule": str, "value": str, "at": str},
-        pk=("memory", "key", "event_id"),
+    """The rules' declared memory (detections.memory), one row per remembered event, whatever the rule. `seq` only
+    grows (AUTOINCREMENT), so an instance can read what other instances remembered since it last looked."""
+    db.execute(
+        "CREATE TABLE rule_memory (seq INTEGER PRIMARY KEY AUTOINCREMENT, memory TEXT NOT NULL, key TEXT NOT NULL,"
+        " event_id TEXT NOT NULL, rule TEXT, value TEXT, at TEXT NOT NULL, UNIQUE (memory, key, event_id))"
     )
     db["rule_memory"].create_index(["memory", "at"])
 
@@ -345,20 +346,20 @@ class Store:
             found.update(r[0] for r in rows.fetchall())
         return found
 
-    def memory_rows(self, memories: Iterable[str]) -> list[dict]:
-        """Every stored memory row of the named memories, oldest first, with "at" as a datetime."""
+    def memory_rows(self, memories: Iterable[str], after: int = 0) -> list[dict]:
+        """The stored memory rows of the named memories stored after sequence number `after`, in the order they were
+        stored, each with its "seq" and with "at" as a datetime."""
         names = sorted({storable(m) for m in memories})
         if not names:
             return []
+        columns = ("seq", *MEMORY_COLUMNS)
         with self._lock:
             cursor = self.db.conn.execute(
-                f"SELECT {', '.join(MEMORY_COLUMNS)} FROM rule_memory"  # noqa: S608
-                f" WHERE memory IN ({','.join('?' * len(names))}) ORDER BY at",
-                names,
+                f"SELECT {', '.join(columns)} FROM rule_memory"  # noqa: S608
+                f" WHERE seq > ? AND memory IN ({','.join('?' * len(names))}) ORDER BY seq",
+                [after, *names],
             )
-            return [
-                {**dict(zip(MEMORY_COLUMNS, row, strict=True)), "at": _parse_iso(row[-1])} for row in cursor.fetchall()
-            ]
+            return [{**dict(zip(columns, row, strict=True)), "at": _parse_iso(row[-1])} for row in cursor.fetchall()]
 
     def memory_rebuild_pending(self) -> bool:
         """Whether this database predates rule_memory and the memory has not been rebuilt from its rows yet."""

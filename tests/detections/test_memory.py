@@ -61,7 +61,7 @@ PROBER = samples.iam_user("prober")["arn"]
 
 def test_retention_counts_only_the_window_and_forgets_what_is_older_than_it() -> None:
     rule = probe_rule(minutes=10)
-    book = MemoryBook([rule])
+    book = MemoryBook([rule], late=timedelta(0))
     for minute in (0, 3, 6, 9):
         book.note(rule, refusal(minute), matched=False)
     assert book.count("refusals", PROBER, T0, T0 + timedelta(minutes=9)) == 4
@@ -73,6 +73,20 @@ def test_retention_counts_only_the_window_and_forgets_what_is_older_than_it() ->
     assert book.size("refusals") == 3
     assert book.count("refusals", PROBER, T0, T0 + timedelta(minutes=15)) == 3
     assert book.horizons() == {"refusals": T0 + timedelta(minutes=5)}
+
+
+def test_facts_are_kept_a_day_longer_than_their_window_for_records_that_arrive_late() -> None:
+    rule = probe_rule(minutes=10)
+    book = MemoryBook([rule])
+    book.note(rule, refusal(0), matched=False)
+    book.note(rule, refusal(60 * 23), matched=False)
+    late = T0 + timedelta(minutes=5)  # a record from five minutes after the first, delivered a day late
+    assert book.count("refusals", PROBER, late - timedelta(minutes=10), late) == 1
+    assert book.recall("refusals", PROBER, late) is not None
+    book.note(rule, refusal(60 * 25), matched=False)
+    assert book.size("refusals") == 2  # the first is now more than a day and ten minutes older than the newest
+    book.note(rule, refusal(1), matched=False)  # too late to matter to any record now
+    assert book.size("refusals") == 2
 
 
 def test_the_size_bound_drops_the_oldest_facts() -> None:
@@ -170,9 +184,9 @@ def test_a_batch_that_failed_to_store_is_not_remembered_when_it_comes_again(
 def test_the_stored_memory_is_pruned_to_its_retention(store: Store) -> None:
     pipeline = Pipeline(store, PipelineContext(store))
     pipeline.process([refusal(0), refusal(1)], "test")
-    pipeline.process([refusal(45)], "test")  # the refused-writes memory keeps 10 minutes
+    pipeline.process([refusal(60 * 24 + 10.5)], "test")  # the refused-writes memory keeps 10 minutes and a day
     rows = store.memory_rows({"refused_iam_writes"})
-    assert [r["at"] for r in rows] == [T0 + timedelta(minutes=45)]
+    assert [r["at"] for r in rows] == [T0 + timedelta(minutes=1), T0 + timedelta(minutes=60 * 24 + 10.5)]
 
 
 def test_a_version_3_database_upgrades_keeping_alerts_and_events(path: Path) -> None:
@@ -239,7 +253,7 @@ def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_eve
     assert ctx.recall("created_users", f"{samples.ACCOUNT}:svc-ops", at) == "cu-svc-ops"
     assert ctx.recall("created_users", f"{samples.ACCOUNT}:old-user", at) is None  # an hour before the latest event
     assert ctx.count("refused_iam_writes", prober, at - timedelta(minutes=10), at) == 4
-    assert len(store.memory_rows(ctx.memory.names)) == 5  # stored, so the next start needs no rebuild
+    assert len(store.memory_rows(ctx.memory.names)) == 6  # stored (r0 too, for late records): no second rebuild
     assert not store.memory_rebuild_pending()
     grant = samples.iam_call(
         "AttachUserPolicy",
@@ -258,3 +272,24 @@ def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_eve
     Pipeline(store, ctx).process([grant, refused], "test")
     assert {a["rule"] for a in store.alerts()} >= {"privileged_user_created", "iam_writes_refused"}
     store.close()
+
+
+def test_an_instance_sees_what_another_instance_sharing_the_database_remembered(path: Path) -> None:
+    one, two = Store(path), Store(path)
+    first, second = Pipeline(one, PipelineContext(one)), Pipeline(two, PipelineContext(two))  # both started
+    new_user = created("svc-backdoor", 0)
+    first.process([new_user], "sqs")
+    grant = samples.iam_call(
+        "AttachUserPolicy",
+        {"userName": "svc-backdoor", "policyArn": samples.ADMINISTRATOR_ACCESS},
+        event_id=new_event_id(),
+        time=(T0 + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    result = second.process([grant], "sqs")
+    assert [a.rule for a in result.alerts] == ["privileged_user_created"]
+    key = f"{samples.ACCOUNT}:svc-backdoor"
+    assert second.context.recall("created_users", key, T0 + timedelta(minutes=2)) == new_user["eventID"]
+    first.process([new_user], "sqs")  # its own fact read back is filed once
+    assert first.context.memory.size("created_users") == 1
+    one.close()
+    two.close()
