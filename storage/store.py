@@ -334,7 +334,12 @@ class Store:
                 row["remediation"] = json.dumps(row["remediation"])
                 row["mfa"] = None if alert.mfa is None else int(alert.mfa)
                 row["created_at"] = stamp
-                created.append(db["alerts"].insert(_storable_row(row)).last_pk)
+                row = _storable_row(row)
+                cursor = conn.execute(
+                    f"INSERT INTO alerts ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
+                    list(row.values()),
+                )
+                created.append(cursor.lastrowid)
         return created
 
     def _stored_ids(self, ids: list[str]) -> set[str]:
