@@ -32,6 +32,28 @@ class Remediation:
 
 
 @dataclass(frozen=True)
+class Memory:
+    """State a rule asks the engine to keep across records, batches and restarts (one fact per event).
+
+    For each record the rule reads, `key(record)` says what to file it under (None: nothing to remember); the fact
+    is `value(record)` (the event id when None) at the record's event time, kept for `minutes` of event time (None:
+    the configured correlation window). With `on_match` only records whose alert the rule raises are remembered,
+    after matching; otherwise every keyed record is remembered before the rule runs, so a count includes it.
+    Any rule may read a memory by its name, which is unique across rules. A database older than the memory table
+    is rebuilt from its rows once: stored events (name, time, account, caller, error) go through `key` as records;
+    an `on_match` memory needs `from_alert`, the key of one of the rule's stored alerts (a row of the store's).
+    """
+
+    name: str
+    key: Callable[[dict], str | None]
+    minutes: int | None = None
+    on_match: bool = False
+    value: Callable[[dict], str] | None = None
+    limit: int = 100_000  # facts kept in memory at most; the oldest go first
+    from_alert: Callable[[dict], str | None] | None = None
+
+
+@dataclass(frozen=True)
 class Match:
     """A rule's verdict on one record: it fires, with what the alert should say."""
 
@@ -54,14 +76,12 @@ class RuleContext(Protocol):
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         """Every policy document in force on a group (attached and inline), or None if unknown."""
 
-    def user_created_recently(self, account: str, user_name: str, at: datetime) -> str | None:
-        """The event id of a CreateUser for this user within the correlation window before `at`, else None."""
+    def recall(self, memory: str, key: str, at: datetime) -> str | None:
+        """The value of the latest fact `memory` keeps under `key` from within its retention before `at`, else None."""
 
-    def refused_calls(
-        self, actor: str, event_names: frozenset[str], error_codes: frozenset[str], since: datetime, until: datetime
-    ) -> int:
-        """How many calls by `actor` (exact ARN) to `event_names` failed with one of `error_codes` between `since`
-        and `until` (event times), the record being evaluated included."""
+    def count(self, memory: str, key: str, since: datetime, until: datetime) -> int:
+        """How many facts (distinct events) `memory` keeps under `key` with event times in [since, until]; a memory
+        that remembers before matching counts the record being evaluated too."""
 
 
 MatchFn = Callable[[dict, RuleContext], Match | None]
@@ -95,6 +115,7 @@ class Rule:
     any_root_event: bool = False  # reads every event made by the root user, whatever its name
     supersedes: tuple[str, ...] = ()  # rule ids whose alert for the same event this rule replaces
     dedup_minutes: int = 0  # >0: repeats with the same dedup key within this window fold into one alert
+    remembers: tuple[Memory, ...] = ()  # state the rule keeps (read by any rule through RuleContext.recall/count)
     reports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # {"CIS": (...), "MITRE ATT&CK": (...)}
 
     def reads(self, event_name: str, root: bool) -> bool:

@@ -6,21 +6,34 @@ from core import cloudtrail as ct
 from core.alert import Alert
 from detections import all_rules
 from detections.base import Match, Rule, RuleContext
+from detections.memory import MemoryBook
 
 
-def evaluate(record: dict, ctx: RuleContext, rules: tuple[Rule, ...] | None = None) -> list[Alert]:
-    """Every alert the rules raise for `record`, after superseded ones are dropped."""
+def evaluate(
+    record: dict, ctx: RuleContext, rules: tuple[Rule, ...] | None = None, memory: MemoryBook | None = None
+) -> list[Alert]:
+    """Every alert the rules raise for `record`, after superseded ones are dropped.
+
+    With `memory`, the record is remembered as the rules that read it declare (`Rule.remembers`).
+    """
     name = str(record.get("eventName") or "")
     root = ct.is_root(record)
     hits: list[tuple[Rule, Match]] = []
     for rule in rules if rules is not None else all_rules():
         if not rule.reads(name, root):
             continue
+        if memory is not None and rule.remembers:
+            memory.note(rule, record, matched=False)
         found = rule.match(record, ctx)
         if found is not None:
             hits.append((rule, found))
     superseded = {sid for rule, _ in hits for sid in rule.supersedes}
-    return [build_alert(rule, found, record) for rule, found in hits if rule.id not in superseded]
+    raised = [(rule, found) for rule, found in hits if rule.id not in superseded]
+    if memory is not None:
+        for rule, _ in raised:
+            if rule.remembers:
+                memory.note(rule, record, matched=True)
+    return [build_alert(rule, found, record) for rule, found in raised]
 
 
 def build_alert(rule: Rule, found: Match, record: dict) -> Alert:

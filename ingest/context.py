@@ -1,18 +1,14 @@
-"""The RuleContext the pipeline gives rules: correlation from the store, facts from AWS when reachable."""
+"""The RuleContext the pipeline gives rules: the rules' declared memory, facts from AWS when reachable."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from core import cloudtrail as ct
-from core.alert import Alert
+from detections import all_rules
+from detections.memory import Fact, MemoryBook
 from storage import Store
-
-
-def cloudtrail_time(moment: datetime) -> str:
-    """A datetime as CloudTrail writes eventTime (`2024-05-14T09:12:45Z`), so stored times compare as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class IamFacts(Protocol):
@@ -26,32 +22,43 @@ class IamFacts(Protocol):
 
 
 class PipelineContext:
-    """Answers rules' questions. Without `iam` (offline replay) every AWS lookup answers None."""
+    """Answers rules' questions. Without `iam` (offline replay) every AWS lookup answers None.
+
+    The memory the rules declare is read back from the store once, here, and kept up to date by the pipeline, so a
+    restart or a redelivery sees what one long run would have seen.
+    """
 
     def __init__(self, store: Store, iam: IamFacts | None = None, correlation_minutes: int = 60) -> None:
         self.store = store
         self.iam = iam
-        self.window = timedelta(minutes=correlation_minutes)
-        self._batch_users: dict[tuple[str, str], tuple[str, datetime | None]] = {}
-        self._batch_events: list[tuple[str, str, str, str]] = []  # (actor, eventName, eventTime, errorCode)
+        self.memory = MemoryBook(all_rules(), correlation_minutes)
+        self._seen_seq = 0
+        self.refresh()
+        if store.memory_rebuild_pending():
+            self._rebuild()
 
-    def begin_batch(self) -> None:
-        """Forget the previous batch's not-yet-stored facts."""
-        self._batch_users.clear()
-        self._batch_events.clear()
+    def refresh(self) -> None:
+        """Take in the memory stored since the last look: at start-up everything, later what other instances
+        sharing the database remembered (this instance's own facts come back too and are filed once)."""
+        rows = self.store.memory_rows(self.memory.names, after=self._seen_seq)
+        if rows:
+            self._seen_seq = rows[-1]["seq"]
+            self.memory.load(Fact(r["rule"], r["memory"], r["key"], r["event_id"], r["value"], r["at"]) for r in rows)
 
-    def note_event(self, record: dict) -> None:
-        """Remember a record of this batch before the rules see it (the batch is stored only at its end)."""
-        if record.get("errorCode"):
-            self._batch_events.append(
-                (ct.actor_arn(record), str(record["eventName"]), str(record["eventTime"]), str(record["errorCode"]))
-            )
-
-    def note_user_created(self, alert: Alert, at: datetime | None) -> None:
-        """Remember a CreateUser seen in this batch (it is stored only at the end of the batch)."""
-        name = (alert.target or "").rsplit("/", 1)[-1]
-        if name:
-            self._batch_users[(alert.account, name)] = (alert.event_id, at)
+    def _rebuild(self) -> None:
+        """Rebuild the memory of a database from before the memory table from its last events and alerts."""
+        latest = ct.parse_time(self.store.latest_event_time())
+        if latest is not None:
+            since = latest - self.memory.longest()
+            text = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            alerts = [
+                row
+                for rule_id in sorted(self.memory.alert_rules())
+                for row in self.store.alerts(rule=rule_id)
+                if str(row.get("event_time") or "") >= text
+            ]
+            self.memory.rebuild(self.store.events_since(text), alerts)
+        self.store.memory_rebuilt([f.__dict__ for f in self.memory.pending()])
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         """See RuleContext."""
@@ -65,21 +72,10 @@ class PipelineContext:
         """See RuleContext."""
         return self.iam.group_documents(account, group_name) if self.iam else None
 
-    def refused_calls(
-        self, actor: str, event_names: frozenset[str], error_codes: frozenset[str], since: datetime, until: datetime
-    ) -> int:
-        """See RuleContext: the stored events plus this batch's, the current record included."""
-        low, high = cloudtrail_time(since), cloudtrail_time(until)
-        in_batch = sum(
-            1
-            for who, name, when, code in self._batch_events
-            if who == actor and name in event_names and code in error_codes and low <= when <= high
-        )
-        return in_batch + self.store.refused_calls(actor, event_names, error_codes, low, high)
+    def recall(self, memory: str, key: str, at: datetime) -> str | None:
+        """See RuleContext."""
+        return self.memory.recall(memory, key, at)
 
-    def user_created_recently(self, account: str, user_name: str, at: datetime) -> str | None:
-        """See RuleContext: looks in this batch first, then in the store."""
-        hit = self._batch_users.get((account, user_name))
-        if hit and (hit[1] is None or at - hit[1] <= self.window):
-            return hit[0]
-        return self.store.user_created_event(account, user_name, at - self.window)
+    def count(self, memory: str, key: str, since: datetime, until: datetime) -> int:
+        """See RuleContext."""
+        return self.memory.count(memory, key, since, until)

@@ -68,22 +68,19 @@ class Pipeline:
             else:
                 usable.append(record)  # type: ignore[arg-type]
         seen = self.store.seen_events(r["eventID"] for r in usable)
-        # Oldest first, so CreateUser is known before the grant that follows it.
+        # Oldest first, so what a rule remembers is known before the records that follow it.
         usable.sort(key=lambda r: r["eventTime"])
         events: list[dict] = []
         alerts: list[Alert] = []
-        self.context.begin_batch()
+        self.context.refresh()  # what other instances remembered meanwhile
+        memory = self.context.memory
         for record in usable:
             event_id = record["eventID"]
             if event_id in seen:
                 result.duplicates += 1
                 continue
             seen.add(event_id)
-            self.context.note_event(record)
-            found = evaluate(record, self.context)
-            for alert in found:
-                if alert.rule == "user_created":
-                    self.context.note_user_created(alert, ct.event_time(record))
+            found = evaluate(record, self.context, memory=memory)
             alerts.extend(found)
             events.append(
                 {
@@ -96,7 +93,14 @@ class Pipeline:
                     "error_code": str(record.get("errorCode") or ""),
                 }
             )
-        result.alert_ids = self.store.store_batch(events, alerts, self.windows)
+        facts = memory.pending()
+        try:
+            result.alert_ids = self.store.store_batch(
+                events, alerts, self.windows, [f.__dict__ for f in facts], memory.horizons()
+            )
+        except BaseException:
+            memory.discard(facts)  # the batch will come again; it must not find itself remembered
+            raise
         result.alerts = alerts
         if result.alert_ids and self.on_alerts:
             self.on_alerts(result.alert_ids)

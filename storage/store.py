@@ -46,6 +46,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def _v1(db: sqlite_utils.Database) -> None:
     db["events"].create(
         {
@@ -189,7 +193,22 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["actor", "event_time"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """The rules' declared memory (detections.memory), one row per remembered event, whatever the rule. `seq` only
+    grows (AUTOINCREMENT), so an instance can read what other instances remembered since it last looked."""
+    db.execute(
+        "CREATE TABLE rule_memory (seq INTEGER PRIMARY KEY AUTOINCREMENT, memory TEXT NOT NULL, key TEXT NOT NULL,"
+        " event_id TEXT NOT NULL, rule TEXT, value TEXT, at TEXT NOT NULL, UNIQUE (memory, key, event_id))"
+    )
+    db["rule_memory"].create_index(["memory", "at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+
+MEMORY_VERSION = 4  # the migration that made rule_memory
+MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild
+EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
+MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
 
 
 class Store:
@@ -233,6 +252,8 @@ class Store:
                 if version not in done:
                     step(db)
                     db["schema_migrations"].insert({"version": version, "applied_at": self._now()})
+            if done and MEMORY_VERSION not in done:  # an older database: its rules' memory is still in its rows
+                db["cursors"].insert({"key": MEMORY_REBUILD, "value": "pending", "updated_at": self._now()})
         return len(MIGRATIONS)
 
     def close(self) -> None:
@@ -247,40 +268,54 @@ class Store:
         ids = [storable(e) for e in event_ids if e]
         if not ids:
             return set()
-        found: set[str] = set()
         with self._lock:
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self.db.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)  # noqa: S608
-                found.update(r[0] for r in rows.fetchall())
-        return found
+            return self._stored_ids(ids)
 
     def store_batch(
         self,
         events: Iterable[dict],
         alerts: Iterable[Alert],
         dedup_windows: dict[str, int] | None = None,
+        memory: Iterable[dict] = (),
+        forget: dict[str, datetime] | None = None,
     ) -> list[int]:
-        """Durably store processed events and their alerts in one transaction; returns new alert ids.
+        """Durably store processed events, their alerts and the rules' memory in one transaction; returns new
+        alert ids.
 
         `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
         "error_code"; an event already stored is skipped together with its alerts. Text is stored as `storable`
         makes it (an event id with a lone surrogate is the same event as its escaped form). An alert whose rule
         has a dedup window (minutes, in `dedup_windows`) and whose dedup key already has an alert in that window
-        is folded into it.
+        is folded into it. `memory` rows are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime),
+        kept once per memory, key and event; `forget` drops each named memory's rows from before its time.
         """
         windows = dedup_windows or {}
         now = self.clock()
+        stamp = _iso(now)
+        rows: dict[str, tuple] = {}
+        for event in events:
+            event = _storable_row({**event, "stored_at": stamp})
+            rows.setdefault(event["event_id"], tuple(event.get(c) for c in EVENT_COLUMNS))
+        facts = [
+            tuple(storable(v) if isinstance(v, str) else _iso(v) for v in (f[c] for c in MEMORY_COLUMNS))
+            for f in memory
+        ]
         created: list[int] = []
         with self._tx() as db:
-            fresh: set[str] = set()
-            for event in events:
-                event = _storable_row(event)
-                if db["events"].count_where("event_id = ?", [event["event_id"]]):
-                    continue
-                db["events"].insert({**event, "stored_at": _iso(now)})
-                fresh.add(event["event_id"])
+            conn = db.conn
+            already = self._stored_ids(list(rows))
+            fresh = rows.keys() - already
+            conn.executemany(
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",  # noqa: S608
+                [row for event_id, row in rows.items() if event_id in fresh],
+            )
+            conn.executemany(
+                f"INSERT OR IGNORE INTO rule_memory ({', '.join(MEMORY_COLUMNS)})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(MEMORY_COLUMNS))})",
+                facts,
+            )
+            for name, before in (forget or {}).items():
+                conn.execute("DELETE FROM rule_memory WHERE memory = ? AND at < ?", [storable(name), _iso(before)])
             for alert in alerts:
                 if storable(alert.event_id) not in fresh:
                     continue
@@ -296,25 +331,62 @@ class Store:
                 row["facts"] = json.dumps(row["facts"])
                 row["remediation"] = json.dumps(row["remediation"])
                 row["mfa"] = None if alert.mfa is None else int(alert.mfa)
-                row["created_at"] = _iso(now)
-                created.append(db["alerts"].insert(_storable_row(row)).last_pk)
+                row["created_at"] = stamp
+                row = _storable_row(row)
+                cursor = conn.execute(
+                    f"INSERT INTO alerts ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
+                    list(row.values()),
+                )
+                created.append(cursor.lastrowid)
         return created
 
-    def user_created_event(self, account: str, user_name: str, since: datetime) -> str | None:
-        """The event id of a stored `user_created` alert for this user at or after `since`, else None."""
-        user_name = storable(user_name)
-        arn_suffix = f":user/{user_name}"
+    def _stored_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.conn.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)  # noqa: S608
+            found.update(r[0] for r in rows.fetchall())
+        return found
+
+    def memory_rows(self, memories: Iterable[str], after: int = 0) -> list[dict]:
+        """The stored memory rows of the named memories stored after sequence number `after`, in the order they were
+        stored, each with its "seq" and with "at" as a datetime."""
+        names = sorted({storable(m) for m in memories})
+        if not names:
+            return []
+        columns = ("seq", *MEMORY_COLUMNS)
         with self._lock:
-            for row in self.db["alerts"].rows_where(
-                "rule = 'user_created' AND account = ? AND event_time >= ?",
-                [storable(account), _iso(since)],
-                order_by="id desc",
-            ):
-                target = row["target"] or ""
-                # Exact match on the name after the path: ARNs may carry a path (user/ops/alice).
-                if target.endswith(arn_suffix) or target.rsplit("/", 1)[-1] == user_name:
-                    return row["event_id"]
-        return None
+            cursor = self.db.conn.execute(
+                f"SELECT {', '.join(columns)} FROM rule_memory"  # noqa: S608
+                f" WHERE seq > ? AND memory IN ({','.join('?' * len(names))}) ORDER BY seq",
+                [after, *names],
+            )
+            return [{**dict(zip(columns, row, strict=True)), "at": _parse_iso(row[-1])} for row in cursor.fetchall()]
+
+    def memory_rebuild_pending(self) -> bool:
+        """Whether this database predates rule_memory and the memory has not been rebuilt from its rows yet."""
+        return self.cursor(MEMORY_REBUILD) == "pending"
+
+    def memory_rebuilt(self, memory: Iterable[dict]) -> None:
+        """Store the memory rebuilt from older rows (as store_batch's `memory`) and clear the pending rebuild."""
+        self.store_batch([], [], memory=memory)
+        with self._tx() as db:
+            db.execute("DELETE FROM cursors WHERE key = ?", [MEMORY_REBUILD])
+
+    def events_since(self, event_time: str) -> list[dict]:
+        """Stored events with an eventTime at or after `event_time` (CloudTrail's text), oldest first."""
+        with self._lock:
+            cursor = self.db.conn.execute(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_time >= ? ORDER BY event_time",  # noqa: S608
+                [storable(event_time)],
+            )
+            return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+
+    def latest_event_time(self) -> str | None:
+        """The latest stored eventTime (CloudTrail's text), or None when no event is stored."""
+        with self._lock:
+            return self.db.conn.execute("SELECT max(event_time) FROM events").fetchone()[0]
 
     def refused_calls(
         self, actor: str, event_names: Iterable[str], error_codes: Iterable[str], since: str, until: str
@@ -390,7 +462,7 @@ class Store:
         return self._decode(rows[0]) if rows else None
 
     def alerts(self, **where: Any) -> list[dict]:
-        """Alerts whose columns equal the given values (e.g. rule="root_login"), oldest first."""
+        """Alerts whose columns equal the given values (e.g. status="open"), oldest first."""
         clause = " AND ".join(f"{k} = ?" for k in where) or "1"
         with self._lock:
             rows = self.db["alerts"].rows_where(clause, list(where.values()), order_by="id")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from core import cloudtrail as ct
 from core.severity import Severity
-from detections.base import Example, Match, Rule, RuleContext
+from detections.base import Example, Match, Memory, Rule, RuleContext
 from detections.samples import ADMINISTRATOR_ACCESS, iam_call, iam_user, role_session
 
 # The IAM writes the other rules watch: making identities, keys, passwords and grants, removing MFA.
@@ -35,6 +35,18 @@ THRESHOLD = 5
 WINDOW = timedelta(minutes=10)
 
 
+def _refusal_key(record: dict) -> str | None:
+    """The caller's ARN for a refused IAM write (the rule reads only WRITES), else None."""
+    if record.get("errorCode") not in REFUSALS:
+        return None
+    actor = ct.actor_arn(record)
+    return actor if actor.startswith("arn:") else None
+
+
+# Every refused IAM write, by caller, remembered before matching so that the count includes the current one.
+REFUSED_WRITES = Memory(name="refused_iam_writes", key=_refusal_key, minutes=int(WINDOW.total_seconds() // 60))
+
+
 def match(record: dict, ctx: RuleContext) -> Match | None:
     """The refusal that brings the caller's refused IAM writes to THRESHOLD or more within WINDOW."""
     if record.get("errorCode") not in REFUSALS:
@@ -43,7 +55,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     actor = ct.actor_arn(record)
     if at is None or not actor.startswith("arn:"):
         return None
-    count = ctx.refused_calls(actor, WRITES, REFUSALS, at - WINDOW, at)
+    count = ctx.count(REFUSED_WRITES.name, actor, at - WINDOW, at)
     if count < THRESHOLD:
         return None
     minutes = int(WINDOW.total_seconds() // 60)
@@ -78,6 +90,7 @@ RULE = Rule(
     event_names=WRITES,
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
+    remembers=(REFUSED_WRITES,),
     dedup_minutes=60,
     reports={"MITRE ATT&CK": ("T1098", "T1136.003", "T1078.004")},
     examples=(

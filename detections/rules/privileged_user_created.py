@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.grants import USER_GRANT_EVENTS, analyse_grant
+from detections.rules.user_created import CREATED_USERS, user_key
 from detections.samples import (
     ADMINISTRATOR_ACCESS,
     ALLOW_ALL,
@@ -26,7 +27,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     at = ct.event_time(record)
     if not isinstance(user, str) or not user or at is None or ct.failed(record):
         return None
-    created = ctx.user_created_recently(ct.account_id(record), user, at)
+    created = ctx.recall(CREATED_USERS.name, user_key(ct.account_id(record), user), at)
     if not created:
         return None
     grant = analyse_grant(record, ctx)

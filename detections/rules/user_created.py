@@ -4,8 +4,35 @@ from __future__ import annotations
 
 from core import cloudtrail as ct
 from core.severity import Severity
-from detections.base import Example, Match, Remediation, Rule, RuleContext
+from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
 from detections.samples import ACCOUNT, iam_call, role_session, root, user_id
+
+
+def user_key(account: str, user_name: str) -> str:
+    """The key CREATED_USERS files a user under (IAM user names hold no colon)."""
+    return f"{account}:{user_name}"
+
+
+def _created_name(record: dict) -> str | None:
+    created = ct.response(record).get("user")
+    created = created if isinstance(created, dict) else {}
+    name = created.get("userName") or ct.request(record).get("userName")
+    return name if isinstance(name, str) and name else None
+
+
+def _created_key(record: dict) -> str | None:
+    name = _created_name(record)
+    return user_key(ct.account_id(record), name) if name else None
+
+
+def _alert_key(alert: dict) -> str | None:
+    name = str(alert.get("target") or "").rsplit("/", 1)[-1]  # the user ARN's last part, after any path
+    return user_key(str(alert.get("account") or ""), name) if name else None
+
+
+# The CreateUser events this rule alerted on, by account and user name, for the correlation window (read by
+# privileged_user_created); the value is the CreateUser's event id.
+CREATED_USERS = Memory(name="created_users", key=_created_key, on_match=True, from_alert=_alert_key)
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -14,8 +41,8 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
         return None
     created = ct.response(record).get("user")
     created = created if isinstance(created, dict) else {}
-    name = created.get("userName") or ct.request(record).get("userName")
-    if not isinstance(name, str) or not name:
+    name = _created_name(record)
+    if name is None:
         return None
     arn = created.get("arn") if isinstance(created.get("arn"), str) else None
     target = arn or ct.iam_arn(ct.account_id(record), "user", name)
@@ -54,6 +81,7 @@ RULE = Rule(
     event_names=frozenset({"CreateUser"}),
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
+    remembers=(CREATED_USERS,),
     reports={"MITRE ATT&CK": ("T1136.003",)},
     examples=(
         Example(

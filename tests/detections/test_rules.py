@@ -48,14 +48,13 @@ class ExampleContext:
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         return self.groups.get(group_name)
 
-    def user_created_recently(self, account: str, user_name: str, at: datetime) -> str | None:
-        assert isinstance(at, datetime)
+    def recall(self, memory: str, key: str, at: datetime) -> str | None:
+        assert memory == "created_users" and isinstance(at, datetime)
+        user_name = key.split(":", 1)[1]
         return f"createuser-{user_name}" if user_name in self.created_users else None
 
-    def refused_calls(
-        self, actor: str, event_names: frozenset[str], error_codes: frozenset[str], since: datetime, until: datetime
-    ) -> int:
-        assert actor.startswith("arn:") and since < until
+    def count(self, memory: str, key: str, since: datetime, until: datetime) -> int:
+        assert memory == "refused_iam_writes" and key.startswith("arn:") and since < until
         return self.refused
 
 
