@@ -25,10 +25,12 @@ AWS = {
 }
 
 
-def moto_server() -> Iterator[str]:
-    """A moto server on loopback, reached by the bot through AWS_ENDPOINT_URL (for a module-scoped fixture)."""
-    saved = {k: os.environ.get(k) for k in AWS}
-    os.environ.update(AWS)
+def moto_server(**extra: str) -> Iterator[str]:
+    """A moto server on loopback, reached by the bot through AWS_ENDPOINT_URL (for a module-scoped fixture), with
+    fake credentials and any `extra` variables set while it runs."""
+    env = {**AWS, **extra}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
