@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from core.alert import Alert
-from core.severity import Severity
 from sandbox.fake_slack import Call, FakeSlack
 from storage import Store
 from tests.botprocess import BotProcess, free_port, moto_server
 from tests.conftest import BOT_TOKEN, CHANNEL
+from tests.outbox import alert, stored
 
 
 @pytest.fixture(scope="module")
@@ -32,30 +31,7 @@ def healthz(port: int) -> dict:
 def pending_alerts(db: Path, count: int) -> None:
     """Leave `count` alerts in the outbox of the database at `db`, as a bot stopped before posting them would."""
     store = Store(db)
-    alerts = [
-        Alert(
-            rule="user_created",
-            severity=Severity.HIGH,
-            title=f"User u{n} created",
-            event_id=f"e{n}",
-            event_name="CreateUser",
-            event_source="iam.amazonaws.com",
-            event_time="2026-11-23T08:00:00Z",
-            account="111122223333",
-            region="us-east-1",
-            actor_arn=f"arn:aws:iam::111122223333:user/actor{n}",
-            actor_type="IAMUser",
-            target=f"arn:aws:iam::111122223333:user/u{n}",
-            dedup_key=f"user_created:e{n}",
-            thread_key=f"111122223333:actor{n}",
-        )
-        for n in range(count)
-    ]
-    events = [
-        {"event_id": a.event_id, "event_name": a.event_name, "event_time": a.event_time, "account": a.account}
-        for a in alerts
-    ]
-    store.store_batch([{**e, "source": "test"} for e in events], alerts)
+    stored(store, *(alert(n, actor=f"arn:aws:iam::111122223333:user/actor{n}") for n in range(count)))
     store.close()
 
 

@@ -7,44 +7,11 @@ from pathlib import Path
 import pytest
 
 import bot as bot_module
-from core.alert import Alert
 from core.severity import Severity
 from slackui.poster import Poster
 from storage import Store
 from tests.conftest import CHANNEL, settings
-
-
-def alert(n: int, actor: str = "arn:aws:iam::111122223333:user/mallory", severity=Severity.HIGH) -> Alert:
-    return Alert(
-        rule="user_created",
-        severity=severity,
-        title=f"User u{n} created",
-        event_id=f"e{n}",
-        event_name="CreateUser",
-        event_source="iam.amazonaws.com",
-        event_time="2026-11-23T08:00:00Z",
-        account="111122223333",
-        region="us-east-1",
-        actor_arn=actor,
-        actor_type="IAMUser",
-        target=f"arn:aws:iam::111122223333:user/u{n}",
-        dedup_key=f"user_created:e{n}",
-        thread_key=f"111122223333:{actor}",
-    )
-
-
-def stored(store: Store, *alerts: Alert) -> list[int]:
-    events = [
-        {
-            "event_id": a.event_id,
-            "event_name": a.event_name,
-            "event_time": a.event_time,
-            "account": a.account,
-            "source": "test",
-        }
-        for a in alerts
-    ]
-    return store.store_batch(events, list(alerts))
+from tests.outbox import alert, stored
 
 
 @pytest.fixture
