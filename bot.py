@@ -400,6 +400,8 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[b
 # whose wait is mostly an SQS long poll or a sleep: what it has not finished is received again after a restart.
 STOP_SECONDS = {"poster": 8.0}
 SOURCE_STOP_SECONDS = 2.0
+# The whole stop, from the signal: the process exits by then even if a thread will not end (Docker waits 10 s).
+STOP_DEADLINE = 9.0
 
 
 def serve(settings: Settings) -> int:
@@ -411,7 +413,7 @@ def serve(settings: Settings) -> int:
     """
     from core.lifecycle import Shutdown, SlackRejected
 
-    shutdown = Shutdown()
+    shutdown = Shutdown(deadline=STOP_DEADLINE)
     shutdown.install_signals()
     try:
         rt = build(settings)

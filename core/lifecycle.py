@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
+import os
 import signal
 import socket
+import sys
 import threading
 import urllib.error
 from collections.abc import Callable, Iterator
@@ -36,8 +39,12 @@ class Shutdown:
     A failing step is logged in one line and the next still runs.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float | None = None) -> None:
         self.requested = threading.Event()
+        # Past this many seconds after the stop began, the process exits anyway (a supervisor kills it soon
+        # after: Docker waits 10 s). Everything the bot stored is committed by then; a thread that will not end
+        # (a WebSocket reader, a worker stuck in a call) must not turn a stop into a hang.
+        self.deadline = deadline
         self._steps: list[tuple[str, Callable[[], None]]] = []
         self._lock = threading.Lock()
         self._done = False
@@ -54,6 +61,10 @@ class Shutdown:
                 return
             self._done = True
         self.requested.set()
+        if self.deadline is not None:
+            timer = threading.Timer(self.deadline, self._overrun)
+            timer.daemon = True
+            timer.start()
         if self._again and threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):  # a signal now must not interrupt the steps
                 signal.signal(sig, self._again)
@@ -62,6 +73,13 @@ class Shutdown:
                 step()
             except Exception as err:  # stopping must go on: the rest still needs closing
                 log.warning("while stopping, %s failed: %s: %s", name, type(err).__name__, err)
+
+    def _overrun(self) -> None:
+        busy = sorted(t.name for t in threading.enumerate() if t is not threading.current_thread() and t.is_alive())
+        log.warning("stopping took over %.0f s; exiting now (still running: %s)", self.deadline, ", ".join(busy))
+        with contextlib.suppress(Exception):  # not logging.shutdown(): a stuck thread may hold a handler's lock
+            sys.stderr.flush()
+        os._exit(0)
 
     def install_signals(self) -> None:
         """SIGTERM (docker stop) and SIGINT (Ctrl-C) both raise KeyboardInterrupt in the main thread, once.

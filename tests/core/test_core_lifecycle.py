@@ -88,3 +88,42 @@ def test_until_reachable_gives_up_when_stopped_and_raises_on_a_refusal(fake_slac
     with pytest.raises(SlackRejected) as rejected:
         until_reachable(client.auth_test, "auth.test", threading.Event())
     assert rejected.value.error == "invalid_auth" and rejected.value.token == "SLACK_BOT_TOKEN"
+
+
+_STOPPING = """
+import logging, sys, threading, time
+sys.path.insert(0, {root!r})
+from core.lifecycle import Shutdown
+logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+threading.Thread(target=threading.Event().wait, name="stuck-reader").start()  # not a daemon: exit would wait
+shutdown = Shutdown(deadline=1.0)
+shutdown.add("a step that never returns", threading.Event().wait if {stuck} else (lambda: None))
+shutdown.run()
+print("steps done", flush=True)
+sys.exit(0) if not {stuck} else None
+"""
+
+
+@pytest.mark.parametrize("stuck", [True, False], ids=["stuck step", "stuck thread"])
+def test_a_stop_that_overruns_its_deadline_exits_0_anyway(stuck):
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", _STOPPING.format(root=root, stuck=stuck)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0 and time.monotonic() - started < 10
+    assert "stopping took over 1 s; exiting now (still running: " in done.stderr
+    assert "stuck-reader" in done.stderr and "Traceback" not in done.stderr
+    assert ("steps done" in done.stdout) is (not stuck)
+
+
+def test_a_stop_within_its_deadline_says_nothing_of_it(caplog):
+    shutdown = Shutdown(deadline=5.0)
+    shutdown.add("quick", lambda: None)
+    shutdown.run()
+    assert "exiting now" not in caplog.text
