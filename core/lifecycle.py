@@ -41,9 +41,10 @@ class Shutdown:
 
     def __init__(self, deadline: float | None = None) -> None:
         self.requested = threading.Event()
-        # Past this many seconds after the stop began, the process exits anyway (a supervisor kills it soon
-        # after: Docker waits 10 s). Everything the bot stored is committed by then; a thread that will not end
-        # (a WebSocket reader, a worker stuck in a call) must not turn a stop into a hang.
+        # Past this many seconds after the stop began, the process exits anyway (a supervisor kills it soon after:
+        # Docker waits 10 s). Everything the bot stored is committed by then; a thread that will not end (a
+        # WebSocket reader, a worker stuck in a call) must not turn a stop into a hang. It ends the process it runs
+        # in, so only the real process's Shutdown has one (never a test runner's).
         self.deadline = deadline
         self._steps: list[tuple[str, Callable[[], None]]] = []
         self._lock = threading.Lock()
