@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import re
 import sys
 import threading
@@ -670,4 +671,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    if next((arg for arg in sys.argv[1:] if not arg.startswith("-")), "serve") == "serve":
+        # serve has shut down in order (stores committed and closed); skip the interpreter's teardown, where library
+        # threads can hold the exit and waitress' __del__ hooks print tracebacks of already-closed sockets
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
