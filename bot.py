@@ -12,7 +12,10 @@ from typing import TextIO
 from app.logs import configure_logging
 from app.serving import serve
 from app.wiring import audit_service, build
+from aws.causes import CALL_ERRORS, describe
+from aws.sessions import AwsSessions
 from config import ConfigError, Settings, help_table, load
+from storage import Store
 
 DESCRIPTION = "IAM Warden: a Slack bot that guards AWS accounts' identities."
 EPILOG = f"""commands:
@@ -103,11 +106,6 @@ def run_audit(fmt: str, out: TextIO) -> int:
     Exit 2 with one `error:` line when no account could be audited (no credentials, endpoint unreachable,
     credentials rejected, access denied), else 3 when a critical or high finding is open, 4 when some accounts
     or checks could not run, 0 otherwise."""
-    from aws.causes import CALL_ERRORS, describe
-    from aws.sessions import AwsSessions
-    from checks import all_checks
-    from storage import Store
-
     settings = load(serving=False)
     try:  # an AWS_PROFILE that names no profile fails here
         sessions = AwsSessions(member_role=settings.member_role, external_id=settings.member_external_id)
@@ -115,7 +113,7 @@ def run_audit(fmt: str, out: TextIO) -> int:
         print(f"error: {describe(err)}", file=sys.stderr)
         return 2
     store = Store(settings.db_path)
-    service = audit_service(settings, sessions, store, all_checks())
+    service = audit_service(settings, sessions, store)
 
     def progress(what: str, done: int, total: int) -> None:
         filled = int(30 * done / total) if total else 30
@@ -182,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     quiet = Settings(log_level="WARNING", library_log_level="WARNING")  # audit and replay print their own output
     try:
         if args.command == "demo":
-            from sandbox.demo import run_demo
+            from sandbox.demo import run_demo  # here: the sandbox (and moto) is not shipped in the image
 
             configure_logging(Settings())
             return run_demo(once=args.once, port=args.port)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 
 from app.wiring import Runtime
 
@@ -27,7 +32,7 @@ class Refused(Exception):
         self.status, self.cause = status, cause
 
 
-def read_body(environ: dict, limit: int = MAX_BODY) -> bytes:
+def read_body(environ: WSGIEnvironment, limit: int = MAX_BODY) -> bytes:
     """The request body, refused (413) past `limit`: by Content-Length before reading, else read up to it."""
     declared = environ.get("CONTENT_LENGTH") or ""
     stream = environ.get("wsgi.input")
@@ -43,10 +48,8 @@ def read_body(environ: dict, limit: int = MAX_BODY) -> bytes:
     return data
 
 
-def check_slack_request(environ: dict, body: bytes, verifier: Any) -> None:
+def check_slack_request(environ: WSGIEnvironment, body: bytes, verifier: SignatureVerifier) -> None:
     """Refuse a request Slack did not sign (401) or cannot have sent (400); parse it as Bolt will."""
-    from slack_bolt.request.internals import parse_body
-
     timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
     signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
     if not timestamp or not signature:
@@ -95,26 +98,21 @@ def _shape_problem(payload: dict) -> str | None:
     return None
 
 
-def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[bytes]]:
+def wsgi_app(rt: Runtime, slack_events: bool = True) -> WSGIApplication:
     """The HTTP surface: POST /slack/events and GET /healthz.
 
     Every Slack request is size-limited, signature-checked and parsed here before Bolt sees it, so a hostile one
     costs one log line naming the cause (never the body, never a traceback). In Socket Mode Bolt does not verify
     signatures (Slack's socket is authenticated instead), so `slack_events=False` leaves only /healthz on HTTP.
     """
-    import io
-
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-    from slack_sdk.signature import SignatureVerifier
-
     slack = SlackRequestHandler(rt.app)
     verifier = SignatureVerifier(rt.settings.signing_secret) if slack_events else None
 
-    def answer(start_response: Callable, status: str, body: bytes, kind: str = "text/plain") -> list[bytes]:
+    def answer(start_response: StartResponse, status: str, body: bytes, kind: str = "text/plain") -> list[bytes]:
         start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
         return [body]
 
-    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method == "GET":
             try:
@@ -122,7 +120,7 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> Callable[..., Iterable[b
             except Exception as err:  # the database is gone: say so, don't crash the server
                 body, status = {"status": "error", "error": type(err).__name__}, "503 Service Unavailable"
             return answer(start_response, status, json.dumps(body).encode(), "application/json")
-        if slack_events and path == "/slack/events" and method == "POST":
+        if verifier is not None and path == "/slack/events" and method == "POST":
             try:
                 raw = read_body(environ)
                 check_slack_request(environ, raw, verifier)

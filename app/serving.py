@@ -8,11 +8,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+
+from slack_sdk import WebClient
+from waitress import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from app.http import MAX_BODY, wsgi_app
+from app.lifecycle import Shutdown, SlackRejected, until_reachable
 from app.wiring import Runtime, build, start_background
 from config import Settings
+from slackui.socket_mode import SocketModeHandler
 
 log = logging.getLogger("iam_warden")
 
@@ -31,8 +36,6 @@ def serve(settings: Settings) -> int:
     rejects returns 2 at once. Whatever ends the run, one shutdown closes everything once: Socket Mode with a Close
     frame, the servers, the scheduler; then the poster may finish its current post and the event source its batch.
     """
-    from app.lifecycle import Shutdown, SlackRejected
-
     shutdown = Shutdown(deadline=STOP_DEADLINE)
     shutdown.install_signals()
     try:
@@ -77,10 +80,6 @@ def serve(settings: Settings) -> int:
 
 
 def _serve(rt: Runtime, closers: list[Callable[[], None]]) -> int:
-    from waitress import create_server
-
-    from app.lifecycle import SlackRejected, until_reachable
-
     settings = rt.settings
     who = until_reachable(startup_probe(settings).auth_test, "auth.test", rt.stop)
     if who is None:
@@ -88,8 +87,6 @@ def _serve(rt: Runtime, closers: list[Callable[[], None]]) -> int:
     log.info("connected to Slack team %s as %s; alerts go to %s", who.get("team"), who.get("user"), settings.channel)
     start_background(rt)
     if settings.socket_mode:
-        from slackui.socket_mode import SocketModeHandler
-
         handler = SocketModeHandler(rt.app, settings.app_token)
         closers.append(handler.close)
         try:
@@ -115,15 +112,13 @@ def _serve(rt: Runtime, closers: list[Callable[[], None]]) -> int:
     return 0
 
 
-def startup_probe(settings: Settings) -> Any:
+def startup_probe(settings: Settings) -> WebClient:
     """A Slack client for the start-up check: one try per call and silent, as the retry loop logs each failure."""
-    from slack_sdk import WebClient
-
     quiet = logging.Logger("iam_warden.startup", level=logging.CRITICAL)  # not registered: no handlers, no output
     return WebClient(token=settings.bot_token, base_url=settings.slack_api_url, timeout=10, logger=quiet)
 
 
-def _run_until_closed(server: Any) -> None:
+def _run_until_closed(server: BaseWSGIServer | MultiSocketServer) -> None:
     """Run a waitress server in a thread until another thread closes its socket (which ends the loop with EBADF)."""
     with contextlib.suppress(OSError, ValueError):
         server.run()

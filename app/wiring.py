@@ -1,6 +1,7 @@
 """The wiring: settings -> store, AWS sessions, Slack client -> app, pipeline, poster, jobs and event source.
 
-Everything is built here and passed down; nothing at import time.
+Everything is built here and passed down; nothing at import time. bot.py (the command line), the sandbox and the
+tests build the bot with these functions.
 """
 
 from __future__ import annotations
@@ -8,12 +9,34 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+import handlers
+from audit.runner import Auditor
+from audit.schedule import Jobs, latest_slot
+from audit.service import AuditService, digest_period
+from aws.lookups import IamLookups
+from aws.remediation import Remediator
+from aws.sessions import AwsSessions
+from checks import all_checks
+from checks.base import Check
 from config import Settings
+from handlers.deps import Deps
+from ingest.context import PipelineContext
+from ingest.lookup_poller import LookupPoller
+from ingest.pipeline import Pipeline
+from ingest.sqs_worker import SqsWorker
+from slackui.poster import Poster
+from slackui.reports import SlackReports
+from storage import Store
 
-if TYPE_CHECKING:
-    from checks.base import Check
+EventSource = SqsWorker | LookupPoller
 
 
 @dataclass
@@ -21,25 +44,22 @@ class Runtime:
     """Everything the running bot is made of, built by `build()`."""
 
     settings: Settings
-    store: Any
-    sessions: Any
-    client: Any
-    app: Any
-    pipeline: Any
-    poster: Any
-    audits: Any = None
-    jobs: Any = None
-    source: Any = None
+    store: Store
+    sessions: AwsSessions
+    client: WebClient
+    app: App
+    pipeline: Pipeline
+    poster: Poster
+    audits: AuditService
+    jobs: Jobs
+    source: EventSource | None = None  # made by start_background()
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     stop_hooks: list[Callable[[], None]] = field(default_factory=list)
 
 
-def slack_client(settings: Settings) -> Any:
+def slack_client(settings: Settings) -> WebClient:
     """A Slack Web API client with retries for rate limits and dropped connections."""
-    from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
-
     return WebClient(
         token=settings.bot_token,
         base_url=settings.slack_api_url,
@@ -53,35 +73,20 @@ def slack_client(settings: Settings) -> Any:
 
 def build(
     settings: Settings,
-    session: Any = None,
-    client: Any = None,
-    store: Any = None,
+    session: Any = None,  # a boto3.Session (boto3 is imported only in aws/); None: the default credential chain
+    client: WebClient | None = None,
+    store: Store | None = None,
     checks: tuple[Check, ...] | None = None,
 ) -> Runtime:
-    """Wire the bot: store, AWS sessions, Slack client, app, pipeline, poster and event source.
+    """Wire the bot: store, AWS sessions, Slack client, app, pipeline, poster and scheduled jobs.
 
     Tests pass a moto-backed boto3 session, a client pointed at the local Slack stand-in and may pass the audit
     checks (every registered check by default).
     """
-    from slack_bolt import App
-
-    import handlers
-    from aws.lookups import IamLookups
-    from aws.remediation import Remediator
-    from aws.sessions import AwsSessions
-    from handlers.deps import Deps
-    from ingest.context import PipelineContext
-    from ingest.pipeline import Pipeline
-    from slackui.poster import Poster
-    from storage import Store
-
     store = store or Store(settings.db_path)
     sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
     client = client or slack_client(settings)
-    if checks is None:
-        from checks import all_checks
-
-        checks = all_checks()
+    checks = all_checks() if checks is None else checks
     audits = audit_service(settings, sessions, store, checks)
     app = App(
         client=client,
@@ -107,47 +112,38 @@ def build(
     poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
     context = PipelineContext(store, IamLookups(sessions), settings.correlation_minutes)
     pipeline = Pipeline(store, context, on_alerts=poster.wake)
-    rt = Runtime(settings, store, sessions, client, app, pipeline, poster, audits=audits)
-    rt.jobs = scheduled_jobs(rt)
-    return rt
+    jobs = scheduled_jobs(settings, store, client, audits)
+    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs)
 
 
-def audit_service(settings: Settings, sessions: Any, store: Any, checks: tuple[Check, ...]) -> Any:
-    """The auditor running `checks` over the configured accounts and regions, wrapped for the bot."""
-    from audit.runner import Auditor
-    from audit.service import AuditService
-
+def audit_service(
+    settings: Settings, sessions: AwsSessions, store: Store, checks: tuple[Check, ...] | None = None
+) -> AuditService:
+    """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
+    checks = all_checks() if checks is None else checks
     return AuditService(Auditor(sessions, store, settings.accounts, settings.regions, checks=checks), store)
 
 
-def scheduled_jobs(rt: Runtime) -> Any:
+def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
     """The audit and digest jobs on their crontab schedules."""
-    from audit.schedule import Jobs, latest_slot
-    from audit.service import digest_period
-    from slackui.reports import SlackReports
+    reports = SlackReports(client, settings.channel)
 
-    reports = SlackReports(rt.client, rt.settings.channel)
-
-    def audit(_slot: Any) -> None:
-        if not rt.audits.audit_and_post(reports, "schedule", None):
+    def audit(_slot: datetime) -> None:
+        if not audits.audit_and_post(reports, "schedule", None):
             raise RuntimeError("the scheduled audit did not finish (the channel was told why)")
 
-    def digest(slot: Any) -> None:
-        from datetime import timedelta
-
+    def digest(slot: datetime) -> None:
         previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
         since, until = digest_period(slot, previous)
-        rt.audits.post_digest(reports, since, until)
+        audits.post_digest(reports, since, until)
 
-    jobs = Jobs(rt.store, {"audit": (rt.settings.audit_cron, audit), "digest": (rt.settings.digest_cron, digest)})
+    jobs = Jobs(store, {"audit": (settings.audit_cron, audit), "digest": (settings.digest_cron, digest)})
     return jobs
 
 
-def event_source(rt: Runtime) -> Any:
+def event_source(rt: Runtime) -> EventSource:
     """The SQS worker when a queue is configured, else the CloudTrail LookupEvents poller."""
     if rt.settings.sqs_queue_url:
-        from ingest.sqs_worker import SqsWorker
-
         region = (
             rt.settings.sqs_queue_url.split("/")[2].split(".")[1]
             if ".amazonaws.com" in rt.settings.sqs_queue_url
@@ -160,8 +156,6 @@ def event_source(rt: Runtime) -> Any:
             rt.pipeline,
             max_receives=rt.settings.sqs_max_receives,
         )
-    from ingest.lookup_poller import LookupPoller
-
     clients = {region: rt.sessions.client("cloudtrail", region=region) for region in rt.settings.regions}
     return LookupPoller(clients, rt.store, rt.pipeline)
 
@@ -171,9 +165,7 @@ def start_background(rt: Runtime) -> None:
 
     Setting `rt.stop` ends the threads in `rt.threads`; `rt.stop_hooks` (safe to call twice) stop the scheduler.
     """
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    rt.source = event_source(rt)
+    source = rt.source = event_source(rt)
     scheduler = BackgroundScheduler(timezone="UTC")
     rt.jobs.schedule(scheduler)
     scheduler.start()
@@ -185,10 +177,10 @@ def start_background(rt: Runtime) -> None:
     rt.stop_hooks.append(stop_scheduler)
     threading.Thread(target=rt.jobs.catch_up, name="catch-up", daemon=True).start()
     runners: list[tuple[str, Callable[[], None]]] = [("poster", lambda: rt.poster.run(rt.stop))]
-    if rt.settings.sqs_queue_url:
-        runners.append(("sqs", lambda: rt.source.run(rt.stop)))
+    if isinstance(source, SqsWorker):
+        runners.append(("sqs", lambda: source.run(rt.stop)))
     else:
-        runners.append(("lookup", lambda: rt.source.run(rt.stop, rt.settings.poll_seconds)))
+        runners.append(("lookup", lambda: source.run(rt.stop, rt.settings.poll_seconds)))
     for name, target in runners:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()

@@ -25,7 +25,12 @@ from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
 import boto3
+from waitress import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from app.http import wsgi_app
+from app.wiring import Runtime, build, start_background
+from config import load
 from core.actions import ActionId
 from sandbox import seed
 from sandbox.fake_slack import FakeSlack
@@ -115,8 +120,8 @@ class Sandbox:
         self.workdir = ""
         self.moto: Any = None
         self.fake: FakeSlack | None = None
-        self.rt: Any = None
-        self.bot_server: Any = None
+        self.rt: Runtime | None = None
+        self.bot_server: BaseWSGIServer | MultiSocketServer | None = None
         self.page: PageServer | None = None
         self.seeded: seed.Seeded | None = None
         self.page_url = ""
@@ -186,10 +191,6 @@ class Sandbox:
         return seeded
 
     def _start_bot(self, session: boto3.Session, secret: str) -> None:
-        from app.http import wsgi_app
-        from app.wiring import build, start_background
-        from config import load
-
         assert self.fake is not None and self.seeded is not None
         settings = load(
             {
@@ -207,8 +208,6 @@ class Sandbox:
         self.rt = build(settings, session=session)
         who = self.rt.client.auth_test()  # as `serve` does: the token works against this "Slack"
         start_background(self.rt)
-        from waitress import create_server
-
         self.bot_server = create_server(wsgi_app(self.rt), host="127.0.0.1", port=0, threads=8)
         threading.Thread(target=self._serve_bot, name="bot-http", daemon=True).start()
         self.bot_url = f"http://127.0.0.1:{self.bot_server.effective_port}/slack/events"
