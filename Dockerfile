@@ -15,6 +15,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY --chown=warden:warden bot.py config.py ./
+COPY --chown=warden:warden app ./app
 COPY --chown=warden:warden audit ./audit
 COPY --chown=warden:warden aws ./aws
 COPY --chown=warden:warden checks ./checks

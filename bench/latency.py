@@ -41,7 +41,8 @@ import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from waitress import create_server  # noqa: E402
 
-import bot as bot_module  # noqa: E402
+from app.http import wsgi_app  # noqa: E402
+from app.wiring import build  # noqa: E402
 from config import Settings  # noqa: E402
 from core.actions import ActionId  # noqa: E402
 from core.states import PostState  # noqa: E402
@@ -177,7 +178,7 @@ def main() -> int:
             sqs_queue_url=queue,
             thread_minutes=0,
         )
-        rt = bot_module.build(settings, session=session)
+        rt = build(settings, session=session)
         received: dict[str, float] = {}
         posted: dict[int, float] = {}
         rt.poster.on_posted = lambda alert_id, at: posted.setdefault(alert_id, at)
@@ -213,7 +214,7 @@ def main() -> int:
             "(goal p50 <= 1000 ms)"
         )
 
-        server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=32)
+        server = create_server(wsgi_app(rt), host="127.0.0.1", port=0, threads=32)
         threading.Thread(target=server.run, daemon=True).start()
         alerts = [a for a in rt.store.alerts() if a["post_state"] == PostState.POSTED]
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"

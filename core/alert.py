@@ -38,15 +38,3 @@ class Alert:
         row = asdict(self)
         row["severity"] = self.severity.value
         return row
-
-    def summary(self) -> dict[str, str | None]:
-        """The one-line JSON contract of `bot.py replay --jsonl`."""
-        return {
-            "event_id": self.event_id,
-            "rule": self.rule,
-            "severity": self.severity.value,
-            "account": self.account,
-            "actor": self.actor_arn,
-            "target": self.target,
-            "title": self.title,
-        }

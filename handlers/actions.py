@@ -5,41 +5,35 @@ from __future__ import annotations
 import logging
 from logging import Logger
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
 from core.states import ActionState, ClaimVerdict, PostState
 from handlers.deps import Deps
+from handlers.listening import bind_button, channel_of
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 from slackui.alerts import render_alert
 
-# The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see bot.configure_logging).
+# The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see app.logs.configure_logging).
 log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: Deps) -> None:
     """Bind every alert button's action id."""
 
-    def ack_now(ack: Ack) -> None:
-        ack()
-
     def on_click(body: dict, action: dict, client: WebClient) -> None:
-        try:
-            handle_click(deps, body, action, client, log)
-        except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
-            log.exception("button %s failed", action.get("action_id"))
+        handle_click(deps, body, action, client, log)
 
     for action_id in ALERT_ACTIONS:
-        app.action(action_id)(ack=ack_now, lazy=[on_click])
+        bind_button(app, action_id, on_click, log, f"button {action_id}")
 
 
 def _tell(client: WebClient, body: dict, text: str) -> None:
     """An ephemeral reply to the user who clicked."""
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-    client.chat_postEphemeral(channel=channel, user=body["user"]["id"], **blocks.ephemeral(text))
+    client.chat_postEphemeral(channel=channel_of(body), user=body["user"]["id"], **blocks.ephemeral(text))
 
 
 def _refresh(deps: Deps, client: WebClient, alert_id: int) -> dict:

@@ -1,11 +1,13 @@
-"""The /iam slash command: audit, status, mute, unmute, help. The ack answers at once; audits run lazily."""
+"""The /iam slash command: audit, status, mute, unmute, help. The ack answers at once; every write runs after it."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
@@ -112,13 +114,63 @@ def status_text(deps: Deps) -> str:
     )
 
 
-def mute(deps: Deps, user: str, args: list[str]) -> str:
-    """Parse and apply `/iam mute`; returns the reply text (one line naming the bad argument, if any)."""
+@dataclass(frozen=True)
+class MuteRequest:
+    """A `/iam mute` whose arguments are valid, to be stored after the ack."""
+
+    check_id: str
+    account: str
+    resource: str
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class UnmuteRequest:
+    """A `/iam unmute` naming one mute, to be lifted after the ack."""
+
+    mute_id: int
+
+
+@dataclass(frozen=True)
+class IamCommand:
+    """`/iam SUB ARGS...`, parsed and checked once per request; the ack and the lazy work read the same one."""
+
+    sub: str  # lower-cased; "help" when the text is empty
+    args: tuple[str, ...]
+    user: str
+    channel: str
+    # mute and unmute: what to write after the ack, or else the whole answer (a refusal, a usage line, the listing)
+    write: MuteRequest | UnmuteRequest | None = None
+    answer: str | None = None
+
+    @classmethod
+    def parse(cls, command: dict, deps: Deps) -> IamCommand:
+        """Split the text into words (any Unicode whitespace separates them); check mute and unmute arguments."""
+        words = (command.get("text") or "").split()
+        sub, args, user = (words[0].lower() if words else "help"), tuple(words[1:]), command.get("user_id", "")
+        checked: MuteRequest | UnmuteRequest | str | None = None
+        if sub == "mute":
+            checked = check_mute(deps, user, args)
+        elif sub == "unmute":
+            checked = check_unmute(deps, user, args)
+        return cls(
+            sub,
+            args,
+            user,
+            command.get("channel_id", ""),
+            write=None if isinstance(checked, str) else checked,
+            answer=checked if isinstance(checked, str) else None,
+        )
+
+
+def check_mute(deps: Deps, user: str, args: tuple[str, ...]) -> MuteRequest | str:
+    """Authorise and parse `/iam mute` without writing: the request, or the reply naming the bad argument."""
     if not deps.may_remediate(user):
         return "Only IAM Warden admins can mute findings."
     if len(args) < 3:
         return "`/iam mute` needs a CHECK, a TARGET and a REASON. " + MUTE_USAGE
-    check_id, target, rest = args[0], args[1], args[2:]
+    check_id, target, rest = args[0], args[1], list(args[2:])
     if check_id not in {c.id for c in deps.checks}:
         return f"No check is called `{shown(check_id)}` (CHECK is a check id from an audit report). " + MUTE_USAGE
     try:
@@ -129,12 +181,12 @@ def mute(deps: Deps, user: str, args: list[str]) -> str:
         reason = parse_reason(rest)
     except Usage as bad:
         return f"{bad} {MUTE_USAGE}"
-    made = deps.store.add_mute(check_id, account, resource, reason, user, days)
-    return f":mute: Mute #{made['id']}: `{check_id}` on `{shown(resource, 200)}` until {made['expires_at'][:10]}."
+    return MuteRequest(check_id, account, resource, days, reason)
 
 
-def unmute(deps: Deps, user: str, args: list[str]) -> str:
-    """Parse and apply `/iam unmute`; returns the reply text (the active mutes when no MUTE_ID is given)."""
+def check_unmute(deps: Deps, user: str, args: tuple[str, ...]) -> UnmuteRequest | str:
+    """Authorise and parse `/iam unmute` without writing: the request, or the reply (the active mutes when no
+    MUTE_ID is given, else the problem)."""
     if not deps.may_remediate(user):
         return "Only IAM Warden admins can lift mutes."
     if not args:
@@ -150,9 +202,20 @@ def unmute(deps: Deps, user: str, args: list[str]) -> str:
     match = MUTE_ID.fullmatch(args[0])
     if len(args) > 1 or not match:
         return f"MUTE_ID `{shown(' '.join(args), 30)}` is not one mute number such as `12` or `#12`. {UNMUTE_USAGE}"
-    lifted = deps.store.remove_mute(int(match.group(1)), user)
+    return UnmuteRequest(int(match.group(1)))
+
+
+def apply(deps: Deps, user: str, write: MuteRequest | UnmuteRequest) -> str:
+    """Store a checked mute or lift a mute; returns the reply text."""
+    if isinstance(write, MuteRequest):
+        made = deps.store.add_mute(write.check_id, write.account, write.resource, write.reason, user, write.days)
+        return (
+            f":mute: Mute #{made['id']}: `{write.check_id}` on `{shown(write.resource, 200)}` "
+            f"until {made['expires_at'][:10]}."
+        )
+    lifted = deps.store.remove_mute(write.mute_id, user)
     if lifted is None:
-        return f"No active mute #{int(match.group(1))}."
+        return f"No active mute #{write.mute_id}."
     return (
         f":loud_sound: Mute #{lifted['id']} lifted: `{lifted['check_id']}` on `{shown(lifted['resource'], 200)}` "
         "is reported again."
@@ -160,13 +223,15 @@ def unmute(deps: Deps, user: str, args: list[str]) -> str:
 
 
 def register(app: App, deps: Deps) -> None:
-    """Bind /iam: quick answers in the ack, audits in a lazy listener."""
+    """Bind /iam: answers that need no write in the ack; audits, mutes and unmutes in a lazy listener, after it."""
 
-    def on_iam(ack: Ack, command: dict) -> None:
-        words = (command.get("text") or "").split()
-        sub = words[0].lower() if words else "help"
-        user = command.get("user_id", "")
-        if sub == "audit":
+    def parse(command: dict, context: BoltContext, next_: Callable[[], None]) -> None:
+        context["iam"] = IamCommand.parse(command, deps)  # Bolt copies it into the lazy listener's context
+        next_()
+
+    def on_iam(ack: Ack, context: BoltContext) -> None:
+        iam: IamCommand = context["iam"]
+        if iam.sub == "audit":
             if deps.audits is None:
                 ack(response_type="ephemeral", text="Audits are not configured on this bot.")
                 return
@@ -174,20 +239,21 @@ def register(app: App, deps: Deps) -> None:
                 response_type="ephemeral",
                 text=f":mag: Auditing {deps.audits.describe_target()}… the report will be posted in this channel.",
             )
-        elif sub == "status":
+        elif iam.sub == "status":
             ack(response_type="ephemeral", text=status_text(deps))
-        elif sub == "mute":
-            ack(response_type="ephemeral", text=mute(deps, user, words[1:]))
-        elif sub == "unmute":
-            ack(response_type="ephemeral", text=unmute(deps, user, words[1:]))
+        elif iam.answer is not None:
+            ack(response_type="ephemeral", text=iam.answer)
+        elif iam.write is not None:
+            ack()  # the answer follows the write, through response_url
         else:
-            prefix = "" if sub == "help" else f"Unknown subcommand `{sub[:30]}`.\n"
+            prefix = "" if iam.sub == "help" else f"Unknown subcommand `{iam.sub[:30]}`.\n"
             ack(response_type="ephemeral", text=prefix + HELP)
 
-    def run_audit(command: dict, client: WebClient) -> None:
-        words = (command.get("text") or "").split()
-        if deps.audits is None or not words or words[0].lower() != "audit":
-            return
-        deps.audits.audit_and_post(SlackReports(client, command["channel_id"]), "slash", command.get("user_id"))
+    def work(context: BoltContext, client: WebClient, respond: Respond) -> None:
+        iam: IamCommand = context["iam"]
+        if iam.sub == "audit" and deps.audits is not None:
+            deps.audits.audit_and_post(SlackReports(client, iam.channel), "slash", iam.user)
+        elif iam.write is not None:
+            respond(response_type="ephemeral", text=apply(deps, iam.user, iam.write))
 
-    app.command("/iam")(ack=on_iam, lazy=[run_audit])
+    app.command("/iam", middleware=[parse])(ack=on_iam, lazy=[work])

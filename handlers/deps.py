@@ -1,4 +1,4 @@
-"""What the listeners need, built once by the wiring in bot.py and passed in (tests pass fakes)."""
+"""What the listeners need, built once by the wiring (app/wiring.py) and passed in (tests pass fakes)."""
 
 from __future__ import annotations
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from logging import Logger
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from core.actions import ActionId
 from handlers.deps import Deps
+from handlers.listening import bind_button, channel_of
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 
@@ -19,22 +20,16 @@ log = logging.getLogger(__name__)  # the bot's own logger, not Bolt's injected o
 def register(app: App, deps: Deps) -> None:
     """Bind the mute button."""
 
-    def ack_now(ack: Ack) -> None:
-        ack()
-
     def on_mute(body: dict, action: dict, client: WebClient) -> None:
-        try:
-            handle_mute(deps, body, action, client, log)
-        except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
-            log.exception("mute button failed")
+        handle_mute(deps, body, action, client, log)
 
-    app.action(ActionId.MUTE_FINDING)(ack=ack_now, lazy=[on_mute])
+    bind_button(app, ActionId.MUTE_FINDING, on_mute, log, "mute button")
 
 
 def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger: Logger) -> None:
     """Authorise, then mute the finding's check for its resource for 30 days (once)."""
     user = body["user"]["id"]
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    channel = channel_of(body)
 
     def tell(text: str) -> None:
         client.chat_postEphemeral(channel=channel, user=user, **blocks.ephemeral(text))

@@ -1,4 +1,4 @@
-"""`bot.py demo`: the whole bot, built by `bot.build()`, against a local AWS account and a Slack stand-in.
+"""`bot.py demo`: the whole bot, built by `app.wiring.build()`, against a local AWS account and a Slack stand-in.
 
 AWS is a moto server on 127.0.0.1 holding a seeded account and the SQS queue the bot consumes; Slack is the
 stand-in in sandbox/fake_slack.py; the page (sandbox/page_server.py) shows the channel and sends signed
@@ -25,7 +25,12 @@ from collections.abc import Callable
 from typing import Any, TextIO, TypeVar
 
 import boto3
+from waitress import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
 
+from app.http import wsgi_app
+from app.wiring import Runtime, build, start_background
+from config import load
 from core.actions import ActionId
 from sandbox import seed
 from sandbox.fake_slack import FakeSlack
@@ -115,8 +120,8 @@ class Sandbox:
         self.workdir = ""
         self.moto: Any = None
         self.fake: FakeSlack | None = None
-        self.rt: Any = None
-        self.bot_server: Any = None
+        self.rt: Runtime | None = None
+        self.bot_server: BaseWSGIServer | MultiSocketServer | None = None
         self.page: PageServer | None = None
         self.seeded: seed.Seeded | None = None
         self.page_url = ""
@@ -186,9 +191,6 @@ class Sandbox:
         return seeded
 
     def _start_bot(self, session: boto3.Session, secret: str) -> None:
-        import bot
-        from config import load
-
         assert self.fake is not None and self.seeded is not None
         settings = load(
             {
@@ -203,16 +205,14 @@ class Sandbox:
             },
             serving=True,
         )
-        self.rt = bot.build(settings, session=session)
+        self.rt = build(settings, session=session)
         who = self.rt.client.auth_test()  # as `serve` does: the token works against this "Slack"
-        bot.start_background(self.rt)
-        from waitress import create_server
-
-        self.bot_server = create_server(bot.wsgi_app(self.rt), host="127.0.0.1", port=0, threads=8)
+        start_background(self.rt)
+        self.bot_server = create_server(wsgi_app(self.rt), host="127.0.0.1", port=0, threads=8)
         threading.Thread(target=self._serve_bot, name="bot-http", daemon=True).start()
         self.bot_url = f"http://127.0.0.1:{self.bot_server.effective_port}/slack/events"
         self.say(
-            f"[5/6] bot built by bot.build(): {self.bot_url}, SQS worker and poster running, "
+            f"[5/6] bot built by app.wiring.build(): {self.bot_url}, SQS worker and poster running, "
             f"posting as {who['user_id']} to {CHANNEL}"
         )
 

@@ -114,7 +114,7 @@ def settings(tmp_path: Path, fake: FakeSlack, **overrides: object) -> Settings:
 
 @dataclass
 class Bot:
-    """The real bot wired by bot.build(), served over HTTP by waitress on a free port."""
+    """The real bot wired by app.wiring.build(), served over HTTP by waitress on a free port."""
 
     rt: object
     url: str
@@ -205,19 +205,20 @@ def make_bot(tmp_path: Path, fake_slack: FakeSlack) -> Iterator:
     """Factory: build and serve the bot with settings overrides and an AWS session."""
     from waitress import create_server
 
-    import bot as bot_module
+    from app.http import wsgi_app
+    from app.wiring import build, slack_client
 
     made: list[tuple[object, threading.Thread, object]] = []
 
     def factory(session: boto3.Session | None = None, checks: tuple | None = None, **overrides: object) -> Bot:
-        rt = bot_module.build(
+        rt = build(
             settings(tmp_path, fake_slack, **overrides),
             session=session,
-            client=bot_module.slack_client(settings(tmp_path, fake_slack, **overrides)),
+            client=slack_client(settings(tmp_path, fake_slack, **overrides)),
             checks=checks,
         )
         rt.poster.min_interval = 0.0
-        server = create_server(bot_module.wsgi_app(rt), host="127.0.0.1", port=0, threads=8)
+        server = create_server(wsgi_app(rt), host="127.0.0.1", port=0, threads=8)
         thread = threading.Thread(target=serve_until_closed, args=(server,), daemon=True)
         thread.start()
         made.append((rt, thread, server))

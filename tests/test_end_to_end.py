@@ -9,7 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import bot as bot_module
+from app.wiring import event_source
 from detections import samples
 from tests.conftest import CHANNEL
 
@@ -84,7 +84,7 @@ def attack(session, policy_arn: str) -> list[dict]:
 def test_privileged_user_created_is_alerted_threaded_and_contained(account, make_bot):
     session, policy_arn, queue = account
     bot = make_bot(session=session, sqs_queue_url=queue)
-    worker = bot_module.event_source(bot.rt)
+    worker = event_source(bot.rt)
     worker.wait_seconds = 0  # production long-polls 20 s; here an empty queue should end the loop at once
     sqs = session.client("sqs")
     for record in attack(session, policy_arn):
@@ -127,7 +127,7 @@ def test_privileged_user_created_is_alerted_threaded_and_contained(account, make
 def test_redelivered_message_posts_nothing_new(account, make_bot):
     session, _, queue = account
     bot = make_bot(session=session, sqs_queue_url=queue)
-    worker = bot_module.event_source(bot.rt)
+    worker = event_source(bot.rt)
     worker.wait_seconds = 0  # production long-polls 20 s; here an empty queue should end the loop at once
     login = samples.console_login(samples.root(), event_id="e2e-root-login", mfa=False)
     body = json.dumps({"detail-type": "AWS Console Sign In via CloudTrail", "detail": login})

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Slack and AWS client libraries, and the Slack delivery layer: audit/ gets collaborators that use them instead.
 NOT_IN_AUDIT = ("slack_sdk", "slack_bolt", "boto3", "botocore", "slackui")
 # The bot's wiring; tests, scripts and benchmarks are their own entry points and may list every check.
-WIRING = {Path("bot.py")}
+WIRING = {Path("app/wiring.py")}
 NOT_SCANNED = ("tests", "scripts", "bench", ".venv", ".git")
 
 
@@ -60,7 +60,7 @@ def test_all_checks_is_called_only_in_the_wiring():
         if lines := mentions(path, "all_checks"):
             users[str(relative)] = lines
     assert set(users) <= {str(p) for p in WIRING}, users
-    assert "bot.py" in users  # the scan does find the wiring's own use
+    assert "app/wiring.py" in users  # the scan does find the wiring's own use
 
 
 # Library -> the only package of the bot that may import it (tests, the sandbox, benchmarks and scripts are exempt).
@@ -83,3 +83,52 @@ def test_each_owned_library_is_imported_only_by_its_owner():
                     offending.setdefault(str(relative), []).append(module)
     assert offending == {}
     assert seen == set(OWNED_LIBRARIES)  # the scan does find the owners' own imports
+
+
+# Tests that drive the command line itself (bot.main, bot.replay); everything else imports the app package.
+DRIVE_THE_CLI = {"tests/test_logging.py", "tests/test_replay_cli.py", "tests/fuzz/test_fuzz.py"}
+
+
+def python_files() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] not in (".venv", ".git"))
+
+
+def test_nothing_imports_the_command_line():
+    importers = {
+        str(path.relative_to(ROOT)) for path in python_files() if any(m.split(".")[0] == "bot" for m in imported(path))
+    }
+    assert importers - DRIVE_THE_CLI == set()
+    assert "tests/test_replay_cli.py" in importers  # the scan does see an `import bot`
+
+
+def module_name(relative: Path) -> str:
+    parts = relative.with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_the_bots_packages_import_each_other_without_a_cycle():
+    """Package A imports B (at the top or in a function) and B imports A is a cycle: one of them owns too much."""
+    modules = {
+        module_name(p.relative_to(ROOT)): p for p in python_files() if p.relative_to(ROOT).parts[0] not in NOT_SCANNED
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name.split(".")[0]
+        used = {m.split(".")[0] for m in imported(path) if m.split(".")[0] in {n.split(".")[0] for n in modules}}
+        graph.setdefault(package, set()).update(used - {package})
+    assert {"app", "handlers", "sandbox", "storage"} <= graph.keys() and "handlers" in graph["app"]
+    order: list[str] = []
+    visiting: list[str] = []
+
+    def visit(package: str) -> None:
+        if package in order:
+            return
+        assert package not in visiting, " -> ".join([*visiting[visiting.index(package) :], package])
+        visiting.append(package)
+        for used in sorted(graph[package]):
+            visit(used)
+        visiting.pop()
+        order.append(package)
+
+    for package in sorted(graph):
+        visit(package)

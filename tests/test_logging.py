@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 import bot as bot_module
+from app.logs import configure_logging
 from config import ConfigError, load
 from tests.conftest import post, sign
 from tests.handlers.test_buttons import iam_user, posted_alert, wait_action
@@ -62,7 +63,7 @@ def started(monkeypatch: pytest.MonkeyPatch, **env: str):
     for key, value in {**SERVE_ENV, **env}.items():
         monkeypatch.setenv(key, value)
     settings = load(serving=True)
-    bot_module.configure_logging(settings)
+    configure_logging(settings)
     return settings
 
 

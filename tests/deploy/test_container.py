@@ -45,10 +45,10 @@ def test_compose_example_uses_real_settings_and_socket_mode():
 def test_socket_mode_health_server_does_not_expose_slack_events(make_bot, aws):
     import io
 
-    import bot as bot_module
+    from app.http import wsgi_app
 
     bot = make_bot(session=aws)
-    app = bot_module.wsgi_app(bot.rt, slack_events=False)
+    app = wsgi_app(bot.rt, slack_events=False)
     seen = []
 
     def start_response(status, headers):

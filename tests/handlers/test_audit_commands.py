@@ -122,14 +122,14 @@ def test_mute_and_unmute_commands(audited_bot):
     assert "No check is called `nope`" in bot.command(f"mute nope {arn} 14 because").json()["text"]
     assert "REASON is required" in bot.command(f"mute test_mfa {arn} 14").json()["text"]
     assert "is not a resource ARN" in bot.command("mute test_mfa alice 14 because").json()["text"]
-    done = bot.command(f"mute test_mfa {arn} 14 break-glass user, reviewed").json()["text"]
+    done = answer(bot, f"mute test_mfa {arn} 14 break-glass user, reviewed")
     assert done.startswith(":mute: Mute #1: `test_mfa`")
     [mute] = bot.store.active_mutes()
     assert mute["reason"] == "break-glass user, reviewed" and mute["account"] == A1
-    account_wide = bot.command(f"mute test_password account:{A1} policy managed by SSO").json()["text"]
+    account_wide = answer(bot, f"mute test_password account:{A1} policy managed by SSO")
     assert "until" in account_wide and bot.store.active_mutes()[-1]["resource"] == "account"
-    assert "Mute #1 lifted" in bot.command("unmute 1").json()["text"]
-    assert "No active mute #1" in bot.command("unmute 1").json()["text"]
+    assert "Mute #1 lifted" in answer(bot, "unmute 1")
+    assert "No active mute #1" in answer(bot, "unmute 1")
     assert "Active mutes" in bot.command("unmute").json()["text"]
 
 
@@ -190,9 +190,14 @@ def mutes_stored(bot) -> int:
 
 
 def answer(bot, text: str) -> str:
+    """What the user is told: in the command's HTTP reply, or (after a write) through its response_url."""
+    before = len(bot.fake.responses)
     reply = bot.command(text)
     assert reply.status == 200, (text[:80], reply.status, reply.body[:200])
-    return reply.json()["text"]
+    if reply.body:
+        return reply.json()["text"]
+    assert bot.fake.wait_for(lambda: len(bot.fake.responses) > before), text[:80]
+    return bot.fake.responses[before]["text"]
 
 
 def problem(said: str) -> str:
@@ -364,3 +369,36 @@ def test_an_audit_that_reached_no_account_says_why_instead_of_a_clean_report(aud
     assert bot.rt.jobs.fire("audit", slot) is True
     outcome = bot.store.db["job_runs"].get(("audit", "2026-11-23T06:00:00.000000Z"))["outcome"]
     assert outcome.startswith("failed"), outcome
+
+
+def test_mute_and_unmute_are_written_after_the_ack(audited_bot, monkeypatch):
+    """Slack gets the command's HTTP answer before the store is written (a slow disk cannot break the 3 s ack)."""
+    bot, _ = audited_bot
+    answered = threading.Event()
+    written_after_the_answer: list[bool] = []
+
+    def gate(write):
+        def gated(*args, **kwargs):
+            # set by the test once it holds the HTTP reply; a write inside the ack waits here in vain and sees False
+            written_after_the_answer.append(answered.wait(3))
+            return write(*args, **kwargs)
+
+        return gated
+
+    monkeypatch.setattr(bot.store, "add_mute", gate(bot.store.add_mute))
+    monkeypatch.setattr(bot.store, "remove_mute", gate(bot.store.remove_mute))
+    for text, said in (
+        (f"mute test_mfa arn:aws:iam::{A1}:user/bad-alice 14 reviewed", ":mute: Mute #1"),
+        ("unmute 1", ":loud_sound: Mute #1 lifted"),
+    ):
+        answered.clear()
+        before, writes = len(bot.fake.responses), len(written_after_the_answer)
+        reply = bot.command(text)
+        answered.set()
+        assert bot.fake.wait_for(lambda n=writes: len(written_after_the_answer) > n)
+        assert written_after_the_answer[-1], f"{text.split()[0]} was written before Slack had the ack"
+        assert reply.status == 200 and reply.body == ""  # the ack itself says nothing: the answer follows the write
+        assert bot.fake.wait_for(lambda n=before: len(bot.fake.responses) > n)
+        assert bot.fake.responses[before]["text"].startswith(said)
+    assert written_after_the_answer == [True, True]  # one write each
+    assert bot.store.active_mutes() == []

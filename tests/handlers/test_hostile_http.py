@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-import bot as bot_module
+from app.http import MAX_BODY, wsgi_app
 from tests.conftest import SIGNING_SECRET, post, sign
 
 FORM = "application/x-www-form-urlencoded"
@@ -68,8 +68,8 @@ def test_oversized_bodies_are_refused_413(make_bot, aws, caplog):
     assert "A" * 100 not in caplog.text
     assert len(problems(caplog)) == 3 and all("over 1048576 bytes" in r.getMessage() for r in problems(caplog))
     # A body just under the limit, signed, is still served (the limit refuses only what Slack never sends).
-    body = urlencode({"command": "/iam", "text": "help " + "x" * (bot_module.MAX_BODY - 200), "user_id": "U0ADMIN1"})
-    assert len(body) < bot_module.MAX_BODY
+    body = urlencode({"command": "/iam", "text": "help " + "x" * (MAX_BODY - 200), "user_id": "U0ADMIN1"})
+    assert len(body) < MAX_BODY
     assert post(bot.url, body, sign(body), FORM).status == 200
 
 
@@ -93,14 +93,14 @@ def call(app, environ: dict) -> str:
 
 def test_the_limit_holds_before_reading_and_without_content_length(make_bot, aws):
     bot = make_bot(session=aws)
-    app = bot_module.wsgi_app(bot.rt)
+    app = wsgi_app(bot.rt)
     base = {"PATH_INFO": "/slack/events", "REQUEST_METHOD": "POST", "SERVER_PROTOCOL": "HTTP/1.1"}
     declared = Stream(b"x" * 10)
     assert call(app, {**base, "CONTENT_LENGTH": str(5 * 1024 * 1024), "wsgi.input": declared}).startswith("413")
     assert declared.read_bytes == 0  # refused on the header alone
-    endless = Stream(b"x" * (3 * bot_module.MAX_BODY))
+    endless = Stream(b"x" * (3 * MAX_BODY))
     assert call(app, {**base, "wsgi.input": endless}).startswith("413")
-    assert endless.read_bytes == bot_module.MAX_BODY + 1  # read up to the limit, not past it
+    assert endless.read_bytes == MAX_BODY + 1  # read up to the limit, not past it
     body = urlencode({"command": "/iam", "text": "help", "user_id": "U0ADMIN1", "channel_id": "C0ALERTS"})
     headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in sign(body).items()}
     small = {**base, "CONTENT_TYPE": FORM, "wsgi.input": Stream(body.encode()), **headers}

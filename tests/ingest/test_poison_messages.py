@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-import bot as bot_module
+from app.wiring import event_source
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
@@ -219,7 +219,7 @@ def test_the_bot_gives_its_worker_the_configured_receive_limit(aws, make_bot, cr
     sqs = aws.client("sqs")
     queue = sqs.create_queue(QueueName="iam-warden", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
     bot = make_bot(session=aws, sqs_queue_url=queue, sqs_max_receives=max_receives)
-    worker = bot_module.event_source(bot.rt)
+    worker = event_source(bot.rt)
     worker.wait_seconds = 0
     bad = create_user("crashes-a-rule")
     raising_on(bot.rt.pipeline, bad["eventID"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import bot as bot_module
+from app.wiring import slack_client
 from core.severity import Severity
 from slackui.poster import Poster
 from storage import Store
@@ -17,7 +17,7 @@ from tests.outbox import alert, stored
 @pytest.fixture
 def setup(tmp_path: Path, fake_slack):
     store = Store(tmp_path / "w.db")
-    client = bot_module.slack_client(settings(tmp_path, fake_slack))
+    client = slack_client(settings(tmp_path, fake_slack))
     poster = Poster(store, client, CHANNEL, thread_minutes=10, min_interval=0.0)
     yield store, poster, fake_slack
     store.close()

@@ -11,7 +11,7 @@ import urllib.error
 import pytest
 from slack_sdk import WebClient
 
-from core.lifecycle import Shutdown, SlackRejected, backoff, describe, transient, until_reachable
+from app.lifecycle import Shutdown, SlackRejected, backoff, describe, transient, until_reachable
 from tests.conftest import BOT_TOKEN
 
 
@@ -93,7 +93,7 @@ def test_until_reachable_gives_up_when_stopped_and_raises_on_a_refusal(fake_slac
 _STOPPING = """
 import logging, sys, threading, time
 sys.path.insert(0, {root!r})
-from core.lifecycle import Shutdown
+from app.lifecycle import Shutdown
 logging.basicConfig(level=logging.INFO, stream=sys.stderr)
 threading.Thread(target=threading.Event().wait, name="stuck-reader").start()  # not a daemon: exit would wait
 shutdown = Shutdown(deadline=1.0)
@@ -131,7 +131,7 @@ def test_a_stop_within_its_deadline_exits_at_once_and_says_nothing_of_it():
 
     root = str(Path(__file__).resolve().parents[2])
     script = (
-        f"import sys; sys.path.insert(0, {root!r}); from core.lifecycle import Shutdown; "
+        f"import sys; sys.path.insert(0, {root!r}); from app.lifecycle import Shutdown; "
         "s = Shutdown(deadline=5.0); s.add('quick', lambda: None); s.run(); print('steps done')"
     )
     started = time.monotonic()

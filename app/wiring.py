@@ -1,0 +1,187 @@
+"""The wiring: settings -> store, AWS sessions, Slack client -> app, pipeline, poster, jobs and event source.
+
+Everything is built here and passed down; nothing at import time. bot.py (the command line), the sandbox and the
+tests build the bot with these functions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+import handlers
+from audit.runner import Auditor
+from audit.schedule import Jobs, latest_slot
+from audit.service import AuditService, digest_period
+from aws.lookups import IamLookups
+from aws.remediation import Remediator
+from aws.sessions import AwsSessions
+from checks import all_checks
+from checks.base import Check
+from config import Settings
+from handlers.deps import Deps
+from ingest.context import PipelineContext
+from ingest.lookup_poller import LookupPoller
+from ingest.pipeline import Pipeline
+from ingest.sqs_worker import SqsWorker
+from slackui.poster import Poster
+from slackui.reports import SlackReports
+from storage import Store
+
+EventSource = SqsWorker | LookupPoller
+
+
+@dataclass
+class Runtime:
+    """Everything the running bot is made of, built by `build()`."""
+
+    settings: Settings
+    store: Store
+    sessions: AwsSessions
+    client: WebClient
+    app: App
+    pipeline: Pipeline
+    poster: Poster
+    audits: AuditService
+    jobs: Jobs
+    source: EventSource | None = None  # made by start_background()
+    threads: list[threading.Thread] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    stop_hooks: list[Callable[[], None]] = field(default_factory=list)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    """A Slack Web API client with retries for rate limits and dropped connections."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=3),
+            RateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+    )
+
+
+def build(
+    settings: Settings,
+    session: Any = None,  # a boto3.Session (boto3 is imported only in aws/); None: the default credential chain
+    client: WebClient | None = None,
+    store: Store | None = None,
+    checks: tuple[Check, ...] | None = None,
+) -> Runtime:
+    """Wire the bot: store, AWS sessions, Slack client, app, pipeline, poster and scheduled jobs.
+
+    Tests pass a moto-backed boto3 session, a client pointed at the local Slack stand-in and may pass the audit
+    checks (every registered check by default).
+    """
+    store = store or Store(settings.db_path)
+    sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
+    client = client or slack_client(settings)
+    checks = all_checks() if checks is None else checks
+    audits = audit_service(settings, sessions, store, checks)
+    app = App(
+        client=client,
+        signing_secret=settings.signing_secret or None,
+        token_verification_enabled=False,
+        # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
+        # of a request that fails it. Socket Mode is authenticated by its socket.
+        request_verification_enabled=False,
+        # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
+        # runs in lazy listeners on Bolt's thread pool either way.
+        process_before_response=True,
+    )
+    deps = Deps(
+        store=store,
+        remediator=Remediator(sessions),
+        admins=settings.admins,
+        responders=settings.responders,
+        approvals=settings.approvals,
+        audits=audits,
+        checks=checks,
+    )
+    handlers.register(app, deps)
+    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
+    context = PipelineContext(store, IamLookups(sessions), settings.correlation_minutes)
+    pipeline = Pipeline(store, context, on_alerts=poster.wake)
+    jobs = scheduled_jobs(settings, store, client, audits)
+    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs)
+
+
+def audit_service(
+    settings: Settings, sessions: AwsSessions, store: Store, checks: tuple[Check, ...] | None = None
+) -> AuditService:
+    """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
+    checks = all_checks() if checks is None else checks
+    return AuditService(Auditor(sessions, store, settings.accounts, settings.regions, checks=checks), store)
+
+
+def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
+    """The audit and digest jobs on their crontab schedules."""
+    reports = SlackReports(client, settings.channel)
+
+    def audit(_slot: datetime) -> None:
+        if not audits.audit_and_post(reports, "schedule", None):
+            raise RuntimeError("the scheduled audit did not finish (the channel was told why)")
+
+    def digest(slot: datetime) -> None:
+        previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
+        since, until = digest_period(slot, previous)
+        audits.post_digest(reports, since, until)
+
+    jobs = Jobs(store, {"audit": (settings.audit_cron, audit), "digest": (settings.digest_cron, digest)})
+    return jobs
+
+
+def event_source(rt: Runtime) -> EventSource:
+    """The SQS worker when a queue is configured, else the CloudTrail LookupEvents poller."""
+    if rt.settings.sqs_queue_url:
+        region = (
+            rt.settings.sqs_queue_url.split("/")[2].split(".")[1]
+            if ".amazonaws.com" in rt.settings.sqs_queue_url
+            else "us-east-1"
+        )
+        return SqsWorker(
+            rt.sessions.client("sqs", region=region),
+            rt.sessions.client("s3"),
+            rt.settings.sqs_queue_url,
+            rt.pipeline,
+            max_receives=rt.settings.sqs_max_receives,
+        )
+    clients = {region: rt.sessions.client("cloudtrail", region=region) for region in rt.settings.regions}
+    return LookupPoller(clients, rt.store, rt.pipeline)
+
+
+def start_background(rt: Runtime) -> None:
+    """Start the poster, the event source and the scheduler (after a catch-up of missed runs).
+
+    Setting `rt.stop` ends the threads in `rt.threads`; `rt.stop_hooks` (safe to call twice) stop the scheduler.
+    """
+    source = rt.source = event_source(rt)
+    scheduler = BackgroundScheduler(timezone="UTC")
+    rt.jobs.schedule(scheduler)
+    scheduler.start()
+
+    def stop_scheduler() -> None:
+        if scheduler.running:  # a second shutdown raises SchedulerNotRunningError
+            scheduler.shutdown(wait=False)
+
+    rt.stop_hooks.append(stop_scheduler)
+    threading.Thread(target=rt.jobs.catch_up, name="catch-up", daemon=True).start()
+    runners: list[tuple[str, Callable[[], None]]] = [("poster", lambda: rt.poster.run(rt.stop))]
+    if isinstance(source, SqsWorker):
+        runners.append(("sqs", lambda: source.run(rt.stop)))
+    else:
+        runners.append(("lookup", lambda: source.run(rt.stop, rt.settings.poll_seconds)))
+    for name, target in runners:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        rt.threads.append(thread)
