@@ -71,14 +71,18 @@ class Prefilter:
         self.root = root
 
     def could_match(self, text: str) -> bool:
-        """False only when no eventName in `text` is one a rule reads and (if a rule reads root's
-        events) `text` does not mention "Root". Text with no readable eventName key is kept."""
+        """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
+        events) `text` does not mention "Root". Text with no eventName key is kept, and so is text whose escapes
+        could hide a key, a name or "Root" from this reading (see `_escapes_could_hide`)."""
         if self.root and '"Root"' in text:
             return True
+        find = text.find
+        slash = find("\\")
+        if slash >= 0 and _escapes_could_hide(text, slash):
+            return True
         names = self.names
-        at = text.find(_KEY)
-        if at < 0:
-            return True  # not a plain record (an SNS envelope, an S3 test event, garbage): parse it
+        keyed = False
+        at = find(_KEY)
         while at >= 0:
             i = at + _KEY_LEN
             # Fast paths for CloudTrail's own `"eventName":"X"` and json.dumps' `"eventName": "X"`.
@@ -89,21 +93,22 @@ class Prefilter:
             else:
                 colon = _COLON.match(text, i)  # anchored at one position, not a scan of the line
                 if colon is None:
-                    at = text.find(_KEY, i)  # "eventName" as a value, not a key
+                    at = find(_KEY, i)  # "eventName" as a value, not a key
                     continue
                 i = colon.end()
                 if not text.startswith('"', i):
                     return True  # a non-string eventName: let the pipeline dead-letter the record
                 i += 1
-            end = text.find('"', i)
+            keyed = True
+            end = find('"', i)
             if end < 0:
                 return True
             value = text[i:end]
             # ObjectCreated: an S3 notification, to be dead-lettered. A backslash: an escaped name.
             if value in names or "\\" in value or value.startswith("ObjectCreated:"):
                 return True
-            at = text.find(_KEY, end)
-        return False
+            at = find(_KEY, end)
+        return not keyed  # no eventName key (an envelope, an S3 test event, garbage): parse it
 
     def record_could_match(self, record: object) -> bool:
         """The same decision for a parsed record (anything that is not a plain record is kept)."""
@@ -116,6 +121,15 @@ class Prefilter:
             ident = record.get("userIdentity")
             return isinstance(ident, dict) and ident.get("type") == "Root"
         return False
+
+
+def _escapes_could_hide(text: str, slash: int) -> bool:
+    """Whether the escapes in `text` (its first backslash at `slash`) could hide what a rule reads from a plain
+    reading: a \\u escape can spell a key, a name or "Root"; an escaped eventName key in an SNS notification is a
+    record in its Message, which is unwrapped (elsewhere an escaped key is text, e.g. an EventBridge pattern)."""
+    if text.find("\\u", slash) >= 0:
+        return True
+    return text.find('\\"eventName', slash) >= 0 and '"Notification"' in text
 
 
 @cache
