@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO, TextIO
 
+import orjson
+
 from detections import event_names, reads_root_events
 from ingest.envelopes import MalformedMessage, unwrap_value
 from ingest.s3_objects import GZIP_MAGIC
@@ -49,6 +51,19 @@ _CHUNK = 1 << 20  # decompressed bytes per step
 _READ = 1 << 16  # compressed bytes per read: where data is corrupt, what one read gave before it is lost
 # What json.loads raises for text it cannot read: ValueError, or RecursionError when nested too deeply.
 _UNPARSEABLE = (ValueError, RecursionError)
+
+
+def loads(text: str) -> object:
+    """json.loads(text), decoded by orjson where it can (about twice as fast on CloudTrail records).
+
+    What orjson refuses (NaN, lone surrogates, numbers past a double, nesting past 1,024) goes to json.loads, so
+    the same text is read, or refused with the same error, as before; integers beyond 64 bits read as floats.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
 
 
 @dataclass
@@ -219,7 +234,7 @@ class _Reader:
                     break
         if len(nonblank) == 2:
             try:
-                json.loads(nonblank[0])  # one probe per file, not counted as a parsed line
+                loads(nonblank[0])  # one probe per file, not counted as a parsed line
             except _UNPARSEABLE:
                 # Not a value per line: one (pretty-printed) document.
                 text = "".join([*(line for _, line in head), *(line for _, line in lines)])
@@ -262,7 +277,7 @@ class _Reader:
 
     def line(self, name: str, number: int, line: str, batch: list[object]) -> None:
         try:
-            value = json.loads(line)
+            value = loads(line)
         except _UNPARSEABLE as err:
             self.salvage(name, f"line {number}: ", line, err, batch)
             return
@@ -293,7 +308,7 @@ class _Reader:
         self.stats.parsed += 1
         batch: list[object] = []
         try:
-            value = json.loads(text)
+            value = loads(text)
         except _UNPARSEABLE as err:
             pos = getattr(err, "pos", None)
             if pos is not None and "\n" not in text[pos:].rstrip() and _RECORDS_START.match(text):
