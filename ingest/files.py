@@ -65,7 +65,6 @@ def loads(text: str) -> object:
         return json.loads(text)
 
 
-
 @dataclass
 class ReadStats:
     """Counters of one replay read, for the benchmark and the replay summary."""
@@ -405,9 +404,17 @@ class _Gunzip(io.RawIOBase):
         self.pending = memoryview(data)
 
 
+def _text(raw: IO[bytes]) -> io.TextIOWrapper:
+    text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")  # type: ignore[arg-type]
+    # Decode 64 KiB per step instead of 8: a third less time per line on files of CloudTrail records. A tunable
+    # both io implementations have (CPython's own tests set it), not a documented parameter.
+    text._CHUNK_SIZE = 1 << 16  # type: ignore[attr-defined]
+    return text
+
+
 def _gunzipped_text(raw: IO[bytes]) -> tuple[IO[str], _Gunzip]:
     gunzip = _Gunzip(raw)
-    return io.TextIOWrapper(io.BufferedReader(gunzip), encoding="utf-8", errors="replace"), gunzip
+    return _text(io.BufferedReader(gunzip)), gunzip
 
 
 @contextmanager
@@ -416,7 +423,7 @@ def _open_text(path: Path) -> Iterator[tuple[IO[str], _Gunzip | None]]:
         if raw.peek(2)[:2] == GZIP_MAGIC:
             yield _gunzipped_text(raw)
         else:
-            yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace"), None
+            yield _text(raw), None
 
 
 @contextmanager
