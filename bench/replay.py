@@ -615,13 +615,18 @@ def _peak_mb() -> float:
 
 def measure_json(path: str) -> dict:
     """(a) The plain parsing loop."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     n = 0
     with open(path, encoding="utf-8") as f:
         for line in f:
             json.loads(line)
             n += 1
-    return {"seconds": time.perf_counter() - started, "lines": n, "peak_mb": _peak_mb()}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "lines": n,
+        "peak_mb": _peak_mb(),
+    }
 
 
 def measure_replay(path: str, stdlib_json: bool = False) -> dict:
@@ -639,14 +644,15 @@ def measure_replay(path: str, stdlib_json: bool = False) -> dict:
     pipeline = Pipeline(store, PipelineContext(store))
     stats = ReadStats()
     found: list[tuple[str, str]] = []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for source, records in iter_batches([path], dead_letter=pipeline.dead_letter, stats=stats):
         result = pipeline.process(records, source)
         found.extend((a.rule, a.event_id) for a in result.alerts)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     stored = [(row["rule"], row["event_id"]) for row in store.alerts()]
     return {
         "seconds": seconds,
+        "cpu": cpu,
         "peak_mb": _peak_mb(),
         "stats": stats.__dict__,
         "alerts": stored,
@@ -689,9 +695,12 @@ def run_mix(mix: str, args: argparse.Namespace) -> bool:
         size = path.stat().st_size
         expected, silent = expected_alerts(attacks)
         # Best of --repeat fresh processes each: the machine may be busy; every run pays its own start-up.
-        base = min((_child("json", path) for _ in range(args.repeat)), key=lambda r: r["seconds"])
-        rep = min((_child("replay", path) for _ in range(args.repeat)), key=lambda r: r["seconds"])
-        std = min((_child("replay-stdlib", path) for _ in range(args.repeat)), key=lambda r: r["seconds"])
+        bases = [_child("json", path) for _ in range(args.repeat)]
+        reps = [_child("replay", path) for _ in range(args.repeat)]
+        base = min(bases, key=lambda r: r["seconds"])
+        rep = min(reps, key=lambda r: r["seconds"])
+        stds = [_child("replay-stdlib", path) for _ in range(args.repeat)]
+        std = min(stds, key=lambda r: r["seconds"])
 
     n = args.records
     ratio = rep["seconds"] / base["seconds"]
@@ -712,8 +721,12 @@ def run_mix(mix: str, args: argparse.Namespace) -> bool:
         f"  peak RSS {rep['peak_mb']:.0f} MB"
     )
     print(f"ratio replay/json     {ratio:.3f}  (goal <= {goal}: {'met' if ratio <= goal else 'MISSED'})")
+    # CPU time moves less than wall time when other jobs share the machine; each is the best of its own runs.
+    cpu_ratio = min(r["cpu"] for r in reps) / min(r["cpu"] for r in bases)
+    print(f"ratio by CPU time     {cpu_ratio:.3f}  (best CPU seconds of each, for a busy machine)")
     print(
         f"replay, stdlib json   {std['seconds']:.2f} s  ratio {std['seconds'] / base['seconds']:.3f}"
+        f" (by CPU time {min(r['cpu'] for r in stds) / min(r['cpu'] for r in bases):.3f})"
         f"  peak RSS {std['peak_mb']:.0f} MB (the reader decoding with json.loads instead of orjson)"
     )
     print(
