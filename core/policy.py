@@ -18,6 +18,8 @@ from fnmatch import fnmatchcase
 from functools import cache, lru_cache
 from typing import Any
 
+from core.cloudtrail import policy_document
+
 
 class Power(Enum):
     """How much control over an account a policy gives, strongest first."""
@@ -323,10 +325,21 @@ def _judge(statements: list[_Statement]) -> Verdict:
     return Verdict(verdict.power, tuple(notes))
 
 
-@lru_cache(maxsize=2048)
-def _judge_json(canonical: str) -> Verdict:
+# Verdicts are remembered per exact document text up to this length (IAM allows 10,240 characters inline), so
+# the caches' memory stays bounded whatever the input holds; longer text is judged afresh each time.
+_CACHED_CHARS = 16_384
+
+
+def _judge_canonical(canonical: str) -> Verdict:
     docs = json.loads(canonical)
     return _judge([s for doc in docs for s in _statements(doc)])
+
+
+_judge_cached = lru_cache(maxsize=2048)(_judge_canonical)
+
+
+def _judge_json(canonical: str) -> Verdict:
+    return _judge_cached(canonical) if len(canonical) <= _CACHED_CHARS else _judge_canonical(canonical)
 
 
 def _key(docs: list[Any]) -> str:
@@ -351,6 +364,21 @@ def judge_documents(docs: Iterable[dict]) -> Verdict:
     documents. Permission boundaries, SCPs and resource policies are out of scope.
     """
     return _judge_json(_key(list(docs)))
+
+
+def judge_policy_text(raw: object) -> Verdict | None:
+    """The power of a policy document as CloudTrail gives it (JSON text, perhaps URL-encoded, or a dict), or None
+    when it is no document; the verdict on text seen before is remembered (Terraform re-puts the same policies)."""
+    if isinstance(raw, str) and len(raw) <= _CACHED_CHARS:
+        return _judge_text(raw)
+    doc = policy_document(raw)
+    return judge_document(doc) if doc is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _judge_text(raw: str) -> Verdict | None:
+    doc = policy_document(raw)
+    return judge_document(doc) if doc is not None else None
 
 
 KNOWN_MANAGED: dict[str, Power] = {

@@ -19,9 +19,8 @@ def evaluate(
     name = str(record.get("eventName") or "")
     root = ct.is_root(record)
     hits: list[tuple[Rule, Match]] = []
-    for rule in rules if rules is not None else all_rules():
-        if not rule.reads(name, root):
-            continue
+    readers = [r for r in rules if r.reads(name, root)] if rules is not None else _registered_readers(name, root)
+    for rule in readers:
         if memory is not None and rule.remembers:
             memory.note(rule, record, matched=False)
         found = rule.match(record, ctx)
@@ -34,6 +33,20 @@ def evaluate(
             if rule.remembers:
                 memory.note(rule, record, matched=True)
     return [build_alert(rule, found, record) for rule, found in raised]
+
+
+_READERS: dict[tuple[str, bool], tuple[Rule, ...]] = {}
+_READERS_KEPT = 4096  # names come from the input: keep the index bounded
+
+
+def _registered_readers(name: str, root: bool) -> tuple[Rule, ...]:
+    """The registered rules that read records of this name and root-ness, in registry order (looked up once)."""
+    found = _READERS.get((name, root))
+    if found is None:
+        found = tuple(r for r in all_rules() if r.reads(name, root))
+        if len(_READERS) < _READERS_KEPT:
+            _READERS[(name, root)] = found
+    return found
 
 
 def build_alert(rule: Rule, found: Match, record: dict) -> Alert:

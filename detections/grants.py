@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import cloudtrail as ct
-from core.policy import Verdict, judge_document, judge_documents, judge_managed_arn, name_looks_privileged
+from core.policy import (
+    Verdict,
+    judge_document,
+    judge_documents,
+    judge_managed_arn,
+    judge_policy_text,
+    name_looks_privileged,
+)
 from detections.base import Remediation, RuleContext
 
 ATTACH = {"AttachUserPolicy": "user", "AttachGroupPolicy": "group", "AttachRolePolicy": "role"}
@@ -101,11 +108,12 @@ def analyse_grant(record: dict, ctx: RuleContext) -> PowerGrant | None:
         if name in ATTACH:
             return _attached(name, kind, principal, target, req.get("policyArn"), account, ctx)
         policy_name = req.get("policyName")
-        doc = ct.policy_document(req.get("policyDocument"))
-        if not isinstance(policy_name, str) or doc is None:
+        if not isinstance(policy_name, str):
             return None
-        verdict = judge_document(doc)
-        return PowerGrant(name, kind, principal, policy_name, target, verdict) if verdict.admin_equivalent else None
+        verdict = judge_policy_text(req.get("policyDocument"))
+        if verdict is None or not verdict.admin_equivalent:
+            return None
+        return PowerGrant(name, kind, principal, policy_name, target, verdict)
 
     if name == "AddUserToGroup":
         user, group = req.get("userName"), req.get("groupName")
@@ -125,13 +133,13 @@ def analyse_grant(record: dict, ctx: RuleContext) -> PowerGrant | None:
     if name == "CreatePolicyVersion":
         if not _flag(req.get("setAsDefault")):
             return None
-        doc = ct.policy_document(req.get("policyDocument"))
+        verdict = judge_policy_text(req.get("policyDocument"))
         created = ct.response(record).get("policyVersion")
         version = created.get("versionId") if isinstance(created, dict) else None
     else:
         version = req.get("versionId")
         doc = ctx.policy_version_document(account, policy_arn, version) if isinstance(version, str) else None
-    verdict = judge_document(doc) if doc is not None else None
+        verdict = judge_document(doc) if doc is not None else None
     if verdict is None or not verdict.admin_equivalent:
         return None
     return PowerGrant(name, None, None, policy_arn, policy_arn, verdict, str(version) if version else None)

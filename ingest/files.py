@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO, TextIO
 
+import orjson
+
 from detections import event_names, reads_root_events
 from ingest.envelopes import MalformedMessage, unwrap_value
 from ingest.s3_objects import GZIP_MAGIC
@@ -51,6 +53,18 @@ _READ = 1 << 16  # compressed bytes per read: where data is corrupt, what one re
 _UNPARSEABLE = (ValueError, RecursionError)
 
 
+def loads(text: str) -> object:
+    """json.loads(text), decoded by orjson where it can (about twice as fast on CloudTrail records).
+
+    What orjson refuses (NaN, lone surrogates, numbers past a double, nesting past 1,024) goes to json.loads, so
+    the same text is read, or refused with the same error, as before; integers beyond 64 bits read as floats.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 @dataclass
 class ReadStats:
     """Counters of one replay read, for the benchmark and the replay summary."""
@@ -71,14 +85,18 @@ class Prefilter:
         self.root = root
 
     def could_match(self, text: str) -> bool:
-        """False only when no eventName in `text` is one a rule reads and (if a rule reads root's
-        events) `text` does not mention "Root". Text with no readable eventName key is kept."""
+        """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
+        events) `text` does not mention "Root". Text with no eventName key is kept, and so is text whose escapes
+        could hide a key, a name or "Root" from this reading (see `_escapes_could_hide`)."""
         if self.root and '"Root"' in text:
             return True
+        find = text.find
+        slash = find("\\")
+        if slash >= 0 and _escapes_could_hide(text, slash):
+            return True
         names = self.names
-        at = text.find(_KEY)
-        if at < 0:
-            return True  # not a plain record (an SNS envelope, an S3 test event, garbage): parse it
+        keyed = False
+        at = find(_KEY)
         while at >= 0:
             i = at + _KEY_LEN
             # Fast paths for CloudTrail's own `"eventName":"X"` and json.dumps' `"eventName": "X"`.
@@ -89,21 +107,22 @@ class Prefilter:
             else:
                 colon = _COLON.match(text, i)  # anchored at one position, not a scan of the line
                 if colon is None:
-                    at = text.find(_KEY, i)  # "eventName" as a value, not a key
+                    at = find(_KEY, i)  # "eventName" as a value, not a key
                     continue
                 i = colon.end()
                 if not text.startswith('"', i):
                     return True  # a non-string eventName: let the pipeline dead-letter the record
                 i += 1
-            end = text.find('"', i)
+            keyed = True
+            end = find('"', i)
             if end < 0:
                 return True
             value = text[i:end]
             # ObjectCreated: an S3 notification, to be dead-lettered. A backslash: an escaped name.
             if value in names or "\\" in value or value.startswith("ObjectCreated:"):
                 return True
-            at = text.find(_KEY, end)
-        return False
+            at = find(_KEY, end)
+        return not keyed  # no eventName key (an envelope, an S3 test event, garbage): parse it
 
     def record_could_match(self, record: object) -> bool:
         """The same decision for a parsed record (anything that is not a plain record is kept)."""
@@ -116,6 +135,15 @@ class Prefilter:
             ident = record.get("userIdentity")
             return isinstance(ident, dict) and ident.get("type") == "Root"
         return False
+
+
+def _escapes_could_hide(text: str, slash: int) -> bool:
+    """Whether the escapes in `text` (its first backslash at `slash`) could hide what a rule reads from a plain
+    reading: a \\u escape can spell a key, a name or "Root"; an escaped eventName key in an SNS notification is a
+    record in its Message, which is unwrapped (elsewhere an escaped key is text, e.g. an EventBridge pattern)."""
+    if text.find("\\u", slash) >= 0:
+        return True
+    return text.find('\\"eventName', slash) >= 0 and '"Notification"' in text
 
 
 @cache
@@ -205,7 +233,7 @@ class _Reader:
                     break
         if len(nonblank) == 2:
             try:
-                json.loads(nonblank[0])  # one probe per file, not counted as a parsed line
+                loads(nonblank[0])  # one probe per file, not counted as a parsed line
             except _UNPARSEABLE:
                 # Not a value per line: one (pretty-printed) document.
                 text = "".join([*(line for _, line in head), *(line for _, line in lines)])
@@ -248,7 +276,7 @@ class _Reader:
 
     def line(self, name: str, number: int, line: str, batch: list[object]) -> None:
         try:
-            value = json.loads(line)
+            value = loads(line)
         except _UNPARSEABLE as err:
             self.salvage(name, f"line {number}: ", line, err, batch)
             return
@@ -279,7 +307,7 @@ class _Reader:
         self.stats.parsed += 1
         batch: list[object] = []
         try:
-            value = json.loads(text)
+            value = loads(text)
         except _UNPARSEABLE as err:
             pos = getattr(err, "pos", None)
             if pos is not None and "\n" not in text[pos:].rstrip() and _RECORDS_START.match(text):
@@ -376,9 +404,17 @@ class _Gunzip(io.RawIOBase):
         self.pending = memoryview(data)
 
 
+def _text(raw: IO[bytes]) -> io.TextIOWrapper:
+    text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace")  # type: ignore[arg-type]
+    # Decode 64 KiB per step instead of 8: a third less time per line on files of CloudTrail records. A tunable
+    # both io implementations have (CPython's own tests set it), not a documented parameter.
+    text._CHUNK_SIZE = 1 << 16  # type: ignore[attr-defined]
+    return text
+
+
 def _gunzipped_text(raw: IO[bytes]) -> tuple[IO[str], _Gunzip]:
     gunzip = _Gunzip(raw)
-    return io.TextIOWrapper(io.BufferedReader(gunzip), encoding="utf-8", errors="replace"), gunzip
+    return _text(io.BufferedReader(gunzip)), gunzip
 
 
 @contextmanager
@@ -387,7 +423,7 @@ def _open_text(path: Path) -> Iterator[tuple[IO[str], _Gunzip | None]]:
         if raw.peek(2)[:2] == GZIP_MAGIC:
             yield _gunzipped_text(raw)
         else:
-            yield io.TextIOWrapper(raw, encoding="utf-8", errors="replace"), None
+            yield _text(raw), None
 
 
 @contextmanager

@@ -6,7 +6,6 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 
 from core import cloudtrail as ct
 from core.alert import Alert
@@ -124,8 +123,3 @@ class Pipeline:
             self.on_dead_letter(source, reason)
         else:
             log.warning("dead letter %s from %s: %s", letter, source, reason)
-
-
-def window_start(at: datetime, minutes: int) -> datetime:
-    """The start of a correlation window ending at `at`."""
-    return at - timedelta(minutes=minutes)

@@ -10,6 +10,7 @@ import pytest
 from core import cloudtrail as ct
 from detections import all_rules, event_names, reads_root_events
 from detections import samples as s
+from ingest.envelopes import unwrap_value
 from ingest.files import Prefilter, could_match
 
 POSITIVE = [
@@ -204,3 +205,44 @@ def test_generated_lines_agree_with_parsed_truth():
             # "Root" in a request parameter or an IAM user named root is a harmless reason to parse.
             assert decided == ('"Root"' in text), text[:300]
     assert skipped > 1000  # and it does skip most benign lines
+
+
+# What a plain reading of the text cannot see: escapes that spell a key, a name or "Root", and records inside an SNS
+# notification's Message, whose keys are escaped; each of these was skipped before, though a rule reads it.
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"eventName":"ListUsers","userIdentity":{"type":"R\\u006fot"}}',  # root, escaped
+        '{"Records":[{"eventName":"ListUsers"},{"event\\u004eame":"CreateUser"}]}',  # an escaped key, second record
+        '{"eventName":"ListUsers","event\\u004eame":"CreateUser"}',  # a duplicate key: the last one counts
+        # An SNS notification with a boring eventName elsewhere in the envelope, and a record in its Message.
+        '{"Type":"Notification","Subject":{"eventName":"ListUsers"},"Message":"{\\"eventName\\":\\"CreateUser\\"}"}',
+        '{"Type":"Notification","x\\"eventName":"ListUsers","Message":"{\\"eventName\\":\\"CreateUser\\"}"}',
+        # "eventName" only as a value: no key at all, as with text that never says eventName.
+        '{"Type":"Notification","k":"eventName","Message":"{\\"eventName\\":\\"CreateUser\\"}"}',
+        '{"k":"eventName","Message":"x"}',
+    ],
+)
+def test_escapes_and_envelopes_cannot_hide_a_record(text):
+    assert NAMES.could_match(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"eventName":"ListUsers","userIdentity":{"type":"R\\u006fot"}}',
+        '{"Records":[{"eventName":"ListUsers"},{"event\\u004eame":"CreateUser"}]}',
+        '{"Type":"Notification","Subject":{"eventName":"ListUsers"},"Message":"{\\"eventName\\":\\"CreateUser\\"}"}',
+    ],
+)
+def test_the_hidden_records_are_real(text):
+    # Parsed and unwrapped, each of these holds a record NAMES' rules read: CreateUser, or one made by root.
+    found = unwrap_value(json.loads(text)).records
+    assert any(r.get("eventName") == "CreateUser" or ct.is_root(r) for r in found)
+
+
+def test_a_line_whose_only_backslashes_are_a_policy_is_still_skipped():
+    # The escape check must not keep every IAM write with a policy string in it.
+    record = s.event("CreateRole", "iam.amazonaws.com", event_id="x", request={"doc": s.policy_json(s.ALLOW_ALL)})
+    text = json.dumps(record, separators=(",", ":"))
+    assert "\\" in text and not NAMES.could_match(text)
