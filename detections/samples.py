@@ -366,3 +366,7 @@ def sign_in_step(
     if not success and error_message:
         record["errorMessage"] = error_message
     return record
+
+
+QUARANTINE_V2 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
+QUARANTINE_V3 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
