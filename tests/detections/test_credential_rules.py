@@ -42,3 +42,42 @@ def test_quarantine_removed_with_the_leaked_key_says_so() -> None:
     assert alert.severity == "critical"
     assert alert.facts["Removed with the user's own key"] == leaked["accessKeyId"]
     assert alert.remediation == {"key_user": "ci-deployer"}
+
+
+def test_root_mfa_enrollment_is_one_high_alert_not_also_root_activity() -> None:
+    record = s.iam_call(
+        "EnableMFADevice",
+        {"userName": "AWS ROOT USER", "serialNumber": "arn:aws:iam::111122223333:mfa/root-account-mfa-device"},
+        event_id="t-m-1",
+        actor=s.root(),
+    )
+    alerts = fired(record)
+    assert set(alerts) == {"mfa_registered"}
+    assert alerts["mfa_registered"].severity == "high"
+    assert alerts["mfa_registered"].target == "arn:aws:iam::111122223333:root"
+
+
+def test_mfa_enrolled_for_another_user_is_medium_and_names_the_device() -> None:
+    serial = "arn:aws:iam::111122223333:mfa/carol-new"
+    record = s.iam_call(
+        "EnableMFADevice",
+        {"userName": "admin-carol", "serialNumber": serial},
+        event_id="t-m-2",
+        actor=s.role_session("OpsAdmin", "mallory"),
+    )
+    alert = fired(record)["mfa_registered"]
+    assert alert.severity == "medium" and alert.facts["MFA device"] == serial
+    assert alert.target == "arn:aws:iam::111122223333:user/admin-carol"
+
+
+def test_root_task_session_creating_the_root_password_is_named() -> None:
+    key = s.access_key_id("t-lp", temporary=True)
+    record = s.iam_call("CreateLoginProfile", None, event_id="t-lp-1", actor=s.root_task_session(key))
+    task = {"by": "arn:aws:sts::111122223333:assumed-role/Admin/bob", "task": s.ROOT_TASK + "IAMCreateRootUserPassword"}
+    alerts = fired(record, {"task_sessions": {key: task}})
+    assert set(alerts) == {"login_profile_created"}
+    alert = alerts["login_profile_created"]
+    assert alert.title == "Console password created for the root user" and alert.severity == "high"
+    assert alert.facts["Requested by"] == task["by"] and alert.facts["Task policy"] == task["task"]
+    # The root user's own CreateLoginProfile (no task session known) is still reported, as root's.
+    assert fired(record)["login_profile_created"].facts.get("Root session") is None
