@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from detections import rule
 from detections import samples as s
 from tests.detections.test_rules import fired
 
@@ -81,3 +82,20 @@ def test_root_task_session_creating_the_root_password_is_named() -> None:
     assert alert.facts["Requested by"] == task["by"] and alert.facts["Task policy"] == task["task"]
     # The root user's own CreateLoginProfile (no task session known) is still reported, as root's.
     assert fired(record)["login_profile_created"].facts.get("Root session") is None
+
+
+def test_federation_token_says_what_the_session_may_do_and_for_how_long() -> None:
+    rule_examples = {ex.name: ex for ex in rule("federation_token_issued").examples}
+    wide = fired(rule_examples["stolen key mints a federated session allowing everything"].record)
+    alert = wide["federation_token_issued"]
+    assert alert.facts == {
+        "Federated user": "admin",
+        "Issued by": "svc-reporting",
+        "Lifetime": "3600 s",
+        "Session policy": "allows everything the user may do",
+    }
+    assert alert.target == "arn:aws:sts::111122223333:federated-user/admin"
+    assert alert.actor_key_id.startswith("AKIA")  # the issuing key, which the alert's actor-key button disables
+    plain = fired(rule_examples["federated session without a session policy, default lifetime"].record)
+    assert plain["federation_token_issued"].facts["Lifetime"] == "43200 s (the default)"
+    assert plain["federation_token_issued"].facts["Session policy"] == "none (the user's own permissions)"
