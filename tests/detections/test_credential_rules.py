@@ -99,3 +99,17 @@ def test_federation_token_says_what_the_session_may_do_and_for_how_long() -> Non
     plain = fired(rule_examples["federated session without a session policy, default lifetime"].record)
     assert plain["federation_token_issued"].facts["Lifetime"] == "43200 s (the default)"
     assert plain["federation_token_issued"].facts["Session policy"] == "none (the user's own permissions)"
+
+
+def test_console_login_with_a_saml_provider_is_never_reported_without_mfa() -> None:
+    """Panther's "MFA Login - SAML" record: an IAMUser identity whose sign-in names a SAML provider."""
+    record = s.console_login(s.iam_user("tester"), event_id="t-c-1")
+    assert "console_login_without_mfa" in fired(record)
+    record["additionalEventData"]["SamlProviderArn"] = "arn:aws:iam::111122223333:saml-provider/Okta"
+    assert "console_login_without_mfa" not in fired(record)
+
+
+def test_console_login_without_the_mfa_field_is_not_reported() -> None:
+    record = s.console_login(s.iam_user("tester"), event_id="t-c-2")
+    del record["additionalEventData"]["MFAUsed"]
+    assert "console_login_without_mfa" not in fired(record)
