@@ -356,8 +356,9 @@ def sign_in_step(
     actor: dict, event_name: str, *, event_id: str, success: bool, error_message: str | None = None
 ) -> dict:
     """A console sign-in event other than ConsoleLogin (CheckMfa, ExternalIdPDirectoryLogin, PasswordUpdated, ...):
-    its outcome is `{eventName: "Success" | "Failure"}` in responseElements and it has no errorCode, as in Panther's
-    AWS.Root.Activity test record for a failed ExternalIdPDirectoryLogin."""
+    its outcome is `{eventName: "Success" | "Failure"}` in responseElements and it has no errorCode: AWS's
+    PasswordUpdated example (CloudTrail User Guide, sign-in event examples) and Panther's AWS.Root.Activity test
+    record of a failed ExternalIdPDirectoryLogin."""
     record = console_login(actor, event_id=event_id, success=success)
     record["eventName"] = event_name
     record["responseElements"] = {event_name: "Success" if success else "Failure"}
