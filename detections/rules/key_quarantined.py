@@ -25,10 +25,21 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if policy is None or user is None:
         return None
     key = own_key(record, user)
+    agent = str(record.get("userAgent") or "")
+    by_aws = agent == "AWS Internal" or agent.startswith("aws-internal/")
     return Match(
-        title=f"Access key of user {user} quarantined by AWS (found in public)",
+        title=(
+            f"Access key of user {user} quarantined by AWS (found in public)"
+            if by_aws
+            else f"AWS's compromised-key quarantine put on user {user}"
+        ),
         target=ct.iam_arn(ct.account_id(record), "user", user),
-        facts={"User": user, "Quarantine policy": policy.rsplit("/", 1)[-1], "Exposed key": key or "not in the record"},
+        facts={
+            "User": user,
+            "Quarantine policy": policy.rsplit("/", 1)[-1],
+            "Exposed key": key or "not in the record",
+            "Applied by": "AWS" if by_aws else ct.actor_arn(record),
+        },
         remediation=Remediation(key_user=user, access_key_id=key),
     )
 

@@ -113,3 +113,17 @@ def test_console_login_without_the_mfa_field_is_not_reported() -> None:
     record = s.console_login(s.iam_user("tester"), event_id="t-c-2")
     del record["additionalEventData"]["MFAUsed"]
     assert "console_login_without_mfa" not in fired(record)
+
+
+def test_quarantine_applied_by_a_person_says_who() -> None:
+    actor = s.role_session("SecOps", "responder")
+    record = s.iam_call(
+        "AttachUserPolicy", {"userName": "ci-deployer", "policyArn": s.QUARANTINE_V3}, event_id="t-q-4", actor=actor
+    )
+    alert = fired(record)["key_quarantined"]
+    assert alert.facts["Applied by"] == actor["arn"]
+    assert alert.title == "AWS's compromised-key quarantine put on user ci-deployer"
+    record["userAgent"] = "AWS Internal"
+    by_aws = fired(record)["key_quarantined"]
+    assert by_aws.facts["Applied by"] == "AWS"
+    assert by_aws.title == "Access key of user ci-deployer quarantined by AWS (found in public)"
