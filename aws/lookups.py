@@ -9,7 +9,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from aws.authz import authorization_details
 from aws.sessions import AwsSessions, MemberRoleError
+from aws.snapshot import collect_authorization
+from core.authorization import Authorization
 from core.cloudtrail import policy_document
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,19 @@ class IamLookups:
             return docs
 
         return self._cached(("group", account, group_name), fetch)
+
+    def user_documents(self, account: str, user_name: str) -> list[dict] | None:
+        """Every policy document in force on a user, its groups' included, judged as the remediation guard does:
+        from the account's GetAccountAuthorizationDetails (read once per cache period for all users)."""
+
+        def fetch() -> Authorization:
+            return Authorization.of(authorization_details(collect_authorization(self.sessions, account)))
+
+        authorization = self._cached(("authorization", account), fetch)
+        if authorization is None:
+            return None
+        entry = next((u for u in authorization.users if u.get("UserName") == user_name), None)
+        return authorization.documents_of(entry) if entry is not None else None
 
     @staticmethod
     def _version(iam: Any, policy_arn: str, version_id: str) -> dict | None:

@@ -76,6 +76,9 @@ class RuleContext(Protocol):
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         """Every policy document in force on a group (attached and inline), or None if unknown."""
 
+    def user_documents(self, account: str, user_name: str) -> list[dict] | None:
+        """Every policy document in force on a user (its own and its groups'), or None if unknown."""
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """The value of the latest fact `memory` keeps under `key` from within its retention before `at`, else None."""
 
@@ -95,7 +98,7 @@ class Example:
     record: dict
     expect: bool
     # Facts the test context answers with: {"policies": {arn: doc}, "groups": {name: [doc]},
-    # "created_users": [name]}.
+    # "created_users": [name], "users": {name: [doc]}, "task_sessions": {access key id: {"by": arn, "task": arn}}}.
     context: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -285,3 +285,89 @@ def policy_arn(name: str) -> str:
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
 READ_ONLY = {"Effect": "Allow", "Action": ["s3:Get*", "s3:List*", "iam:Get*", "iam:List*"], "Resource": "*"}
+
+
+MEMBER_ACCOUNT = "444455556666"  # a member account of the sample organization (111122223333 manages it)
+ROOT_TASK = "arn:aws:iam::aws:policy/root-task/"
+
+
+def sts_call(
+    event_name: str,
+    request: dict | None,
+    response: dict | None = None,
+    *,
+    event_id: str,
+    actor: dict | None = None,
+    error: str | None = None,
+    **kwargs: Any,
+) -> dict:
+    """A call to the STS API (regional: AssumeRoot has no global endpoint)."""
+    return event(
+        event_name,
+        "sts.amazonaws.com",
+        event_id=event_id,
+        actor=actor,
+        request=request,
+        response=response,
+        error=error,
+        **({"read_only": True} | kwargs),
+    )
+
+
+def assume_root(
+    task: str, *, event_id: str, target: str = MEMBER_ACCOUNT, actor: dict | None = None, error: str | None = None
+) -> dict:
+    """An sts:AssumeRoot call by the management account for a root task session in `target`, in the shape of
+    the example in AWS's IAM User Guide ("Track privileged tasks in AWS CloudTrail"): the caller's session
+    context carries `assumedRoot`, and the issued key is the task session's."""
+    caller = actor if actor is not None else role_session("OrgRootTasks", "alice@example.com")
+    if isinstance(caller.get("sessionContext"), dict):
+        caller = caller | {"sessionContext": caller["sessionContext"] | {"assumedRoot": "true"}}
+    credentials = {
+        "accessKeyId": access_key_id(f"root-task:{event_id}", temporary=True),
+        "sessionToken": "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN",
+        "expiration": "May 14, 2024, 9:27:45 AM",
+    }
+    return sts_call(
+        "AssumeRoot",
+        {"targetPrincipal": target, "taskPolicyArn": {"arn": ROOT_TASK + task}},
+        {"credentials": credentials},
+        event_id=event_id,
+        actor=caller,
+        error=error,
+        region="us-west-2",
+    )
+
+
+def root_task_session(key_id: str, account: str = MEMBER_ACCOUNT) -> dict:
+    """The userIdentity of the calls a root task session makes in the member account (AWS's example: a Root
+    identity signing with the AssumeRoot key, its session context holding only attributes)."""
+    return {
+        "type": "Root",
+        "principalId": account,
+        "arn": f"arn:aws:iam::{account}:root",
+        "accountId": account,
+        "accessKeyId": key_id,
+        "sessionContext": {"attributes": {"creationDate": "2024-05-14T09:12:45Z", "mfaAuthenticated": "false"}},
+    }
+
+
+def sign_in_step(
+    actor: dict, event_name: str, *, event_id: str, success: bool, error_message: str | None = None
+) -> dict:
+    """A console sign-in event other than ConsoleLogin (CheckMfa, ExternalIdPDirectoryLogin, PasswordUpdated, ...):
+    its outcome is `{eventName: "Success" | "Failure"}` in responseElements and it has no errorCode: AWS's
+    PasswordUpdated example (CloudTrail User Guide, sign-in event examples) and Panther's AWS.Root.Activity test
+    record of a failed ExternalIdPDirectoryLogin."""
+    record = console_login(actor, event_id=event_id, success=success)
+    record["eventName"] = event_name
+    record["responseElements"] = {event_name: "Success" if success else "Failure"}
+    del record["additionalEventData"]
+    record.pop("errorMessage", None)
+    if not success and error_message:
+        record["errorMessage"] = error_message
+    return record
+
+
+QUARANTINE_V2 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
+QUARANTINE_V3 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"

@@ -20,6 +20,8 @@ class IamFacts(Protocol):
 
     def group_documents(self, account: str, group_name: str) -> list[dict] | None: ...
 
+    def user_documents(self, account: str, user_name: str) -> list[dict] | None: ...
+
 
 class PipelineContext:
     """Answers rules' questions. Without `iam` (offline replay) every AWS lookup answers None.
@@ -71,6 +73,10 @@ class PipelineContext:
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         """See RuleContext."""
         return self.iam.group_documents(account, group_name) if self.iam else None
+
+    def user_documents(self, account: str, user_name: str) -> list[dict] | None:
+        """See RuleContext."""
+        return self.iam.user_documents(account, user_name) if self.iam else None
 
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """See RuleContext."""

@@ -5,17 +5,33 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import iam_call, iam_user, role_session, root
+from detections.rules.assume_root import task_session
+from detections.samples import (
+    ROOT_TASK,
+    access_key_id,
+    iam_call,
+    iam_user,
+    role_session,
+    root,
+    root_task_session,
+)
+
+_TASK_KEY = access_key_id("root-task:0c3b8f5e-6d2a-4e1f-8a7b-9c0d1e2f3a4b", temporary=True)
+_TASK = {
+    "by": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_IAMAdmin_1a2b3c4d5e6f7a8b/bob@example.com",
+    "task": ROOT_TASK + "IAMCreateRootUserPassword",
+}
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
-    """A successful CreateLoginProfile, or an UpdateLoginProfile on a user other than the caller."""
+    """A successful CreateLoginProfile (root's own included), or an UpdateLoginProfile on a user other than the
+    caller. Called by root, it replaces root_activity's alert, at root_activity's severity."""
     if ct.failed(record):
         return None
     named = ct.request(record).get("userName")
     user = named if isinstance(named, str) and named else ct.actor_user_name(record)
     if not user:
-        return None
+        return _root_password(record, ctx)
     self_service = user == ct.actor_user_name(record)
     if record.get("eventName") == "UpdateLoginProfile":
         if self_service:
@@ -31,6 +47,24 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
         title=title,
         target=ct.iam_arn(ct.account_id(record), "user", user),
         facts=facts,
+        severity=Severity.HIGH if ct.is_root(record) else None,
+    )
+
+
+def _root_password(record: dict, ctx: RuleContext) -> Match | None:
+    """Root creating its own console password: normally a task session (AssumeRoot with IAMCreateRootUserPassword)
+    giving a member account's root user a password again."""
+    if not ct.is_root(record) or record.get("eventName") != "CreateLoginProfile":
+        return None
+    facts = {"User": "root", "Change": "console access enabled"}
+    session = task_session(record, ctx)
+    if session is not None:
+        facts |= session.facts()
+    return Match(
+        title="Console password created for the root user",
+        target=ct.actor_arn(record),
+        facts=facts,
+        severity=Severity.HIGH,
     )
 
 
@@ -60,6 +94,7 @@ RULE = Rule(
     event_names=frozenset({"CreateLoginProfile", "UpdateLoginProfile"}),
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
+    supersedes=("root_activity",),
     reports={"MITRE ATT&CK": ("T1098", "T1078.004")},
     examples=(
         Example(
@@ -94,6 +129,20 @@ RULE = Rule(
                 user_agent="AWS Internal",
             ),
             expect=True,
+        ),
+        Example(
+            "root task session from AssumeRoot re-creates the root password",
+            iam_call(
+                # AWS documents no example of this record; assumed: no userName (root's own), nothing returned.
+                "CreateLoginProfile",
+                None,
+                None,
+                event_id="f3b5d7f9-3a5c-4b7d-99fb-b3d5f7a9c1e3",
+                actor=root_task_session(_TASK_KEY),
+                recipientAccountId="444455556666",
+            ),
+            expect=True,
+            context={"task_sessions": {_TASK_KEY: _TASK}},
         ),
         Example(
             "user updates their own login profile",

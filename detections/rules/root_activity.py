@@ -4,32 +4,59 @@ from __future__ import annotations
 
 from core import cloudtrail as ct
 from core.severity import Severity
+from detections import signin
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import ACCOUNT, event, iam_call, root, user_arn
+from detections.rules.assume_root import task_session
+from detections.samples import (
+    ACCOUNT,
+    MEMBER_ACCOUNT,
+    ROOT_TASK,
+    access_key_id,
+    event,
+    iam_call,
+    root,
+    root_task_session,
+    sign_in_step,
+    user_arn,
+)
+
+_TASK_KEY = access_key_id("root-task:60a25e4d-a9c7-4b56-9d25-1f0b9f6a0c11", temporary=True)
+_TASK = {
+    "by": f"arn:aws:sts::{ACCOUNT}:assumed-role/OrgRootTasks/alice@example.com",
+    "task": ROOT_TASK + "S3UnlockBucketPolicy",
+}
 
 # Parts of the sign-in ceremony, reported by root_login and root_login_failed.
 _SIGN_IN = frozenset({"ConsoleLogin", "CheckMfa"})
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
-    """Any call made by the root user itself, whether or not AWS allowed it."""
+    """Any call made by the root user itself, whether or not AWS allowed it; a root task session (AssumeRoot) is
+    named as such. A sign-in step is activity only when it succeeded or does not say (failures are
+    root_login_failed's)."""
     if not ct.is_root(record) or record.get("eventName") in _SIGN_IN:
         return None
     if record.get("eventType") == "AwsServiceEvent" or ct.identity(record).get("invokedBy"):
         return None
-    call = f"{str(record.get('eventSource') or '').split('.', 1)[0]}:{record.get('eventName')}"
-    error = record.get("errorCode")
-    if error:
-        return Match(
-            title=f"Root user tried {record.get('eventName')} ({error})",
-            target=ct.actor_arn(record),
-            facts={"Call": call, "Result": f"refused: {error}"},
-        )
-    return Match(
-        title=f"Root user called {record.get('eventName')}",
-        target=ct.actor_arn(record),
-        facts={"Call": call, "Result": "succeeded"},
-    )
+    name = record.get("eventName")
+    call = f"{str(record.get('eventSource') or '').split('.', 1)[0]}:{name}"
+    if signin.is_sign_in(record):
+        outcome = signin.succeeded(record)
+        if outcome is False:
+            return None
+        title = f"Root user completed sign-in step {name}"
+        result = "succeeded" if outcome else "not recorded"
+    elif record.get("errorCode"):
+        error = record.get("errorCode")
+        title, result = f"Root user tried {name} ({error})", f"refused: {error}"
+    else:
+        title, result = f"Root user called {name}", "succeeded"
+    facts = {"Call": call, "Result": result}
+    session = task_session(record, ctx)
+    if session is not None:
+        title = title.replace("Root user", f"Root task session ({session.task_name})", 1)
+        facts |= session.facts()
+    return Match(title=title, target=ct.actor_arn(record), facts=facts)
 
 
 RULE = Rule(
@@ -98,6 +125,45 @@ RULE = Rule(
                 user_agent="AWS Internal",
             ),
             expect=True,
+        ),
+        Example(
+            "root task session from AssumeRoot deletes a bucket policy (AWS's example of a privileged task)",
+            event(
+                "DeleteBucketPolicy",
+                "s3.amazonaws.com",
+                event_id="5d0e3a7b-2c4f-4e6a-8b1d-3f5a7c9e1b2d",
+                actor=root_task_session(_TASK_KEY),
+                request={"bucketName": "payments-exports", "Host": "payments-exports.s3.amazonaws.com", "policy": ""},
+                region="us-west-2",
+                recipientAccountId=MEMBER_ACCOUNT,
+            ),
+            expect=True,
+            context={"task_sessions": {_TASK_KEY: _TASK}},
+        ),
+        Example(
+            "root resets its password through the recovery flow",
+            sign_in_step(
+                root(console=False), "PasswordUpdated", event_id="e3c1a5b7-9d2f-4b6e-8a0c-2e4f6a8b0c1d", success=True
+            ),
+            expect=True,
+        ),
+        Example(
+            "failed ExternalIdPDirectoryLogin by root is a failed sign-in, not activity",
+            sign_in_step(
+                root(console=False),
+                "ExternalIdPDirectoryLogin",
+                event_id="b4d6f8a0-2c4e-4a6b-8d0f-1a3c5e7b9d2f",
+                success=False,
+                error_message="Not a valid response for the provided request id: aws_ccV60EXAMPLE",
+            ),
+            expect=False,
+        ),
+        Example(
+            "failed PasswordUpdated by root",
+            sign_in_step(
+                root(console=False), "PasswordUpdated", event_id="c5e7a9b1-3d5f-4b7c-9e1a-2b4d6f8a0c3e", success=False
+            ),
+            expect=False,
         ),
         Example(
             "AWS service acting in the account (AwsServiceEvent)",

@@ -5,13 +5,37 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import console_login, iam_user, root
+from detections.rules.assume_root import task_session
+from detections.samples import (
+    MEMBER_ACCOUNT,
+    ROOT_TASK,
+    access_key_id,
+    console_login,
+    iam_user,
+    root,
+    root_task_session,
+)
+
+_TASK_KEY = access_key_id("root-task:0c3b8f5e-6d2a-4e1f-8a7b-9c0d1e2f3a4b", temporary=True)
+_TASK = {
+    "by": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_IAMAdmin_1a2b3c4d5e6f7a8b/bob@example.com",
+    "task": ROOT_TASK + "IAMCreateRootUserPassword",
+}
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
-    """A successful root console sign-in, titled by whether MFA was used."""
+    """A successful root console sign-in, titled by whether MFA was used; a root task session (AssumeRoot) opening
+    the console is named as such, at high severity: it was scoped and reported when it was issued."""
     if not ct.is_root(record) or ct.response(record).get("ConsoleLogin") != "Success":
         return None
+    session = task_session(record, ctx)
+    if session is not None:
+        return Match(
+            title=f"Root task session ({session.task_name}) opened the console",
+            target=ct.actor_arn(record),
+            facts=session.facts(),
+            severity=Severity.HIGH,
+        )
     mfa = ct.mfa_used(record)
     if mfa is None:
         title, said = "Root user signed in (MFA use unknown)", "unknown"
@@ -20,6 +44,14 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     else:
         title, said = "Root user signed in without MFA", "no"
     return Match(title=title, target=ct.actor_arn(record), facts={"MFA used": said})
+
+
+def _task_console_login() -> dict:
+    """A task session's console sign-in. AWS documents that one is recorded but shows no example; this one is
+    assumed to carry the session's key and identity as the session's API calls do (AWS's privileged-task example)."""
+    record = console_login(root_task_session(_TASK_KEY), event_id="8f1d3b5a-7c9e-4a2b-b4d6-e8f0a2c4e6b8")
+    record["userIdentity"] = root_task_session(_TASK_KEY)
+    return record | {"recipientAccountId": MEMBER_ACCOUNT, "awsRegion": "us-west-2"}
 
 
 RULE = Rule(
@@ -49,6 +81,12 @@ RULE = Rule(
             "root sign-in with MFA",
             console_login(root(), event_id="9528afd9-0487-4611-950e-4d839e71a79e", mfa=True),
             expect=True,
+        ),
+        Example(
+            "root task session from AssumeRoot opens the console",
+            _task_console_login(),
+            expect=True,
+            context={"task_sessions": {_TASK_KEY: _TASK}},
         ),
         Example(
             "failed root sign-in is another rule's",

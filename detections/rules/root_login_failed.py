@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from core import cloudtrail as ct
 from core.severity import Severity
+from detections import signin
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import console_login, iam_user, root
+from detections.samples import console_login, iam_user, root, sign_in_step
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
-    """A root console sign-in that AWS refused."""
-    if not ct.is_root(record) or ct.response(record).get("ConsoleLogin") != "Failure":
+    """A root console sign-in, or a step of one (MFA check, password update, ...), that failed."""
+    if not ct.is_root(record) or not signin.is_sign_in(record) or signin.succeeded(record) is not False:
         return None
     reason = str(record.get("errorMessage") or "not given")
-    return Match(target=ct.actor_arn(record), facts={"Reason": reason})
+    name = str(record.get("eventName") or "")
+    if name == "ConsoleLogin":
+        return Match(target=ct.actor_arn(record), facts={"Reason": reason})
+    return Match(
+        title=f"Failed root sign-in step: {name}",
+        target=ct.actor_arn(record),
+        facts={"Step": name, "Result": "failed", "Reason": reason},
+    )
 
 
 RULE = Rule(
@@ -32,6 +40,7 @@ RULE = Rule(
     event_names=frozenset({"ConsoleLogin"}),
     event_sources=frozenset({"signin.amazonaws.com"}),
     match=match,
+    any_root_event=True,  # every failed step of a root sign-in, whatever its name
     reports={"CIS": ("4.6",), "MITRE ATT&CK": ("T1110", "T1078.004")},
     examples=(
         Example(
@@ -43,6 +52,31 @@ RULE = Rule(
             "wrong root password from another address",
             console_login(root(), event_id="aec30296-6dc8-4f6b-b6e6-13334a880a99", success=False, ip="203.0.113.200"),
             expect=True,
+        ),
+        Example(
+            "root's wrong MFA code",
+            sign_in_step(
+                root(console=False), "CheckMfa", event_id="d1f3b5c7-9e1a-4c3d-8f5b-7a9c1e3d5f7b", success=False
+            ),
+            expect=True,
+        ),
+        Example(
+            "failed ExternalIdPDirectoryLogin as root (Panther's AWS.Root.Activity test record)",
+            sign_in_step(
+                root(console=False),
+                "ExternalIdPDirectoryLogin",
+                event_id="a7c9e1b3-5d7f-4a9b-8c1e-3f5a7b9d1c2e",
+                success=False,
+                error_message="Not a valid response for the provided request id: aws_ccV60EXAMPLE",
+            ),
+            expect=True,
+        ),
+        Example(
+            "root's MFA check passed",
+            sign_in_step(
+                root(console=False), "CheckMfa", event_id="e9b1d3f5-7a9c-4e1b-a3d5-f7b9c1e3a5d7", success=True
+            ),
+            expect=False,
         ),
         Example(
             "successful root sign-in",

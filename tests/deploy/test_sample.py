@@ -98,7 +98,13 @@ def expected(records: list[dict]) -> set[tuple[str, str]]:
         ("privileged_grant", the(records, "inline admin policy", named("PutUserPolicy", userName="reporting-etl"))),
         ("mfa_deactivated", the(records, "MFA deactivation", named("DeactivateMFADevice"))),
         ("trail_tampering", the(records, "StopLogging", named("StopLogging"))),
+        ("console_login_without_mfa", the(records, "backdoor user's sign-in", backdoor_sign_in)),
     }
+
+
+def backdoor_sign_in(r: dict) -> bool:
+    """The attacker signing in as the user they created (no MFA: nobody enrolled one)."""
+    return r["eventName"] == "ConsoleLogin" and r["userIdentity"].get("userName") == "backup-svc"
 
 
 LOOK_ALIKES: dict[str, Predicate] = {
@@ -109,7 +115,9 @@ LOOK_ALIKES: dict[str, Predicate] = {
     "developer creating her own access key": named("CreateAccessKey", userName="priya.sharma"),
     "developer adding herself to a group": named("AddUserToGroup", userName="priya.sharma"),
     "narrow inline policy on a new role": named("PutRolePolicy", roleName="reports-export-lambda"),
-    "IAM user console sign-ins": lambda r: r["eventName"] == "ConsoleLogin" and not by_root(r),
+    "IAM user console sign-ins": lambda r: (
+        r["eventName"] == "ConsoleLogin" and not by_root(r) and not backdoor_sign_in(r)
+    ),
 }
 
 

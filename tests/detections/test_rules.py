@@ -38,6 +38,8 @@ class ExampleContext:
         self.groups: dict = dict(facts.get("groups") or {})
         self.created_users: list = list(facts.get("created_users") or [])
         self.refused = int(facts.get("refused") or 0)  # type: ignore[call-overload]
+        self.task_sessions: dict = dict(facts.get("task_sessions") or {})
+        self.users: dict = dict(facts.get("users") or {})
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         return self.policies.get(policy_arn)
@@ -48,8 +50,15 @@ class ExampleContext:
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         return self.groups.get(group_name)
 
+    def user_documents(self, account: str, user_name: str) -> list[dict] | None:
+        return self.users.get(user_name)
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
-        assert memory == "created_users" and isinstance(at, datetime)
+        assert isinstance(at, datetime)
+        if memory == "root_task_sessions":
+            session = self.task_sessions.get(key)
+            return json.dumps(session) if session is not None else None
+        assert memory == "created_users"
         user_name = key.split(":", 1)[1]
         return f"createuser-{user_name}" if user_name in self.created_users else None
 
