@@ -171,7 +171,7 @@ class Settings:
 
 def cron_problem(expr: str) -> str | None:
     """Why a crontab expression is unusable, or None when APScheduler accepts it."""
-    from core.crontab import trigger
+    from audit.crontab import trigger
 
     try:
         trigger(expr)

@@ -27,13 +27,13 @@ from aws.sessions import AwsSessions
 from checks import all_checks
 from checks.base import Check
 from config import Settings
+from delivery.poster import Poster
+from delivery.reports import SlackReports
 from handlers.deps import Deps
 from ingest.context import PipelineContext
 from ingest.lookup_poller import LookupPoller
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
-from slackui.poster import Poster
-from slackui.reports import SlackReports
 from storage import Store
 
 EventSource = SqsWorker | LookupPoller

@@ -10,10 +10,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.authz import authorization_details
+from aws.collector import collect_authorization
 from aws.sessions import AwsSessions, MemberRoleError
-from aws.snapshot import collect_authorization
-from core.authorization import Authorization
 from core.cloudtrail import policy_document
+from iam.authorization import Authorization
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import cloudtrail as ct
-from core.policy import (
+from detections.base import Remediation, RuleContext
+from iam.policy import (
     Verdict,
     judge_document,
     judge_documents,
@@ -13,7 +14,6 @@ from core.policy import (
     judge_policy_text,
     name_looks_privileged,
 )
-from detections.base import Remediation, RuleContext
 
 ATTACH = {"AttachUserPolicy": "user", "AttachGroupPolicy": "group", "AttachRolePolicy": "role"}
 PUT = {"PutUserPolicy": "user", "PutGroupPolicy": "group", "PutRolePolicy": "role"}

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from checks.base import Check, Finding, fail, ok
-from checks.helpers_aws import arn_account, customer_roles, listing
+from checks.helpers_roles_trails import arn_account, customer_roles, listing
 from core.cloudtrail import policy_document
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 ASSUME_ACTIONS = ("sts:assumerole", "sts:assumerolewithwebidentity", "sts:assumerolewithsaml")
 ORG_AND_SOURCE_KEYS = (

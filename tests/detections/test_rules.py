@@ -16,8 +16,7 @@ from core.severity import Severity
 from detections import all_rules, rule
 from detections.base import Example, Rule
 from detections.engine import evaluate
-from detections.grants import UNVERIFIED_POWER, analyse_grant
-from detections.samples import (
+from detections.example_records import (
     ADMINISTRATOR_ACCESS,
     ALLOW_ALL,
     console_login,
@@ -27,6 +26,7 @@ from detections.samples import (
     policy_json,
     root,
 )
+from detections.grants import UNVERIFIED_POWER, analyse_grant
 
 
 class ExampleContext:
