@@ -179,7 +179,9 @@ def build(
     )
     handlers.register(app, deps)
     poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
-    context = PipelineContext(store, IamLookups(sessions), settings.correlation_minutes)
+    context = PipelineContext(
+        store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
+    )
     pipeline = Pipeline(store, context, on_alerts=poster.wake)
     rt = Runtime(settings, store, sessions, client, app, pipeline, poster, audits=audits)
     rt.jobs = scheduled_jobs(rt)
@@ -512,6 +514,7 @@ def _run_until_closed(server: Any) -> None:
 
 def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: TextIO) -> int:
     """Run CloudTrail files through the detections; print alerts (or JSON lines); with post, send to Slack."""
+    from config import trusted_accounts as config_trusted_accounts
     from ingest.context import PipelineContext
     from ingest.files import ReadStats, iter_batches
     from ingest.pipeline import Pipeline
@@ -532,7 +535,8 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
         pipeline.on_dead_letter = note
     else:
         store = Store(":memory:")
-        pipeline = Pipeline(store, PipelineContext(store), on_dead_letter=note)
+        context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
+        pipeline = Pipeline(store, context, on_dead_letter=note)
     alerts = dead = 0
     stats = ReadStats()
     for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):

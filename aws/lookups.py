@@ -9,6 +9,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from core.cloudtrail import policy_document
 
@@ -75,6 +76,24 @@ class IamLookups:
             return docs
 
         return self._cached(("group", account, group_name), fetch)
+
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        """An inline policy of a user, group or role (GetUserPolicy / GetGroupPolicy / GetRolePolicy)."""
+        if kind not in ("user", "group", "role"):
+            return None
+
+        def fetch() -> dict | None:
+            get = getattr(self._iam(account), f"get_{kind}_policy")
+            raw = get(**{f"{kind.capitalize()}Name": principal, "PolicyName": policy_name})["PolicyDocument"]
+            return policy_document(raw)
+
+        return self._cached(("inline", account, kind, principal, policy_name), fetch)
+
+    def organization_accounts(self) -> frozenset[str] | None:
+        """The organization's active accounts, or None when they cannot be listed (no organization, or the bot's
+        account is neither its management account nor a delegated administrator)."""
+        accounts = self._cached(("organization",), lambda: list_accounts(self.sessions))
+        return frozenset(accounts) if accounts is not None else None
 
     @staticmethod
     def _version(iam: Any, policy_arn: str, version_id: str) -> dict | None:

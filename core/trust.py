@@ -4,6 +4,7 @@ role_trust_open check and the role_trust_opened detection."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -144,10 +145,24 @@ def deny_guards(document: dict) -> set[str]:
     return keys
 
 
-def review(document: dict, account: str) -> tuple[list[Problem], list[str]]:
-    """The problems in a trust policy's Allow statements on sts:AssumeRole*, and whom it trusts otherwise."""
-    problems: list[Problem] = []
-    trusted: list[str] = []
+@dataclass(frozen=True)
+class Trustee:
+    """One principal an Allow on sts:AssumeRole* admits, with the condition keys that pin it down."""
+
+    kind: str  # "AWS", "Service", "Federated", ...
+    value: str  # as the policy names it
+    keys: frozenset[str]  # restricting condition keys (lowercase), the policy's Deny guards included
+    verdict: Problem | str  # what `judge` says about it
+
+    @property
+    def account(self) -> str | None:
+        """For an AWS principal, the account it names (`*` for any, `` for a unique id); None otherwise."""
+        return _account_of(self.value) if self.kind == "AWS" else None
+
+
+def trustees(document: dict, account: str) -> list[Trustee]:
+    """Every principal the trust policy's Allow statements on sts:AssumeRole* admit, judged from `account`."""
+    found: list[Trustee] = []
     guards = deny_guards(document)
     for statement in _as_list(document.get("Statement")):
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow" or not _covers_assume(statement):
@@ -155,9 +170,37 @@ def review(document: dict, account: str) -> tuple[list[Problem], list[str]]:
         keys = restricting_keys(statement.get("Condition")) | guards
         for kind, values in _principals(statement).items():
             for value in values:
-                verdict = judge(kind, value, keys, account)
-                if isinstance(verdict, Problem):
-                    problems.append(verdict)
-                else:
-                    trusted.append(verdict)
+                found.append(Trustee(kind, value, frozenset(keys), judge(kind, value, keys, account)))
+    return found
+
+
+def review(document: dict, account: str) -> tuple[list[Problem], list[str]]:
+    """The problems in a trust policy's Allow statements on sts:AssumeRole*, and whom it trusts otherwise."""
+    problems: list[Problem] = []
+    trusted: list[str] = []
+    for trustee in trustees(document, account):
+        if isinstance(trustee.verdict, Problem):
+            problems.append(trustee.verdict)
+        else:
+            trusted.append(trustee.verdict)
     return problems, list(dict.fromkeys(trusted))
+
+
+def opened_to(document: dict, account: str, vouched: Collection[str]) -> list[Problem]:
+    """Who a new trust policy lets in that nobody vouches for, worst first: everyone or a shared identity provider
+    without the condition that pins the caller (as `judge` finds), a federated principal with no condition at all,
+    or an account outside `vouched` (the organization's and the operator's trusted accounts) whatever the
+    condition, since an external id is a string the trusted party itself chooses. Services never count."""
+    problems: list[Problem] = []
+    allowed = {account, *vouched}
+    for trustee in trustees(document, account):
+        owner = trustee.account
+        if isinstance(trustee.verdict, Problem) and (trustee.kind != "AWS" or owner == "*"):
+            problems.append(trustee.verdict)
+        elif trustee.kind == "Federated" and not trustee.keys:
+            problems.append(Problem(Severity.HIGH, f"trusts {trustee.value} with no condition"))
+        elif owner and owner != "*" and owner not in allowed:
+            guard = f" (with {_names(set(trustee.keys))})" if trustee.keys else ""
+            problems.append(Problem(Severity.HIGH, f"trusts account {owner}{guard}, outside the organization and IAMBOT_TRUSTED_ACCOUNTS"))
+    problems.sort(key=lambda p: p.severity.rank)
+    return problems

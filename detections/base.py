@@ -76,6 +76,13 @@ class RuleContext(Protocol):
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         """Every policy document in force on a group (attached and inline), or None if unknown."""
 
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        """An inline policy of a user, group or role (`kind`), or None if it cannot be read."""
+
+    def trusted_accounts(self, account: str) -> frozenset[str]:
+        """Accounts a role of `account` may trust: the account itself, IAMBOT_TRUSTED_ACCOUNTS and, when AWS can
+        list them, the organization's accounts."""
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """The value of the latest fact `memory` keeps under `key` from within its retention before `at`, else None."""
 
@@ -95,7 +102,7 @@ class Example:
     record: dict
     expect: bool
     # Facts the test context answers with: {"policies": {arn: doc}, "groups": {name: [doc]},
-    # "created_users": [name]}.
+    # "created_users": [name], "inline": {"user/bob/policy-name": doc}, "organization": [account id]}.
     context: Mapping[str, object] = field(default_factory=dict)
 
 

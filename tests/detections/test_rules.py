@@ -38,6 +38,8 @@ class ExampleContext:
         self.groups: dict = dict(facts.get("groups") or {})
         self.created_users: list = list(facts.get("created_users") or [])
         self.refused = int(facts.get("refused") or 0)  # type: ignore[call-overload]
+        self.inline: dict = dict(facts.get("inline") or {})
+        self.organization = frozenset(facts.get("organization") or ())  # type: ignore[call-overload]
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         return self.policies.get(policy_arn)
@@ -47,6 +49,12 @@ class ExampleContext:
 
     def group_documents(self, account: str, group_name: str) -> list[dict] | None:
         return self.groups.get(group_name)
+
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        return self.inline.get(f"{kind}/{principal}/{policy_name}")
+
+    def trusted_accounts(self, account: str) -> frozenset[str]:
+        return self.organization | {account}
 
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         assert memory == "created_users" and isinstance(at, datetime)
