@@ -201,6 +201,7 @@ def opened_to(document: dict, account: str, vouched: Collection[str]) -> list[Pr
             problems.append(Problem(Severity.HIGH, f"trusts {trustee.value} with no condition"))
         elif owner and owner != "*" and owner not in allowed:
             guard = f" (with {_names(set(trustee.keys))})" if trustee.keys else ""
-            problems.append(Problem(Severity.HIGH, f"trusts account {owner}{guard}, outside the organization and IAMBOT_TRUSTED_ACCOUNTS"))
+            text = f"trusts account {owner}{guard}, outside the organization and IAMBOT_TRUSTED_ACCOUNTS"
+            problems.append(Problem(Severity.HIGH, text))
     problems.sort(key=lambda p: p.severity.rank)
     return problems
