@@ -19,6 +19,8 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if name not in OMITTED_EVENTS or ct.failed(record) or not request_omitted(record):
         return None
     found = recover_omitted(record, ctx)
+    named = found.kind and found.principal
+    target = ct.iam_arn(ct.account_id(record), found.kind, found.principal) if named else found.policy
     where = found.target or "an unknown principal or policy (the request's names were omitted too)"
     facts = {"Policy written by": name, "Written to": where}
     size = ct.request(record).get("originalSize")
@@ -35,7 +37,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if found.document is None:
         return Match(
             title=f"Policy written with a document CloudTrail did not log ({name} to {where})",
-            target=found.policy if found.kind is None else found.target,
+            target=target,
             facts=facts | {"Power": UNVERIFIED_OMITTED},
             remediation=remediation,
         )

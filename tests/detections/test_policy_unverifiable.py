@@ -65,6 +65,7 @@ def test_failed_read_back_alerts_as_unverified(aws: boto3.Session) -> None:
     alert = alerts["policy_unverifiable"]
     assert alert.severity is Severity.HIGH
     assert alert.facts["Power"] == UNVERIFIED_OMITTED
+    assert alert.target == f"arn:aws:iam::{ACCOUNT_ID}:user/ghost"
     assert alert.remediation == {
         "principal_type": "user",
         "principal_name": "ghost",
