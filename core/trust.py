@@ -79,6 +79,28 @@ def restricting_keys(condition: object, operators: frozenset[str] = POSITIVE_OPE
     return keys
 
 
+def pinned_accounts(condition: object) -> frozenset[str]:
+    """Accounts a statement's positive conditions pin the caller to (aws:PrincipalAccount / aws:SourceAccount
+    values, the account field of aws:PrincipalArn / aws:SourceArn values), so `Principal: *` admits them."""
+    found: set[str] = set()
+    if not isinstance(condition, dict):
+        return frozenset()
+    for operator, block in condition.items():
+        op = str(operator)
+        if op.startswith("ForAllValues:") or op.endswith("IfExists") or not isinstance(block, dict):
+            continue
+        if op.removeprefix("ForAnyValue:") not in POSITIVE_OPERATORS:
+            continue
+        for key, value in block.items():
+            name = str(key).lower()
+            for item in (v for v in _as_list(value) if isinstance(v, str)):
+                if name in ("aws:principalaccount", "aws:sourceaccount") and ACCOUNT_ID.match(item):
+                    found.add(item)
+                elif name in ("aws:principalarn", "aws:sourcearn") and ACCOUNT_ID.match(_account_of(item)):
+                    found.add(_account_of(item))
+    return frozenset(found)
+
+
 def _principals(statement: dict) -> dict[str, list[str]]:
     """Principal type -> values; `NotPrincipal` in an Allow and `Principal: "*"` both mean everyone."""
     if "NotPrincipal" in statement:
@@ -153,6 +175,7 @@ class Trustee:
     value: str  # as the policy names it
     keys: frozenset[str]  # restricting condition keys (lowercase), the policy's Deny guards included
     verdict: Problem | str  # what `judge` says about it
+    pinned: frozenset[str] = frozenset()  # accounts the statement's conditions pin the caller to
 
     @property
     def account(self) -> str | None:
@@ -168,9 +191,10 @@ def trustees(document: dict, account: str) -> list[Trustee]:
         if not isinstance(statement, dict) or statement.get("Effect") != "Allow" or not _covers_assume(statement):
             continue
         keys = restricting_keys(statement.get("Condition")) | guards
+        pinned = pinned_accounts(statement.get("Condition"))
         for kind, values in _principals(statement).items():
             for value in values:
-                found.append(Trustee(kind, value, frozenset(keys), judge(kind, value, keys, account)))
+                found.append(Trustee(kind, value, frozenset(keys), judge(kind, value, keys, account), pinned))
     return found
 
 
@@ -203,5 +227,8 @@ def opened_to(document: dict, account: str, vouched: Collection[str]) -> list[Pr
             guard = f" (with {_names(set(trustee.keys))})" if trustee.keys else ""
             text = f"trusts account {owner}{guard}, outside the organization and IAMBOT_TRUSTED_ACCOUNTS"
             problems.append(Problem(Severity.HIGH, text))
+        elif owner == "*" and (outside := sorted(trustee.pinned - allowed)):
+            text = f"trusts every principal of account {', '.join(outside)} (named in its condition), outside the "
+            problems.append(Problem(Severity.HIGH, text + "organization and IAMBOT_TRUSTED_ACCOUNTS"))
     problems.sort(key=lambda p: p.severity.rank)
     return problems

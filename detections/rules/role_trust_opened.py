@@ -143,6 +143,25 @@ RULE = Rule(
             expect=True,
         ),
         Example(
+            "every principal, pinned by its condition to an outside account",
+            _update(
+                "ci-deploy",
+                _allow("*", {"StringEquals": {"aws:PrincipalAccount": _OTHER}}),
+                event_id="5e6f7a8b-9c0d-4e1f-8a2b-4c5d6e7f8a11",
+                actor=_INTRUDER,
+            ),
+            expect=True,
+        ),
+        Example(
+            "every principal, pinned by its condition to a role of this account",
+            _update(
+                "ci-deploy",
+                _allow("*", {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/deployers/*"}}),
+                event_id="6f7a8b9c-0d1e-4f2a-9b3c-5d6e7f8a9b12",
+            ),
+            expect=False,
+        ),
+        Example(
             "Lambda role created trusting the Lambda service",
             _create(
                 "orders-handler",
