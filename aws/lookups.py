@@ -9,7 +9,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.organizations import list_accounts
+from aws.organizations import list_accounts, policy_type
 from aws.sessions import AwsSessions, MemberRoleError
 from core.cloudtrail import policy_document
 
@@ -94,6 +94,10 @@ class IamLookups:
         account is neither its management account nor a delegated administrator)."""
         accounts = self._cached(("organization",), lambda: list_accounts(self.sessions))
         return frozenset(accounts) if accounts is not None else None
+
+    def organization_policy_type(self, policy_id: str) -> str | None:
+        """The type of an Organizations policy, or None when it cannot be described (deleted, or no access)."""
+        return self._cached(("org-policy", policy_id), lambda: policy_type(self.sessions, policy_id))
 
     @staticmethod
     def _version(iam: Any, policy_arn: str, version_id: str) -> dict | None:

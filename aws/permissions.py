@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "cloudtrail:GetEventSelectors": "audit: CloudTrail logs management events",
     "s3:GetLifecycleConfiguration": "audit: CloudTrail logs kept beyond the 90-day event history",
     "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled",
+    "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
     "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
 }
 

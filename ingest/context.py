@@ -24,6 +24,8 @@ class IamFacts(Protocol):
 
     def organization_accounts(self) -> frozenset[str] | None: ...
 
+    def organization_policy_type(self, policy_id: str) -> str | None: ...
+
 
 class PipelineContext:
     """Answers rules' questions. Without `iam` (offline replay) every AWS lookup answers None, and only the record's
@@ -87,6 +89,10 @@ class PipelineContext:
     def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
         """See RuleContext."""
         return self.iam.inline_policy_document(account, kind, principal, policy_name) if self.iam else None
+
+    def organization_policy_type(self, policy_id: str) -> str | None:
+        """See RuleContext."""
+        return self.iam.organization_policy_type(policy_id) if self.iam else None
 
     def trusted_accounts(self, account: str) -> frozenset[str]:
         """See RuleContext."""

@@ -88,7 +88,7 @@ def _iam(record: dict, ctx: RuleContext) -> tuple[str, str | None, dict[str, str
     return (f"Managed guard policy {short} deleted", policy_name, facts)
 
 
-def _organizations(record: dict) -> tuple[str, str | None, dict[str, str]] | None:
+def _organizations(record: dict, ctx: RuleContext) -> tuple[str, str | None, dict[str, str]] | None:
     """What guardrail an Organizations call removed: (title, target, facts), or None."""
     name = str(record.get("eventName"))
     req = ct.request(record)
@@ -109,10 +109,12 @@ def _organizations(record: dict) -> tuple[str, str | None, dict[str, str]] | Non
     policy_id = _text(req.get("policyId"))
     if policy_id is None or policy_id in FULL_ACCESS_IDS:
         return None
-    facts = {
-        "Policy": policy_id,
-        "Policy type": "not in the record (a service control policy, unless a tag, backup or other management policy)",
-    }
+    # The record does not say the policy's type; Organizations does while the policy exists.
+    known = ctx.organization_policy_type(policy_id)
+    if known is not None and known not in GUARD_POLICY_TYPES:
+        return None
+    kind = GUARD_POLICY_TYPES[known] if known else "unknown (a service or resource control policy, or another type)"
+    facts = {"Policy": policy_id, "Policy type": kind}
     if name == "DetachPolicy":
         target = _text(req.get("targetId"))
         return (f"Organization policy {policy_id} detached from {target or 'a target'}", target, facts)
@@ -126,7 +128,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if source == IAM and name in IAM_EVENTS and not ct.failed(record):
         found = _iam(record, ctx)
     elif source == ORGANIZATIONS and name in ORGANIZATIONS_EVENTS:
-        found = _organizations(record)
+        found = _organizations(record, ctx)
     else:
         return None
     if found is None:
@@ -291,6 +293,16 @@ RULE = Rule(
                 event_id="e38916fb-a1e4-4ed3-9f8c-5a6b7c8d9e34",
             ),
             expect=False,
+        ),
+        Example(
+            "tag policy detached",
+            _org_call(
+                "DetachPolicy",
+                {"policyId": "p-95ouhj3k", "targetId": "ou-a1b2-c3d4e5f6"},
+                event_id="1abc492e-d417-4b06-8cbf-8d9e0f1a2b37",
+            ),
+            expect=False,
+            context={"org_policies": {"p-95ouhj3k": "TAG_POLICY"}},
         ),
         Example(
             "tag policies disabled",

@@ -1,4 +1,5 @@
-"""guardrail_removed online, against moto: a detached policy and a new boundary are judged by their documents."""
+"""guardrail_removed online, against moto: a detached policy and a new boundary are judged by their documents, a
+detached organization policy by the type Organizations gives it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from aws.lookups import IamLookups
 from aws.sessions import AwsSessions
 from detections.engine import evaluate
-from detections.samples import ALLOW_ALL, READ_ONLY, iam_call, policy
+from detections.samples import ALLOW_ALL, READ_ONLY, event, iam_call, policy
 from ingest.context import PipelineContext
 from storage import Store
 
@@ -63,3 +64,27 @@ def test_boundary_replaced_by_a_customer_policy_that_allows_everything(aws: boto
     )
     assert "guardrail_removed" in _fired(aws, record)
     assert "guardrail_removed" not in _fired(None, record)  # offline the boundary cannot be read: no guess
+
+
+@pytest.mark.parametrize(("policy_type", "alerts"), [("SERVICE_CONTROL_POLICY", True), ("TAG_POLICY", False)])
+def test_detached_organization_policy_is_judged_by_its_type(aws: boto3.Session, policy_type: str, alerts: bool) -> None:
+    org = aws.client("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    content = policy({"Effect": "Deny", "Action": "iam:*", "Resource": "*"}) if alerts else {"tags": {}}
+    created = org.create_policy(
+        Content=json.dumps(content), Description="guard", Name=f"guard-{policy_type}", Type=policy_type
+    )
+    policy_id = created["Policy"]["PolicySummary"]["Id"]
+    record = event(
+        "DetachPolicy",
+        "organizations.amazonaws.com",
+        event_id=f"t-guard-{policy_type}",
+        request={"policyId": policy_id, "targetId": root},
+        recipientAccountId=ACCOUNT_ID,
+    )
+    found = {a.rule: a for a in evaluate(record, PipelineContext(Store(":memory:"), IamLookups(AwsSessions(aws))))}
+    assert ("guardrail_removed" in found) is alerts
+    if alerts:
+        assert found["guardrail_removed"].facts["Policy type"] == "service control"
+    assert "guardrail_removed" in _fired(None, record)  # offline the type is unknown: reported
