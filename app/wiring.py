@@ -110,7 +110,9 @@ def build(
     )
     handlers.register(app, deps)
     poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
-    context = PipelineContext(store, IamLookups(sessions), settings.correlation_minutes)
+    context = PipelineContext(
+        store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
+    )
     pipeline = Pipeline(store, context, on_alerts=poster.wake)
     jobs = scheduled_jobs(settings, store, client, audits)
     return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs)
