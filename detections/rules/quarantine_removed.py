@@ -44,6 +44,7 @@ RULE = Rule(
     event_names=REMOVE,
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
+    supersedes=("guardrail_removed",),  # the quarantine policy detached is also a guardrail removed: one alert
     reports={"MITRE ATT&CK": ("T1562.001", "T1078.004")},
     examples=(
         Example(
