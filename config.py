@@ -72,6 +72,12 @@ VARIABLES: tuple[Var, ...] = (
         "(below the queue's redrive maxReceiveCount)",
         "3",
     ),
+    Var(
+        "IAMBOT_FEED_SILENT_MINUTES",
+        "minutes without a heartbeat or event after which feed_silent is raised (the queue gets a heartbeat every "
+        "5 minutes; in LookupEvents mode, minutes of failing polls)",
+        "30",
+    ),
     Var("IAMBOT_POLL_SECONDS", "seconds between CloudTrail LookupEvents polls when no queue is set", "60"),
     Var("IAMBOT_REGIONS", "comma-separated regions polled besides us-east-1 (LookupEvents mode)", ""),
     Var(
@@ -146,6 +152,7 @@ class Settings:
     approvals: int = 1
     sqs_queue_url: str = ""
     sqs_max_receives: int = 3
+    feed_silent_minutes: int = 30
     poll_seconds: int = 60
     regions: tuple[str, ...] = ("us-east-1",)
     member_role: str = "IAMWardenMember"
@@ -256,6 +263,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         approvals=_int(get("IAMBOT_APPROVALS"), _var("IAMBOT_APPROVALS"), 1, 2),
         sqs_queue_url=queue,
         sqs_max_receives=_int(get("IAMBOT_SQS_MAX_RECEIVES"), _var("IAMBOT_SQS_MAX_RECEIVES"), 1, 1000),
+        feed_silent_minutes=_int(get("IAMBOT_FEED_SILENT_MINUTES"), _var("IAMBOT_FEED_SILENT_MINUTES"), 10, 1440),
         poll_seconds=_int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600),
         regions=tuple(regions),
         member_role=member_role,
