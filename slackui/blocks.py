@@ -215,7 +215,9 @@ def alert_message(alert: dict, rationale: str, response: str, actions: Iterable[
     buttons = alert_buttons(alert, done)
     if buttons:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
-    text = f"[{severity.value.upper()}] {alert['title']} — {alert['actor_arn']} in {alert['account']}"
+    text = f"[{severity.value.upper()}] {alert['title']} — {alert['actor_arn']}"
+    if alert["account"]:  # an alert the bot raises itself (feed_silent) is about no account
+        text += f" in {alert['account']}"
     return {"text": text[:3000], "blocks": blocks}
 
 
