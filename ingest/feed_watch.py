@@ -114,6 +114,8 @@ class FeedWatch:
             try:
                 self.check()
             except Exception:  # the store or Slack failing: the next check tries again
+                if stop.is_set():  # shutting down: the store may already be closed
+                    return
                 log.exception("feed watch check failed")
 
     def _raise(self, heard: datetime | None) -> None:
