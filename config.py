@@ -249,6 +249,13 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
     for name, value in (("LOG_LEVEL", level), ("IAMBOT_LIBRARY_LOG_LEVEL", library_level)):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"{name}={value!r} must be DEBUG, INFO, WARNING or ERROR")
+    feed_silent = _int(get("IAMBOT_FEED_SILENT_MINUTES"), _var("IAMBOT_FEED_SILENT_MINUTES"), 10, 1440)
+    poll_seconds = _int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600)
+    if not queue and feed_silent * 60 < 2 * poll_seconds:
+        raise ConfigError(
+            f"IAMBOT_FEED_SILENT_MINUTES={feed_silent} must cover two LookupEvents polls "
+            f"(IAMBOT_POLL_SECONDS={poll_seconds}): the feed would look silent between healthy polls"
+        )
     member_role = get("IAMBOT_MEMBER_ROLE")
     if not re.match(r"^[\w+=,.@-]{1,64}$", member_role):
         raise ConfigError(f"IAMBOT_MEMBER_ROLE={member_role!r} is not an IAM role name")
@@ -263,8 +270,8 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         approvals=_int(get("IAMBOT_APPROVALS"), _var("IAMBOT_APPROVALS"), 1, 2),
         sqs_queue_url=queue,
         sqs_max_receives=_int(get("IAMBOT_SQS_MAX_RECEIVES"), _var("IAMBOT_SQS_MAX_RECEIVES"), 1, 1000),
-        feed_silent_minutes=_int(get("IAMBOT_FEED_SILENT_MINUTES"), _var("IAMBOT_FEED_SILENT_MINUTES"), 10, 1440),
-        poll_seconds=_int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600),
+        feed_silent_minutes=feed_silent,
+        poll_seconds=poll_seconds,
         regions=tuple(regions),
         member_role=member_role,
         member_external_id=get("IAMBOT_MEMBER_EXTERNAL_ID"),

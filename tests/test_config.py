@@ -72,6 +72,15 @@ def test_feed_silent_minutes_defaults_to_30():
     assert load({**GOOD, "IAMBOT_FEED_SILENT_MINUTES": " 45 "}).feed_silent_minutes == 45
 
 
+def test_feed_silent_minutes_must_cover_two_lookup_polls():
+    slow = {**GOOD, "IAMBOT_POLL_SECONDS": "901", "IAMBOT_FEED_SILENT_MINUTES": "30"}
+    with pytest.raises(ConfigError, match=r"^IAMBOT_FEED_SILENT_MINUTES=30 must cover two LookupEvents polls"):
+        load(slow)
+    assert load({**slow, "IAMBOT_POLL_SECONDS": "900"}).poll_seconds == 900
+    queue = "https://sqs.us-east-1.amazonaws.com/111122223333/iam-warden-events"
+    assert load({**slow, "IAMBOT_SQS_QUEUE_URL": queue}).feed_silent_minutes == 30  # no polls with a queue
+
+
 def test_bad_feed_silent_minutes_exits_2_with_one_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "IAMBOT_FEED_SILENT_MINUTES": "0"}
     done = subprocess.run(
