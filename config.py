@@ -72,6 +72,12 @@ VARIABLES: tuple[Var, ...] = (
         "(below the queue's redrive maxReceiveCount)",
         "3",
     ),
+    Var(
+        "IAMBOT_FEED_SILENT_MINUTES",
+        "minutes without a heartbeat or event after which feed_silent is raised (the queue gets a heartbeat every "
+        "5 minutes; in LookupEvents mode, minutes of failing polls)",
+        "30",
+    ),
     Var("IAMBOT_POLL_SECONDS", "seconds between CloudTrail LookupEvents polls when no queue is set", "60"),
     Var("IAMBOT_REGIONS", "comma-separated regions polled besides us-east-1 (LookupEvents mode)", ""),
     Var(
@@ -152,6 +158,7 @@ class Settings:
     approvals: int = 1
     sqs_queue_url: str = ""
     sqs_max_receives: int = 3
+    feed_silent_minutes: int = 30
     poll_seconds: int = 60
     regions: tuple[str, ...] = ("us-east-1",)
     member_role: str = "IAMWardenMember"
@@ -249,6 +256,13 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
     for name, value in (("LOG_LEVEL", level), ("IAMBOT_LIBRARY_LOG_LEVEL", library_level)):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ConfigError(f"{name}={value!r} must be DEBUG, INFO, WARNING or ERROR")
+    feed_silent = _int(get("IAMBOT_FEED_SILENT_MINUTES"), _var("IAMBOT_FEED_SILENT_MINUTES"), 10, 1440)
+    poll_seconds = _int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600)
+    if not queue and feed_silent * 60 < 2 * poll_seconds:
+        raise ConfigError(
+            f"IAMBOT_FEED_SILENT_MINUTES={feed_silent} must cover two LookupEvents polls "
+            f"(IAMBOT_POLL_SECONDS={poll_seconds}): the feed would look silent between healthy polls"
+        )
     member_role = get("IAMBOT_MEMBER_ROLE")
     if not re.match(r"^[\w+=,.@-]{1,64}$", member_role):
         raise ConfigError(f"IAMBOT_MEMBER_ROLE={member_role!r} is not an IAM role name")
@@ -263,7 +277,8 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         approvals=_int(get("IAMBOT_APPROVALS"), _var("IAMBOT_APPROVALS"), 1, 2),
         sqs_queue_url=queue,
         sqs_max_receives=_int(get("IAMBOT_SQS_MAX_RECEIVES"), _var("IAMBOT_SQS_MAX_RECEIVES"), 1, 1000),
-        poll_seconds=_int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600),
+        feed_silent_minutes=feed_silent,
+        poll_seconds=poll_seconds,
         regions=tuple(regions),
         member_role=member_role,
         member_external_id=get("IAMBOT_MEMBER_EXTERNAL_ID"),

@@ -31,6 +31,7 @@ from delivery.poster import Poster
 from delivery.reports import SlackReports
 from handlers.deps import Deps
 from ingest.context import PipelineContext
+from ingest.feed_watch import FeedWatch, lookup_life
 from ingest.lookup_poller import LookupPoller
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
@@ -53,6 +54,7 @@ class Runtime:
     audits: AuditService
     jobs: Jobs
     source: EventSource | None = None  # made by start_background()
+    feed: FeedWatch | None = None  # the source's dead man's switch, made by start_background()
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     stop_hooks: list[Callable[[], None]] = field(default_factory=list)
@@ -162,12 +164,36 @@ def event_source(rt: Runtime) -> EventSource:
     return LookupPoller(clients, rt.store, rt.pipeline)
 
 
+def feed_watch(rt: Runtime, source: EventSource) -> FeedWatch:
+    """The watchdog raising feed_silent when `source` delivers nothing for IAMBOT_FEED_SILENT_MINUTES."""
+    minutes = rt.settings.feed_silent_minutes
+
+    def reply(alert_id: int, message: dict) -> bool:
+        return rt.poster.reply(alert_id, message, broadcast=True)  # the channel saw the alert: it sees the end
+
+    if isinstance(source, SqsWorker):
+        name = source.queue_url.rsplit("/", 1)[-1]
+        watch = FeedWatch(rt.store, minutes, f"SQS queue {name}", on_alerts=rt.poster.wake, reply=reply)
+        source.on_alive = watch.heard
+        return watch
+    regions = rt.settings.regions
+    return FeedWatch(
+        rt.store,
+        minutes,
+        f"CloudTrail LookupEvents polls of {', '.join(regions)}",
+        on_alerts=rt.poster.wake,
+        reply=reply,
+        life=lookup_life(rt.store, regions),
+    )
+
+
 def start_background(rt: Runtime) -> None:
-    """Start the poster, the event source and the scheduler (after a catch-up of missed runs).
+    """Start the poster, the event source, its feed watch and the scheduler (after a catch-up of missed runs).
 
     Setting `rt.stop` ends the threads in `rt.threads`; `rt.stop_hooks` (safe to call twice) stop the scheduler.
     """
     source = rt.source = event_source(rt)
+    watch = rt.feed = feed_watch(rt, source)
     scheduler = BackgroundScheduler(timezone="UTC")
     rt.jobs.schedule(scheduler)
     scheduler.start()
@@ -178,7 +204,10 @@ def start_background(rt: Runtime) -> None:
 
     rt.stop_hooks.append(stop_scheduler)
     threading.Thread(target=rt.jobs.catch_up, name="catch-up", daemon=True).start()
-    runners: list[tuple[str, Callable[[], None]]] = [("poster", lambda: rt.poster.run(rt.stop))]
+    runners: list[tuple[str, Callable[[], None]]] = [
+        ("poster", lambda: rt.poster.run(rt.stop)),
+        ("feed-watch", lambda: watch.run(rt.stop)),
+    ]
     if isinstance(source, SqsWorker):
         runners.append(("sqs", lambda: source.run(rt.stop)))
     else:

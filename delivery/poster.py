@@ -154,6 +154,29 @@ class Poster:
             self.on_posted(alert["id"], self._last_post)
         return True
 
+    def reply(self, alert_id: int, message: dict, broadcast: bool = False) -> bool:
+        """Post `message` in the thread of a posted alert; False (logged) when the alert is not posted yet or Slack
+        did not take it, so the caller can try again later."""
+        alert = self.store.alert(alert_id)
+        if alert is None or not alert.get("ts"):
+            return False
+        try:
+            self.client.chat_postMessage(
+                channel=alert["channel"],
+                text=message["text"],
+                blocks=message["blocks"],
+                thread_ts=alert.get("thread_ts") or alert["ts"],
+                reply_broadcast=broadcast or None,
+                unfurl_links=False,
+            )
+        except SlackApiError as err:
+            log.warning("Slack refused a reply to alert %s: %s", alert_id, err.response.get("error"))
+            return False
+        except Exception as err:  # network errors: the caller tries again
+            log.warning("replying to alert %s failed (%s)", alert_id, type(err).__name__)
+            return False
+        return True
+
     def run(self, stop: threading.Event, idle_seconds: float = 5.0) -> None:
         """Drain whenever woken (or every `idle_seconds`) until `stop` is set."""
         while not stop.is_set():

@@ -131,6 +131,9 @@ class Rule:
     dedup_minutes: int = 0  # >0: repeats with the same dedup key within this window fold into one alert
     remembers: tuple[Memory, ...] = ()  # state the rule keeps (read by any rule through RuleContext.recall/count)
     reports: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # {"CIS": (...), "MITRE ATT&CK": (...)}
+    # False: the bot raises the rule's alert itself (e.g. a silent feed); no record matches it, it reads no events,
+    # and its examples are records it must not alert on.
+    reads_records: bool = True
 
     def reads(self, event_name: str, root: bool) -> bool:
         """Whether a record with this name (and root-ness) can match the rule at all."""

@@ -1,9 +1,9 @@
 """Unwrap whatever an SQS message (or a replayed line) carries into CloudTrail records and S3 log objects.
 
 Accepted shapes, possibly inside an SNS notification: an EventBridge event from CloudTrail, a bare CloudTrail
-record, a CloudTrail file body `{"Records": [...]}`, an S3 event notification for a delivered log file, and
-CloudTrail's own SNS notification of delivered files. Reasons given for rejected messages never quote their
-content: request parameters can hold secrets.
+record, a CloudTrail file body `{"Records": [...]}`, an S3 event notification for a delivered log file,
+CloudTrail's own SNS notification of delivered files, and the feed's scheduled heartbeat (no records). Reasons
+given for rejected messages never quote their content: request parameters can hold secrets.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ _MAX_DEPTH = 4
 # No CloudTrail record nests anywhere near this deep. The cap keeps every later step (rules, json.dumps of a dead
 # letter) far from Python's recursion limit, which a document parsed just under it would hit further down the stack.
 MAX_JSON_NESTING = 100
+# An EventBridge schedule's event (deploy/eventbridge-sqs.yaml's heartbeat): the feed's dead man's switch.
+HEARTBEAT_SOURCE = "aws.events"
+HEARTBEAT_DETAIL_TYPE = "Scheduled Event"
 
 
 class MalformedMessage(Exception):
@@ -35,12 +38,14 @@ class Unwrapped:
     records: list[dict] = field(default_factory=list)
     s3_objects: list[tuple[str, str]] = field(default_factory=list)  # (bucket, key)
     ignored: int = 0  # items deliberately skipped: S3 test events, digest files, other S3 objects
+    heartbeats: int = 0  # the feed's scheduled heartbeats: no records, only a sign that the feed is alive
 
     def extend(self, other: Unwrapped) -> None:
         """Add another unwrapped message's content to this one."""
         self.records.extend(other.records)
         self.s3_objects.extend(other.s3_objects)
         self.ignored += other.ignored
+        self.heartbeats += other.heartbeats
 
 
 def unwrap(body: str | bytes) -> Unwrapped:
@@ -106,6 +111,8 @@ def _eventbridge(value: dict) -> Unwrapped:
     detail_type = value.get("detail-type")
     detail = value.get("detail")
     label = _label(detail_type)
+    if detail_type == HEARTBEAT_DETAIL_TYPE and value.get("source") == HEARTBEAT_SOURCE:
+        return Unwrapped(heartbeats=1)
     if not isinstance(detail_type, str) or not detail_type.endswith("via CloudTrail"):
         raise MalformedMessage(f"EventBridge event {label} does not carry a CloudTrail record")
     if not isinstance(detail, dict) or not isinstance(detail.get("eventID"), str) or not detail["eventID"]:

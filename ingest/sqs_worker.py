@@ -3,7 +3,8 @@
 A message is deleted only once everything in it is durably stored: its records and alerts by the pipeline, or
 the message itself as a dead letter. Bad content never holds the queue up:
 
-- a message that can never parse is kept as a dead letter and deleted at once;
+- a message that can never parse is kept as a dead letter and deleted at once (the feed's scheduled heartbeat
+  parses: it holds no records and is deleted like any stored message);
 - a message that fails for any other reason stays queued (SQS redelivers it after the visibility timeout; the
   pipeline's eventID dedupe makes the redelivery harmless) until its `max_receives`-th receive, when the records
   that fail alone are dead-lettered, the others stored, and the message deleted;
@@ -58,6 +59,7 @@ class SqsWorker:
         on_received: Callable[[str, float], None] | None = None,
         max_backoff: float = 60.0,
         max_receives: int = 3,
+        on_alive: Callable[[], None] | None = None,
     ) -> None:
         self.sqs = sqs_client
         self.s3 = s3_client
@@ -68,6 +70,8 @@ class SqsWorker:
         self.on_received = on_received  # (message id, time.monotonic()) as each message arrives
         self.max_backoff = max_backoff
         self.max_receives = max_receives  # the receive on which a failing message is dead-lettered and deleted
+        self.on_alive = on_alive  # called when a poll brought messages: the feed's watchdog counts them as life
+        self.heartbeats = 0  # scheduled heartbeats consumed since start
         self.failed = 0  # messages the last poll left in the queue, for any reason
         self.aws_failed = 0  # of those, the ones an AWS error left there (these alone make `run` back off)
 
@@ -84,6 +88,8 @@ class SqsWorker:
         )
         messages = reply.get("Messages", [])
         self.failed = self.aws_failed = 0
+        if messages and self.on_alive:
+            self.on_alive()  # whatever the messages hold, the feed delivered them
         for message in messages:
             if self.on_received:
                 self.on_received(message["MessageId"], time.monotonic())
@@ -105,6 +111,7 @@ class SqsWorker:
                 self.pipeline.dead_letter(source, err.reason, body)
                 self._delete(message)
                 return Outcome.DONE
+            self.heartbeats += unwrapped.heartbeats
             records = list(unwrapped.records)
             unreadable: list[str] = []
             for bucket, key in unwrapped.s3_objects:

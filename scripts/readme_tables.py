@@ -19,6 +19,8 @@ def rules_table() -> str:
     rows = ["| id | severity | what it catches | events read |", "|---|---|---|---|"]
     for rule in all_rules():
         events = "any call by the root user" if rule.any_root_event else ", ".join(sorted(rule.event_names))
+        if not rule.reads_records:
+            events = "none: raised by the bot when its event feed falls silent"
         rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {events} |")
     return "\n".join(rows)
 

@@ -174,7 +174,9 @@ def alert_fields(alert: dict) -> list[str]:
         f"*Where*\naccount `{escape(alert['account'])}` · {escape(alert['region'] or 'global')}",
         f"*From*\n{escape(alert.get('source_ip') or 'unknown')} · {escape(alert.get('user_agent') or '?', 80)}",
         f"*When*\n{escape(alert['event_time'])}",
-        f"*Event*\n<{console_link(alert['event_id'], alert['region'])}|{escape(alert['event_name'])}>",
+        f"*Event*\n<{console_link(alert['event_id'], alert['region'])}|{escape(alert['event_name'])}>"
+        if str(alert.get("event_source") or "").endswith(".amazonaws.com")
+        else f"*Event*\n{escape(alert['event_name'])} (raised by the bot, not a CloudTrail event)",
     ]
     return fields[:10]
 
@@ -213,7 +215,9 @@ def alert_message(alert: dict, rationale: str, response: str, actions: Iterable[
     buttons = alert_buttons(alert, done)
     if buttons:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
-    text = f"[{severity.value.upper()}] {alert['title']} — {alert['actor_arn']} in {alert['account']}"
+    text = f"[{severity.value.upper()}] {alert['title']} — {alert['actor_arn']}"
+    if alert["account"]:  # an alert the bot raises itself (feed_silent) is about no account
+        text += f" in {alert['account']}"
     return {"text": text[:3000], "blocks": blocks}
 
 
@@ -229,6 +233,16 @@ def action_reply(action: dict, alert: dict) -> dict:
     )
     if action.get("aws_request_id"):
         text += f"\nAWS request id `{escape(action['aws_request_id'])}`"
+    return {"text": text, "blocks": [section(text)]}
+
+
+def feed_back_reply(alert: dict, back_at: str) -> dict:
+    """The thread reply under a feed_silent alert saying the feed delivers again."""
+    text = (
+        f":white_check_mark: The event feed is back: it delivered again at {escape(back_at, 40)} (UTC) after the "
+        f"silence of alert #{alert['id']}. Events it held back are processed as they arrive; review IAM changes "
+        "made during the silence in CloudTrail."
+    )
     return {"text": text, "blocks": [section(text)]}
 
 

@@ -45,6 +45,9 @@ def test_good_settings_parse():
         ({"IAMBOT_ACCOUNTS": "12345"}, "not a 12-digit account id"),
         ({"IAMBOT_AUDIT_CRON": "every day"}, "IAMBOT_AUDIT_CRON='every day' is not a crontab expression"),
         ({"IAMBOT_DIGEST_CRON": "0 25 * * *"}, "IAMBOT_DIGEST_CRON='0 25 \\* \\* \\*' is not a crontab"),
+        ({"IAMBOT_FEED_SILENT_MINUTES": "5"}, "IAMBOT_FEED_SILENT_MINUTES='5' must be a whole number from 10 to 1440"),
+        ({"IAMBOT_FEED_SILENT_MINUTES": "half an hour"}, "IAMBOT_FEED_SILENT_MINUTES='half an hour' must be a whole"),
+        ({"IAMBOT_FEED_SILENT_MINUTES": "-30"}, "IAMBOT_FEED_SILENT_MINUTES='-30' must be a whole number from 10"),
     ],
 )
 def test_bad_settings_name_the_variable(change, message):
@@ -62,6 +65,33 @@ def test_accounts_and_crons():
 def test_sqs_max_receives_defaults_to_3():
     assert load(GOOD).sqs_max_receives == 3
     assert load({**GOOD, "IAMBOT_SQS_MAX_RECEIVES": "1000"}).sqs_max_receives == 1000
+
+
+def test_feed_silent_minutes_defaults_to_30():
+    assert load(GOOD).feed_silent_minutes == 30
+    assert load({**GOOD, "IAMBOT_FEED_SILENT_MINUTES": " 45 "}).feed_silent_minutes == 45
+
+
+def test_feed_silent_minutes_must_cover_two_lookup_polls():
+    slow = {**GOOD, "IAMBOT_POLL_SECONDS": "901", "IAMBOT_FEED_SILENT_MINUTES": "30"}
+    with pytest.raises(ConfigError, match=r"^IAMBOT_FEED_SILENT_MINUTES=30 must cover two LookupEvents polls"):
+        load(slow)
+    assert load({**slow, "IAMBOT_POLL_SECONDS": "900"}).poll_seconds == 900
+    queue = "https://sqs.us-east-1.amazonaws.com/111122223333/iam-warden-events"
+    assert load({**slow, "IAMBOT_SQS_QUEUE_URL": queue}).feed_silent_minutes == 30  # no polls with a queue
+
+
+def test_bad_feed_silent_minutes_exits_2_with_one_line(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "IAMBOT_FEED_SILENT_MINUTES": "0"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "error: IAMBOT_FEED_SILENT_MINUTES='0' must be a whole number from 10 to 1440; it is minutes without a "
+        "heartbeat or event after which feed_silent is raised (the queue gets a heartbeat every 5 minutes; in "
+        "LookupEvents mode, minutes of failing polls)"
+    ]
 
 
 def test_socket_mode_needs_no_signing_secret():

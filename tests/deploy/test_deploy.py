@@ -50,8 +50,21 @@ def eventbridge_source(event_source: str) -> str:
 
 
 def rules_of(template: dict) -> dict[str, dict]:
-    """The template's EventBridge rules by logical id."""
-    return {k: r for k, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"}
+    """The template's EventBridge rules that route CloudTrail events (by pattern), by logical id."""
+    return {
+        k: r
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Events::Rule" and "EventPattern" in r["Properties"]
+    }
+
+
+def schedules_of(template: dict) -> dict[str, dict]:
+    """The template's scheduled EventBridge rules (the feed's heartbeat), by logical id."""
+    return {
+        k: r
+        for k, r in template["Resources"].items()
+        if r["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in r["Properties"]
+    }
 
 
 def pattern_names(values: list) -> list[str]:
@@ -127,7 +140,8 @@ def test_root_rule_exists_exactly_when_a_rule_reads_every_root_event():
 
 def test_every_rule_targets_the_queue_which_only_they_may_send_to():
     template = load_template(EVENTS_TEMPLATE)
-    rules = rules_of(template)
+    rules = {**rules_of(template), **schedules_of(template)}
+    assert len(rules) == sum(r["Type"] == "AWS::Events::Rule" for r in template["Resources"].values())
     for rule in rules.values():
         assert rule["Properties"]["EventBusName"] == "default"
         assert rule["Properties"]["State"] == "ENABLED"
@@ -140,6 +154,21 @@ def test_every_rule_targets_the_queue_which_only_they_may_send_to():
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
     assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == [{"Fn::GetAtt": [name, "Arn"]} for name in rules]
+
+
+def test_heartbeat_rule_feeds_the_queue_every_5_minutes_well_inside_the_silence_limit():
+    """The dead man's switch: feed_silent fires when neither this heartbeat nor an event arrives in time."""
+    template = load_template(EVENTS_TEMPLATE)
+    (heartbeat,) = schedules_of(template).values()
+    props = heartbeat["Properties"]
+    assert props["ScheduleExpression"] == "rate(5 minutes)"
+    assert props["State"] == "ENABLED" and "EventPattern" not in props
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["EventQueue", "Arn"]}
+    assert "Input" not in target and "InputTransformer" not in target  # the bot reads the scheduled event as is
+    (variable,) = [v for v in VARIABLES if v.name == "IAMBOT_FEED_SILENT_MINUTES"]
+    assert int(variable.default) == Settings().feed_silent_minutes >= 2 * 5  # two heartbeats may be late
+    assert "IAMBOT_FEED_SILENT_MINUTES" in EVENTS_TEMPLATE.read_text()  # the template says why
 
 
 def test_queues_are_encrypted_kept_14_days_and_redriven_after_5_receives():
@@ -308,6 +337,7 @@ EXPECTED_TYPES = {
         "EventQueue": "AWS::SQS::Queue",
         "IamEventsRule": "AWS::Events::Rule",
         "RootActivityRule": "AWS::Events::Rule",
+        "HeartbeatRule": "AWS::Events::Rule",
         "EventQueuePolicy": "AWS::SQS::QueuePolicy",
         "OrganizationBusPolicy": "AWS::Events::EventBusPolicy",
     },
@@ -401,10 +431,16 @@ def test_events_stack_deploys_and_routes_exactly_the_events_rules_read(aws_env):
 
         events = boto3.client("events", region_name="us-east-1")
         rules = events.list_rules()["Rules"]
-        assert len(rules) == 2
+        assert len(rules) == 3
+        assert sorted(r.get("ScheduleExpression", "") for r in rules) == ["", "", "rate(5 minutes)"]
         for rule in rules:
             targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             assert [t["Arn"] for t in targets] == [outputs["QueueArn"]]
+        # moto matches a scheduled rule against every PutEvents event (EventBridge never does): take the
+        # heartbeat's target off before routing the sample, so the queue holds what the pattern rules route.
+        (heartbeat,) = [r for r in rules if r.get("ScheduleExpression")]
+        assert heartbeat["State"] == "ENABLED"
+        events.remove_targets(Rule=heartbeat["Name"], Ids=["iam-warden-heartbeat"])
 
         for start in range(0, len(records), 10):
             entries = [

@@ -361,6 +361,12 @@ def test_member_account_events_reach_the_central_queue(aws_env, monkeypatch):
         assert stack["StackStatus"] == "CREATE_COMPLETE"
         queue_url = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["QueueUrl"]
         central_rules = warden.client("events").list_rules()["Rules"]
+        # The heartbeat is the central queue's own: member accounts forward CloudTrail events, not heartbeats.
+        (heartbeat,) = [r for r in central_rules if r.get("ScheduleExpression")]
+        routing = [r for r in central_rules if not r.get("ScheduleExpression")]
+        # moto matches a scheduled rule against every event put on its bus (EventBridge never does): take the
+        # heartbeat's target off, so the queue holds what the pattern rules route.
+        warden.client("events").remove_targets(Rule=heartbeat["Name"], Ids=["iam-warden-heartbeat"])
 
         # The member stack in the warden account itself: the role, but no forwarding loop.
         assert _deploy_member_stack(warden)["StackStatus"] == "CREATE_COMPLETE"
@@ -375,7 +381,7 @@ def test_member_account_events_reach_the_central_queue(aws_env, monkeypatch):
 
         events = member.client("events")
         member_rules = events.list_rules()["Rules"]
-        assert len(member_rules) == len(central_rules)
+        assert len(member_rules) == len(routing)
         for rule in member_rules:
             (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             assert target["Arn"] == f"arn:aws:events:us-east-1:{WARDEN_ACCOUNT}:event-bus/default"
