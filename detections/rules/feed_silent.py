@@ -10,7 +10,7 @@ from datetime import datetime
 from core.alert import Alert
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import cloudtrail_call, event, iam_user
+from detections.example_records import cloudtrail_call, event, iam_user
 
 EVENT_NAME = "FeedSilent"
 EVENT_SOURCE = "iam-warden"  # not a CloudTrail event source: the alert links to no CloudTrail event

@@ -17,7 +17,7 @@ from ingest.envelopes import MalformedMessage, unwrap
 from ingest.feed_watch import LAST_HEARD, SILENCE, FeedWatch, lookup_life
 from ingest.lookup_poller import LookupPoller
 from ingest.sqs_worker import SqsWorker
-from slackui.poster import Poster
+from delivery.poster import Poster
 from storage import Store
 from tests.conftest import CHANNEL, settings
 
