@@ -12,12 +12,12 @@ import pytest
 from botocore.stub import Stubber
 
 from app.wiring import slack_client
+from delivery.poster import Poster
 from detections import rule
 from ingest.envelopes import MalformedMessage, unwrap
 from ingest.feed_watch import LAST_HEARD, SILENCE, FeedWatch, lookup_life
 from ingest.lookup_poller import LookupPoller
 from ingest.sqs_worker import SqsWorker
-from delivery.poster import Poster
 from storage import Store
 from tests.conftest import CHANNEL, settings
 
