@@ -17,7 +17,7 @@ from detections.memory import MemoryBook
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from storage import Store
-from storage.store import MIGRATIONS
+from storage.schema import MIGRATIONS
 from tests.ingest.conftest import new_event_id
 
 T0 = datetime(2024, 5, 14, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from detections import samples
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from storage import Store
-from storage.store import MIGRATIONS
+from storage.schema import MIGRATIONS
 from tests.ingest.conftest import new_event_id
 
 PROBER = samples.iam_user("build-agent")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from core.alert import Alert
 from core.severity import Severity
 from storage import Store
-from storage.store import MIGRATIONS
+from storage.schema import MIGRATIONS
 
 
 def make(event_id: str, rule: str = "root_activity", dedup: str = "k") -> Alert:
@@ -93,7 +93,7 @@ LONE = "CreateUser\ud800X"  # what json.loads makes of "CreateUser\\ud800X"
 
 
 def test_storable_escapes_lone_surrogates_and_keeps_other_text():
-    from storage.store import storable
+    from storage.db import storable
 
     assert storable(LONE) == "CreateUser\\ud800X"
     assert storable("\udfff") == "\\udfff"
