@@ -19,6 +19,7 @@ from config import ConfigError, Settings, help_table, load
 
 if TYPE_CHECKING:
     from checks.base import Check
+    from storage.rows import AlertRow
 
 log = logging.getLogger("iam_warden")
 
@@ -605,10 +606,17 @@ def run_audit(fmt: str, out: TextIO) -> int:
     return report.exit_code()
 
 
-def _summary(alert: dict) -> dict:
-    keys = ("event_id", "rule", "severity", "account", "actor", "target", "title")
-    row = {**alert, "actor": alert["actor_arn"]}
-    return {k: row.get(k) for k in keys}
+def _summary(alert: AlertRow) -> dict:
+    """The one-line JSON of `replay --jsonl` (Alert.summary's contract, read back from the store)."""
+    return {
+        "event_id": alert.event_id,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "account": alert.account,
+        "actor": alert.actor_arn,
+        "target": alert.target,
+        "title": alert.title,
+    }
 
 
 def parser() -> argparse.ArgumentParser:

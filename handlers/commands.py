@@ -101,8 +101,8 @@ def status_text(deps: Deps) -> str:
     counts = deps.store.counts()
     last = deps.store.last_audit()
     if last:
-        open_counts = ", ".join(f"{n} {s}" for s, n in (last["counts"] or {}).items()) or "no open findings"
-        audit_line = f"last audit #{last['id']} finished {last['finished_at'][:16]}Z: {open_counts}"
+        open_counts = ", ".join(f"{n} {s}" for s, n in last.counts.items()) or "no open findings"
+        audit_line = f"last audit #{last.id} finished {last.finished_at:%Y-%m-%dT%H:%M}Z: {open_counts}"
     else:
         audit_line = "no audit yet (`/iam audit`)"
     return (
@@ -130,7 +130,7 @@ def mute(deps: Deps, user: str, args: list[str]) -> str:
     except Usage as bad:
         return f"{bad} {MUTE_USAGE}"
     made = deps.store.add_mute(check_id, account, resource, reason, user, days)
-    return f":mute: Mute #{made['id']}: `{check_id}` on `{shown(resource, 200)}` until {made['expires_at'][:10]}."
+    return f":mute: Mute #{made.id}: `{check_id}` on `{shown(resource, 200)}` until {made.expires_at:%Y-%m-%d}."
 
 
 def unmute(deps: Deps, user: str, args: list[str]) -> str:
@@ -141,7 +141,7 @@ def unmute(deps: Deps, user: str, args: list[str]) -> str:
         active = deps.store.active_mutes()
         listing = (
             "\n".join(
-                f"• #{m['id']} `{m['check_id']}` on `{shown(m['resource'], 200)}` until {m['expires_at'][:10]}"
+                f"• #{m.id} `{m.check_id}` on `{shown(m.resource, 200)}` until {m.expires_at:%Y-%m-%d}"
                 for m in active[:20]
             )
             or "none"
@@ -154,7 +154,7 @@ def unmute(deps: Deps, user: str, args: list[str]) -> str:
     if lifted is None:
         return f"No active mute #{int(match.group(1))}."
     return (
-        f":loud_sound: Mute #{lifted['id']} lifted: `{lifted['check_id']}` on `{shown(lifted['resource'], 200)}` "
+        f":loud_sound: Mute #{lifted.id} lifted: `{lifted.check_id}` on `{shown(lifted.resource, 200)}` "
         "is reported again."
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage.db import Area, storable_row
+from storage.rows import DeadLetterRow
 
 
 class Cursors(Area):
@@ -15,10 +16,10 @@ class Cursors(Area):
         with self._db.tx() as db:
             return db["dead_letters"].insert(row).last_pk
 
-    def dead_letters(self) -> list[dict]:
+    def dead_letters(self) -> list[DeadLetterRow]:
         """Every kept dead letter, oldest first."""
         with self._db.lock:
-            return list(self._db.sql["dead_letters"].rows_where(order_by="id"))
+            return [DeadLetterRow.from_row(row) for row in self._db.sql["dead_letters"].rows_where(order_by="id")]
 
     def cursor(self, key: str) -> str | None:
         """A stored cursor value, or None."""

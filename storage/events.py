@@ -11,21 +11,12 @@ from typing import Any
 from core.alert import Alert
 from core.states import AlertStatus
 from storage.cursors import Cursors
-from storage.db import Area, iso, parse_iso, storable, storable_row
+from storage.db import Area, iso, storable, storable_row
+from storage.rows import AlertRow, EventRow, MemoryRow
 from storage.schema import MEMORY_REBUILD
 
 EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
 MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
-
-
-def decode_alert(row: dict) -> dict:
-    """An alerts row with its JSON columns decoded and `mfa` as a bool."""
-    out = dict(row)
-    for key in ("facts", "remediation"):
-        out[key] = json.loads(out[key]) if out.get(key) else {}
-    if out.get("mfa") is not None:
-        out["mfa"] = bool(out["mfa"])
-    return out
 
 
 class Events(Area):
@@ -116,9 +107,9 @@ class Events(Area):
             found.update(r[0] for r in rows.fetchall())
         return found
 
-    def memory_rows(self, memories: Iterable[str], after: int = 0) -> list[dict]:
+    def memory_rows(self, memories: Iterable[str], after: int = 0) -> list[MemoryRow]:
         """The stored memory rows of the named memories stored after sequence number `after`, in the order they were
-        stored, each with its "seq" and with "at" as a datetime."""
+        stored."""
         names = sorted({storable(m) for m in memories})
         if not names:
             return []
@@ -129,7 +120,7 @@ class Events(Area):
                 f" WHERE seq > ? AND memory IN ({','.join('?' * len(names))}) ORDER BY seq",
                 [after, *names],
             )
-            return [{**dict(zip(columns, row, strict=True)), "at": parse_iso(row[-1])} for row in cursor.fetchall()]
+            return [MemoryRow.from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
 
     def memory_rebuild_pending(self) -> bool:
         """Whether this database predates rule_memory and the memory has not been rebuilt from its rows yet."""
@@ -140,14 +131,14 @@ class Events(Area):
         self.store_batch([], [], memory=memory)
         Cursors(self._db).clear_cursor(MEMORY_REBUILD)
 
-    def events_since(self, event_time: str) -> list[dict]:
+    def events_since(self, event_time: str) -> list[EventRow]:
         """Stored events with an eventTime at or after `event_time` (CloudTrail's text), oldest first."""
         with self._db.lock:
             cursor = self._db.sql.conn.execute(
                 f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_time >= ? ORDER BY event_time",  # noqa: S608
                 [storable(event_time)],
             )
-            return [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in cursor.fetchall()]
+            return [EventRow.from_row(dict(zip(EVENT_COLUMNS, row, strict=True))) for row in cursor.fetchall()]
 
     def latest_event_time(self) -> str | None:
         """The latest stored eventTime (CloudTrail's text), or None when no event is stored."""
@@ -170,29 +161,29 @@ class Events(Area):
             params = [storable(v) for v in (actor, since, until, *names, *codes)]
             return self._db.sql["events"].count_where(where, params)
 
-    def alert(self, alert_id: int) -> dict | None:
-        """One alert by id, decoded, or None."""
+    def alert(self, alert_id: int) -> AlertRow | None:
+        """One alert by id, or None."""
         with self._db.lock:
             rows = list(self._db.sql["alerts"].rows_where("id = ?", [alert_id]))
-        return decode_alert(rows[0]) if rows else None
+        return AlertRow.from_row(rows[0]) if rows else None
 
-    def alerts(self, **where: Any) -> list[dict]:
+    def alerts(self, **where: Any) -> list[AlertRow]:
         """Alerts whose columns equal the given values (e.g. status="open"), oldest first."""
         clause = " AND ".join(f"{k} = ?" for k in where) or "1"
         with self._db.lock:
             rows = self._db.sql["alerts"].rows_where(clause, list(where.values()), order_by="id")
-            return [decode_alert(r) for r in rows]
+            return [AlertRow.from_row(r) for r in rows]
 
-    def acknowledge(self, alert_id: int, user: str) -> tuple[bool, dict]:
+    def acknowledge(self, alert_id: int, user: str) -> tuple[bool, AlertRow]:
         """Mark an alert acknowledged by `user`; returns (changed, alert). A second call changes nothing."""
         with self._db.tx() as db:
             row = db["alerts"].get(alert_id)
             if row["status"] == AlertStatus.ACKNOWLEDGED:
-                return False, decode_alert(row)
+                return False, AlertRow.from_row(row)
             db["alerts"].update(
                 alert_id, {"status": AlertStatus.ACKNOWLEDGED, "acked_by": user, "acked_at": self._db.now()}
             )
-            return True, decode_alert(db["alerts"].get(alert_id))
+            return True, AlertRow.from_row(db["alerts"].get(alert_id))
 
     def alerts_between(self, since: datetime, until: datetime) -> int:
         """How many alerts were raised in [since, until)."""

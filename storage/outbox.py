@@ -7,17 +7,17 @@ from datetime import datetime
 
 from core.states import PostState
 from storage.db import Area, iso
-from storage.events import decode_alert
+from storage.rows import AlertRow
 
 
 class Outbox(Area):
     """Alerts not yet posted and their posting state."""
 
-    def alerts_to_post(self, limit: int = 50) -> list[dict]:
+    def alerts_to_post(self, limit: int = 50) -> list[AlertRow]:
         """Alerts not yet accepted by Slack, oldest first."""
         with self._db.lock:
             rows = self._db.sql["alerts"].rows_where("post_state != ?", [PostState.POSTED], order_by="id", limit=limit)
-            return [decode_alert(r) for r in rows]
+            return [AlertRow.from_row(r) for r in rows]
 
     def mark_sending(self, alert_id: int) -> None:
         """Record that a post is about to be attempted (so a crash mid-post can be checked on restart)."""
@@ -47,7 +47,7 @@ class Outbox(Area):
         with self._db.tx() as db:
             db["alerts"].update(alert_id, {"post_state": PostState.PENDING, "post_error": error[:500]})
 
-    def thread_root(self, thread_key: str, since: datetime, exclude_id: int) -> dict | None:
+    def thread_root(self, thread_key: str, since: datetime, exclude_id: int) -> AlertRow | None:
         """The first posted top-level alert of this thread key at or after `since`, if any."""
         with self._db.lock:
             rows = list(
@@ -58,4 +58,4 @@ class Outbox(Area):
                     limit=1,
                 )
             )
-        return decode_alert(rows[0]) if rows else None
+        return AlertRow.from_row(rows[0]) if rows else None

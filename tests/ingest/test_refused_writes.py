@@ -45,7 +45,7 @@ def pipeline(store: Store) -> Pipeline:
 
 
 def rule_alerts(store: Store) -> list[dict]:
-    return [a for a in store.alerts() if a["rule"] == "iam_writes_refused"]
+    return [a for a in store.alerts() if a.rule == "iam_writes_refused"]
 
 
 def test_the_fifth_refusal_in_one_batch_alerts_once_and_the_sixth_folds_into_it(
@@ -53,10 +53,10 @@ def test_the_fifth_refusal_in_one_batch_alerts_once_and_the_sixth_folds_into_it(
 ) -> None:
     pipeline.process([refused(name, minute) for minute, name in enumerate(ATTEMPTS)], "test")
     [alert] = rule_alerts(store)
-    assert alert["actor_arn"] == PROBER["arn"] and alert["target"] == PROBER["arn"]
-    assert alert["title"] == "5 IAM writes refused to one identity within 10 minutes"
-    assert alert["occurrences"] == 2
-    assert alert["actor_key_id"] == PROBER["accessKeyId"]  # so the alert offers iam_disable_actor_key
+    assert alert.actor_arn == PROBER["arn"] and alert.target == PROBER["arn"]
+    assert alert.title == "5 IAM writes refused to one identity within 10 minutes"
+    assert alert.occurrences == 2
+    assert alert.actor_key_id == PROBER["accessKeyId"]  # so the alert offers iam_disable_actor_key
 
 
 def test_refusals_count_across_batches_from_the_store(pipeline: Pipeline, store: Store) -> None:
