@@ -145,22 +145,6 @@ class Events(Area):
         with self._db.lock:
             return self._db.sql.conn.execute("SELECT max(event_time) FROM events").fetchone()[0]
 
-    def refused_calls(
-        self, actor: str, event_names: Iterable[str], error_codes: Iterable[str], since: str, until: str
-    ) -> int:
-        """How many stored events by `actor`, named one of `event_names`, failed with one of `error_codes` with
-        an eventTime in [since, until] (CloudTrail's `YYYY-MM-DDTHH:MM:SSZ` text, compared as text)."""
-        names, codes = sorted(set(event_names)), sorted(set(error_codes))
-        if not names or not codes:
-            return 0
-        where = (
-            f"actor = ? AND event_time >= ? AND event_time <= ? AND event_name IN ({','.join('?' * len(names))}) "
-            f"AND error_code IN ({','.join('?' * len(codes))})"
-        )
-        with self._db.lock:
-            params = [storable(v) for v in (actor, since, until, *names, *codes)]
-            return self._db.sql["events"].count_where(where, params)
-
     def alert(self, alert_id: int) -> AlertRow | None:
         """One alert by id, or None."""
         with self._db.lock:

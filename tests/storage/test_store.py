@@ -117,7 +117,9 @@ def test_event_and_alert_with_lone_surrogates_are_stored_escaped_and_deduplicate
     # The same event again (a redelivery) is recognised, not stored twice.
     assert store.seen_events([f"id-{LONE}"]) == {"id-CreateUser\\ud800X"}
     assert store.store_batch([row], [make(f"id-{LONE}")]) == []
-    assert store.refused_calls(LONE, [LONE], [LONE], "2026-01-01", "2027-01-01") == 1
+    # Its actor and error code are kept escaped too, as the memory rebuild reads them back.
+    [kept] = store.events_since("2026-01-01")
+    assert (kept.event_name, kept.actor, kept.error_code) == ("CreateUser\\ud800X",) * 3
 
 
 def test_dead_letter_and_action_detail_with_lone_surrogates_are_kept(tmp_path):
