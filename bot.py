@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app.logs import configure_logging
 from app.serving import serve
@@ -16,6 +16,9 @@ from aws.causes import CALL_ERRORS, describe
 from aws.sessions import AwsSessions
 from config import ConfigError, Settings, help_table, load
 from storage import Store
+
+if TYPE_CHECKING:
+    from storage.rows import AlertRow
 
 DESCRIPTION = "IAM Warden: a Slack bot that guards AWS accounts' identities."
 EPILOG = f"""commands:
@@ -141,10 +144,17 @@ def run_audit(fmt: str, out: TextIO) -> int:
     return report.exit_code()
 
 
-def _summary(alert: dict) -> dict:
-    keys = ("event_id", "rule", "severity", "account", "actor", "target", "title")
-    row = {**alert, "actor": alert["actor_arn"]}
-    return {k: row.get(k) for k in keys}
+def _summary(alert: AlertRow) -> dict:
+    """The one-line JSON of `replay --jsonl` (Alert.summary's contract, read back from the store)."""
+    return {
+        "event_id": alert.event_id,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "account": alert.account,
+        "actor": alert.actor_arn,
+        "target": alert.target,
+        "title": alert.title,
+    }
 
 
 def parser() -> argparse.ArgumentParser:

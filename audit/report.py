@@ -9,7 +9,9 @@ import re
 from dataclasses import dataclass, field
 
 from checks.base import Status
+from checks.engine import Result
 from core.severity import Severity
+from storage.rows import AuditRow, FindingRow
 
 BLOCKING = (Severity.CRITICAL.value, Severity.HIGH.value)
 COLUMNS = ("check", "severity", "account", "resource", "status", "title", "detail")
@@ -25,11 +27,11 @@ class AuditReport:
 
     audit_id: int
     accounts: list[str]
-    results: list[dict]  # COLUMNS, status in fail | muted | pass
+    results: list[Result]  # status fail | muted | pass
     errors: list[str]
-    new: list[dict] = field(default_factory=list)  # finding rows first seen in this audit
-    resolved: list[dict] = field(default_factory=list)  # finding rows resolved by this audit
-    previous: dict | None = None  # the audit before this one, if any
+    new: list[FindingRow] = field(default_factory=list)  # findings first seen in this audit
+    resolved: list[FindingRow] = field(default_factory=list)  # findings resolved by this audit
+    previous: AuditRow | None = None  # the audit before this one, if any
     unaudited: dict[str, str] = field(default_factory=dict)  # target account -> why no check ran in it
     unlisted: str | None = None  # why the accounts to audit could not even be listed
 
@@ -56,28 +58,28 @@ class AuditReport:
             return f"{causes[0]} (all {len(causes)} accounts)"
         return f"{self.accounts[0]}: {causes[0]} (and {len(causes) - 1} other account(s) failed too)"
 
-    def failing(self) -> list[dict]:
+    def failing(self) -> list[Result]:
         """Failing (unmuted) results, most severe first."""
-        rows = [r for r in self.results if r["status"] == Status.FAIL]
-        return sorted(rows, key=lambda r: (Severity(r["severity"]).rank, r["check"], r["resource"]))
+        rows = [r for r in self.results if r.status == Status.FAIL]
+        return sorted(rows, key=lambda r: (r.severity.rank, r.check_id, r.resource))
 
     def counts(self) -> dict[str, int]:
         """Failing results per severity (every severity present, zero included)."""
         counts = {s.value: 0 for s in Severity}
         for row in self.failing():
-            counts[row["severity"]] += 1
+            counts[row.severity] += 1
         return counts
 
     def muted(self) -> int:
         """How many results a mute hid."""
-        return sum(1 for r in self.results if r["status"] == Status.MUTED)
+        return sum(1 for r in self.results if r.status == Status.MUTED)
 
     def exit_code(self) -> int:
         """For CI: 2 when no account could be audited, 3 when a critical or high finding is open, 4 when some
         accounts or checks could not run (an audit never passes for what it did not see), else 0."""
         if self.failure() is not None:
             return UNREACHED
-        if any(r["severity"] in BLOCKING for r in self.failing()):
+        if any(r.severity in BLOCKING for r in self.failing()):
             return 3
         return 0 if self.complete() else INCOMPLETE
 
@@ -101,11 +103,11 @@ class AuditReport:
         """The JSON contract: accounts, findings, errors."""
         findings = sorted(
             self.results,
-            key=lambda r: (r["status"] != Status.FAIL, Severity(r["severity"]).rank, r["check"], r["resource"]),
+            key=lambda r: (r.status != Status.FAIL, r.severity.rank, r.check_id, r.resource),
         )
         return {
             "accounts": self.accounts,
-            "findings": [{k: r[k] for k in COLUMNS} for r in findings],
+            "findings": [r.as_dict() for r in findings],
             "errors": self.errors,
         }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from audit.report import AuditReport
@@ -13,9 +14,10 @@ from aws.causes import CALL_ERRORS, describe, describe_parts
 from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
-from checks.engine import run_checks
+from checks.engine import Result, run_checks
 from iam.snapshot import Snapshot
 from storage import Store
+from storage.rows import MuteRow
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +38,16 @@ def resource_tags(snapshot: Snapshot) -> dict[str, dict[str, str]]:
     return tags
 
 
-def mute_matches(mute: dict, row: dict, tags: dict[str, dict[str, str]]) -> bool:
+def mute_matches(mute: MuteRow, result: Result, tags: dict[str, dict[str, str]]) -> bool:
     """Whether an active mute covers a result: same check and account, and the resource, `account`-wide,
     or a `tag:Key=Value` the resource carries."""
-    if mute["check_id"] != row["check"] or mute["account"] not in (row["account"], "*"):
+    if mute.check_id != result.check_id or mute.account not in (result.account, "*"):
         return False
-    target = mute["resource"]
+    target = mute.resource
     if target.startswith("tag:"):
         key, _, value = target[4:].partition("=")
-        return tags.get(row["resource"], {}).get(key) == value
-    return target in (row["resource"], "*") or (target == ACCOUNT and row["resource"] == ACCOUNT)
+        return tags.get(result.resource, {}).get(key) == value
+    return target in (result.resource, "*") or (target == ACCOUNT and result.resource == ACCOUNT)
 
 
 class Auditor:
@@ -108,7 +110,7 @@ class Auditor:
             return AuditReport(audit_id, [], [], [message], unlisted=describe(err))
         audit_id = self.store.start_audit(trigger, requested_by, accounts)
         previous = self.store.last_audit()
-        results: list[dict] = []
+        results: list[Result] = []
         errors: list[str] = []
         unaudited: dict[str, str] = {}
         checked: set[tuple[str, str]] = set()
@@ -130,13 +132,14 @@ class Auditor:
                     continue
                 tags.update(resource_tags(snapshot))
                 checked.update((snapshot.account, check_id) for check_id in audited.ran)
-                results += [r.as_dict() for r in audited.results]
+                results += audited.results
         mutes = self.store.active_mutes()
-        for row in results:
-            if row["status"] == Status.FAIL.value and any(mute_matches(m, row, tags) for m in mutes):
-                row["status"] = Status.MUTED.value
-        failing = [r for r in results if r["status"] != Status.PASS.value]
+        results = [
+            replace(r, status=Status.MUTED)
+            if r.status == Status.FAIL and any(mute_matches(m, r, tags) for m in mutes)
+            else r
+            for r in results
+        ]
+        failing = [r for r in results if r.status != Status.PASS]
         diff = self.store.record_findings(audit_id, failing, checked, errors)
-        return AuditReport(
-            audit_id, accounts, results, errors, diff["new"], diff["resolved"], previous, unaudited=unaudited
-        )
+        return AuditReport(audit_id, accounts, results, errors, diff.new, diff.resolved, previous, unaudited=unaudited)

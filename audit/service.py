@@ -69,7 +69,7 @@ class AuditService:
     def deliver_report(self, delivery: Delivery, report: AuditReport) -> None:
         """Hand the report over with each check's remediation and the open findings' ids (for mute buttons)."""
         fixes = {c.id: c.remediation for c in self.auditor.checks}
-        ids = {(f["check_id"], f["account"], f["resource"]): f["id"] for f in self.store.findings(FindingState.OPEN)}
+        ids = {(f.check_id, f.account, f.resource): f.id for f in self.store.findings(FindingState.OPEN)}
         delivery.report(report, fixes, ids)
 
     def audit_and_post(self, delivery: Delivery, trigger: str, requested_by: str | None) -> bool:

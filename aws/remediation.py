@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -14,6 +14,9 @@ from aws.sessions import AwsSessions, MemberRoleError
 from core.actions import ActionId
 from core.states import ActionState
 from iam.authorization import Attachment
+
+if TYPE_CHECKING:
+    from storage.rows import AlertRow
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ class Remediator:
     def __init__(self, sessions: AwsSessions) -> None:
         self.sessions = sessions
 
-    def run(self, action: str, alert: dict) -> Outcome:
+    def run(self, action: str, alert: AlertRow) -> Outcome:
         """Dispatch one of the remediation action ids (core.actions.DESTRUCTIVE)."""
         handlers = {
             ActionId.DETACH_POLICY: self.detach_policy,
@@ -60,7 +63,7 @@ class Remediator:
                     f"the bot is not allowed to do this ({code}): check its IAM policy (deploy/iam-policy.json)",
                     _request_id(err.response),
                 )
-            log.warning("remediation %s on alert %s failed: %s", action, alert["id"], code)
+            log.warning("remediation %s on alert %s failed: %s", action, alert.id, code)
             return Outcome(ActionState.FAILED, f"AWS refused: {code}", _request_id(err.response))
         except BotoCoreError as err:
             return Outcome(ActionState.FAILED, f"AWS could not be reached: {type(err).__name__}")
@@ -85,14 +88,14 @@ class Remediator:
 
     # -- actions --------------------------------------------------------------------------------------------
 
-    def detach_policy(self, alert: dict) -> Outcome:
+    def detach_policy(self, alert: AlertRow) -> Outcome:
         """Detach the granted managed policy, or delete the granted inline policy, from the principal."""
-        fix = alert.get("remediation") or {}
+        fix = alert.remediation
         kind, name = fix.get("principal_type"), fix.get("principal_name")
         arn, inline = fix.get("policy_arn"), fix.get("inline_policy_name")
         if kind not in ("user", "group", "role") or not name or not (arn or inline):
             return Outcome(ActionState.REFUSED, "this alert names no policy grant to remove")
-        account = alert["account"]
+        account = alert.account
         own = self._own_principal(account)
         if own == (kind, name):
             return Outcome(
@@ -138,20 +141,20 @@ class Remediator:
             raise
         return Outcome(ActionState.DONE, done, _request_id(reply))
 
-    def disable_keys(self, alert: dict) -> Outcome:
+    def disable_keys(self, alert: AlertRow) -> Outcome:
         """Set the access keys of the user the alert is about to Inactive (one key when the alert names it)."""
-        fix = alert.get("remediation") or {}
+        fix = alert.remediation
         user = fix.get("key_user")
         if not user:
             return Outcome(ActionState.REFUSED, "this alert names no user whose keys could be disabled")
-        return self._disable(alert["account"], user, fix.get("access_key_id"))
+        return self._disable(alert.account, user, fix.get("access_key_id"))
 
-    def disable_actor_key(self, alert: dict) -> Outcome:
+    def disable_actor_key(self, alert: AlertRow) -> Outcome:
         """Set the long-term key the actor signed the call with to Inactive."""
-        key, user = alert.get("actor_key_id") or "", alert.get("actor_user")
+        key, user = alert.actor_key_id or "", alert.actor_user
         if not key.startswith("AKIA") or not user:
             return Outcome(ActionState.REFUSED, "the actor did not use a long-term IAM user key")
-        return self._disable(alert["account"], user, key)
+        return self._disable(alert.account, user, key)
 
     def _disable(self, account: str, user: str, only_key: str | None) -> Outcome:
         if self._is_self(account, "user", user):

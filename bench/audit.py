@@ -395,8 +395,8 @@ def main() -> int:
         f"per check ({len(audit.results)} results, {len(audit.errors)} could not check; AWS calls counted at "
         "botocore while each check ran):"
     )
-    fails = Counter(r.check for r in audit.results if r.status is Status.FAIL)
-    passes = Counter(r.check for r in audit.results if r.status is Status.PASS)
+    fails = Counter(r.check_id for r in audit.results if r.status is Status.FAIL)
+    passes = Counter(r.check_id for r in audit.results if r.status is Status.PASS)
     for check in checks:
         state = "ran" if check.id in audit.ran else "could not check"
         print(

@@ -205,9 +205,9 @@ def main() -> int:
             time.sleep(0.05)
         latencies = []
         for alert in rt.store.alerts():
-            message = message_of_event.get(alert["event_id"])
-            if message in received and alert["id"] in posted:
-                latencies.append(posted[alert["id"]] - received[message])
+            message = message_of_event.get(alert.event_id)
+            if message in received and alert.id in posted:
+                latencies.append(posted[alert.id] - received[message])
         print(
             f"SQS receipt -> chat.postMessage accepted, {len(latencies)}/{args.events} events: "
             f"p50 {statistics.median(latencies) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
@@ -216,7 +216,7 @@ def main() -> int:
 
         server = create_server(wsgi_app(rt), host="127.0.0.1", port=0, threads=32)
         threading.Thread(target=server.run, daemon=True).start()
-        alerts = [a for a in rt.store.alerts() if a["post_state"] == PostState.POSTED]
+        alerts = [a for a in rt.store.alerts() if a.post_state == PostState.POSTED]
         url = f"http://127.0.0.1:{server.effective_port}/slack/events"
         to_clickers.send((url, settings.signing_secret, slack_url, alerts, args.rounds))
         durations, failures, round_max = to_clickers.recv()

@@ -649,7 +649,7 @@ def measure_replay(path: str, stdlib_json: bool = False) -> dict:
         result = pipeline.process(records, source)
         found.extend((a.rule, a.event_id) for a in result.alerts)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    stored = [(row["rule"], row["event_id"]) for row in store.alerts()]
+    stored = [(row.rule, row.event_id) for row in store.alerts()]
     return {
         "seconds": seconds,
         "cpu": cpu,
@@ -673,7 +673,7 @@ def expected_alerts(attacks: dict[int, dict]) -> tuple[list[tuple[str, str]], li
         result = pipeline.process([attacks[line]], f"planted:{line}")
         if not result.alerts:
             silent.append(f"line {line}: {attacks[line]['eventName']} {attacks[line]['eventID']}")
-    return [(row["rule"], row["event_id"]) for row in store.alerts()], silent
+    return [(row.rule, row.event_id) for row in store.alerts()], silent
 
 
 def _child(mode: str, path: Path) -> dict:

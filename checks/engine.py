@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from checks.base import Check, Status
+from core.severity import Severity
 from iam.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -13,10 +14,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Result:
-    """One finding of one check in one account, in the shape of the audit report's JSON contract."""
+    """One result of one check in one account (the audit report's JSON names `check_id` "check")."""
 
-    check: str
-    severity: str
+    check_id: str
+    severity: Severity
     account: str
     resource: str
     status: Status
@@ -26,8 +27,8 @@ class Result:
     def as_dict(self) -> dict[str, str]:
         """The report's JSON object for this finding."""
         return {
-            "check": self.check,
-            "severity": self.severity,
+            "check": self.check_id,
+            "severity": self.severity.value,
             "account": self.account,
             "resource": self.resource,
             "status": self.status.value,
@@ -65,8 +66,8 @@ def run_checks(snapshot: Snapshot, checks: tuple[Check, ...]) -> AccountAudit:
         for finding in findings:
             audit.results.append(
                 Result(
-                    check=chk.id,
-                    severity=(finding.severity or chk.severity).value,
+                    check_id=chk.id,
+                    severity=finding.severity or chk.severity,
                     account=snapshot.account,
                     resource=finding.resource,
                     status=finding.status,

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -15,6 +15,7 @@ from core.severity import Severity
 from core.states import PostState
 from slackui.alerts import render_alert
 from storage import Store
+from storage.rows import AlertRow
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +67,12 @@ class Poster:
         for alert in self.store.alerts(post_state=PostState.SENDING):
             ts = self._find_posted(alert)
             if ts:
-                self.store.mark_posted(alert["id"], self.channel, ts[0], ts[1])
+                self.store.mark_posted(alert.id, self.channel, ts[0], ts[1])
                 found += 1
         return found
 
-    def _find_posted(self, alert: dict) -> tuple[str, str | None] | None:
-        since = alert.get("sending_since") or alert["created_at"]
-        oldest = datetime.fromisoformat(since.replace("Z", "+00:00")) - timedelta(minutes=5)
+    def _find_posted(self, alert: AlertRow) -> tuple[str, str | None] | None:
+        oldest = (alert.sending_since or alert.created_at) - timedelta(minutes=5)
         try:
             reply = self.client.conversations_history(
                 channel=self.channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True, limit=200
@@ -80,13 +80,13 @@ class Poster:
         except SlackApiError as err:
             log.warning(
                 "cannot check whether alert %s was already posted (%s); posting it again may duplicate",
-                alert["id"],
+                alert.id,
                 err.response.get("error"),
             )
             return None
         for message in reply.get("messages", []):
             meta = message.get("metadata") or {}
-            if meta.get("event_type") == METADATA_TYPE and meta.get("event_payload", {}).get("alert_id") == alert["id"]:
+            if meta.get("event_type") == METADATA_TYPE and meta.get("event_payload", {}).get("alert_id") == alert.id:
                 return message["ts"], message.get("thread_ts")
         return None
 
@@ -105,21 +105,21 @@ class Poster:
                     return posted
                 posted += 1
 
-    def _post(self, alert: dict) -> bool:
+    def _post(self, alert: AlertRow) -> bool:
         wait = self._last_post + self.min_interval - self.monotonic()
         if wait > 0:
             time.sleep(wait)
-        message = render_alert(alert, self.store.actions(alert["id"]))
+        message = render_alert(alert, self.store.actions(alert.id))
         thread_ts = None
         reply_broadcast = False
         if self.thread_window:
             since = self.store.clock() - self.thread_window
-            root = self.store.thread_root(alert["thread_key"], since, exclude_id=alert["id"])
-            if root and root["id"] < alert["id"]:
-                thread_ts = root["ts"]
+            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id)
+            if root and root.id < alert.id:
+                thread_ts = root.ts
                 # A critical alert must not hide in a thread: it is also sent to the channel.
-                reply_broadcast = alert["severity"] == Severity.CRITICAL.value
-        self.store.mark_sending(alert["id"])
+                reply_broadcast = alert.severity == Severity.CRITICAL
+        self.store.mark_sending(alert.id)
         try:
             reply = self.client.chat_postMessage(
                 channel=self.channel,
@@ -127,45 +127,45 @@ class Poster:
                 blocks=message["blocks"],
                 thread_ts=thread_ts,
                 reply_broadcast=reply_broadcast or None,
-                metadata={"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert["id"]}},
+                metadata={"event_type": METADATA_TYPE, "event_payload": {"alert_id": alert.id}},
                 unfurl_links=False,
             )
         except SlackApiError as err:
             error = str(err.response.get("error"))
-            self.store.mark_post_failed(alert["id"], error)
+            self.store.mark_post_failed(alert.id, error)
             self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             hint = " (invite the bot to the channel / check its token and scopes)" if error in NEEDS_HUMAN else ""
-            log.error("Slack refused alert %s: %s%s; retrying in %.0fs", alert["id"], error, hint, self._backoff)
+            log.error("Slack refused alert %s: %s%s; retrying in %.0fs", alert.id, error, hint, self._backoff)
             return False
         except Exception as err:  # network errors: keep the alert, retry later
-            self.store.mark_post_failed(alert["id"], type(err).__name__)
+            self.store.mark_post_failed(alert.id, type(err).__name__)
             self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             log.error(
                 "posting alert %s failed (%s); retrying in %.0fs",
-                alert["id"],
+                alert.id,
                 type(err).__name__,
                 self._backoff,
             )
             return False
         self._backoff = 0.0
         self._last_post = self.monotonic()
-        self.store.mark_posted(alert["id"], reply["channel"], reply["ts"], thread_ts)
+        self.store.mark_posted(alert.id, reply["channel"], reply["ts"], thread_ts)
         if self.on_posted:
-            self.on_posted(alert["id"], self._last_post)
+            self.on_posted(alert.id, self._last_post)
         return True
 
     def reply(self, alert_id: int, message: dict, broadcast: bool = False) -> bool:
         """Post `message` in the thread of a posted alert; False (logged) when the alert is not posted yet or Slack
         did not take it, so the caller can try again later."""
         alert = self.store.alert(alert_id)
-        if alert is None or not alert.get("ts"):
+        if alert is None or not alert.ts:
             return False
         try:
             self.client.chat_postMessage(
-                channel=alert["channel"],
+                channel=alert.channel,
                 text=message["text"],
                 blocks=message["blocks"],
-                thread_ts=alert.get("thread_ts") or alert["ts"],
+                thread_ts=alert.thread_ts or alert.ts,
                 reply_broadcast=broadcast or None,
                 unfurl_links=False,
             )

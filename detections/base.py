@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.severity import Severity
+
+if TYPE_CHECKING:
+    from storage.rows import AlertRow
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ class Memory:
     on_match: bool = False
     value: Callable[[dict], str] | None = None
     limit: int = 100_000  # facts kept in memory at most; the oldest go first
-    from_alert: Callable[[dict], str | None] | None = None
+    from_alert: Callable[[AlertRow], str | None] | None = None
 
 
 @dataclass(frozen=True)

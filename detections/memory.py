@@ -13,9 +13,13 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from core import cloudtrail as ct
 from detections.base import Memory, Rule
+
+if TYPE_CHECKING:
+    from storage.rows import AlertRow, EventRow
 
 LATE = timedelta(days=1)  # how far out of order a record may arrive and still see the facts before it
 
@@ -85,7 +89,7 @@ class MemoryBook:
         """The longest retention of any memory (zero when none is declared)."""
         return max(self._retention.values(), default=timedelta(0))
 
-    def rebuild(self, events: Iterable[dict], alerts: Iterable[dict]) -> None:
+    def rebuild(self, events: Iterable[EventRow], alerts: Iterable[AlertRow]) -> None:
         """Remember what stored rows from before the memory table say (see Memory); the facts become pending.
 
         `events` are the store's event rows, `alerts` its alert rows, both oldest first.
@@ -93,22 +97,22 @@ class MemoryBook:
         before = [rule for rule in self._rules if any(not m.on_match for m in rule.remembers)]
         for row in events:
             record = {
-                "eventID": row["event_id"],
-                "eventName": row["event_name"],
-                "eventTime": row["event_time"],
-                "recipientAccountId": row.get("account") or "",
-                "userIdentity": {"arn": row["actor"]} if row.get("actor") else {},
-                "errorCode": row.get("error_code") or None,
+                "eventID": row.event_id,
+                "eventName": row.event_name,
+                "eventTime": row.event_time,
+                "recipientAccountId": row.account or "",
+                "userIdentity": {"arn": row.actor} if row.actor else {},
+                "errorCode": row.error_code or None,
             }
             for rule in before:
                 if record["eventName"] in rule.event_names:
                     self.note(rule, record, matched=False)
         for row in alerts:
-            for spec in self._by_rule.get(row["rule"], ()):
-                at = ct.parse_time(row.get("event_time"))
+            for spec in self._by_rule.get(row.rule, ()):
+                at = ct.parse_time(row.event_time)
                 key = spec.from_alert(row) if spec.on_match and spec.from_alert else None
-                if key is not None and at is not None and row.get("event_id"):
-                    fact = Fact(row["rule"], spec.name, key, row["event_id"], row["event_id"], at)
+                if key is not None and at is not None and row.event_id:
+                    fact = Fact(row.rule, spec.name, key, row.event_id, row.event_id, at)
                     if self._add(fact):
                         self._pending.append(fact)
 

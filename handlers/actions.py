@@ -16,6 +16,7 @@ from handlers.listening import bind_button, channel_of
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 from slackui.alerts import render_alert
+from storage.rows import AlertRow
 
 # The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see app.logs.configure_logging).
 log = logging.getLogger(__name__)
@@ -36,17 +37,17 @@ def _tell(client: WebClient, body: dict, text: str) -> None:
     client.chat_postEphemeral(channel=channel_of(body), user=body["user"]["id"], **blocks.ephemeral(text))
 
 
-def _refresh(deps: Deps, client: WebClient, alert_id: int) -> dict:
+def _refresh(deps: Deps, client: WebClient, alert_id: int) -> AlertRow:
     """Update the alert's message to show its current status and trail; returns the fresh alert."""
     alert = deps.store.alert(alert_id)
     assert alert is not None
-    client.chat_update(channel=alert["channel"], ts=alert["ts"], **render_alert(alert, deps.store.actions(alert_id)))
+    client.chat_update(channel=alert.channel, ts=alert.ts, **render_alert(alert, deps.store.actions(alert_id)))
     return alert
 
 
-def _reply(client: WebClient, alert: dict, message: dict) -> None:
+def _reply(client: WebClient, alert: AlertRow, message: dict) -> None:
     """A reply in the alert's thread (the thread it lives in, or its own)."""
-    client.chat_postMessage(channel=alert["channel"], thread_ts=alert.get("thread_ts") or alert["ts"], **message)
+    client.chat_postMessage(channel=alert.channel, thread_ts=alert.thread_ts or alert.ts, **message)
 
 
 def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger: Logger) -> None:
@@ -60,7 +61,7 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         return
     alert = deps.store.alert(alert_id)
     message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
-    if alert is None or alert.get("post_state") != PostState.POSTED or message_ts not in (alert["ts"], None):
+    if alert is None or alert.post_state != PostState.POSTED or message_ts not in (alert.ts, None):
         logger.warning("button %s for unknown or mismatched alert %s from %s", action_id, alert_id, user)
         _tell(client, body, f"Alert #{alert_id} is not known here; nothing was done.")
         return
@@ -70,55 +71,55 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         _remediate(deps, client, body, alert, user, action_id, logger)
 
 
-def _acknowledge(deps: Deps, client: WebClient, body: dict, alert: dict, user: str) -> None:
+def _acknowledge(deps: Deps, client: WebClient, body: dict, alert: AlertRow, user: str) -> None:
     if not deps.may_acknowledge(user):
-        deps.store.record_refusal(alert["id"], ActionId.ACK, user, "not an admin or responder")
+        deps.store.record_refusal(alert.id, ActionId.ACK, user, "not an admin or responder")
         _tell(client, body, "Only IAM Warden admins and responders can acknowledge alerts.")
         return
-    changed, fresh = deps.store.acknowledge(alert["id"], user)
+    changed, fresh = deps.store.acknowledge(alert.id, user)
     if not changed:
-        _tell(client, body, f"Already acknowledged by <@{fresh['acked_by']}> at {fresh['acked_at'][:19]}Z.")
+        _tell(client, body, f"Already acknowledged by <@{fresh.acked_by}> at {fresh.acked_at:%Y-%m-%dT%H:%M:%S}Z.")
         return
-    fresh = _refresh(deps, client, alert["id"])
-    _reply(client, fresh, {"text": f":eyes: <@{user}> acknowledged alert #{alert['id']}."})
+    fresh = _refresh(deps, client, alert.id)
+    _reply(client, fresh, {"text": f":eyes: <@{user}> acknowledged alert #{alert.id}."})
 
 
 def _remediate(
-    deps: Deps, client: WebClient, body: dict, alert: dict, user: str, action_id: str, logger: Logger
+    deps: Deps, client: WebClient, body: dict, alert: AlertRow, user: str, action_id: str, logger: Logger
 ) -> None:
     label = blocks.ACTION_LABELS[action_id]
     if not deps.may_remediate(user):
-        deps.store.record_refusal(alert["id"], action_id, user, "not an admin")
-        logger.warning("refused %s on alert %s for non-admin %s", action_id, alert["id"], user)
+        deps.store.record_refusal(alert.id, action_id, user, "not an admin")
+        logger.warning("refused %s on alert %s for non-admin %s", action_id, alert.id, user)
         _tell(client, body, f"Only IAM Warden admins can run {label}. Nothing was changed.")
         return
-    verdict, row = deps.store.claim_action(alert["id"], action_id, user, deps.approvals)
+    verdict, row = deps.store.claim_action(alert.id, action_id, user, deps.approvals)
     if verdict == ClaimVerdict.ALREADY:
-        when = (row.get("finished_at") or row["created_at"])[:19]
-        status = "is running" if row["state"] == ActionState.RUNNING else f"was done at {when}Z"
+        when = row.finished_at or row.created_at
+        status = "is running" if row.state == ActionState.RUNNING else f"was done at {when:%Y-%m-%dT%H:%M:%S}Z"
         _tell(
             client,
             body,
-            f"{label.capitalize()} {status} by <@{row['requested_by']}>: "
-            f"{row.get('detail') or 'in progress'}. Nothing more to do.",
+            f"{label.capitalize()} {status} by <@{row.requested_by}>: "
+            f"{row.detail or 'in progress'}. Nothing more to do.",
         )
         return
     if verdict == ClaimVerdict.SAME_APPROVER:
         _tell(client, body, f"You already asked for {label}; a different admin must approve it.")
         return
     if verdict == ClaimVerdict.AWAITING:
-        fresh = _refresh(deps, client, alert["id"])
+        fresh = _refresh(deps, client, alert.id)
         _reply(client, fresh, blocks.approval_request(row, fresh, deps.approvals))
         return
     try:
         outcome = deps.remediator.run(action_id, alert)
     except Exception:
         # A claimed action must not stay "running" forever: record the failure so a later click can retry.
-        logger.exception("%s on alert %s crashed", action_id, alert["id"])
+        logger.exception("%s on alert %s crashed", action_id, alert.id)
         outcome = Outcome(
             ActionState.FAILED, "the bot hit an internal error (see its log); nothing is known to have changed"
         )
-    done = deps.store.finish_action(row["id"], outcome.state, outcome.detail, outcome.request_id)
-    logger.info("%s on alert %s by %s: %s", action_id, alert["id"], user, outcome.state)
-    fresh = _refresh(deps, client, alert["id"])
+    done = deps.store.finish_action(row.id, outcome.state, outcome.detail, outcome.request_id)
+    logger.info("%s on alert %s by %s: %s", action_id, alert.id, user, outcome.state)
+    fresh = _refresh(deps, client, alert.id)
     _reply(client, fresh, blocks.action_reply(done, fresh))

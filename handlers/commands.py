@@ -103,8 +103,8 @@ def status_text(deps: Deps) -> str:
     counts = deps.store.counts()
     last = deps.store.last_audit()
     if last:
-        open_counts = ", ".join(f"{n} {s}" for s, n in (last["counts"] or {}).items()) or "no open findings"
-        audit_line = f"last audit #{last['id']} finished {last['finished_at'][:16]}Z: {open_counts}"
+        open_counts = ", ".join(f"{n} {s}" for s, n in last.counts.items()) or "no open findings"
+        audit_line = f"last audit #{last.id} finished {last.finished_at:%Y-%m-%dT%H:%M}Z: {open_counts}"
     else:
         audit_line = "no audit yet (`/iam audit`)"
     return (
@@ -193,7 +193,7 @@ def check_unmute(deps: Deps, user: str, args: tuple[str, ...]) -> UnmuteRequest 
         active = deps.store.active_mutes()
         listing = (
             "\n".join(
-                f"• #{m['id']} `{m['check_id']}` on `{shown(m['resource'], 200)}` until {m['expires_at'][:10]}"
+                f"• #{m.id} `{m.check_id}` on `{shown(m.resource, 200)}` until {m.expires_at:%Y-%m-%d}"
                 for m in active[:20]
             )
             or "none"
@@ -210,14 +210,14 @@ def apply(deps: Deps, user: str, write: MuteRequest | UnmuteRequest) -> str:
     if isinstance(write, MuteRequest):
         made = deps.store.add_mute(write.check_id, write.account, write.resource, write.reason, user, write.days)
         return (
-            f":mute: Mute #{made['id']}: `{write.check_id}` on `{shown(write.resource, 200)}` "
-            f"until {made['expires_at'][:10]}."
+            f":mute: Mute #{made.id}: `{write.check_id}` on `{shown(write.resource, 200)}` "
+            f"until {made.expires_at:%Y-%m-%d}."
         )
     lifted = deps.store.remove_mute(write.mute_id, user)
     if lifted is None:
         return f"No active mute #{write.mute_id}."
     return (
-        f":loud_sound: Mute #{lifted['id']} lifted: `{lifted['check_id']}` on `{shown(lifted['resource'], 200)}` "
+        f":loud_sound: Mute #{lifted.id} lifted: `{lifted.check_id}` on `{shown(lifted.resource, 200)}` "
         "is reported again."
     )
 

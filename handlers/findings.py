@@ -47,18 +47,16 @@ def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger:
     if finding is None:
         tell("That finding is not known here; nothing was muted.")
         return
-    key = (finding["check_id"], finding["account"], finding["resource"])
+    key = (finding.check_id, finding.account, finding.resource)
     existing = deps.store.active_mute_for(*key)
     if existing:
-        tell(
-            f"Already muted by <@{existing['muted_by']}> until {existing['expires_at'][:10]} (mute #{existing['id']})."
-        )
+        tell(f"Already muted by <@{existing.muted_by}> until {existing.expires_at:%Y-%m-%d} (mute #{existing.id}).")
         return
     made = deps.store.add_mute(*key, reason="muted from the audit report", muted_by=user, days=blocks.MUTE_DAYS)
     message_ts = (body.get("container") or {}).get("message_ts")
     text = (
-        f":mute: <@{user}> muted `{key[0]}` on `{blocks.escape(key[2])}` until {made['expires_at'][:10]} "
-        f"(mute #{made['id']}; `/iam unmute {made['id']}` lifts it)."
+        f":mute: <@{user}> muted `{key[0]}` on `{blocks.escape(key[2])}` until {made.expires_at:%Y-%m-%d} "
+        f"(mute #{made.id}; `/iam unmute {made.id}` lifts it)."
     )
     if message_ts:
         client.chat_postMessage(channel=channel, thread_ts=message_ts, text=text)

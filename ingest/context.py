@@ -57,8 +57,8 @@ class PipelineContext:
         sharing the database remembered (this instance's own facts come back too and are filed once)."""
         rows = self.store.memory_rows(self.memory.names, after=self._seen_seq)
         if rows:
-            self._seen_seq = rows[-1]["seq"]
-            self.memory.load(Fact(r["rule"], r["memory"], r["key"], r["event_id"], r["value"], r["at"]) for r in rows)
+            self._seen_seq = rows[-1].seq
+            self.memory.load(Fact(r.rule, r.memory, r.key, r.event_id, r.value, r.at) for r in rows)
 
     def _rebuild(self) -> None:
         """Rebuild the memory of a database from before the memory table from its last events and alerts."""
@@ -70,7 +70,7 @@ class PipelineContext:
                 row
                 for rule_id in sorted(self.memory.alert_rules())
                 for row in self.store.alerts(rule=rule_id)
-                if str(row.get("event_time") or "") >= text
+                if (row.event_time or "") >= text
             ]
             self.memory.rebuild(self.store.events_since(text), alerts)
         self.store.memory_rebuilt([f.__dict__ for f in self.memory.pending()])

@@ -21,6 +21,7 @@ from core.cloudtrail import parse_time
 from detections.rules.feed_silent import silence_alert
 from slackui.blocks import feed_back_reply
 from storage import Store
+from storage.rows import AlertRow
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ def lookup_life(store: Store, regions: Iterable[str]) -> Callable[[], datetime |
     return life
 
 
-def _first_id(rows: list[dict]) -> int:
+def _first_id(rows: list[AlertRow]) -> int:
     if not rows:
         raise RuntimeError("the silence alert was neither stored nor found")
-    return int(rows[0]["id"])
+    return rows[0].id

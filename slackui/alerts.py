@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from detections import rule
 from slackui.blocks import alert_message
+from storage.rows import ActionRow, AlertRow
 
 
-def render_alert(alert: dict, actions: list[dict] | None = None) -> dict:
+def render_alert(alert: AlertRow, actions: list[ActionRow] | None = None) -> dict:
     """The alert's current message: blocks reflecting its status and recorded actions."""
     try:
-        found = rule(alert["rule"])
+        found = rule(alert.rule)
         rationale, response = found.rationale, found.response
     except KeyError:  # a rule removed since the alert was stored
         rationale, response = "(rule no longer registered)", "Review the event in CloudTrail."

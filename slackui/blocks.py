@@ -11,6 +11,8 @@ from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
     from audit.report import AuditReport
+    from checks.engine import Result
+    from storage.rows import ActionRow, AlertRow
 
 ACTIONS_BLOCK = "iam_alert_actions"
 
@@ -94,13 +96,13 @@ def _name(arn: str | None) -> str:
     return (arn or "").rsplit("/", 1)[-1] or (arn or "")
 
 
-def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
+def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
     """The alert's buttons: each appears only when its target exists and the action has not finished."""
     finished = set(done)
-    value = str(alert["id"])
-    fix = alert.get("remediation") or {}
+    value = str(alert.id)
+    fix = alert.remediation
     buttons: list[dict] = []
-    if alert.get("status") != AlertStatus.ACKNOWLEDGED:
+    if alert.status != AlertStatus.ACKNOWLEDGED:
         buttons.append(button(ActionId.ACK, "Acknowledge", value, "primary"))
     principal = f"{fix.get('principal_type', '')} {fix.get('principal_name', '')}".strip()
     if (
@@ -119,7 +121,7 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
                 confirm(
                     f"{verb} policy?",
                     f"{verb} *{escape(policy)}* from {escape(principal)} in account "
-                    f"{escape(alert['account'])}. The change is recorded in the alert's thread.",
+                    f"{escape(alert.account)}. The change is recorded in the alert's thread.",
                     verb,
                 ),
             )
@@ -140,8 +142,8 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
                 ),
             )
         )
-    key = alert.get("actor_key_id") or ""
-    if ActionId.DISABLE_ACTOR_KEY not in finished and key.startswith("AKIA") and alert.get("actor_user"):
+    key = alert.actor_key_id or ""
+    if ActionId.DISABLE_ACTOR_KEY not in finished and key.startswith("AKIA") and alert.actor_user:
         buttons.append(
             button(
                 ActionId.DISABLE_ACTOR_KEY,
@@ -150,8 +152,7 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
                 "danger",
                 confirm(
                     "Disable the actor's key?",
-                    f"Set key *{escape(key)}* of user "
-                    f"*{escape(alert['actor_user'])}* (who made this call) to Inactive.",
+                    f"Set key *{escape(key)}* of user *{escape(alert.actor_user)}* (who made this call) to Inactive.",
                     "Disable",
                 ),
             )
@@ -159,55 +160,55 @@ def alert_buttons(alert: dict, done: Iterable[str] = ()) -> list[dict]:
     return buttons
 
 
-def alert_fields(alert: dict) -> list[str]:
+def alert_fields(alert: AlertRow) -> list[str]:
     """The who / what / where / when fields of an alert."""
-    mfa = {True: "yes", False: "*no*", None: "n/a"}[alert.get("mfa")]
+    mfa = {True: "yes", False: "*no*", None: "n/a"}[alert.mfa]
     fields = [
-        f"*Who*\n`{escape(alert['actor_arn'], 200)}` ({escape(alert['actor_type'])})",
-        f"*MFA*\n{mfa}" + (f"  ·  key `{escape(alert['actor_key_id'])}`" if alert.get("actor_key_id") else ""),
+        f"*Who*\n`{escape(alert.actor_arn, 200)}` ({escape(alert.actor_type)})",
+        f"*MFA*\n{mfa}" + (f"  ·  key `{escape(alert.actor_key_id)}`" if alert.actor_key_id else ""),
     ]
-    if alert.get("target"):
-        fields.append(f"*Target*\n`{escape(alert['target'], 200)}`")
-    for label, value in (alert.get("facts") or {}).items():
+    if alert.target:
+        fields.append(f"*Target*\n`{escape(alert.target, 200)}`")
+    for label, value in alert.facts.items():
         fields.append(f"*{escape(label, 40)}*\n{escape(value, 300)}")
     fields += [
-        f"*Where*\naccount `{escape(alert['account'])}` · {escape(alert['region'] or 'global')}",
-        f"*From*\n{escape(alert.get('source_ip') or 'unknown')} · {escape(alert.get('user_agent') or '?', 80)}",
-        f"*When*\n{escape(alert['event_time'])}",
-        f"*Event*\n<{console_link(alert['event_id'], alert['region'])}|{escape(alert['event_name'])}>"
-        if str(alert.get("event_source") or "").endswith(".amazonaws.com")
-        else f"*Event*\n{escape(alert['event_name'])} (raised by the bot, not a CloudTrail event)",
+        f"*Where*\naccount `{escape(alert.account)}` · {escape(alert.region or 'global')}",
+        f"*From*\n{escape(alert.source_ip or 'unknown')} · {escape(alert.user_agent or '?', 80)}",
+        f"*When*\n{escape(alert.event_time)}",
+        f"*Event*\n<{console_link(alert.event_id, alert.region)}|{escape(alert.event_name)}>"
+        if str(alert.event_source or "").endswith(".amazonaws.com")
+        else f"*Event*\n{escape(alert.event_name)} (raised by the bot, not a CloudTrail event)",
     ]
     return fields[:10]
 
 
-def status_lines(alert: dict, actions: Iterable[dict]) -> list[str]:
+def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
     """One line per recorded action (and the acknowledgement), newest last."""
     lines = []
-    if alert.get("status") == AlertStatus.ACKNOWLEDGED:
-        lines.append(f":eyes: Acknowledged by <@{alert['acked_by']}> at {alert['acked_at'][:19]}Z")
+    if alert.status == AlertStatus.ACKNOWLEDGED:
+        lines.append(f":eyes: Acknowledged by <@{alert.acked_by}> at {alert.acked_at:%Y-%m-%dT%H:%M:%S}Z")
     for act in actions:
-        if act["action"] == ActionId.ACK or act["state"] == ActionState.REFUSED:
+        if act.action == ActionId.ACK or act.state == ActionState.REFUSED:
             continue
-        icon = STATE_ICONS.get(act["state"], "•")
-        who = f"<@{act['requested_by']}>" + (f" + <@{act['approved_by']}>" if act.get("approved_by") else "")
-        lines.append(f"{icon} {ACTION_LABELS[act['action']]} by {who}: {escape(act.get('detail') or act['state'])}")
+        icon = STATE_ICONS.get(act.state, "•")
+        who = f"<@{act.requested_by}>" + (f" + <@{act.approved_by}>" if act.approved_by else "")
+        lines.append(f"{icon} {ACTION_LABELS[act.action]} by {who}: {escape(act.detail or act.state)}")
     return lines
 
 
-def alert_message(alert: dict, rationale: str, response: str, actions: Iterable[dict] = ()) -> dict:
+def alert_message(alert: AlertRow, rationale: str, response: str, actions: Iterable[ActionRow] = ()) -> dict:
     """The full alert message: text fallback plus blocks, reflecting the alert's current status."""
-    severity = Severity(alert["severity"])
+    severity = alert.severity
     trail = list(actions)
-    done = {a["action"] for a in trail if a["state"] in FINAL_STATES}
-    headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert['title'], 150)}"
-    if alert.get("occurrences", 1) > 1:
-        headline += f"  _(x{alert['occurrences']})_"
+    done = {a.action for a in trail if a.state in FINAL_STATES}
+    headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert.title, 150)}"
+    if alert.occurrences > 1:
+        headline += f"  _(x{alert.occurrences})_"
     blocks = [
         section(headline, alert_fields(alert)),
         section(f"*Why it matters*\n{escape(rationale, 1200)}"),
         section(f"*What to do*\n{escape(response, 1200)}"),
-        context(f"rule `{alert['rule']}`", f"event `{escape(alert['event_id'])}`", f"alert #{alert['id']}"),
+        context(f"rule `{alert.rule}`", f"event `{escape(alert.event_id)}`", f"alert #{alert.id}"),
     ]
     lines = status_lines(alert, trail)
     if lines:
@@ -215,42 +216,42 @@ def alert_message(alert: dict, rationale: str, response: str, actions: Iterable[
     buttons = alert_buttons(alert, done)
     if buttons:
         blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons})
-    text = f"[{severity.value.upper()}] {alert['title']} — {alert['actor_arn']}"
-    if alert["account"]:  # an alert the bot raises itself (feed_silent) is about no account
-        text += f" in {alert['account']}"
+    text = f"[{severity.value.upper()}] {alert.title} — {alert.actor_arn}"
+    if alert.account:  # an alert the bot raises itself (feed_silent) is about no account
+        text += f" in {alert.account}"
     return {"text": text[:3000], "blocks": blocks}
 
 
-def action_reply(action: dict, alert: dict) -> dict:
+def action_reply(action: ActionRow, alert: AlertRow) -> dict:
     """The thread reply recording an action's outcome."""
-    icon = STATE_ICONS.get(action["state"], "•")
-    who = f"<@{action['requested_by']}>"
-    if action.get("approved_by"):
-        who += f" (approved by <@{action['approved_by']}>)"
+    icon = STATE_ICONS.get(action.state, "•")
+    who = f"<@{action.requested_by}>"
+    if action.approved_by:
+        who += f" (approved by <@{action.approved_by}>)"
     text = (
-        f"{icon} {ACTION_LABELS[action['action']]} on alert #{alert['id']} by {who}: "
-        f"{escape(action.get('detail') or action['state'], 1500)}"
+        f"{icon} {ACTION_LABELS[action.action]} on alert #{alert.id} by {who}: "
+        f"{escape(action.detail or action.state, 1500)}"
     )
-    if action.get("aws_request_id"):
-        text += f"\nAWS request id `{escape(action['aws_request_id'])}`"
+    if action.aws_request_id:
+        text += f"\nAWS request id `{escape(action.aws_request_id)}`"
     return {"text": text, "blocks": [section(text)]}
 
 
-def feed_back_reply(alert: dict, back_at: str) -> dict:
+def feed_back_reply(alert: AlertRow, back_at: str) -> dict:
     """The thread reply under a feed_silent alert saying the feed delivers again."""
     text = (
         f":white_check_mark: The event feed is back: it delivered again at {escape(back_at, 40)} (UTC) after the "
-        f"silence of alert #{alert['id']}. Events it held back are processed as they arrive; review IAM changes "
+        f"silence of alert #{alert.id}. Events it held back are processed as they arrive; review IAM changes "
         "made during the silence in CloudTrail."
     )
     return {"text": text, "blocks": [section(text)]}
 
 
-def approval_request(action: dict, alert: dict, approvals: int) -> dict:
+def approval_request(action: ActionRow, alert: AlertRow, approvals: int) -> dict:
     """The thread reply asking a second admin to approve a destructive action."""
     text = (
-        f":hourglass_flowing_sand: <@{action['requested_by']}> asked for {ACTION_LABELS[action['action']]} "
-        f"on alert #{alert['id']}. It needs {approvals - 1} more admin: press the same button to approve."
+        f":hourglass_flowing_sand: <@{action.requested_by}> asked for {ACTION_LABELS[action.action]} "
+        f"on alert #{alert.id}. It needs {approvals - 1} more admin: press the same button to approve."
     )
     return {"text": text, "blocks": [section(text)]}
 
@@ -271,12 +272,12 @@ def severity_counts_line(counts: dict[str, int]) -> str:
     return "  ·  ".join(parts) or ":white_check_mark: no open findings"
 
 
-def finding_section(row: dict, remediation: str, finding_id: int | None) -> dict:
+def finding_section(row: Result, remediation: str, finding_id: int | None) -> dict:
     """One finding: severity, check title, resource, detail and fix, with a mute button for admins."""
-    severity = Severity(row["severity"])
+    severity = row.severity
     text = (
-        f"{severity.emoji} *{escape(row['title'], 150)}*  `{row['check']}`\n"
-        f"`{escape(row['resource'], 200)}` in `{escape(row['account'])}`\n{escape(row['detail'], 700)}\n"
+        f"{severity.emoji} *{escape(row.title, 150)}*  `{row.check_id}`\n"
+        f"`{escape(row.resource, 200)}` in `{escape(row.account)}`\n{escape(row.detail, 700)}\n"
         f"_Fix:_ {escape(remediation, 500)}"
     )
     block = section(text)
@@ -288,7 +289,7 @@ def finding_section(row: dict, remediation: str, finding_id: int | None) -> dict
             None,
             confirm(
                 "Mute this finding?",
-                f"Hide `{escape(row['check'])}` for this resource for {MUTE_DAYS} days. "
+                f"Hide `{escape(row.check_id)}` for this resource for {MUTE_DAYS} days. "
                 "The mute is recorded with your name.",
                 "Mute",
             ),
@@ -321,12 +322,12 @@ def audit_report(
     if len(accounts) > 1:
         per: dict[str, dict[str, int]] = {a: {} for a in accounts}
         for row in failing:
-            per[row["account"]][row["severity"]] = per[row["account"]].get(row["severity"], 0) + 1
+            per[row.account][row.severity] = per[row.account].get(row.severity, 0) + 1
         lines = [f"`{a}`  " + (", ".join(f"{n} {s}" for s, n in c.items()) or "clean") for a, c in per.items()]
         blocks.append(section("*By account*\n" + "\n".join(lines)[:2900]))
     for row in failing[:top]:
-        key = (row["check"], row["account"], row["resource"])
-        blocks.append(finding_section(row, fixes.get(row["check"], ""), finding_ids.get(key)))
+        key = (row.check_id, row.account, row.resource)
+        blocks.append(finding_section(row, fixes.get(row.check_id, ""), finding_ids.get(key)))
     if len(failing) > top:
         blocks.append(context(f"{len(failing) - top} more in the attached CSV and JSON files."))
     errors = report.errors
@@ -344,21 +345,20 @@ def digest_message(digest: dict) -> dict:
     """The scheduled digest: unacknowledged alerts, new and resolved findings, expiring mutes, trend."""
     alerts = digest["unacknowledged"]
     alert_lines = [
-        f"{Severity(a['severity']).emoji} {escape(a['title'], 120)} — `{escape(a['actor_arn'], 120)}` "
-        f"(alert #{a['id']}, {a['created_at'][:10]})"
+        f"{a.severity.emoji} {escape(a.title, 120)} — `{escape(a.actor_arn, 120)}` "
+        f"(alert #{a.id}, {a.created_at:%Y-%m-%d})"
         for a in alerts[:10]
     ]
     new_lines = [
-        f"{Severity(f['severity']).emoji} {escape(f['title'], 100)} — `{escape(f['resource'], 120)}`"
-        for f in digest["new_findings"][:10]
+        f"{f.severity.emoji} {escape(f.title, 100)} — `{escape(f.resource, 120)}`" for f in digest["new_findings"][:10]
     ]
     resolved_lines = [
-        f":white_check_mark: {escape(f['title'], 100)} — `{escape(f['resource'], 120)}`"
+        f":white_check_mark: {escape(f.title, 100)} — `{escape(f.resource, 120)}`"
         for f in digest["resolved_findings"][:10]
     ]
     mute_lines = [
-        f":mute: `{m['check_id']}` on `{escape(m['resource'], 120)}` expires {m['expires_at'][:10]} "
-        f"(muted by <@{m['muted_by']}>: {escape(m['reason'], 100)})"
+        f":mute: `{m.check_id}` on `{escape(m.resource, 120)}` expires {m.expires_at:%Y-%m-%d} "
+        f"(muted by <@{m.muted_by}>: {escape(m.reason, 100)})"
         for m in digest["expiring_mutes"][:10]
     ]
     trend = digest["trend"]

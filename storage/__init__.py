@@ -1,4 +1,16 @@
-"""Persistence: the SQLite store owns every table, migration, read and write."""
+"""Persistence: the SQLite store owns every table, migration, read and write; nothing outside storage/ writes SQL.
+
+Each table has one owner (schema.py creates them all, db.py holds the connection, lock and transaction helper):
+
+- events.py: events (processed CloudTrail events), alerts (the outbox owns their posting columns), rule_memory
+  (the rules' declared memory)
+- outbox.py: the posting state of alerts
+- actions.py: actions (each button click's claim, approval and outcome)
+- findings.py: audits (audit runs), findings (their lifecycle across audits), mutes
+- schedule.py: job_runs (claimed slots of scheduled jobs)
+- cursors.py: cursors, dead_letters
+- db.py: schema_migrations (the applied migrations)
+"""
 
 from storage.store import Store
 

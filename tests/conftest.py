@@ -20,6 +20,7 @@ from moto import mock_aws
 from config import Settings
 from standins.signing import slack_headers
 from standins.slack import FakeSlack
+from storage.rows import AlertRow
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"
@@ -158,11 +159,11 @@ class Bot:
             "application/x-www-form-urlencoded",
         )
 
-    def click(self, alert: dict, action_id: str, user: str) -> Reply:
+    def click(self, alert: AlertRow, action_id: str, user: str) -> Reply:
         """Press one of an alert's buttons as `user`, exactly as Slack would send it."""
         return self.send(self.click_payload(alert, action_id, user))
 
-    def click_payload(self, alert: dict, action_id: str, user: str) -> dict:
+    def click_payload(self, alert: AlertRow, action_id: str, user: str) -> dict:
         """The block_actions payload Slack sends when `user` presses one of an alert's buttons."""
         self.clicks += 1
         payload = {
@@ -173,19 +174,19 @@ class Bot:
             "token": "legacy",
             "container": {
                 "type": "message",
-                "message_ts": alert["ts"],
-                "channel_id": alert["channel"],
+                "message_ts": alert.ts,
+                "channel_id": alert.channel,
                 "is_ephemeral": False,
             },
             "trigger_id": f"{self.clicks}.trigger",
-            "channel": {"id": alert["channel"], "name": "iam-alerts"},
-            "message": {"ts": alert["ts"], "type": "message"},
+            "channel": {"id": alert.channel, "name": "iam-alerts"},
+            "message": {"ts": alert.ts, "type": "message"},
             "response_url": self.fake.response_url(f"click{self.clicks}"),
             "actions": [
                 {
                     "action_id": action_id,
                     "block_id": "iam_alert_actions",
-                    "value": str(alert["id"]),
+                    "value": str(alert.id),
                     "type": "button",
                     "action_ts": f"{time.time():.6f}",
                 }

@@ -99,7 +99,7 @@ def test_privileged_user_created_is_alerted_threaded_and_contained(account, make
     )
     bot.rt.poster.drain()
 
-    rules = [a["rule"] for a in bot.store.alerts()]
+    rules = [a.rule for a in bot.store.alerts()]
     # The grant was judged admin by reading the customer policy from IAM, and the correlated rule replaced it.
     assert rules == ["user_created", "privileged_user_created", "access_key_created"]
     first, critical, key_alert = bot.fake.channel_messages(CHANNEL)
@@ -111,13 +111,11 @@ def test_privileged_user_created_is_alerted_threaded_and_contained(account, make
     alert = bot.store.alerts(rule="privileged_user_created")[0]
     iam = session.client("iam")
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
-    assert bot.fake.wait_for(
-        lambda: bot.store.actions(alert["id"]) and bot.store.actions(alert["id"])[-1]["state"] != "running"
-    )
+    assert bot.fake.wait_for(lambda: bot.store.actions(alert.id) and bot.store.actions(alert.id)[-1].state != "running")
     assert iam.list_attached_user_policies(UserName="backup-svc")["AttachedPolicies"] == []
     bot.click(alert, "iam_disable_key", "U0ADMIN1")
     assert bot.fake.wait_for(
-        lambda: len(bot.store.actions(alert["id"])) == 2 and bot.store.actions(alert["id"])[-1]["state"] != "running"
+        lambda: len(bot.store.actions(alert.id)) == 2 and bot.store.actions(alert.id)[-1].state != "running"
     )
     assert {k["Status"] for k in iam.list_access_keys(UserName="backup-svc")["AccessKeyMetadata"]} == {"Inactive"}
     replies = [m["text"] for m in bot.fake.channel_messages(CHANNEL) if m["thread_ts"] == first["ts"]]
@@ -137,7 +135,7 @@ def test_redelivered_message_posts_nothing_new(account, make_bot):
         while worker.poll_once():
             pass
     bot.rt.poster.drain()
-    assert [a["rule"] for a in bot.store.alerts()] == ["root_login"]
+    assert [a.rule for a in bot.store.alerts()] == ["root_login"]
     assert len(bot.fake.channel_messages(CHANNEL)) == 1
 
 
@@ -162,10 +160,8 @@ def test_other_account_alert_acts_through_the_member_role(aws, make_bot):
 
     alert = posted_alert(bot, account=member, remediation={"key_user": "mallory-key", "access_key_id": key})
     bot.click(alert, "iam_disable_key", "U0ADMIN1")
-    assert bot.fake.wait_for(
-        lambda: bot.store.actions(alert["id"]) and bot.store.actions(alert["id"])[-1]["state"] != "running"
-    )
-    assert bot.store.actions(alert["id"])[-1]["state"] == "done"
+    assert bot.fake.wait_for(lambda: bot.store.actions(alert.id) and bot.store.actions(alert.id)[-1].state != "running")
+    assert bot.store.actions(alert.id)[-1].state == "done"
     assert member_iam.list_access_keys(UserName="mallory-key")["AccessKeyMetadata"][0]["Status"] == "Inactive"
     own = aws.client("iam").list_access_keys(UserName="mallory-key")["AccessKeyMetadata"][0]
     assert (own["AccessKeyId"], own["Status"]) == (own_key, "Active")
@@ -183,10 +179,8 @@ def test_missing_member_role_gives_a_clear_message(aws, make_bot):
 
     alert = posted_alert(bot, account="999988887777", remediation={"key_user": "bob"})
     bot.click(alert, "iam_disable_key", "U0ADMIN1")
-    assert bot.fake.wait_for(
-        lambda: bot.store.actions(alert["id"]) and bot.store.actions(alert["id"])[-1]["state"] != "running"
-    )
-    action = bot.store.actions(alert["id"])[-1]
-    assert action["state"] == "failed"
-    assert "cannot assume arn:aws:iam::999988887777:role/IAMWardenMember (AccessDenied)" in action["detail"]
-    assert "deploy the member role" in action["detail"]
+    assert bot.fake.wait_for(lambda: bot.store.actions(alert.id) and bot.store.actions(alert.id)[-1].state != "running")
+    action = bot.store.actions(alert.id)[-1]
+    assert action.state == "failed"
+    assert "cannot assume arn:aws:iam::999988887777:role/IAMWardenMember (AccessDenied)" in action.detail
+    assert "deploy the member role" in action.detail

@@ -169,8 +169,8 @@ def test_handler_lines_follow_log_level_not_the_library_level(monkeypatch, captu
     bot = make_bot(session=aws)
     alert = posted_alert(bot)
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
-    assert [a["state"] for a in wait_action(bot, alert)] == ["done"]
-    line = f"INFO handlers.actions: iam_detach_policy on alert {alert['id']} by U0ADMIN1: done"
+    assert [a.state for a in wait_action(bot, alert)] == ["done"]
+    line = f"INFO handlers.actions: iam_detach_policy on alert {alert.id} by U0ADMIN1: done"
     assert bot.fake.wait_for(lambda: line in capture.lines), capture.lines
 
 

@@ -68,7 +68,7 @@ def test_a_stop_lets_the_post_in_flight_finish_and_leaves_the_rest_in_the_outbox
         bot.kill()
     assert "Traceback" not in bot.stderr
     store = Store(tmp_path / "warden.db")
-    states = [a["post_state"] for a in store.alerts()]
+    states = [a.post_state for a in store.alerts()]
     store.close()
     assert states == ["posted", "pending", "pending"]
     assert len(fake_slack.channel_messages(CHANNEL)) == 1

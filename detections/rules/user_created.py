@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
 from detections.example_records import ACCOUNT, iam_call, role_session, root, user_id
+
+if TYPE_CHECKING:
+    from storage.rows import AlertRow
 
 
 def user_key(account: str, user_name: str) -> str:
@@ -25,9 +30,9 @@ def _created_key(record: dict) -> str | None:
     return user_key(ct.account_id(record), name) if name else None
 
 
-def _alert_key(alert: dict) -> str | None:
-    name = str(alert.get("target") or "").rsplit("/", 1)[-1]  # the user ARN's last part, after any path
-    return user_key(str(alert.get("account") or ""), name) if name else None
+def _alert_key(alert: AlertRow) -> str | None:
+    name = (alert.target or "").rsplit("/", 1)[-1]  # the user ARN's last part, after any path
+    return user_key(alert.account or "", name) if name else None
 
 
 # The CreateUser events this rule alerted on, by account and user name, for the correlation window (read by

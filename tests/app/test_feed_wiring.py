@@ -30,8 +30,8 @@ def test_sqs_feed_watch_alert_is_acknowledged_and_answered_when_the_feed_is_back
     assert "cloudtrailv2" not in str(message["blocks"])  # no console link to an event that does not exist
     assert "iam_ack" in str(message["blocks"]) and "iam_disable" not in str(message["blocks"])
 
-    bot.click(bot.store.alert(alert["id"]), "iam_ack", RESPONDER)
-    assert bot.fake.wait_for(lambda: bot.store.alert(alert["id"])["status"] == "acknowledged")
+    bot.click(bot.store.alert(alert.id), "iam_ack", RESPONDER)
+    assert bot.fake.wait_for(lambda: bot.store.alert(alert.id).status == "acknowledged")
 
     source.on_alive()  # a poll brought messages
     watch.check()

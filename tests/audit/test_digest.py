@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from audit.digest import build_digest
+from checks.base import Status
+from checks.engine import Result
 from core.alert import Alert
 from core.severity import Severity
 from slackui.blocks import digest_message
@@ -47,10 +49,7 @@ def test_digest_counts_and_renders(tmp_path):
 
     def audit(failing: list[str]) -> None:
         audit_id = store.start_audit("test", None, ["1"])
-        rows = [
-            {"check": "c", "account": "1", "resource": r, "severity": "high", "title": "T", "detail": "d"}
-            for r in failing
-        ]
+        rows = [Result("c", Severity.HIGH, "1", r, Status.FAIL, "T", "d") for r in failing]
         store.record_findings(audit_id, rows, {("1", "c")}, [])
 
     alert("before-1")  # previous period
@@ -58,14 +57,14 @@ def test_digest_counts_and_renders(tmp_path):
     now[0] = START + timedelta(days=2)
     alert("this-1")
     alert("this-2")
-    store.acknowledge(store.alerts()[-1]["id"], "U0ADMIN1")
+    store.acknowledge(store.alerts()[-1].id, "U0ADMIN1")
     audit(["r-old", "r-new"])  # r-fixed resolved, r-new appeared
     store.add_mute("c", "1", "r-old", "accepted risk", "U0ADMIN1", days=3)
     now[0] = START + timedelta(days=7)
     digest = build_digest(store, START, START + timedelta(days=7))
-    assert [a["event_id"] for a in digest["unacknowledged"]] == ["before-1", "this-1"]
-    assert [f["resource"] for f in digest["new_findings"]] == ["r-new"]
-    assert [f["resource"] for f in digest["resolved_findings"]] == ["r-fixed"]
+    assert [a.event_id for a in digest["unacknowledged"]] == ["before-1", "this-1"]
+    assert [f.resource for f in digest["new_findings"]] == ["r-new"]
+    assert [f.resource for f in digest["resolved_findings"]] == ["r-fixed"]
     assert digest["expiring_mutes"] == []  # already expired by now
     assert digest["trend"] == {
         "alerts": 2,
@@ -88,6 +87,6 @@ def test_expiring_mutes_listed(tmp_path):
     store.add_mute("c", "1", "r", "waiting for vendor", "U0ADMIN1", days=5)
     store.add_mute("c", "1", "r2", "long", "U0ADMIN1", days=60)
     digest = build_digest(store, START - timedelta(days=7), START)
-    assert [m["resource"] for m in digest["expiring_mutes"]] == ["r"]
+    assert [m.resource for m in digest["expiring_mutes"]] == ["r"]
     assert "waiting for vendor" in str(digest_message(digest)["blocks"])
     store.close()

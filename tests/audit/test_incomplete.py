@@ -39,7 +39,7 @@ def test_one_of_two_accounts_unreachable_is_named_in_every_form_and_exits_4(aws:
 
     assert report.audited() == [OWN] and list(report.unaudited) == [MEMBER]
     assert report.unaudited[MEMBER].startswith("access denied: ") and "cannot assume" in report.unaudited[MEMBER]
-    assert report.failing() == [] and {r["status"] for r in report.results} == {"pass"}  # what ran is clean...
+    assert report.failing() == [] and {r.status for r in report.results} == {"pass"}  # what ran is clean...
     assert report.exit_code() == 4  # ...but the member account was never seen
     assert report.failure() is None and not report.complete()
     [error] = report.as_json()["errors"]

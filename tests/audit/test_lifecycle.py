@@ -103,13 +103,13 @@ def test_each_audit_is_a_diff(store):
     assert first.previous is None and len(first.new) == 3 and first.resolved == []
     world.users[A1] = [user(A1, "bad-alice"), user(A1, "bob"), user(A1, "carol")]  # bob fixed
     second = auditor(store, world).run("test")
-    assert [f["resource"] for f in second.resolved] == [f"arn:aws:iam::{A1}:user/bad-bob"]
-    assert second.new == [] and second.previous["id"] == first.audit_id
-    open_now = {f["resource"] for f in store.findings("open")}
+    assert [f.resource for f in second.resolved] == [f"arn:aws:iam::{A1}:user/bad-bob"]
+    assert second.new == [] and second.previous.id == first.audit_id
+    open_now = {f.resource for f in store.findings("open")}
     assert open_now == {f"arn:aws:iam::{A1}:user/bad-alice", "account"}
     world.users[A1].append(user(A1, "bad-bob"))  # it came back: new again
     third = auditor(store, world).run("test")
-    assert [f["resource"] for f in third.new] == [f"arn:aws:iam::{A1}:user/bad-bob"]
+    assert [f.resource for f in third.new] == [f"arn:aws:iam::{A1}:user/bad-bob"]
 
 
 def test_a_check_that_could_not_run_resolves_nothing(store):
@@ -121,7 +121,7 @@ def test_a_check_that_could_not_run_resolves_nothing(store):
     assert report.errors == [
         f"{A1}: could not check test_mfa (authorization: AccessDenied on iam:GetAccountAuthorizationDetails)"
     ]
-    assert {f["check_id"] for f in store.findings("open")} == {"test_mfa", "test_password"}
+    assert {f.check_id for f in store.findings("open")} == {"test_mfa", "test_password"}
 
 
 def test_json_contract_and_exit_code(store):
@@ -148,7 +148,7 @@ def test_json_contract_and_exit_code(store):
 def test_severity_override_reaches_the_report(store):
     report = auditor(store, World({A1: []}, min_length=8)).run("test")
     [row] = report.failing()
-    assert (row["check"], row["severity"]) == ("test_password", "high")
+    assert (row.check_id, row.severity) == ("test_password", "high")
 
 
 def test_mutes_by_resource_and_by_tag_and_expiry(tmp_path):
@@ -158,14 +158,14 @@ def test_mutes_by_resource_and_by_tag_and_expiry(tmp_path):
     store.add_mute("test_mfa", A1, f"arn:aws:iam::{A1}:user/bad-alice", "break-glass user", "U0ADMIN1", days=7)
     store.add_mute("test_mfa", "*", "tag:team=ci", "CI users sign in with SSO", "U0ADMIN1", days=30)
     report = auditor(store, world).run("test")
-    assert {r["resource"].rsplit("/", 1)[-1]: r["status"] for r in report.results if r["check"] == "test_mfa"} == {
+    assert {r.resource.rsplit("/", 1)[-1]: r.status for r in report.results if r.check_id == "test_mfa"} == {
         "bad-alice": "muted",
         "bad-ci": "muted",
     }
     assert report.exit_code() == 0 and report.muted() == 2
     now[0] += timedelta(days=8)  # the 7-day mute expired
     later = auditor(store, world).run("test")
-    assert [r["resource"].rsplit("/", 1)[-1] for r in later.failing()] == ["bad-alice"]
+    assert [r.resource.rsplit("/", 1)[-1] for r in later.failing()] == ["bad-alice"]
     store.close()
 
 
@@ -173,7 +173,7 @@ def test_several_accounts_one_unreachable(store):
     world = World({A1: [user(A1, "bad-a")], A2: [user(A2, "bad-b")]}, unreachable={"999999999999"})
     report = auditor(store, world, accounts=(A1, A2, "999999999999")).run("test")
     assert report.accounts == [A1, A2, "999999999999"]
-    assert {r["account"] for r in report.failing()} == {A1, A2}
+    assert {r.account for r in report.failing()} == {A1, A2}
     assert report.errors == [
         "999999999999: cannot assume arn:aws:iam::999999999999:role/IAMWardenMember (AccessDenied)"
     ]

@@ -49,7 +49,7 @@ def test_a_finished_audit_is_delivered_with_each_checks_fix_and_the_open_finding
     [(kind, (report, fixes, ids))] = delivery.calls
     assert kind == "report" and report.accounts == [A1] and len(report.failing()) == 2
     assert fixes == {c.id: c.remediation for c in CHECKS}
-    open_ids = {(f["check_id"], f["account"], f["resource"]): f["id"] for f in store.findings("open")}
+    open_ids = {(f.check_id, f.account, f.resource): f.id for f in store.findings("open")}
     assert ids == open_ids and (("test_mfa", A1, f"arn:aws:iam::{A1}:user/bad-alice") in ids)
 
 
@@ -81,4 +81,4 @@ def test_the_organization_accounts_come_from_the_injected_lister(store):
     assert service(store, world, ("organization",), organization=lister).audit_and_post(delivery, "test", None)
     [(_, (report, _, _))] = delivery.calls
     assert len(asked) == 1 and report.accounts == [A1, A2]
-    assert {r["account"] for r in report.failing()} == {A1, A2}
+    assert {r.account for r in report.failing()} == {A1, A2}

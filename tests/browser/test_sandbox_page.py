@@ -193,12 +193,12 @@ def test_every_scenario_raises_its_alert_and_changes_moto(sandbox):
     sent = {s.id: backend.simulate({"scenario": s.id})["event_ids"] for s in SCENARIOS}
 
     def raised() -> dict[str, str]:
-        by_event = {a["event_id"]: a["rule"] for a in store.alerts()}
+        by_event = {a.event_id: a.rule for a in store.alerts()}
         return {s: r for s, ids in sent.items() for r in [by_event.get(i) for i in ids] if r == EXPECTED_RULES[s]}
 
     assert sandbox.fake.wait_for(lambda: len(raised()) == len(EXPECTED_RULES), timeout=30), raised()
-    [probe] = [a for a in store.alerts() if a["rule"] == "iam_writes_refused"]
-    assert probe["actor_key_id"] == backend.seeded.key_ids["legacy-backup"][-1]  # offers iam_disable_actor_key
+    [probe] = [a for a in store.alerts() if a.rule == "iam_writes_refused"]
+    assert probe.actor_key_id == backend.seeded.key_ids["legacy-backup"][-1]  # offers iam_disable_actor_key
     account = backend.account()
     assert account["trail"]["logging"] is False
     alice = next(u for u in account["users"] if u["name"] == "alice-admin")

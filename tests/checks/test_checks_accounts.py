@@ -572,7 +572,7 @@ def test_a_missing_part_turns_exactly_its_checks_into_could_not_check(account: A
         if c.id in expected
     ]
     assert not expected & audit.ran
-    assert {r.check for r in audit.results} <= audit.ran
+    assert {r.check_id for r in audit.results} <= audit.ran
     assert set(MINE) - expected <= audit.ran  # this file's other checks all ran
 
 

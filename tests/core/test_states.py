@@ -3,6 +3,8 @@ hand their members across, the messages agree with the store on what is final, a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from aws.remediation import Remediator
@@ -13,6 +15,7 @@ from core.severity import Severity
 from core.states import FINAL_STATES, ActionState, ClaimVerdict
 from slackui import blocks
 from storage import Store
+from storage.rows import AlertRow
 
 
 def _stored_alert(store: Store) -> int:
@@ -46,15 +49,18 @@ def test_claims_answer_with_verdicts_and_sqlite_keeps_the_state_text(tmp_path):
     assert store.claim_action(alert_id, ActionId.DISABLE_KEY, "U1", approvals=2)[0] is ClaimVerdict.SAME_APPROVER
     verdict, row = store.claim_action(alert_id, ActionId.DISABLE_KEY, "U2", approvals=2)
     assert verdict is ClaimVerdict.RUN
-    assert (row["state"], row["approved_by"]) == ("running", "U2")
-    done = store.finish_action(row["id"], ActionState.DONE, "ok")
+    assert (row.state, row.approved_by) == ("running", "U2")
+    done = store.finish_action(row.id, ActionState.DONE, "ok")
     assert store.claim_action(alert_id, ActionId.DISABLE_KEY, "U3", approvals=2)[0] is ClaimVerdict.ALREADY
 
-    # What SQLite hands back is the plain text the rows held before the enums: no data migration.
-    assert type(done["state"]) is str and done["state"] == "done"
+    # What SQLite holds is the plain text the rows held before the enums: no data migration. The typed row
+    # hands the state back as its enum.
+    raw = store.db["actions"].get(done.id)
+    assert type(raw["state"]) is str and raw["state"] == "done"
+    assert (raw["action"], type(raw["action"])) == ("iam_disable_key", str)
     [stored] = store.actions(alert_id)
-    assert (stored["action"], stored["state"]) == ("iam_disable_key", "done")
-    assert type(stored["action"]) is str and type(stored["state"]) is str
+    assert (stored.action, stored.state) == ("iam_disable_key", "done")
+    assert stored.state is ActionState.DONE and done.state is ActionState.DONE
 
 
 @pytest.mark.parametrize("state", list(ActionState))
@@ -62,7 +68,7 @@ def test_the_store_and_the_message_agree_on_which_states_are_final(tmp_path, sta
     store = Store(tmp_path / "a.db")
     alert_id = _stored_alert(store)
     _, row = store.claim_action(alert_id, ActionId.DISABLE_KEY, "U1")
-    store.finish_action(row["id"], state, "recorded")
+    store.finish_action(row.id, state, "recorded")
 
     rerun = store.claim_action(alert_id, ActionId.DISABLE_KEY, "U2")[0] is ClaimVerdict.RUN
     alert = store.alert(alert_id)
@@ -84,13 +90,24 @@ def test_every_remediation_id_is_dispatched_and_answers_with_an_action_state(aws
     iam.create_user(UserName="alice")
     key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
     sessions = AwsSessions(aws)
-    alert = {
-        "id": 1,
-        "account": sessions.own_account(),
-        "remediation": {"key_user": "alice"},  # names no policy grant: the detach guard refuses
-        "actor_key_id": key,
-        "actor_user": "alice",
-    }
+    alert = AlertRow(
+        id=1,
+        rule="access_key_created",
+        severity=Severity.HIGH,
+        title="t",
+        event_id="e1",
+        event_name="CreateAccessKey",
+        event_source="iam.amazonaws.com",
+        event_time="2026-11-23T08:00:00Z",
+        account=sessions.own_account(),
+        region="us-east-1",
+        actor_arn="arn:aws:iam::123456789012:user/alice",
+        actor_type="IAMUser",
+        created_at=datetime(2026, 11, 23, 8, tzinfo=UTC),
+        remediation={"key_user": "alice"},  # names no policy grant: the detach guard refuses
+        actor_key_id=key,
+        actor_user="alice",
+    )
 
     states = [Remediator(sessions).run(action, alert).state for action in DESTRUCTIVE]
 

@@ -60,7 +60,7 @@ def test_channel_not_found_says_what_to_do(setup, caplog):
     fake.fail_next("chat.postMessage", error="not_in_channel", status=200)
     assert poster.drain() == 0
     assert "invite the bot to the channel" in caplog.text
-    assert store.alerts()[0]["post_state"] == "pending"
+    assert store.alerts()[0].post_state == "pending"
 
 
 def test_crash_after_slack_accepted_does_not_post_twice(setup, tmp_path, fake_slack):
@@ -75,7 +75,7 @@ def test_crash_after_slack_accepted_does_not_post_twice(setup, tmp_path, fake_sl
     assert again.recover() == 1
     assert again.drain() == 0
     assert len(fake.channel_messages(CHANNEL)) == 1
-    assert reopened.alert(alert_id)["ts"] == fake.channel_messages(CHANNEL)[0]["ts"]
+    assert reopened.alert(alert_id).ts == fake.channel_messages(CHANNEL)[0]["ts"]
     reopened.close()
 
 

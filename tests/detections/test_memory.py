@@ -17,7 +17,7 @@ from detections.memory import MemoryBook
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from storage import Store
-from storage.store import MIGRATIONS
+from storage.schema import MIGRATIONS
 from tests.ingest.conftest import new_event_id
 
 T0 = datetime(2024, 5, 14, 9, 0, tzinfo=UTC)
@@ -156,7 +156,7 @@ def test_memory_survives_a_store_reopen(path: Path) -> None:
     assert ctx.recall("created_users", key, T0 + timedelta(minutes=61)) is None  # past the correlation window
     build = example_records.iam_user("build")["arn"]
     assert ctx.count("refused_iam_writes", build, T0, T0 + timedelta(minutes=2)) == 1
-    assert {r["memory"] for r in reopened.memory_rows(ctx.memory.names)} == {"created_users", "refused_iam_writes"}
+    assert {r.memory for r in reopened.memory_rows(ctx.memory.names)} == {"created_users", "refused_iam_writes"}
     reopened.close()
 
 
@@ -186,7 +186,7 @@ def test_the_stored_memory_is_pruned_to_its_retention(store: Store) -> None:
     pipeline.process([refusal(0), refusal(1)], "test")
     pipeline.process([refusal(60 * 24 + 10.5)], "test")  # the refused-writes memory keeps 10 minutes and a day
     rows = store.memory_rows({"refused_iam_writes"})
-    assert [r["at"] for r in rows] == [T0 + timedelta(minutes=1), T0 + timedelta(minutes=60 * 24 + 10.5)]
+    assert [r.at for r in rows] == [T0 + timedelta(minutes=1), T0 + timedelta(minutes=60 * 24 + 10.5)]
 
 
 def test_a_version_3_database_upgrades_keeping_alerts_and_events(path: Path) -> None:
@@ -201,10 +201,10 @@ def test_a_version_3_database_upgrades_keeping_alerts_and_events(path: Path) -> 
 
     store = Store(path)
     assert store.seen_events(["e-old"]) == {"e-old"}
-    assert [a["title"] for a in store.alerts()] == ["IAM user old created"]
+    assert [a.title for a in store.alerts()] == ["IAM user old created"]
     assert store.memory_rows({"created_users"}) == []
     Pipeline(store, PipelineContext(store)).process([created("fresh", 0)], "test")
-    assert [r["key"] for r in store.memory_rows({"created_users"})] == [f"{example_records.ACCOUNT}:fresh"]
+    assert [r.key for r in store.memory_rows({"created_users"})] == [f"{example_records.ACCOUNT}:fresh"]
     store.close()
 
 
@@ -272,7 +272,7 @@ def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_eve
         time="2024-05-14T09:59:40Z",
     )
     Pipeline(store, ctx).process([grant, refused], "test")
-    assert {a["rule"] for a in store.alerts()} >= {"privileged_user_created", "iam_writes_refused"}
+    assert {a.rule for a in store.alerts()} >= {"privileged_user_created", "iam_writes_refused"}
     store.close()
 
 

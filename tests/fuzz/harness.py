@@ -61,7 +61,7 @@ def _check_canaries(tally: Tally, store: Store, inputs: list[Input]) -> None:
     replacing = superseders()
     raised: dict[str, set[str]] = {}
     for alert in store.alerts():
-        raised.setdefault(alert["event_id"], set()).add(alert["rule"])
+        raised.setdefault(alert.event_id, set()).add(alert.rule)
     tally.alerts = sum(len(rules) for rules in raised.values())
     for item in inputs:
         if item.canary_id is None:
@@ -93,7 +93,7 @@ def fuzz_replay(inputs: list[Input], workdir: Path) -> Tally:
     tally.dead_letters = len(letters)
     by_line: dict[int, int] = {}
     for letter in letters:
-        head = letter["reason"].split(":", 1)[0]
+        head = letter.reason.split(":", 1)[0]
         if head.startswith("line ") and head[5:].isdigit():
             by_line[int(head[5:])] = by_line.get(int(head[5:]), 0) + 1
     for number, item in enumerate(inputs, start=1):
@@ -148,7 +148,7 @@ def fuzz_sqs(inputs: list[Input], sqs: Any, s3: Any, queue_url: str) -> Tally:
     tally.counted = counted[0]
     per_source: dict[str, int] = {}
     for letter in store.dead_letters():
-        per_source[letter["source"]] = per_source.get(letter["source"], 0) + 1
+        per_source[letter.source] = per_source.get(letter.source, 0) + 1
     tally.dead_letters = sum(per_source.values())
     for message_id, body in bodies.items():
         if not body.strip() or is_json(body):

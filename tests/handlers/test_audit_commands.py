@@ -98,15 +98,15 @@ def test_mute_button_admin_once_then_already_outsider_refused(audited_bot):
     bot.command("audit")
     assert bot.fake.wait_for(lambda: report_messages(bot))
     [report] = report_messages(bot)
-    finding = next(f for f in bot.store.findings("open") if f["resource"].endswith("bad-alice"))
-    mute_click(bot, finding["id"], OUTSIDER, report["ts"])
+    finding = next(f for f in bot.store.findings("open") if f.resource.endswith("bad-alice"))
+    mute_click(bot, finding.id, OUTSIDER, report["ts"])
     assert bot.fake.wait_for(lambda: bot.fake.ephemeral)
     assert "Only IAM Warden admins" in bot.fake.ephemeral[0]["text"] and bot.store.active_mutes() == []
-    mute_click(bot, finding["id"], "U0ADMIN1", report["ts"])
+    mute_click(bot, finding.id, "U0ADMIN1", report["ts"])
     assert bot.fake.wait_for(lambda: bot.store.active_mutes())
     [mute] = bot.store.active_mutes()
-    assert (mute["check_id"], mute["resource"], mute["muted_by"]) == ("test_mfa", finding["resource"], "U0ADMIN1")
-    mute_click(bot, finding["id"], "U0ADMIN2", report["ts"])
+    assert (mute.check_id, mute.resource, mute.muted_by) == ("test_mfa", finding.resource, "U0ADMIN1")
+    mute_click(bot, finding.id, "U0ADMIN2", report["ts"])
     assert bot.fake.wait_for(lambda: len(bot.fake.ephemeral) == 2)
     assert "Already muted by <@U0ADMIN1>" in bot.fake.ephemeral[1]["text"]
     assert len(bot.store.active_mutes()) == 1
@@ -125,9 +125,9 @@ def test_mute_and_unmute_commands(audited_bot):
     done = answer(bot, f"mute test_mfa {arn} 14 break-glass user, reviewed")
     assert done.startswith(":mute: Mute #1: `test_mfa`")
     [mute] = bot.store.active_mutes()
-    assert mute["reason"] == "break-glass user, reviewed" and mute["account"] == A1
+    assert mute.reason == "break-glass user, reviewed" and mute.account == A1
     account_wide = answer(bot, f"mute test_password account:{A1} policy managed by SSO")
-    assert "until" in account_wide and bot.store.active_mutes()[-1]["resource"] == "account"
+    assert "until" in account_wide and bot.store.active_mutes()[-1].resource == "account"
     assert "Mute #1 lifted" in answer(bot, "unmute 1")
     assert "No active mute #1" in answer(bot, "unmute 1")
     assert "Active mutes" in bot.command("unmute").json()["text"]
@@ -221,7 +221,7 @@ def test_the_issues_inputs_get_a_usage_answer_and_store_nothing(catalog_bot, tex
     kept = bot.store.add_mute("admin_principals", "123456789012", "account", "kept", "U0ADMIN1", 30)
     said = answer(bot, text)
     assert named in problem(said) and "Usage: `/iam " in said and "\n" not in said
-    assert mutes_stored(bot) == 1 and [m["id"] for m in bot.store.active_mutes()] == [kept["id"]]
+    assert mutes_stored(bot) == 1 and [m.id for m in bot.store.active_mutes()] == [kept.id]
 
 
 def test_every_bad_mute_argument_is_named_and_nothing_is_stored(catalog_bot):
@@ -267,22 +267,19 @@ def test_good_mute_targets_still_work(catalog_bot):
     )
     assert answer(bot, f"mute cloudtrail_delivering {trail} 1 moving the trail today").startswith(":mute: Mute #2")
     assert answer(bot, f"mute admin_principals {role} 2fa reviewed").startswith(":mute: Mute #3")
-    rows = {m["id"]: m for m in bot.store.active_mutes()}
+    rows = {m.id: m for m in bot.store.active_mutes()}
     assert set(rows) == {1, 2, 3}
-    assert (rows[1]["account"], rows[1]["resource"], rows[1]["reason"]) == (
+    assert (rows[1].account, rows[1].resource, rows[1].reason) == (
         "*",
         "tag:team=ci-é:/+-@.=",
         "CI users sign in with SSO",
     )
-    assert (rows[2]["account"], rows[2]["resource"]) == ("123456789012", trail)
-    assert rows[3]["reason"] == "2fa reviewed"  # a reason starting with digits and letters is not DAYS
-    days = {
-        i: (datetime.fromisoformat(rows[i]["expires_at"]) - datetime.fromisoformat(rows[i]["created_at"])).days
-        for i in rows
-    }
+    assert (rows[2].account, rows[2].resource) == ("123456789012", trail)
+    assert rows[3].reason == "2fa reviewed"  # a reason starting with digits and letters is not DAYS
+    days = {i: (rows[i].expires_at - rows[i].created_at).days for i in rows}
     assert days == {1: 365, 2: 1, 3: 30}
     assert "Mute #2 lifted" in answer(bot, "unmute #2")
-    assert sorted(m["id"] for m in bot.store.active_mutes()) == [1, 3]
+    assert sorted(m.id for m in bot.store.active_mutes()) == [1, 3]
 
 
 FUZZ_PIECES = ["\u00a0", "\u200b", "\u202e", "\x00", "\x1b[31m", "<!channel>", "`", "=", "🙂", "a\u0301", "é" * 3000]
@@ -339,15 +336,15 @@ def test_seeded_fuzz_of_mute_and_unmute_never_errors_and_stores_nothing_on_a_usa
     usage_answers = 0
     for _ in range(200):
         text = fuzz_text(rng)
-        before = (mutes_stored(bot), [m["id"] for m in bot.store.active_mutes()])
+        before = (mutes_stored(bot), [m.id for m in bot.store.active_mutes()])
         said = answer(bot, text)
         if said.startswith((":mute:", ":loud_sound:")):
             continue
         usage_answers += 1
         assert "\n" not in said and len(said) < 600, (text[:80], said[:200])
-        assert (mutes_stored(bot), [m["id"] for m in bot.store.active_mutes()]) == before, (text[:80], said)
+        assert (mutes_stored(bot), [m.id for m in bot.store.active_mutes()]) == before, (text[:80], said)
     assert usage_answers > 150
-    assert kept["id"] in [m["id"] for m in bot.store.active_mutes()]
+    assert kept.id in [m.id for m in bot.store.active_mutes()]
     for mute in bot.store.db["mutes"].rows:  # whatever was stored is bounded and well formed
         lasts = datetime.fromisoformat(mute["expires_at"]) - datetime.fromisoformat(mute["created_at"])
         assert 1 <= lasts.days <= 365 and 0 < len(mute["reason"]) <= 300, mute

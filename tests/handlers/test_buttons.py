@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -10,6 +12,7 @@ from aws.remediation import Remediator
 from core.alert import Alert
 from core.severity import Severity
 from detections import example_records
+from storage.rows import ActionRow, AlertRow
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -71,19 +74,19 @@ def statuses(iam, user: str) -> set[str]:
     return {k["Status"] for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]}
 
 
-def thread_replies(bot, alert: dict) -> list[dict]:
-    return [m for m in bot.fake.channel_messages(CHANNEL) if m["thread_ts"] == alert["ts"]]
+def thread_replies(bot, alert: AlertRow) -> list[dict]:
+    return [m for m in bot.fake.channel_messages(CHANNEL) if m["thread_ts"] == alert.ts]
 
 
-def wait_action(bot, alert: dict, count: int = 1) -> list[dict]:
+def wait_action(bot, alert: AlertRow, count: int = 1) -> list[ActionRow]:
     """Wait until the lazy listener finished `count` non-refused actions on the alert."""
 
     def finished() -> bool:
-        rows = [a for a in bot.store.actions(alert["id"]) if a["state"] not in ("running",)]
+        rows = [a for a in bot.store.actions(alert.id) if a.state not in ("running",)]
         return len(rows) >= count
 
-    assert bot.fake.wait_for(finished), bot.store.actions(alert["id"])
-    return bot.store.actions(alert["id"])
+    assert bot.fake.wait_for(finished), bot.store.actions(alert.id)
+    return bot.store.actions(alert.id)
 
 
 def wait_ephemeral(bot, count: int) -> dict:
@@ -104,13 +107,13 @@ def test_admin_detach_removes_policy_records_and_updates_message(make_bot, aws, 
     alert = posted_alert(bot)
     assert bot.click(alert, "iam_detach_policy", "U0ADMIN1").status == 200
     [action] = wait_action(bot, alert)
-    assert action["state"] == "done" and action["requested_by"] == "U0ADMIN1"
-    assert action["aws_request_id"]
+    assert action.state == "done" and action.requested_by == "U0ADMIN1"
+    assert action.aws_request_id
     assert attached(iam, "bob") == []
     assert bot.fake.wait_for(lambda: thread_replies(bot, alert))
     assert "detached AdministratorAccess from user bob" in thread_replies(bot, alert)[0]["text"]
     updated = bot.fake.calls_of("chat.update")[-1].args
-    assert updated["ts"] == alert["ts"]
+    assert updated["ts"] == alert.ts
     buttons = [e["action_id"] for b in updated["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert "iam_detach_policy" not in buttons and "iam_ack" in buttons
     assert any("detached AdministratorAccess" in str(b) for b in updated["blocks"])
@@ -127,7 +130,7 @@ def test_second_click_is_harmless_and_says_who(make_bot, aws, iam):
     note = wait_ephemeral(bot, 1)
     assert note["user"] == "U0ADMIN2" and "<@U0ADMIN1>" in note["text"] and "Nothing more to do" in note["text"]
     assert attached(iam, "bob") == [ADMIN_POLICY]  # the second click did not act again
-    assert [a["state"] for a in bot.store.actions(alert["id"])] == ["done"]
+    assert [a.state for a in bot.store.actions(alert.id)] == ["done"]
 
 
 def test_non_admin_is_refused_and_nothing_changes(make_bot, aws, iam):
@@ -139,7 +142,7 @@ def test_non_admin_is_refused_and_nothing_changes(make_bot, aws, iam):
     wait_ephemeral(bot, 3)
     assert all(e["user"] == OUTSIDER and "Only IAM Warden admins" in e["text"] for e in bot.fake.ephemeral)
     assert attached(iam, "bob") == [ADMIN_POLICY] and statuses(iam, "bob") == {"Active"}
-    assert {a["state"] for a in bot.store.actions(alert["id"])} == {"refused"}
+    assert {a.state for a in bot.store.actions(alert.id)} == {"refused"}
     assert not bot.fake.calls_of("chat.update")
 
 
@@ -149,7 +152,7 @@ def test_detach_after_state_changed_says_so(make_bot, aws, iam):
     alert = posted_alert(bot)
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert action["state"] == "noop" and "no longer" in action["detail"]
+    assert action.state == "noop" and "no longer" in action.detail
 
 
 def test_refuses_to_remove_last_admin_grant(make_bot, aws):
@@ -159,7 +162,7 @@ def test_refuses_to_remove_last_admin_grant(make_bot, aws):
     alert = posted_alert(bot)
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert action["state"] == "refused" and "no admin-equivalent principal" in action["detail"]
+    assert action.state == "refused" and "no admin-equivalent principal" in action.detail
     assert attached(iam, "bob") == [ADMIN_POLICY]
 
 
@@ -170,7 +173,7 @@ def test_never_acts_on_its_own_identity(make_bot, aws, iam):
     alert = posted_alert(bot, remediation={"key_user": own})
     bot.click(alert, "iam_disable_key", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert action["state"] == "refused" and "own identity" in action["detail"]
+    assert action.state == "refused" and "own identity" in action.detail
     assert statuses(iam, own) == {"Active"}
 
 
@@ -180,11 +183,11 @@ def test_disable_keys_of_target_user_then_already_inactive(make_bot, aws, iam):
     alert = posted_alert(bot)
     bot.click(alert, "iam_disable_key", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert action["state"] == "done" and statuses(iam, "bob") == {"Inactive"}
+    assert action.state == "done" and statuses(iam, "bob") == {"Inactive"}
     second = posted_alert(bot)  # another alert about the same user: nothing left to disable
     bot.click(second, "iam_disable_key", "U0ADMIN2")
     [again] = wait_action(bot, second)
-    assert again["state"] == "noop" and "already inactive" in again["detail"]
+    assert again.state == "noop" and "already inactive" in again.detail
 
 
 def test_disable_actor_key_only_touches_that_key(make_bot, aws, iam):
@@ -193,7 +196,7 @@ def test_disable_actor_key_only_touches_that_key(make_bot, aws, iam):
     alert = posted_alert(bot, actor_key_id=actor_key)
     bot.click(alert, "iam_disable_actor_key", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert action["state"] == "done"
+    assert action.state == "done"
     keys = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName="mallory")["AccessKeyMetadata"]}
     assert keys == {actor_key: "Inactive", other_key: "Active"}
 
@@ -206,7 +209,7 @@ def test_temporary_actor_key_gets_no_actor_button(make_bot, aws, iam):
     assert "iam_disable_actor_key" not in buttons and "iam_disable_key" in buttons
     bot.click(alert, "iam_disable_actor_key", "U0ADMIN1")  # a forged click for a button that was never shown
     [action] = wait_action(bot, alert)
-    assert action["state"] == "refused"
+    assert action.state == "refused"
 
 
 def test_two_admins_needed_when_approvals_is_two(make_bot, aws, iam):
@@ -221,9 +224,9 @@ def test_two_admins_needed_when_approvals_is_two(make_bot, aws, iam):
     assert "different admin" in wait_ephemeral(bot, 1)["text"]
     assert attached(iam, "bob") == [ADMIN_POLICY]
     bot.click(alert, "iam_detach_policy", "U0ADMIN2")
-    assert bot.fake.wait_for(lambda: bot.store.actions(alert["id"])[-1]["state"] == "done")
-    action = bot.store.actions(alert["id"])[-1]
-    assert (action["requested_by"], action["approved_by"]) == ("U0ADMIN1", "U0ADMIN2")
+    assert bot.fake.wait_for(lambda: bot.store.actions(alert.id)[-1].state == "done")
+    action = bot.store.actions(alert.id)[-1]
+    assert (action.requested_by, action.approved_by) == ("U0ADMIN1", "U0ADMIN2")
     assert attached(iam, "bob") == []
 
 
@@ -233,23 +236,23 @@ def test_acknowledge_by_responder_twice_and_refused_for_outsider(make_bot, aws):
     bot.click(alert, "iam_ack", OUTSIDER)
     assert "Only IAM Warden admins and responders" in wait_ephemeral(bot, 1)["text"]
     bot.click(alert, "iam_ack", RESPONDER)
-    assert bot.fake.wait_for(lambda: bot.store.alert(alert["id"])["status"] == "acknowledged")
-    assert bot.store.alert(alert["id"])["acked_by"] == RESPONDER
+    assert bot.fake.wait_for(lambda: bot.store.alert(alert.id).status == "acknowledged")
+    assert bot.store.alert(alert.id).acked_by == RESPONDER
     assert bot.fake.wait_for(lambda: bot.fake.calls_of("chat.update"))
     blocks = bot.fake.calls_of("chat.update")[-1].args["blocks"]
     assert any(f"Acknowledged by <@{RESPONDER}>" in str(b) for b in blocks)
     bot.click(alert, "iam_ack", "U0ADMIN1")
     assert f"Already acknowledged by <@{RESPONDER}>" in wait_ephemeral(bot, 2)["text"]
-    assert bot.store.alert(alert["id"])["acked_by"] == RESPONDER
+    assert bot.store.alert(alert.id).acked_by == RESPONDER
 
 
 def test_click_for_unknown_alert_does_nothing(make_bot, aws, iam):
     bot = make_bot(session=aws)
     alert = posted_alert(bot)
-    forged = {**alert, "id": 9999}
+    forged = replace(alert, id=9999)
     bot.click(forged, "iam_detach_policy", "U0ADMIN1")
     assert "not known here" in wait_ephemeral(bot, 1)["text"]
-    assert bot.store.actions(alert["id"]) == []
+    assert bot.store.actions(alert.id) == []
 
 
 def test_a_crash_inside_remediation_is_recorded_as_failed_and_can_be_retried(make_bot, aws, iam, monkeypatch, caplog):
@@ -264,14 +267,14 @@ def test_a_crash_inside_remediation_is_recorded_as_failed_and_can_be_retried(mak
     monkeypatch.setattr(Remediator, "run", broken)
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert action["state"] == "failed" and "internal error" in action["detail"]
+    assert action.state == "failed" and "internal error" in action.detail
     assert bot.fake.wait_for(lambda: thread_replies(bot, alert))
     assert "iam_detach_policy on alert" in caplog.text and "RuntimeError: a bug" in caplog.text
     assert attached(iam, "bob") == [ADMIN_POLICY]
 
     monkeypatch.setattr(Remediator, "run", real_run)
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")  # not stuck "running": the retry runs
-    assert bot.fake.wait_for(lambda: [a["state"] for a in bot.store.actions(alert["id"])] == ["failed", "done"])
+    assert bot.fake.wait_for(lambda: [a.state for a in bot.store.actions(alert.id)] == ["failed", "done"])
     assert attached(iam, "bob") == []
 
 
@@ -334,15 +337,15 @@ def test_the_bot_itself_does_not_count_as_the_remaining_admin(make_bot, aws, how
     alert = posted_alert(bot, account=account, remediation=ALICE_GRANT)
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
     [refused] = wait_action(bot, alert)
-    assert refused["state"] == "refused", refused
-    assert "no admin-equivalent principal" in refused["detail"]
-    assert f"the bot's own {own}" in refused["detail"]
+    assert refused.state == "refused", refused
+    assert "no admin-equivalent principal" in refused.detail
+    assert f"the bot's own {own}" in refused.detail
     assert attached(iam, "alice") == [ADMIN_POLICY]
 
     iam_user(iam, "carol", admin=True)  # a second human admin: now the grant may go
     bot.click(alert, "iam_detach_policy", "U0ADMIN1")
     _, done = wait_action(bot, alert, count=2)
-    assert done["state"] == "done", done
+    assert done.state == "done", done
     assert attached(iam, "alice") == [] and attached(iam, "carol") == [ADMIN_POLICY]
 
 
@@ -387,7 +390,7 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
 
     grant = {"userName": "mallory", "policyArn": ADMIN_POLICY}
     alert = ingest(bot, example_records.iam_call("AttachUserPolicy", grant, event_id="grant-mallory", actor=alice))
-    assert (alert["rule"], alert["actor_user"]) == ("privileged_grant", "alice")
+    assert (alert.rule, alert.actor_user) == ("privileged_grant", "alice")
     message = bot.fake.calls_of("chat.postMessage")[-1].args
     assert alert_labels(message) == {
         "iam_ack": "Acknowledge",
@@ -406,7 +409,7 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
 
     bot.click(alert, "iam_disable_key", "U0ADMIN1")
     [action] = wait_action(bot, alert)
-    assert (action["state"], action["detail"]) == ("done", f"set {mallory_key} of user mallory to Inactive")
+    assert (action.state, action.detail) == ("done", f"set {mallory_key} of user mallory to Inactive")
     assert key_states(iam, "mallory") == {mallory_key: "Inactive"}
     assert key_states(iam, "alice") == {alice_key: "Active"}
     assert bot.fake.wait_for(lambda: bot.fake.calls_of("chat.update"))
@@ -414,7 +417,7 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
 
     bot.click(alert, "iam_disable_key", "U0ADMIN2")  # pressed again: nothing more happens
     assert "Nothing more to do" in wait_ephemeral(bot, 1)["text"]
-    assert [a["state"] for a in bot.store.actions(alert["id"])] == ["done"]
+    assert [a.state for a in bot.store.actions(alert.id)] == ["done"]
 
     # A user added to an admin group gets the same button (and no detach: the group's policies stay).
     joined = {"groupName": "Admins", "userName": "mallory"}
@@ -426,6 +429,6 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
     assert labels["iam_disable_key"] == "Disable mallory's keys"
     bot.click(second, "iam_disable_key", "U0ADMIN1")
     [again] = wait_action(bot, second)
-    assert again["state"] == "noop" and "already inactive" in again["detail"]
+    assert again.state == "noop" and "already inactive" in again.detail
     assert key_states(iam, "mallory") == {mallory_key: "Inactive"}
     assert key_states(iam, "alice") == {alice_key: "Active"}

@@ -42,7 +42,7 @@ def test_alert_button_with_hostile_value_is_malformed(make_bot, aws, caplog, cas
     payload["actions"][0]["value"] = HOSTILE_VALUES[case]
     assert bot.send(payload).status == 200
     assert_malformed_told_once(bot, caplog, "U0ADMIN1")
-    assert bot.store.actions(alert["id"]) == []
+    assert bot.store.actions(alert.id) == []
 
 
 def mute_payload(bot, value: object) -> dict:

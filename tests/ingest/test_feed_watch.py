@@ -110,10 +110,10 @@ def test_one_alert_per_silence_and_a_reply_when_the_feed_is_back(bot: Bot, resta
     bot.clock.advance(seconds=1)  # 30 minutes without a heartbeat or an event
     bot.tick()
     [alert] = bot.store.alerts(rule="feed_silent")
-    assert alert["severity"] == "high" and alert["title"] == rule("feed_silent").title
-    assert alert["facts"]["Last heard"] == "2026-03-02T09:00:00Z (UTC)"
+    assert alert.severity == "high" and alert.title == rule("feed_silent").title
+    assert alert.facts["Last heard"] == "2026-03-02T09:00:00Z (UTC)"
     [posted] = bot.messages()
-    assert posted["ts"] == bot.store.alert(alert["id"])["ts"]
+    assert posted["ts"] == bot.store.alert(alert.id).ts
     assert "event feed is silent" in posted["text"]
 
     if restart == "during the silence":
@@ -134,7 +134,7 @@ def test_one_alert_per_silence_and_a_reply_when_the_feed_is_back(bot: Bot, resta
         bot.tick()
     first, back = bot.messages()
     assert back["thread_ts"] == first["ts"] and back["reply_broadcast"]
-    assert "event feed is back" in back["text"] and f"alert #{alert['id']}" in back["text"]
+    assert "event feed is back" in back["text"] and f"alert #{alert.id}" in back["text"]
     assert bot.store.cursor(SILENCE) == ""
 
     bot.clock.advance(minutes=10)  # alive again: nothing more is said
@@ -150,10 +150,10 @@ def test_a_new_silence_is_a_new_alert(bot: Bot):
     bot.tick()  # back
     bot.clock.advance(minutes=30)
     bot.tick()
-    assert [a["rule"] for a in bot.store.alerts()] == ["feed_silent", "feed_silent"]
+    assert [a.rule for a in bot.store.alerts()] == ["feed_silent", "feed_silent"]
     first, second = bot.store.alerts()
-    assert first["event_id"] != second["event_id"]
-    assert first["facts"]["Last heard"].startswith("nothing since the watch began at 2026-03-02T09:00:00Z")
+    assert first.event_id != second.event_id
+    assert first.facts["Last heard"].startswith("nothing since the watch began at 2026-03-02T09:00:00Z")
 
 
 def test_no_alert_at_start_up_before_one_interval(bot: Bot):
@@ -167,7 +167,7 @@ def test_no_alert_at_start_up_before_one_interval(bot: Bot):
     bot.clock.advance(minutes=1)
     bot.tick()
     [alert] = bot.store.alerts()
-    assert alert["facts"]["Last heard"] == "2026-03-02T07:00:00Z (UTC)"  # says when the feed really went quiet
+    assert alert.facts["Last heard"] == "2026-03-02T07:00:00Z (UTC)"  # says when the feed really went quiet
 
 
 def test_the_same_silence_is_stored_once_by_two_watches_on_one_store(bot: Bot):
@@ -180,7 +180,7 @@ def test_the_same_silence_is_stored_once_by_two_watches_on_one_store(bot: Bot):
     bot.store.set_cursor(SILENCE, "")  # as if the other had crashed before noting the silence
     bot.tick()
     assert len(bot.store.alerts()) == 1
-    assert json.loads(bot.store.cursor(SILENCE))["alert_id"] == bot.store.alerts()[0]["id"]
+    assert json.loads(bot.store.cursor(SILENCE))["alert_id"] == bot.store.alerts()[0].id
 
 
 # ---- the heartbeat through the queue ---------------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_heartbeat_message_is_consumed_deleted_and_counted_as_life(sqs, s3, pipe
     assert store.alerts() == []
     clock.advance(minutes=1)
     watch.check()
-    assert [a["rule"] for a in store.alerts()] == ["feed_silent"]
+    assert [a.rule for a in store.alerts()] == ["feed_silent"]
 
 
 def test_only_the_schedules_own_event_is_a_heartbeat():
@@ -247,7 +247,7 @@ def test_lookup_polls_that_keep_failing_raise_the_alert_and_a_good_poll_ends_it(
             watch.check()
             assert (store.alerts() != []) is (clock.now() - T0 >= timedelta(minutes=30))
         [alert] = store.alerts(rule="feed_silent")
-        assert alert["facts"]["Feed"] == "LookupEvents"
+        assert alert.facts["Feed"] == "LookupEvents"
 
         clock.advance(minutes=5)
         stub.add_client_error("lookup_events", "ThrottlingException", http_status_code=400)

@@ -107,7 +107,7 @@ def test_first_poll_starts_at_now_minus_lag_and_paginates(cloudtrail, store, pip
     expect(stub, "CreateUser", start, T0, [lookup_event(first), lookup_event(second)], next_token="page-2")
     expect(stub, "CreateUser", start, T0, [lookup_event(third)], token="page-2")
     assert poller(client, store, pipeline, clock).poll_once() == 3
-    assert {a["event_id"] for a in store.alerts(rule="user_created")} == {r["eventID"] for r in (first, second, third)}
+    assert {a.event_id for a in store.alerts(rule="user_created")} == {r["eventID"] for r in (first, second, third)}
     assert store.cursor("lookup:us-east-1") == T0.isoformat()
 
 
@@ -121,7 +121,7 @@ def test_one_query_per_event_name_plus_root(cloudtrail, store, pipeline, create_
     expect(stub, "root", start, T0, [lookup_event(login)], key="Username")  # the same event twice
     p = poller(client, store, pipeline, clock, names=("CreateUser", "ConsoleLogin"), root=True)
     assert p.poll_once() == 1
-    assert [a["rule"] for a in store.alerts()] == ["root_login"]
+    assert [a.rule for a in store.alerts()] == ["root_login"]
 
 
 def test_rate_limit_two_requests_per_second(cloudtrail, store, pipeline):
@@ -188,7 +188,7 @@ def test_restart_resumes_from_the_cursor_without_repeats(cloudtrail, store, pipe
     # The overlap returns the first event again, with one that arrived late.
     expect(stub, "CreateUser", T0 - timedelta(minutes=15), later, [lookup_event(record), lookup_event(late)])
     poller(client, store, pipeline, clock).poll_once()
-    assert sorted(a["event_id"] for a in store.alerts()) == sorted([record["eventID"], late["eventID"]])
+    assert sorted(a.event_id for a in store.alerts()) == sorted([record["eventID"], late["eventID"]])
     assert store.db["events"].count == 2
     assert store.cursor("lookup:us-east-1") == later.isoformat()
 
@@ -218,8 +218,8 @@ def test_malformed_cloudtrail_event_is_dead_lettered(cloudtrail, store, pipeline
     expect(stub, "CreateUser", T0 - timedelta(minutes=15), T0, [broken, lookup_event(good)])
     assert poller(client, store, pipeline, clock).poll_once() == 2
     [letter] = store.dead_letters()
-    assert letter["source"] == "lookup:us-east-1" and broken["EventId"] in letter["reason"]
-    assert [a["event_id"] for a in store.alerts()] == [good["eventID"]]
+    assert letter.source == "lookup:us-east-1" and broken["EventId"] in letter.reason
+    assert [a.event_id for a in store.alerts()] == [good["eventID"]]
     assert store.cursor("lookup:us-east-1") == T0.isoformat()
 
 

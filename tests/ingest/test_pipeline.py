@@ -18,14 +18,14 @@ def test_unserialisable_record_is_one_dead_letter_and_the_batch_goes_on(pipeline
     result = pipeline.process([deep(100_000), good], "replay:x")
     assert result.dead_letters == 1 and [a.rule for a in result.alerts] == ["user_created"]
     [letter] = store.dead_letters()
-    assert letter["reason"] == "record is a list, not an object"
-    assert letter["body"] == "(body not kept: RecursionError serialising it)"
+    assert letter.reason == "record is a list, not an object"
+    assert letter.body == "(body not kept: RecursionError serialising it)"
 
 
 def test_dead_letter_of_text_with_a_lone_surrogate_is_stored(pipeline, store):
     pipeline.dead_letter("sqs:m1", "message is not JSON", '{"eventName": "\ud800')
     [letter] = store.dead_letters()
-    assert letter["body"] == '{"eventName": "\\ud800'
+    assert letter.body == '{"eventName": "\\ud800'
 
 
 def test_record_with_lone_surrogates_is_processed(pipeline, store, create_user):
@@ -34,8 +34,8 @@ def test_record_with_lone_surrogates_is_processed(pipeline, store, create_user):
     record["userAgent"] = "aws-cli/\ud800"
     result = pipeline.process([record], "sqs:m2")
     [alert] = store.alerts(rule="user_created")
-    assert alert["id"] in result.alert_ids
-    assert alert["user_agent"] == "aws-cli/\\ud800" and alert["title"] == "IAM user eve\\udc00 created"
+    assert alert.id in result.alert_ids
+    assert alert.user_agent == "aws-cli/\\ud800" and alert.title == "IAM user eve\\udc00 created"
 
 
 def test_huge_number_in_the_actor_user_name_does_not_reach_sqlite(pipeline, store, create_user):
@@ -44,4 +44,4 @@ def test_huge_number_in_the_actor_user_name_does_not_reach_sqlite(pipeline, stor
     record["userIdentity"]["userName"] = 10**30
     pipeline.process([json.loads(json.dumps(record))], "replay:x")
     [alert] = store.alerts(rule="user_created")
-    assert alert["actor_user"] == "alice"
+    assert alert.actor_user == "alice"

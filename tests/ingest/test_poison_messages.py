@@ -128,11 +128,11 @@ def test_deeply_nested_poison_never_delays_the_valid_events(
 
     stop = run_until(worker, lambda: len(file_store.alerts()) == 50 and len(file_store.dead_letters()) == 2)
 
-    assert {a["event_id"] for a in file_store.alerts(rule="user_created")} == {r["eventID"] for r in records}
+    assert {a.event_id for a in file_store.alerts(rule="user_created")} == {r["eventID"] for r in records}
     assert len(alerted) == 50  # the poster was woken for every alert
     letters = file_store.dead_letters()
-    assert sorted(letter["source"] for letter in letters) == sorted(f"sqs:{i}" for i in poison_ids)
-    assert all("nested too deep" in letter["reason"] and letter["body"] == POISON for letter in letters)
+    assert sorted(letter.source for letter in letters) == sorted(f"sqs:{i}" for i in poison_ids)
+    assert all("nested too deep" in letter.reason and letter.body == POISON for letter in letters)
     assert queued(sqs, queue_url) == 0
     assert stop.pauses == [], "bad content must not make the worker back off"
     assert sum(1 for n in polls if n) <= 7  # 52 messages, 10 a poll
@@ -155,10 +155,10 @@ def test_message_failing_every_time_is_dead_lettered_at_the_receive_limit(
 
     assert len(attempts) == max_receives
     [letter] = file_store.dead_letters()
-    assert letter["source"] == f"sqs:{bad_id}"
-    assert f"not processed in {max_receives} receives (RuntimeError)" == letter["reason"]
-    assert json.loads(letter["body"])["detail"]["eventID"] == bad["eventID"]
-    assert {a["event_id"] for a in file_store.alerts()} == {r["eventID"] for r in good}
+    assert letter.source == f"sqs:{bad_id}"
+    assert f"not processed in {max_receives} receives (RuntimeError)" == letter.reason
+    assert json.loads(letter.body)["detail"]["eventID"] == bad["eventID"]
+    assert {a.event_id for a in file_store.alerts()} == {r["eventID"] for r in good}
     assert stop.pauses == [] and len([n for n in polls if n]) == max_receives
 
 
@@ -178,10 +178,10 @@ def test_one_failing_record_of_a_log_file_is_dead_lettered_and_the_others_stored
     assert file_store.alerts() == [] and queued(sqs, queue_url) == 1  # a batch is stored whole or not at all
     worker.poll_once()  # the last try: record by record
 
-    assert sorted(a["target"].rsplit("/", 1)[-1] for a in file_store.alerts()) == ["alice", "bob"]
+    assert sorted(a.target.rsplit("/", 1)[-1] for a in file_store.alerts()) == ["alice", "bob"]
     [letter] = file_store.dead_letters()
-    assert letter["source"] == f"sqs:{message_id}" and "RuntimeError" in letter["reason"]
-    assert json.loads(letter["body"])["eventID"] == records[1]["eventID"]
+    assert letter.source == f"sqs:{message_id}" and "RuntimeError" in letter.reason
+    assert json.loads(letter.body)["eventID"] == records[1]["eventID"]
     assert len(attempts) == 3 and queued(sqs, queue_url) == 0  # the batch twice, then the record alone
 
 
@@ -209,7 +209,7 @@ def test_aws_errors_back_off_and_stay_queued_past_the_limit_while_bad_content_go
     stop = run_until(worker, lambda: s3.reads >= 5)
 
     [letter] = file_store.dead_letters()  # the bad content, at its third receive
-    assert letter["source"] == f"sqs:{bad_id}"
+    assert letter.source == f"sqs:{bad_id}"
     assert s3.reads >= 5 and queued(sqs, queue_url) == 1  # throttled: never dead-lettered, still queued
     assert len(stop.pauses) >= 4  # one pause per poll that met the throttling
 
@@ -228,5 +228,5 @@ def test_the_bot_gives_its_worker_the_configured_receive_limit(aws, make_bot, cr
         assert bot.store.dead_letters() == [] and queued(sqs, queue) == 1
         worker.poll_once()
     [letter] = bot.store.dead_letters()
-    assert f"not processed in {max_receives} receives" in letter["reason"]
+    assert f"not processed in {max_receives} receives" in letter.reason
     assert queued(sqs, queue) == 0

@@ -55,7 +55,7 @@ def test_message_deleted_only_after_storing(sqs, queue_url, worker, pipeline, st
     assert seen_in_queue == [1]
     assert queued(sqs, queue_url) == 0
     [alert] = store.alerts(rule="user_created")
-    assert alert["event_id"] == record["eventID"]
+    assert alert.event_id == record["eventID"]
     assert store.seen_events([record["eventID"]]) == {record["eventID"]}
     assert store.db["events"].get(record["eventID"])["source"] == f"sqs:{message_id}"
 
@@ -81,10 +81,10 @@ def test_malformed_message_dead_lettered_and_deleted_and_worker_keeps_going(
     while handled < 2:
         handled += worker.poll_once()
     [letter] = store.dead_letters()
-    assert letter["source"] == f"sqs:{bad_id}"
-    assert "not JSON" in letter["reason"]
-    assert letter["body"] == "this is { not json"
-    assert [a["event_id"] for a in store.alerts()] == [good["eventID"]]
+    assert letter.source == f"sqs:{bad_id}"
+    assert "not JSON" in letter.reason
+    assert letter.body == "this is { not json"
+    assert [a.event_id for a in store.alerts()] == [good["eventID"]]
     assert queued(sqs, queue_url) == 0
 
 
@@ -95,7 +95,7 @@ def test_s3_notification_reads_the_gzipped_log(sqs, s3, queue_url, worker, store
     s3.put_object(Bucket=BUCKET, Key=key, Body=envelopes.gzipped_log(records))
     send(sqs, queue_url, envelopes.s3_notification(BUCKET, key))
     worker.poll_once()
-    assert sorted(a["rule"] for a in store.alerts()) == ["root_login", "user_created"]
+    assert sorted(a.rule for a in store.alerts()) == ["root_login", "user_created"]
     assert queued(sqs, queue_url) == 0
 
 
@@ -115,7 +115,7 @@ def test_missing_s3_object_dead_lettered(sqs, s3, queue_url, worker, store, enve
     send(sqs, queue_url, envelopes.s3_notification(BUCKET, key))
     worker.poll_once()
     [letter] = store.dead_letters()
-    assert f"s3://{BUCKET}/{key}" in letter["reason"] and "NoSuchKey" in letter["reason"]
+    assert f"s3://{BUCKET}/{key}" in letter.reason and "NoSuchKey" in letter.reason
     assert queued(sqs, queue_url) == 0
 
 
@@ -123,7 +123,7 @@ def test_missing_bucket_dead_lettered(sqs, queue_url, worker, store, envelopes):
     send(sqs, queue_url, envelopes.s3_notification("no-such-bucket", envelopes.log_key()))
     worker.poll_once()
     [letter] = store.dead_letters()
-    assert "s3://no-such-bucket/" in letter["reason"] and "NoSuchBucket" in letter["reason"]
+    assert "s3://no-such-bucket/" in letter.reason and "NoSuchBucket" in letter.reason
     assert queued(sqs, queue_url) == 0
 
 
@@ -135,7 +135,7 @@ def test_one_missing_object_does_not_lose_the_others(sqs, s3, queue_url, worker,
     worker.poll_once()
     assert len(store.alerts(rule="user_created")) == 1
     [letter] = store.dead_letters()
-    assert "missing.json.gz" in letter["reason"]
+    assert "missing.json.gz" in letter.reason
 
 
 def test_corrupt_s3_object_dead_lettered(sqs, s3, queue_url, worker, store, envelopes):
@@ -145,7 +145,7 @@ def test_corrupt_s3_object_dead_lettered(sqs, s3, queue_url, worker, store, enve
     send(sqs, queue_url, envelopes.s3_notification(BUCKET, key))
     worker.poll_once()
     [letter] = store.dead_letters()
-    assert "gzip" in letter["reason"] and key in letter["reason"]
+    assert "gzip" in letter.reason and key in letter.reason
     assert queued(sqs, queue_url) == 0
 
 

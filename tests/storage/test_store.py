@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from core.alert import Alert
 from core.severity import Severity
 from storage import Store
-from storage.store import MIGRATIONS
+from storage.schema import MIGRATIONS
 
 
 def make(event_id: str, rule: str = "root_activity", dedup: str = "k") -> Alert:
@@ -43,7 +43,7 @@ def test_migrations_are_idempotent_and_data_survives_reopen(tmp_path):
     store.close()
     again = Store(tmp_path / "a.db")
     assert again.migrate() == len(MIGRATIONS)
-    assert [a["event_id"] for a in again.alerts()] == ["e1"]
+    assert [a.event_id for a in again.alerts()] == ["e1"]
     assert again.seen_events(["e1", "e2"]) == {"e1"}
 
 
@@ -60,7 +60,7 @@ def test_repeats_fold_within_window_only(tmp_path):
     windows = {"root_activity": 60}
     assert len(store.store_batch([event("e1")], [make("e1")], windows)) == 1
     assert store.store_batch([event("e2")], [make("e2")], windows) == []
-    assert store.alerts()[0]["occurrences"] == 2
+    assert store.alerts()[0].occurrences == 2
     now[0] += timedelta(minutes=61)
     assert len(store.store_batch([event("e3")], [make("e3")], windows)) == 1
 
@@ -70,17 +70,17 @@ def test_failed_action_can_be_retried_but_done_cannot(tmp_path):
     [alert_id] = store.store_batch([event("e1")], [make("e1")])
     verdict, row = store.claim_action(alert_id, "iam_disable_key", "U1")
     assert verdict == "run"
-    store.finish_action(row["id"], "failed", "throttled")
+    store.finish_action(row.id, "failed", "throttled")
     verdict, row = store.claim_action(alert_id, "iam_disable_key", "U2")
     assert verdict == "run"
-    store.finish_action(row["id"], "done", "ok")
+    store.finish_action(row.id, "done", "ok")
     assert store.claim_action(alert_id, "iam_disable_key", "U1")[0] == "already"
 
 
 def test_dead_letters_and_cursors(tmp_path):
     store = Store(tmp_path / "a.db")
     store.add_dead_letter("sqs", "not JSON", b"\xff{")
-    assert store.dead_letters()[0]["reason"] == "not JSON"
+    assert store.dead_letters()[0].reason == "not JSON"
     assert store.cursor("lookup:us-east-1") is None
     store.set_cursor("lookup:us-east-1", "2026-11-23T08:00:00Z")
     store.set_cursor("lookup:us-east-1", "2026-11-23T09:00:00Z")
@@ -93,7 +93,7 @@ LONE = "CreateUser\ud800X"  # what json.loads makes of "CreateUser\\ud800X"
 
 
 def test_storable_escapes_lone_surrogates_and_keeps_other_text():
-    from storage.store import storable
+    from storage.db import storable
 
     assert storable(LONE) == "CreateUser\\ud800X"
     assert storable("\udfff") == "\\udfff"
@@ -111,26 +111,28 @@ def test_event_and_alert_with_lone_surrogates_are_stored_escaped_and_deduplicate
     row = {**event(f"id-{LONE}"), "event_name": LONE, "actor": LONE, "error_code": LONE}
     [alert_id] = store.store_batch([row], [alert])
     stored = store.alert(alert_id)
-    assert stored["event_id"] == "id-CreateUser\\ud800X" and stored["user_agent"] == "aws-cli/CreateUser\\ud800X"
-    assert stored["title"] == stored["target"] == stored["event_name"] == "CreateUser\\ud800X"
-    assert stored["facts"] == {"Who": LONE} and stored["remediation"] == {"key_user": LONE}  # JSON escapes them
+    assert stored.event_id == "id-CreateUser\\ud800X" and stored.user_agent == "aws-cli/CreateUser\\ud800X"
+    assert stored.title == stored.target == stored.event_name == "CreateUser\\ud800X"
+    assert stored.facts == {"Who": LONE} and stored.remediation == {"key_user": LONE}  # JSON escapes them
     # The same event again (a redelivery) is recognised, not stored twice.
     assert store.seen_events([f"id-{LONE}"]) == {"id-CreateUser\\ud800X"}
     assert store.store_batch([row], [make(f"id-{LONE}")]) == []
-    assert store.refused_calls(LONE, [LONE], [LONE], "2026-01-01", "2027-01-01") == 1
+    # Its actor and error code are kept escaped too, as the memory rebuild reads them back.
+    [kept] = store.events_since("2026-01-01")
+    assert (kept.event_name, kept.actor, kept.error_code) == ("CreateUser\\ud800X",) * 3
 
 
 def test_dead_letter_and_action_detail_with_lone_surrogates_are_kept(tmp_path):
     store = Store(tmp_path / "s.db")
     letter = store.add_dead_letter(f"sqs:{LONE}", f"reason {LONE}", f'{{"eventName": "{LONE}"}}')
     [kept] = store.dead_letters()
-    assert kept["id"] == letter
-    assert (kept["source"], kept["reason"]) == ("sqs:CreateUser\\ud800X", "reason CreateUser\\ud800X")
-    assert kept["body"] == '{"eventName": "CreateUser\\ud800X"}'
+    assert kept.id == letter
+    assert (kept.source, kept.reason) == ("sqs:CreateUser\\ud800X", "reason CreateUser\\ud800X")
+    assert kept.body == '{"eventName": "CreateUser\\ud800X"}'
     [alert_id] = store.store_batch([event("e1")], [make("e1")])
     _, action = store.claim_action(alert_id, "iam_disable_key", "U1")
-    assert store.finish_action(action["id"], "failed", f"AccessDenied: {LONE}")["detail"] == (
+    assert store.finish_action(action.id, "failed", f"AccessDenied: {LONE}").detail == (
         "AccessDenied: CreateUser\\ud800X"
     )
     store.record_refusal(alert_id, "iam_disable_key", "U2", LONE)
-    assert store.actions(alert_id)[-1]["detail"] == "CreateUser\\ud800X"
+    assert store.actions(alert_id)[-1].detail == "CreateUser\\ud800X"

@@ -1,0 +1,175 @@
+"""Events, alerts and the rules' memory: what ingest stores in one transaction per batch, and the alerts read back.
+Owns the tables events, alerts (the outbox area owns their posting columns) and rule_memory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.alert import Alert
+from core.states import AlertStatus
+from storage.cursors import Cursors
+from storage.db import Area, iso, storable, storable_row
+from storage.rows import AlertRow, EventRow, MemoryRow
+from storage.schema import MEMORY_REBUILD
+
+EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
+MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
+
+
+class Events(Area):
+    """Events, alerts and the rules' memory."""
+
+    def seen_events(self, event_ids: Iterable[str]) -> set[str]:
+        """Those of `event_ids` already stored (a redelivered event posts nothing new)."""
+        ids = [storable(e) for e in event_ids if e]
+        if not ids:
+            return set()
+        with self._db.lock:
+            return self._stored_ids(ids)
+
+    def store_batch(
+        self,
+        events: Iterable[dict],
+        alerts: Iterable[Alert],
+        dedup_windows: dict[str, int] | None = None,
+        memory: Iterable[dict] = (),
+        forget: dict[str, datetime] | None = None,
+    ) -> list[int]:
+        """Durably store processed events, their alerts and the rules' memory in one transaction; returns new
+        alert ids.
+
+        `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
+        "error_code"; an event already stored is skipped together with its alerts. Text is stored as `storable`
+        makes it (an event id with a lone surrogate is the same event as its escaped form). An alert whose rule
+        has a dedup window (minutes, in `dedup_windows`) and whose dedup key already has an alert in that window
+        is folded into it. `memory` rows are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime),
+        kept once per memory, key and event; `forget` drops each named memory's rows from before its time.
+        """
+        windows = dedup_windows or {}
+        now = self._db.clock()
+        stamp = iso(now)
+        rows: dict[str, tuple] = {}
+        for event in events:
+            event = storable_row({**event, "stored_at": stamp})
+            rows.setdefault(event["event_id"], tuple(event.get(c) for c in EVENT_COLUMNS))
+        facts = [
+            tuple(storable(v) if isinstance(v, str) else iso(v) for v in (f[c] for c in MEMORY_COLUMNS)) for f in memory
+        ]
+        created: list[int] = []
+        with self._db.tx() as db:
+            conn = db.conn
+            already = self._stored_ids(list(rows))
+            fresh = rows.keys() - already
+            conn.executemany(
+                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",  # noqa: S608
+                [row for event_id, row in rows.items() if event_id in fresh],
+            )
+            conn.executemany(
+                f"INSERT OR IGNORE INTO rule_memory ({', '.join(MEMORY_COLUMNS)})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(MEMORY_COLUMNS))})",
+                facts,
+            )
+            for name, before in (forget or {}).items():
+                conn.execute("DELETE FROM rule_memory WHERE memory = ? AND at < ?", [storable(name), iso(before)])
+            for alert in alerts:
+                if storable(alert.event_id) not in fresh:
+                    continue
+                minutes = windows.get(alert.rule, 0)
+                if minutes:
+                    since = iso(now - timedelta(minutes=minutes))
+                    key = storable(alert.dedup_key)
+                    prior = list(db["alerts"].rows_where("dedup_key = ? AND created_at >= ?", [key, since], limit=1))
+                    if prior:
+                        db.execute("UPDATE alerts SET occurrences = occurrences + 1 WHERE id = ?", [prior[0]["id"]])
+                        continue
+                row = alert.as_row()
+                row["facts"] = json.dumps(row["facts"])
+                row["remediation"] = json.dumps(row["remediation"])
+                row["mfa"] = None if alert.mfa is None else int(alert.mfa)
+                row["created_at"] = stamp
+                row = storable_row(row)
+                cursor = conn.execute(
+                    f"INSERT INTO alerts ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
+                    list(row.values()),
+                )
+                created.append(cursor.lastrowid)
+        return created
+
+    def _stored_ids(self, ids: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.sql.conn.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)  # noqa: S608
+            found.update(r[0] for r in rows.fetchall())
+        return found
+
+    def memory_rows(self, memories: Iterable[str], after: int = 0) -> list[MemoryRow]:
+        """The stored memory rows of the named memories stored after sequence number `after`, in the order they were
+        stored."""
+        names = sorted({storable(m) for m in memories})
+        if not names:
+            return []
+        columns = ("seq", *MEMORY_COLUMNS)
+        with self._db.lock:
+            cursor = self._db.sql.conn.execute(
+                f"SELECT {', '.join(columns)} FROM rule_memory"  # noqa: S608
+                f" WHERE seq > ? AND memory IN ({','.join('?' * len(names))}) ORDER BY seq",
+                [after, *names],
+            )
+            return [MemoryRow.from_row(dict(zip(columns, row, strict=True))) for row in cursor.fetchall()]
+
+    def memory_rebuild_pending(self) -> bool:
+        """Whether this database predates rule_memory and the memory has not been rebuilt from its rows yet."""
+        return Cursors(self._db).cursor(MEMORY_REBUILD) == "pending"
+
+    def memory_rebuilt(self, memory: Iterable[dict]) -> None:
+        """Store the memory rebuilt from older rows (as store_batch's `memory`) and clear the pending rebuild."""
+        self.store_batch([], [], memory=memory)
+        Cursors(self._db).clear_cursor(MEMORY_REBUILD)
+
+    def events_since(self, event_time: str) -> list[EventRow]:
+        """Stored events with an eventTime at or after `event_time` (CloudTrail's text), oldest first."""
+        with self._db.lock:
+            cursor = self._db.sql.conn.execute(
+                f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE event_time >= ? ORDER BY event_time",  # noqa: S608
+                [storable(event_time)],
+            )
+            return [EventRow.from_row(dict(zip(EVENT_COLUMNS, row, strict=True))) for row in cursor.fetchall()]
+
+    def latest_event_time(self) -> str | None:
+        """The latest stored eventTime (CloudTrail's text), or None when no event is stored."""
+        with self._db.lock:
+            return self._db.sql.conn.execute("SELECT max(event_time) FROM events").fetchone()[0]
+
+    def alert(self, alert_id: int) -> AlertRow | None:
+        """One alert by id, or None."""
+        with self._db.lock:
+            rows = list(self._db.sql["alerts"].rows_where("id = ?", [alert_id]))
+        return AlertRow.from_row(rows[0]) if rows else None
+
+    def alerts(self, **where: Any) -> list[AlertRow]:
+        """Alerts whose columns equal the given values (e.g. status="open"), oldest first."""
+        clause = " AND ".join(f"{k} = ?" for k in where) or "1"
+        with self._db.lock:
+            rows = self._db.sql["alerts"].rows_where(clause, list(where.values()), order_by="id")
+            return [AlertRow.from_row(r) for r in rows]
+
+    def acknowledge(self, alert_id: int, user: str) -> tuple[bool, AlertRow]:
+        """Mark an alert acknowledged by `user`; returns (changed, alert). A second call changes nothing."""
+        with self._db.tx() as db:
+            row = db["alerts"].get(alert_id)
+            if row["status"] == AlertStatus.ACKNOWLEDGED:
+                return False, AlertRow.from_row(row)
+            db["alerts"].update(
+                alert_id, {"status": AlertStatus.ACKNOWLEDGED, "acked_by": user, "acked_at": self._db.now()}
+            )
+            return True, AlertRow.from_row(db["alerts"].get(alert_id))
+
+    def alerts_between(self, since: datetime, until: datetime) -> int:
+        """How many alerts were raised in [since, until)."""
+        with self._db.lock:
+            return self._db.sql["alerts"].count_where("created_at >= ? AND created_at < ?", [iso(since), iso(until)])
