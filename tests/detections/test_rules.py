@@ -40,6 +40,7 @@ class ExampleContext:
         self.refused = int(facts.get("refused") or 0)  # type: ignore[call-overload]
         self.task_sessions: dict = dict(facts.get("task_sessions") or {})
         self.users: dict = dict(facts.get("users") or {})
+        self.remembered: dict = dict(facts.get("remembered") or {})  # {memory: {key: value}} for any other memory
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         return self.policies.get(policy_arn)
@@ -58,6 +59,8 @@ class ExampleContext:
         if memory == "root_task_sessions":
             session = self.task_sessions.get(key)
             return json.dumps(session) if session is not None else None
+        if memory in self.remembered or memory in ("trail_destinations", "undone_by_bot"):
+            return self.remembered.get(memory, {}).get(key)
         assert memory == "created_users"
         user_name = key.split(":", 1)[1]
         return f"createuser-{user_name}" if user_name in self.created_users else None
