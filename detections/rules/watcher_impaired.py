@@ -88,6 +88,9 @@ def _destination(record: dict) -> str | None:
 
 
 def _trail_key(record: dict) -> str | None:
+    """The account and trail an UpdateTrail that sets a destination names (TRAIL_DESTINATIONS' key), else None."""
+    if record.get("eventName") != "UpdateTrail" or _destination(record) is None:
+        return None
     name = ct.request(record).get("name")
     return f"{ct.account_id(record)}:{str(name).rsplit('/', 1)[-1]}" if isinstance(name, str) and name else None
 
@@ -95,7 +98,11 @@ def _trail_key(record: dict) -> str | None:
 # The destination each trail was last alerted with, so a pipeline restating the same bucket (Terraform sends it on
 # every apply) alerts once, not on every apply; the value is the destination.
 TRAIL_DESTINATIONS = Memory(
-    name="trail_destinations", key=_trail_key, value=_destination, minutes=90 * 24 * 60, on_match=True
+    name="trail_destinations",
+    key=_trail_key,
+    value=lambda record: _destination(record) or "",
+    minutes=90 * 24 * 60,
+    on_match=True,
 )
 
 
