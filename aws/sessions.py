@@ -13,10 +13,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from aws.permissions import check_call
+from core.undone import APP_ID
 
 # Adaptive retries back off on throttling (IAM and CloudTrail throttle hard); timeouts keep a hung call
-# from stalling a worker thread.
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+# from stalling a worker thread. The app id puts "app/iam-warden" in every call's User-Agent, which CloudTrail logs:
+# remediation_reverted knows the bot's own remediation calls by it.
+CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30, user_agent_appid=APP_ID
+)
 
 
 def client_config() -> Config:
