@@ -97,7 +97,7 @@ class AwsSessions:
         try:
             extra = {"ExternalId": self.external_id} if self.external_id else {}
             creds = self._client(self.session, "sts", "us-east-1").assume_role(
-                RoleArn=role, RoleSessionName="iam-warden", DurationSeconds=3600, **extra
+                RoleArn=role, RoleSessionName=APP_ID, DurationSeconds=3600, **extra
             )["Credentials"]
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "error")
