@@ -25,8 +25,14 @@ _CHANGES = {
     "DisableSecurityHub": "Security Hub disabled",
 }
 _SOURCES = {
-    "guardduty.amazonaws.com": {"DeleteDetector", "UpdateDetector", "CreateIPSet", "CreateThreatIntelSet"}
-    | {"CreateFilter", "UpdateFilter"},
+    # UpdateFilter is left out: the merged patterns sit just under EventBridge's 2048-character quota.
+    "guardduty.amazonaws.com": {
+        "DeleteDetector",
+        "UpdateDetector",
+        "CreateIPSet",
+        "CreateThreatIntelSet",
+        "CreateFilter",
+    },
     "config.amazonaws.com": {"StopConfigurationRecorder", "DeleteConfigurationRecorder", "DeleteDeliveryChannel"},
     "securityhub.amazonaws.com": {"DisableSecurityHub"},
     "monitoring.amazonaws.com": {"DeleteAlarms"},
@@ -69,7 +75,7 @@ def _guardduty_change(record: dict) -> str | None:
         if req.get("enable") is False or str(req.get("enable")).lower() == "false":
             return "GuardDuty detector disabled"
         return f"GuardDuty protection disabled: {', '.join(off)}" if off else None
-    if name in ("CreateFilter", "UpdateFilter"):
+    if name == "CreateFilter":
         return (
             f"GuardDuty suppression rule {req.get('name') or req.get('filterName')} archives findings"
             if (req.get("action") == "ARCHIVE")
