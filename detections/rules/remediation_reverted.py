@@ -69,7 +69,11 @@ def _undone_value(record: dict) -> str:
 
 # Every grant the bot took away, by Undone.key(); the value says when and how it was learnt.
 UNDONE = Memory(
-    name="undone_by_bot", key=_undone_key, value=_undone_value, minutes=int(RETENTION.total_seconds() // 60)
+    name="undone_by_bot",
+    key=_undone_key,
+    value=_undone_value,
+    minutes=int(RETENTION.total_seconds() // 60),
+    from_events=False,  # the bot's calls are known by their User-Agent and request, which stored events lack
 )
 
 
