@@ -3,6 +3,8 @@ destination, or the EventBridge rules and queue that feed this bot."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext
@@ -77,8 +79,8 @@ def _guardduty_change(record: dict) -> str | None:
         return f"GuardDuty protection disabled: {', '.join(off)}" if off else None
     if name == "CreateFilter":
         return (
-            f"GuardDuty suppression rule {req.get('name') or req.get('filterName')} archives findings"
-            if (req.get("action") == "ARCHIVE")
+            f"GuardDuty suppression rule {req.get('name')} archives findings"
+            if req.get("action") == "ARCHIVE"
             else None
         )
     return _CHANGES.get(str(name))
@@ -160,8 +162,10 @@ _FEED_RULE = "iam-warden-events-IamEventsRule-1QX5R7ZV9K2M3"
 _TRAIL = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-management-events"
 
 
-def _call(name: str, source: str, request: dict | None, event_id: str, **kwargs: object) -> dict:
-    return event(name, source, event_id=event_id, request=request, response=kwargs.pop("response", None), **kwargs)
+def _call(
+    name: str, source: str, request: dict | None, event_id: str, response: dict | None = None, **kwargs: Any
+) -> dict:
+    return event(name, source, event_id=event_id, request=request, response=response, **kwargs)
 
 
 RULE = Rule(
