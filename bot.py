@@ -51,6 +51,7 @@ REPLAY_WARNINGS = 5
 
 def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: TextIO) -> int:
     """Run CloudTrail files through the detections; print alerts (or JSON lines); with post, send to Slack."""
+    from config import trusted_accounts as config_trusted_accounts
     from ingest.context import PipelineContext
     from ingest.files import ReadStats, iter_batches
     from ingest.pipeline import Pipeline
@@ -71,7 +72,8 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
         pipeline.on_dead_letter = note
     else:
         store = Store(":memory:")
-        pipeline = Pipeline(store, PipelineContext(store), on_dead_letter=note)
+        context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
+        pipeline = Pipeline(store, context, on_dead_letter=note)
     alerts = dead = 0
     stats = ReadStats()
     for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):

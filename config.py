@@ -87,6 +87,12 @@ VARIABLES: tuple[Var, ...] = (
     ),
     Var("IAMBOT_DB", "path of the SQLite database", "./iam-warden.db"),
     Var("IAMBOT_ACCOUNTS", "accounts to audit: empty = the bot's own, comma-separated ids, or 'organization'", ""),
+    Var(
+        "IAMBOT_TRUSTED_ACCOUNTS",
+        "comma-separated 12-digit ids of accounts outside the organization that roles may trust "
+        "(a vendor's, say); a new trust of any other outside account raises role_trust_opened",
+        "",
+    ),
     Var("IAMBOT_AUDIT_CRON", "when the scheduled audit runs (crontab, UTC)", "0 6 * * *"),
     Var("IAMBOT_DIGEST_CRON", "when the digest is posted (crontab, UTC)", "0 9 * * 1"),
     Var(
@@ -152,6 +158,7 @@ class Settings:
     member_external_id: str = field(default="", repr=False)
     db_path: str = "./iam-warden.db"
     accounts: tuple[str, ...] = ()  # empty = own account; ("organization",) = every account of the org
+    trusted_accounts: frozenset[str] = frozenset()  # outside the organization, yet trusted by roles
     audit_cron: str = "0 6 * * *"
     digest_cron: str = "0 9 * * 1"
     thread_minutes: int = 10
@@ -171,7 +178,7 @@ class Settings:
 
 def cron_problem(expr: str) -> str | None:
     """Why a crontab expression is unusable, or None when APScheduler accepts it."""
-    from core.crontab import trigger
+    from audit.crontab import trigger
 
     try:
         trigger(expr)
@@ -262,6 +269,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         member_external_id=get("IAMBOT_MEMBER_EXTERNAL_ID"),
         db_path=get("IAMBOT_DB"),
         accounts=accounts,
+        trusted_accounts=trusted_accounts(env),
         audit_cron=crons["IAMBOT_AUDIT_CRON"],
         digest_cron=crons["IAMBOT_DIGEST_CRON"],
         thread_minutes=_int(get("IAMBOT_THREAD_MINUTES"), _var("IAMBOT_THREAD_MINUTES"), 0, 1440),
@@ -270,6 +278,15 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         log_level=level,
         library_log_level=library_level,
     )
+
+
+def trusted_accounts(env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """IAMBOT_TRUSTED_ACCOUNTS alone (what an offline replay needs); ConfigError for an id that is not 12 digits."""
+    env = os.environ if env is None else env
+    accounts = frozenset(a.strip() for a in env.get("IAMBOT_TRUSTED_ACCOUNTS", "").split(",") if a.strip())
+    if bad := sorted(a for a in accounts if not re.match(r"^\d{12}$", a)):
+        raise ConfigError(f"IAMBOT_TRUSTED_ACCOUNTS: {', '.join(bad)} is not a 12-digit account id")
+    return accounts
 
 
 def help_table() -> str:

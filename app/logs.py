@@ -11,16 +11,20 @@ from config import Settings
 # libraries log whole payloads (botocore SQS message bodies, urllib3 and slack_sdk requests, Bolt request bodies).
 OWN_LOGGERS = (
     "iam_warden",
+    "app",
     "audit",
     "aws",
     "checks",
     "config",
     "core",
+    "delivery",
     "detections",
     "handlers",
+    "iam",
     "ingest",
     "sandbox",
     "slackui",
+    "standins",
     "storage",
 )
 LIBRARY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "slack_sdk", "slack_bolt", "waitress", "apscheduler")

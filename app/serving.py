@@ -15,9 +15,9 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from app.http import MAX_BODY, wsgi_app
 from app.lifecycle import Shutdown, SlackRejected, until_reachable
+from app.socket_mode import SocketModeHandler
 from app.wiring import Runtime, build, start_background
 from config import Settings
-from slackui.socket_mode import SocketModeHandler
 
 log = logging.getLogger("iam_warden")
 

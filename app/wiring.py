@@ -27,13 +27,13 @@ from aws.sessions import AwsSessions
 from checks import all_checks
 from checks.base import Check
 from config import Settings
+from delivery.poster import Poster
+from delivery.reports import SlackReports
 from handlers.deps import Deps
 from ingest.context import PipelineContext
 from ingest.lookup_poller import LookupPoller
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
-from slackui.poster import Poster
-from slackui.reports import SlackReports
 from storage import Store
 
 EventSource = SqsWorker | LookupPoller
@@ -110,7 +110,9 @@ def build(
     )
     handlers.register(app, deps)
     poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
-    context = PipelineContext(store, IamLookups(sessions), settings.correlation_minutes)
+    context = PipelineContext(
+        store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
+    )
     pipeline = Pipeline(store, context, on_alerts=poster.wake)
     jobs = scheduled_jobs(settings, store, client, audits)
     return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs)

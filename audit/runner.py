@@ -14,7 +14,7 @@ from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
 from checks.engine import run_checks
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ Progress = Callable[[str, int, int], None]  # (what, done, total)
 
 
 def _collect(sessions: AwsSessions, account: str | None, regions: tuple[str, ...]) -> Snapshot:
-    from aws.snapshot import collect
+    from aws.collector import collect
 
     return collect(sessions, account, regions=regions)
 

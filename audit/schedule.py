@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from core.crontab import trigger as crontab_trigger
+from audit.crontab import trigger as crontab_trigger
 from storage import Store
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ class AuditBusy(Exception):
 
 
 class Delivery(Protocol):
-    """Where an audit's outcome goes (slackui.reports.SlackReports posts it to a channel)."""
+    """Where an audit's outcome goes (delivery.reports.SlackReports posts it to a channel)."""
 
     def report(self, report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int]) -> None:
         """The report, with each check's remediation by id and the open findings' ids by (check, account, resource)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.authorization import Attachment, Authorization
-from core.policy import Verdict, judge_documents
-from core.snapshot import Snapshot
+from iam.authorization import Attachment, Authorization
+from iam.policy import Verdict, judge_documents
+from iam.snapshot import Snapshot
 
 
 def authorization_details(snapshot: Snapshot) -> dict[str, list[dict]]:

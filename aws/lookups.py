@@ -10,10 +10,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.authz import authorization_details
+from aws.collector import collect_authorization
+from aws.organizations import list_accounts, policy_type
 from aws.sessions import AwsSessions, MemberRoleError
-from aws.snapshot import collect_authorization
-from core.authorization import Authorization
 from core.cloudtrail import policy_document
+from iam.authorization import Authorization
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,28 @@ class IamLookups:
             return None
         entry = next((u for u in authorization.users if u.get("UserName") == user_name), None)
         return authorization.documents_of(entry) if entry is not None else None
+
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        """An inline policy of a user, group or role (GetUserPolicy / GetGroupPolicy / GetRolePolicy)."""
+        if kind not in ("user", "group", "role"):
+            return None
+
+        def fetch() -> dict | None:
+            get = getattr(self._iam(account), f"get_{kind}_policy")
+            raw = get(**{f"{kind.capitalize()}Name": principal, "PolicyName": policy_name})["PolicyDocument"]
+            return policy_document(raw)
+
+        return self._cached(("inline", account, kind, principal, policy_name), fetch)
+
+    def organization_accounts(self) -> frozenset[str] | None:
+        """The organization's active accounts, or None when they cannot be listed (no organization, or the bot's
+        account is neither its management account nor a delegated administrator)."""
+        accounts = self._cached(("organization",), lambda: list_accounts(self.sessions))
+        return frozenset(accounts) if accounts is not None else None
+
+    def organization_policy_type(self, policy_id: str) -> str | None:
+        """The type of an Organizations policy, or None when it cannot be described (deleted, or no access)."""
+        return self._cached(("org-policy", policy_id), lambda: policy_type(self.sessions, policy_id))
 
     @staticmethod
     def _version(iam: Any, policy_arn: str, version_id: str) -> dict | None:

@@ -18,6 +18,8 @@ ACTIONS: dict[str, str] = {
     "iam:ListAttachedGroupPolicies": "judge a group a user was added to",
     "iam:ListGroupPolicies": "judge a group a user was added to",
     "iam:GetGroupPolicy": "judge a group a user was added to",
+    "iam:GetUserPolicy": "judge an inline policy whose document CloudTrail omitted as too large",
+    "iam:GetRolePolicy": "judge an inline policy whose document CloudTrail omitted as too large",
     "iam:GetAccountAuthorizationDetails": "never remove the account's last admin-equivalent grant; audit snapshot",
     "iam:ListRoles": "audit: roles' MaxSessionDuration (absent from GetAccountAuthorizationDetails)",
     "iam:DetachUserPolicy": "button iam_detach_policy",
@@ -41,7 +43,8 @@ ACTIONS: dict[str, str] = {
     "cloudtrail:GetEventSelectors": "audit: CloudTrail logs management events",
     "s3:GetLifecycleConfiguration": "audit: CloudTrail logs kept beyond the 90-day event history",
     "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled",
-    "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization",
+    "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
+    "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
 }
 
 # IAM's action prefix for boto3 service names that differ from it.

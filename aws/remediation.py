@@ -9,12 +9,12 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.authz import admin_principals, authorization_details, principal_arn
+from aws.collector import collect_authorization
 from aws.sessions import AwsSessions, MemberRoleError
-from aws.snapshot import collect_authorization
 from core.actions import ActionId
-from core.authorization import Attachment
 from core.states import ActionState
 from core.undone import Undone, UndoneKind
+from iam.authorization import Attachment
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ A moto server (ThreadedMotoServer on 127.0.0.1, a free port) runs in a child pro
 account at the AWS quotas: 5,000 users, 1,000 roles, 300 groups, customer policies (a few admin, some that
 allow privilege escalation, most narrow), group memberships, attached and inline policies, access keys on
 most users, console passwords and MFA on some, a password policy and a multi-region trail. This process then
-collects the snapshot over HTTP with the real collector (aws/snapshot.py) and runs the registered checks
+collects the snapshot over HTTP with the real collector (aws/collector.py) and runs the registered checks
 (checks/engine.py), so its peak RSS is the bot's alone, not moto's.
 
 Seeding goes through moto's IAM backend directly by default: the plan for 5,000 users is about 30,000 IAM
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from checks.base import Check
     from checks.engine import AccountAudit
-    from core.snapshot import Snapshot
+    from iam.snapshot import Snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -321,8 +321,8 @@ def main() -> int:
     args = parser.parse_args()
     sizes = {"users": args.users, "roles": args.roles, "groups": args.groups, "policies": args.policies}
 
+    from aws.collector import collect
     from aws.sessions import AwsSessions
-    from aws.snapshot import collect
     from checks import all_checks
     from checks.base import Status
 
@@ -342,7 +342,7 @@ def main() -> int:
     )
 
     times = PartTimes()
-    collector_log = logging.getLogger("aws.snapshot")
+    collector_log = logging.getLogger("aws.collector")
     collector_log.setLevel(logging.DEBUG)
     collector_log.addHandler(times)
     collector_log.propagate = False  # the parts moto lacks log a warning each; they are in the figures below

@@ -47,7 +47,7 @@ from config import Settings  # noqa: E402
 from core.actions import ActionId  # noqa: E402
 from core.states import PostState  # noqa: E402
 from ingest.sqs_worker import SqsWorker  # noqa: E402
-from sandbox.fake_slack import FakeSlack  # noqa: E402
+from standins.slack import FakeSlack  # noqa: E402
 from tests.conftest import Bot, post  # noqa: E402
 
 ACCOUNT = "111122223333"

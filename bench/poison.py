@@ -37,7 +37,7 @@ for key, value in {
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from detections import samples  # noqa: E402
+from detections import example_records  # noqa: E402
 from ingest.context import PipelineContext  # noqa: E402
 from ingest.pipeline import Pipeline  # noqa: E402
 from ingest.sqs_worker import SqsWorker  # noqa: E402
@@ -50,10 +50,17 @@ def create_user_event(n: int) -> tuple[str, str]:
     """(eventID, EventBridge message body) of a CreateUser the user_created rule alerts on."""
     event_id = f"00000000-0000-4000-8000-{n:012d}"
     user = f"bench-user-{n}"
-    record = samples.iam_call(
+    record = example_records.iam_call(
         "CreateUser",
         {"userName": user},
-        {"user": {"path": "/", "userName": user, "userId": samples.user_id(user), "arn": samples.user_arn(user)}},
+        {
+            "user": {
+                "path": "/",
+                "userName": user,
+                "userId": example_records.user_id(user),
+                "arn": example_records.user_arn(user),
+            }
+        },
         event_id=event_id,
     )
     body = {
@@ -61,7 +68,7 @@ def create_user_event(n: int) -> tuple[str, str]:
         "id": event_id,
         "detail-type": "AWS API Call via CloudTrail",
         "source": "aws.iam",
-        "account": samples.ACCOUNT,
+        "account": example_records.ACCOUNT,
         "time": record["eventTime"],
         "region": "us-east-1",
         "resources": [],

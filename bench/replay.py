@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from detections import samples as s  # noqa: E402
+from detections import example_records as s  # noqa: E402
 
 ACCOUNT = s.ACCOUNT
 START = datetime(2024, 5, 14, 0, 0, tzinfo=UTC)

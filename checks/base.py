@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from core.severity import Severity
-from core.snapshot import PARTS, Snapshot
+from iam.snapshot import PARTS, Snapshot
 
 ACCOUNT = "account"  # the resource of an account-wide finding
 

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 
 from checks.base import Check, Status
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 

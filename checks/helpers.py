@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
-from core.authorization import Attachment
-from core.policy import Power, Verdict, judge_document
-from core.snapshot import Snapshot
+from iam.authorization import Attachment
+from iam.policy import Power, Verdict, judge_document
+from iam.snapshot import Snapshot
 
 ROOT_USER = "<root_account>"  # the credential report's name for the root user
 KEY_SLOTS = (1, 2)  # an IAM user (and root) has at most two access keys

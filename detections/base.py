@@ -80,6 +80,16 @@ class RuleContext(Protocol):
     def user_documents(self, account: str, user_name: str) -> list[dict] | None:
         """Every policy document in force on a user (its own and its groups'), or None if unknown."""
 
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        """An inline policy of a user, group or role (`kind`), or None if it cannot be read."""
+
+    def organization_policy_type(self, policy_id: str) -> str | None:
+        """The type of an Organizations policy (`SERVICE_CONTROL_POLICY`, `TAG_POLICY`, ...), or None if unknown."""
+
+    def trusted_accounts(self, account: str) -> frozenset[str]:
+        """Accounts a role of `account` may trust: the account itself, IAMBOT_TRUSTED_ACCOUNTS and, when AWS can
+        list them, the organization's accounts."""
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """The value of the latest fact `memory` keeps under `key` from within its retention before `at`, else None."""
 
@@ -99,7 +109,8 @@ class Example:
     record: dict
     expect: bool
     # Facts the test context answers with: {"policies": {arn: doc}, "groups": {name: [doc]},
-    # "created_users": [name], "users": {name: [doc]}, "task_sessions": {access key id: {"by": arn, "task": arn}}}.
+    # "created_users": [name], "users": {name: [doc]}, "task_sessions": {access key id: {"by": arn, "task": arn}},
+    # "inline": {"user/bob/policy-name": doc}, "organization": [account id], "org_policies": {policy id: type}}.
     context: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import cloudtrail as ct
-from core.policy import (
+from detections.base import Remediation, RuleContext
+from iam.policy import (
     Verdict,
     judge_document,
     judge_documents,
@@ -13,7 +14,6 @@ from core.policy import (
     judge_policy_text,
     name_looks_privileged,
 )
-from detections.base import Remediation, RuleContext
 
 ATTACH = {"AttachUserPolicy": "user", "AttachGroupPolicy": "group", "AttachRolePolicy": "role"}
 PUT = {"PutUserPolicy": "user", "PutGroupPolicy": "group", "PutRolePolicy": "role"}
@@ -98,6 +98,8 @@ def analyse_grant(record: dict, ctx: RuleContext) -> PowerGrant | None:
         return None
     req = ct.request(record)
     account = ct.account_id(record)
+    if name in OMITTED_EVENTS and request_omitted(record):
+        return _recovered_grant(recover_omitted(record, ctx), account)
 
     if name in ATTACH or name in PUT:
         kind = ATTACH.get(name) or PUT[name]
@@ -160,3 +162,86 @@ def _attached(
             return PowerGrant(name, kind, principal, policy_arn, target, None)
         verdict = judge_document(doc)
     return PowerGrant(name, kind, principal, policy_arn, target, verdict) if verdict.admin_equivalent else None
+
+
+# --- policies whose document CloudTrail omitted ---------------------------------------------------------------
+
+OMITTED_EVENTS = frozenset({*PUT, "CreatePolicy", "CreatePolicyVersion"})
+IAM_RESOURCE_KIND = {"AWS::IAM::User": "user", "AWS::IAM::Group": "group", "AWS::IAM::Role": "role"}
+
+
+def request_omitted(record: dict) -> bool:
+    """Whether CloudTrail replaced the request with its too-large marker (`{"reason": "requestParameters too
+    large", "omitted": true}`), as a document padded past its size limit makes it do."""
+    req = ct.request(record)
+    return _flag(req.get("omitted")) or req.get("reason") == "requestParameters too large"
+
+
+@dataclass(frozen=True)
+class OmittedPolicy:
+    """What a policy write with an omitted request still says (from what survives of the request, its resources
+    and the response) and the document read back from IAM, when it could be."""
+
+    event_name: str
+    kind: str | None  # "user", "group" or "role" for an inline policy
+    principal: str | None
+    policy: str | None  # inline policy name, or managed policy ARN
+    version: str | None  # the managed policy version written
+    default: bool  # the version written is (or, for an inline policy, acts as) the one in force
+    document: dict | None
+
+    @property
+    def target(self) -> str | None:
+        """The principal's name with its kind (`user bob`), else the policy, else None."""
+        return f"{self.kind} {self.principal}" if self.kind and self.principal else self.policy
+
+
+def _resource(record: dict, kinds: set[str]) -> str | None:
+    """The ARN of the record's first `resources` entry of one of `kinds`."""
+    items = record.get("resources")
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("type") in kinds and isinstance(item.get("ARN"), str):
+            return item["ARN"]
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def recover_omitted(record: dict, ctx: RuleContext) -> OmittedPolicy:
+    """Locate the policy an omitted request wrote and read its document back (None offline or when it cannot)."""
+    name = str(record.get("eventName") or "")
+    req, resp = ct.request(record), ct.response(record)
+    account = ct.account_id(record)
+    if name in PUT:
+        kind = PUT[name]
+        principal = _text(req.get(f"{kind}Name"))
+        if principal is None:
+            arn = _resource(record, {k for k, v in IAM_RESOURCE_KIND.items() if v == kind})
+            principal = arn.rsplit("/", 1)[-1] if arn else None
+        policy = _text(req.get("policyName"))
+        doc = ctx.inline_policy_document(account, kind, principal, policy) if principal and policy else None
+        return OmittedPolicy(name, kind, principal, policy, None, True, doc)
+    if name == "CreatePolicy":
+        created = resp.get("policy") if isinstance(resp.get("policy"), dict) else {}
+        arn, version, default = _text(created.get("arn")), _text(created.get("defaultVersionId")), True
+    else:
+        created = resp.get("policyVersion") if isinstance(resp.get("policyVersion"), dict) else {}
+        arn = _text(req.get("policyArn")) or _resource(record, {"AWS::IAM::Policy"})
+        version, default = _text(created.get("versionId")), _flag(created.get("isDefaultVersion"))
+    doc = ctx.policy_version_document(account, arn, version) if arn and version else None
+    return OmittedPolicy(name, None, None, arn, version, default, doc)
+
+
+def _recovered_grant(found: OmittedPolicy, account: str) -> PowerGrant | None:
+    """The admin-equivalent grant an omitted request made, judged as any other once its document is read back."""
+    if found.document is None or not found.default or found.policy is None or found.event_name == "CreatePolicy":
+        return None
+    verdict = judge_document(found.document)
+    if not verdict.admin_equivalent:
+        return None
+    if found.kind and found.principal:
+        target = ct.iam_arn(account, found.kind, found.principal)
+        return PowerGrant(found.event_name, found.kind, found.principal, found.policy, target, verdict)
+    return PowerGrant(found.event_name, None, None, found.policy, found.policy, verdict, found.version)

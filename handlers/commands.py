@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from delivery.reports import SlackReports
 from handlers.deps import Deps
 from slackui.blocks import escape
-from slackui.reports import SlackReports
 
 HELP = (
     "*IAM Warden* watches this AWS organization's identities and posts alerts here.\n"

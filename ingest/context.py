@@ -21,18 +21,31 @@ class IamFacts(Protocol):
     def group_documents(self, account: str, group_name: str) -> list[dict] | None: ...
 
     def user_documents(self, account: str, user_name: str) -> list[dict] | None: ...
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None: ...
+
+    def organization_accounts(self) -> frozenset[str] | None: ...
+
+    def organization_policy_type(self, policy_id: str) -> str | None: ...
 
 
 class PipelineContext:
-    """Answers rules' questions. Without `iam` (offline replay) every AWS lookup answers None.
+    """Answers rules' questions. Without `iam` (offline replay) every AWS lookup answers None, and only the record's
+    account and `trusted_accounts` (IAMBOT_TRUSTED_ACCOUNTS) are trusted.
 
     The memory the rules declare is read back from the store once, here, and kept up to date by the pipeline, so a
     restart or a redelivery sees what one long run would have seen.
     """
 
-    def __init__(self, store: Store, iam: IamFacts | None = None, correlation_minutes: int = 60) -> None:
+    def __init__(
+        self,
+        store: Store,
+        iam: IamFacts | None = None,
+        correlation_minutes: int = 60,
+        trusted_accounts: frozenset[str] = frozenset(),
+    ) -> None:
         self.store = store
         self.iam = iam
+        self.trusted = trusted_accounts
         self.memory = MemoryBook(all_rules(), correlation_minutes)
         self._seen_seq = 0
         self.refresh()
@@ -77,6 +90,19 @@ class PipelineContext:
     def user_documents(self, account: str, user_name: str) -> list[dict] | None:
         """See RuleContext."""
         return self.iam.user_documents(account, user_name) if self.iam else None
+
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        """See RuleContext."""
+        return self.iam.inline_policy_document(account, kind, principal, policy_name) if self.iam else None
+
+    def organization_policy_type(self, policy_id: str) -> str | None:
+        """See RuleContext."""
+        return self.iam.organization_policy_type(policy_id) if self.iam else None
+
+    def trusted_accounts(self, account: str) -> frozenset[str]:
+        """See RuleContext."""
+        organization = self.iam.organization_accounts() if self.iam else None
+        return self.trusted | {account} | (organization or frozenset())
 
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """See RuleContext."""

@@ -1,7 +1,7 @@
 """`bot.py demo`: the whole bot, built by `app.wiring.build()`, against a local AWS account and a Slack stand-in.
 
 AWS is a moto server on 127.0.0.1 holding a seeded account and the SQS queue the bot consumes; Slack is the
-stand-in in sandbox/fake_slack.py; the page (sandbox/page_server.py) shows the channel and sends signed
+stand-in in standins/slack.py; the page (sandbox/page_server.py) shows the channel and sends signed
 clicks and commands to the bot's /slack/events. `--once` drives the same page API through a scripted scenario
 and exits 0 when every step worked. Nothing is written outside one temporary directory, removed at exit.
 """
@@ -33,9 +33,9 @@ from app.wiring import Runtime, build, start_background
 from config import load
 from core.actions import ActionId
 from sandbox import seed
-from sandbox.fake_slack import FakeSlack
 from sandbox.page_server import USERS, Backend, PageServer
 from slackui import blocks
+from standins.slack import FakeSlack
 
 CHANNEL = "C0IAMALERTS"
 ADMIN = USERS[0].id  # the scripted scenario acts as Ada Admin

@@ -32,9 +32,9 @@ import boto3
 from botocore.exceptions import ClientError
 
 from sandbox import scenarios
-from sandbox.fake_slack import FakeSlack
 from sandbox.seed import TRAIL_NAME, Seeded
-from sandbox.signing import slack_headers
+from standins.signing import slack_headers
+from standins.slack import FakeSlack
 
 STATIC = Path(__file__).with_name("static")
 STATIC_FILES = {

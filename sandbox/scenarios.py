@@ -1,6 +1,6 @@
 """The Simulate panel: real-shaped CloudTrail events, delivered to the bot's queue as EventBridge events.
 
-Records come from the rules' own builders (detections/samples.py), moved into the sandbox account. Scenarios
+Records come from the rules' own builders (detections/example_records.py), moved into the sandbox account. Scenarios
 that change IAM also make the change in the moto account first, so the alert's buttons have something real to
 act on: the user, policy and key named in the records are the ones that exist.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 
-from detections import samples
+from detections import example_records
 from sandbox.seed import ADMIN_POLICY, TRAIL_NAME, Seeded
 
 ACTOR = "ci-deployer"  # the seeded user whose (real) key signs the simulated API calls
@@ -42,7 +42,7 @@ class World:
 
     def actor(self) -> dict:
         """The userIdentity of ci-deployer signing with its real access key."""
-        identity = samples.iam_user(ACTOR)
+        identity = example_records.iam_user(ACTOR)
         identity["principalId"] = self.seeded.user_ids[ACTOR]
         identity["accessKeyId"] = self.seeded.key_ids[ACTOR][0]
         return identity
@@ -60,7 +60,7 @@ class Scenario:
 
 def localize(record: dict, account: str, when: datetime) -> dict:
     """The record moved from the samples' documentation account into `account`, stamped at `when`."""
-    moved = json.loads(json.dumps(record).replace(samples.ACCOUNT, account))
+    moved = json.loads(json.dumps(record).replace(example_records.ACCOUNT, account))
     moved["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     return moved
 
@@ -89,8 +89,8 @@ def _id() -> str:
 
 def _root_login(mfa: bool, success: bool = True) -> Callable[[World], list[dict]]:
     def build(_world: World) -> list[dict]:
-        actor = samples.root(mfa=mfa)
-        return [samples.console_login(actor, event_id=_id(), mfa=mfa, success=success, ip=INTRUDER_IP)]
+        actor = example_records.root(mfa=mfa)
+        return [example_records.console_login(actor, event_id=_id(), mfa=mfa, success=success, ip=INTRUDER_IP)]
 
     return build
 
@@ -103,11 +103,11 @@ def _privileged_user(world: World) -> list[dict]:
     key = iam.create_access_key(UserName=name)["AccessKey"]
     user = {"userName": name, "userId": created["UserId"], "arn": created["Arn"], "path": "/"}
     return [
-        samples.iam_call("CreateUser", {"userName": name}, {"user": user}, event_id=_id(), actor=actor),
-        samples.iam_call(
+        example_records.iam_call("CreateUser", {"userName": name}, {"user": user}, event_id=_id(), actor=actor),
+        example_records.iam_call(
             "AttachUserPolicy", {"userName": name, "policyArn": ADMIN_POLICY}, None, event_id=_id(), actor=actor
         ),
-        samples.iam_call(
+        example_records.iam_call(
             "CreateAccessKey",
             {"userName": name},
             {"accessKey": {"userName": name, "accessKeyId": key["AccessKeyId"], "status": "Active"}},
@@ -119,10 +119,10 @@ def _privileged_user(world: World) -> list[dict]:
 
 def _inline_admin(world: World) -> list[dict]:
     """PutUserPolicy giving dev-intern Allow * on *, done in moto too."""
-    name, document = world.unique("break-glass"), samples.policy_json(samples.ALLOW_ALL)
+    name, document = world.unique("break-glass"), example_records.policy_json(example_records.ALLOW_ALL)
     world.iam.put_user_policy(UserName="dev-intern", PolicyName=name, PolicyDocument=document)
     request = {"userName": "dev-intern", "policyName": name, "policyDocument": document}
-    return [samples.iam_call("PutUserPolicy", request, None, event_id=_id(), actor=world.actor())]
+    return [example_records.iam_call("PutUserPolicy", request, None, event_id=_id(), actor=world.actor())]
 
 
 def _mfa_removed(world: World) -> list[dict]:
@@ -138,11 +138,11 @@ def _mfa_removed(world: World) -> list[dict]:
     else:
         serial_number = devices[0]["SerialNumber"]
     iam.deactivate_mfa_device(UserName=user, SerialNumber=serial_number)
-    actor = samples.iam_user("bob-ops", console=True, mfa=False)
+    actor = example_records.iam_user("bob-ops", console=True, mfa=False)
     actor["principalId"] = world.seeded.user_ids["bob-ops"]
     request = {"userName": user, "serialNumber": serial_number}
     return [
-        samples.iam_call(
+        example_records.iam_call(
             "DeactivateMFADevice", request, None, event_id=_id(), actor=actor, user_agent="AWS Internal", ip=INTRUDER_IP
         )
     ]
@@ -152,7 +152,7 @@ def _trail_stopped(world: World) -> list[dict]:
     """StopLogging on the account's trail by ci-deployer, done in moto too."""
     world.cloudtrail.stop_logging(Name=TRAIL_NAME)
     return [
-        samples.cloudtrail_call(
+        example_records.cloudtrail_call(
             "StopLogging", {"name": world.seeded.trail_arn}, None, event_id=_id(), actor=world.actor()
         )
     ]
@@ -164,7 +164,7 @@ PROBES = ("CreateUser", "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy", 
 def _key_probing(world: World) -> list[dict]:
     """legacy-backup's never-used key tries five IAM writes it has no right to; AWS refuses them all, so the
     account does not change."""
-    actor = samples.iam_user("legacy-backup")
+    actor = example_records.iam_user("legacy-backup")
     actor["principalId"] = world.seeded.user_ids["legacy-backup"]
     actor["accessKeyId"] = world.seeded.key_ids["legacy-backup"][-1]
     target = world.unique("support-admin")
@@ -176,7 +176,9 @@ def _key_probing(world: World) -> list[dict]:
         "CreateLoginProfile": {"userName": "legacy-backup"},
     }
     return [
-        samples.iam_call(name, requests[name], None, event_id=_id(), actor=actor, error="AccessDenied", ip=INTRUDER_IP)
+        example_records.iam_call(
+            name, requests[name], None, event_id=_id(), actor=actor, error="AccessDenied", ip=INTRUDER_IP
+        )
         for name in PROBES
     ]
 

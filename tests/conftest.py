@@ -18,8 +18,8 @@ import pytest
 from moto import mock_aws
 
 from config import Settings
-from sandbox.fake_slack import FakeSlack
-from sandbox.signing import slack_headers
+from standins.signing import slack_headers
+from standins.slack import FakeSlack
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"

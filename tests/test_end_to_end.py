@@ -10,10 +10,10 @@ import pytest
 from moto import mock_aws
 
 from app.wiring import event_source
-from detections import samples
+from detections import example_records
 from tests.conftest import CHANNEL
 
-ACCOUNT = samples.ACCOUNT
+ACCOUNT = example_records.ACCOUNT
 ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -52,17 +52,17 @@ def attack(session, policy_arn: str) -> list[dict]:
     iam.create_user(UserName="backup-svc")
     iam.attach_user_policy(UserName="backup-svc", PolicyArn=policy_arn)
     key = iam.create_access_key(UserName="backup-svc")["AccessKey"]["AccessKeyId"]
-    actor = samples.iam_user("ci-deployer")
+    actor = example_records.iam_user("ci-deployer")
     return [
-        samples.iam_call(
+        example_records.iam_call(
             "CreateUser",
             {"userName": "backup-svc"},
-            {"user": {"userName": "backup-svc", "arn": samples.user_arn("backup-svc")}},
+            {"user": {"userName": "backup-svc", "arn": example_records.user_arn("backup-svc")}},
             event_id="e2e-create-user",
             actor=actor,
             time="2026-11-23T08:00:00Z",
         ),
-        samples.iam_call(
+        example_records.iam_call(
             "AttachUserPolicy",
             {"userName": "backup-svc", "policyArn": policy_arn},
             None,
@@ -70,7 +70,7 @@ def attack(session, policy_arn: str) -> list[dict]:
             actor=actor,
             time="2026-11-23T08:00:05Z",
         ),
-        samples.iam_call(
+        example_records.iam_call(
             "CreateAccessKey",
             {"userName": "backup-svc"},
             {"accessKey": {"userName": "backup-svc", "accessKeyId": key, "status": "Active"}},
@@ -129,7 +129,7 @@ def test_redelivered_message_posts_nothing_new(account, make_bot):
     bot = make_bot(session=session, sqs_queue_url=queue)
     worker = event_source(bot.rt)
     worker.wait_seconds = 0  # production long-polls 20 s; here an empty queue should end the loop at once
-    login = samples.console_login(samples.root(), event_id="e2e-root-login", mfa=False)
+    login = example_records.console_login(example_records.root(), event_id="e2e-root-login", mfa=False)
     body = json.dumps({"detail-type": "AWS Console Sign In via CloudTrail", "detail": login})
     sqs = session.client("sqs")
     for _ in range(2):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import bot
-from detections import samples as s
+from detections import example_records as s
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.fake_slack import Call, FakeSlack
+from standins.slack import Call, FakeSlack
 from storage import Store
 from tests.botprocess import BotProcess, free_port, moto_server
 from tests.conftest import BOT_TOKEN, CHANNEL

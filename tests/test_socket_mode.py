@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.fake_slack import FakeSlack
+from standins.slack import FakeSlack
 from tests.botprocess import BotProcess, moto_server
 from tests.conftest import CHANNEL, RESPONDER
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.base import ACCOUNT, Check, Finding, fail, ok
-from checks.helpers_aws import analyzer_region, audited_regions, listing
+from checks.helpers_roles_trails import analyzer_region, audited_regions, listing
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 EXTERNAL_ACCESS_TYPES = ("ACCOUNT", "ORGANIZATION")  # unused- and internal-access analyzers do not count
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import ACCOUNT, Check, Finding, fail, ok
 from checks.helpers import describe_power, power_sources, principal_kind, principals
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

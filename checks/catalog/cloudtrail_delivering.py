@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import now_of
-from checks.helpers_aws import as_time, hours_between, trail_arn, trail_label, trails
+from checks.helpers_roles_trails import as_time, hours_between, trail_arn, trail_label, trails
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 MAX_SILENCE_HOURS = 24
 

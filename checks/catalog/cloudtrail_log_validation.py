@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
-from checks.helpers_aws import trail_arn, trail_label, trails
+from checks.helpers_roles_trails import trail_arn, trail_label, trails
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.base import ACCOUNT, Check, Finding, fail, ok
-from checks.helpers_aws import management_coverage, trails
+from checks.helpers_roles_trails import management_coverage, trails
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 
 def shortfalls(trail: dict) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import ACCOUNT, Check, Finding, fail, ok
 from checks.helpers import ago, has_console, is_true, report_date, row_arn, user_rows
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import describe_power, is_aws_managed, plural, principal_name
-from core.policy import Power, judge_document
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.policy import Power, judge_document
+from iam.snapshot import Snapshot
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import ACCOUNT, Check, Finding, fail, ok
 from checks.helpers import allowed_actions, full_admins, names, plural, principal_kind, principals
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 # The "IAM Master" duty: bringing identities into existence.
 CREATE = ("iam:CreateUser", "iam:CreateRole", "iam:CreateGroup")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import ago, days_since, last_activity, report_date, row_arn, user_rows
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 AGE_DAYS = 90
 

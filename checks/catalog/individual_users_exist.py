@@ -8,7 +8,7 @@ from checks.base import ACCOUNT, Check, Finding, fail, ok
 from checks.helpers import plural
 from core.cloudtrail import policy_document
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 SSO_PREFIX = "AWSReservedSSO_"  # roles IAM Identity Center creates for its permission sets
 _FEDERATED_ACTIONS = {"sts:assumerolewithsaml", "sts:assumerolewithwebidentity"}

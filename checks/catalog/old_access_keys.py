@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import active_keys, day, days_since, row_arn, user_rows
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 LIMIT_DAYS = 90
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import ACCOUNT, Check, Finding, fail, ok
 from checks.helpers import admin_users, has_console, names
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from checks.base import ACCOUNT, Check, Finding, fail, ok
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 MIN_LENGTH = 14
 MIN_REUSE = 24

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import power_sources, principal_kind, principals
-from core.policy import Power
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.policy import Power
+from iam.snapshot import Snapshot
 
-PATH = "escalation path: "  # how core.policy prefixes each path in a verdict's reasons
+PATH = "escalation path: "  # how iam.policy prefixes each path in a verdict's reasons
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import describe_power
-from checks.helpers_aws import is_service_linked
+from checks.helpers_roles_trails import is_service_linked
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 LIMIT_SECONDS = 3600
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import access_keys, root_arn, root_row
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:

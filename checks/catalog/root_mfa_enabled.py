@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import root_arn
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 HARDWARE_NOTE = "a hardware device (FIDO security key or hardware TOTP token) kept in a safe is recommended for root"
 

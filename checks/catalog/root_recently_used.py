@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import ago, days_since, last_activity, root_arn, root_row
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 WINDOW_DAYS = 30
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.base import ACCOUNT, Check, Finding, fail, ok
-from checks.helpers_aws import listing
+from checks.helpers_roles_trails import listing
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 POLICY_PATH = ":iam::aws:policy/AWSSupportAccess"  # matched at the end of the ARN, in any partition
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import active_keys, day, days_since, has_console, report_date, row_arn, user_rows
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 LIMIT_DAYS = 45
 

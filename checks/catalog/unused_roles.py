@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import ago, days_since
-from checks.helpers_aws import as_time, customer_roles, is_identity_center_role
+from checks.helpers_roles_trails import as_time, customer_roles, is_identity_center_role
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 UNUSED_DAYS = 90
 

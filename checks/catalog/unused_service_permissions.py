@@ -8,9 +8,9 @@ from fnmatch import fnmatchcase
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import ago, days_since, plural, principal_kind, principal_name, principals
-from checks.helpers_aws import as_time, clip, is_service_linked, listing
+from checks.helpers_roles_trails import as_time, clip, is_service_linked, listing
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 UNUSED_DAYS = 90
 SUGGESTION_CHARS = 600

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Remediation, Rule, RuleContext
-from detections.samples import access_key_id, iam_call, iam_user, role_session, root
+from detections.example_records import access_key_id, iam_call, iam_user, role_session, root
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext
-from detections.samples import MEMBER_ACCOUNT, assume_root, iam_user, role_session
+from detections.example_records import MEMBER_ACCOUNT, assume_root, iam_user, role_session
 
 # An AssumeRoot session lasts at most 900 s; a few minutes more covers CloudTrail's delivery skew.
 SESSION_MINUTES = 20

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core import cloudtrail as ct
-from core.policy import judge_documents
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import ALLOW_ALL, READ_ONLY, console_login, iam_user, policy, role_session
+from detections.example_records import ALLOW_ALL, READ_ONLY, console_login, iam_user, policy, role_session
+from iam.policy import judge_documents
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core import cloudtrail as ct
-from core.policy import judge_document
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import ALLOW_ALL, iam_user, policy_json, role_session, root, sts_call
+from detections.example_records import ALLOW_ALL, iam_user, policy_json, role_session, root, sts_call
+from iam.policy import judge_document
 
 DEFAULT_SECONDS = 43_200  # GetFederationToken's default duration (12 hours) when the call names none
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext
-from detections.samples import ADMINISTRATOR_ACCESS, iam_call, iam_user, role_session
+from detections.example_records import ADMINISTRATOR_ACCESS, iam_call, iam_user, role_session
 
 # The IAM writes the other rules watch: making identities, keys, passwords and grants, removing MFA.
 WRITES = frozenset(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Remediation, Rule, RuleContext
-from detections.quarantine import ATTACH, own_key, quarantine_policy, quarantined_user
-from detections.samples import (
+from detections.example_records import (
     ADMINISTRATOR_ACCESS,
     QUARANTINE_V2,
     QUARANTINE_V3,
@@ -15,6 +14,7 @@ from detections.samples import (
     policy_json,
     role_session,
 )
+from detections.quarantine import ATTACH, own_key, quarantine_policy, quarantined_user
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

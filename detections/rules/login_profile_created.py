@@ -5,8 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.rules.assume_root import task_session
-from detections.samples import (
+from detections.example_records import (
     ROOT_TASK,
     access_key_id,
     iam_call,
@@ -15,6 +14,7 @@ from detections.samples import (
     root,
     root_task_session,
 )
+from detections.rules.assume_root import task_session
 
 _TASK_KEY = access_key_id("root-task:0c3b8f5e-6d2a-4e1f-8a7b-9c0d1e2f3a4b", temporary=True)
 _TASK = {

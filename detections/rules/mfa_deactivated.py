@@ -5,7 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import ACCOUNT, iam_call, iam_user, root
+from detections.example_records import ACCOUNT, iam_call, iam_user, root
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import ACCOUNT, iam_call, iam_user, role_session, root
+from detections.example_records import ACCOUNT, iam_call, iam_user, role_session, root
 
 # How IAM names the root user in EnableMFADevice's request (AWS's CloudTrail sign-in event examples).
 ROOT_USER_NAME = "AWS ROOT USER"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.grants import GRANT_EVENTS, analyse_grant
-from detections.samples import (
+from detections.example_records import (
     ADMINISTRATOR_ACCESS,
     ALLOW_ALL,
     READ_ONLY,
@@ -15,6 +14,7 @@ from detections.samples import (
     policy_json,
     role_session,
 )
+from detections.grants import GRANT_EVENTS, analyse_grant
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.grants import USER_GRANT_EVENTS, analyse_grant
-from detections.rules.user_created import CREATED_USERS, user_key
-from detections.samples import (
+from detections.example_records import (
     ADMINISTRATOR_ACCESS,
     ALLOW_ALL,
     READ_ONLY,
@@ -16,6 +14,8 @@ from detections.samples import (
     policy_json,
     role_session,
 )
+from detections.grants import USER_GRANT_EVENTS, analyse_grant
+from detections.rules.user_created import CREATED_USERS, user_key
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Remediation, Rule, RuleContext
+from detections.example_records import QUARANTINE_V2, QUARANTINE_V3, iam_call, iam_user, policy_arn, role_session
 from detections.quarantine import REMOVE, own_key, quarantine_policy, quarantined_user
-from detections.samples import QUARANTINE_V2, QUARANTINE_V3, iam_call, iam_user, policy_arn, role_session
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -44,6 +44,7 @@ RULE = Rule(
     event_names=REMOVE,
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
+    supersedes=("guardrail_removed",),  # the quarantine policy detached is also a guardrail removed: one alert
     reports={"MITRE ATT&CK": ("T1562.001", "T1078.004")},
     examples=(
         Example(

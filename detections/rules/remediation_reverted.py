@@ -21,8 +21,8 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from core.undone import APP_ID, Undone, UndoneKind
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
+from detections.example_records import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
 from detections.memory import Fact
-from detections.samples import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
 
 RETENTION = timedelta(days=90)
 _KINDS = {"User": "user", "Group": "group", "Role": "role"}

@@ -6,8 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections import signin
 from detections.base import Example, Match, Rule, RuleContext
-from detections.rules.assume_root import task_session
-from detections.samples import (
+from detections.example_records import (
     ACCOUNT,
     MEMBER_ACCOUNT,
     ROOT_TASK,
@@ -19,6 +18,7 @@ from detections.samples import (
     sign_in_step,
     user_arn,
 )
+from detections.rules.assume_root import task_session
 
 _TASK_KEY = access_key_id("root-task:60a25e4d-a9c7-4b56-9d25-1f0b9f6a0c11", temporary=True)
 _TASK = {

@@ -6,7 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections import signin
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import console_login, iam_user, root, sign_in_step
+from detections.example_records import console_login, iam_user, root, sign_in_step
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:

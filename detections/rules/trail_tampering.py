@@ -5,7 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
-from detections.samples import ACCOUNT, cloudtrail_call, role_session
+from detections.example_records import ACCOUNT, cloudtrail_call, role_session
 
 _TRAIL = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-management-events"
 

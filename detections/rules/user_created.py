@@ -5,7 +5,7 @@ from __future__ import annotations
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
-from detections.samples import ACCOUNT, iam_call, role_session, root, user_id
+from detections.example_records import ACCOUNT, iam_call, role_session, root, user_id
 
 
 def user_key(account: str, user_name: str) -> str:

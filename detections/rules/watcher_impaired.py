@@ -8,8 +8,8 @@ from typing import Any
 from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext
+from detections.example_records import ACCOUNT, cloudtrail_call, event, role_session
 from detections.rules.trail_tampering import lost_logging
-from detections.samples import ACCOUNT, cloudtrail_call, event, role_session
 
 # The feed's EventBridge rules are named by CloudFormation "<stack>-<logical id>-<suffix>" (deploy/eventbridge-sqs.yaml;
 # the StackSet's member rules are Forward<logical id>), and its queue keeps the template's default name.

@@ -11,7 +11,7 @@ from audit.runner import Auditor
 from aws.sessions import MemberRoleError
 from checks.base import ACCOUNT, Check, fail, ok
 from core.severity import Severity
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 from storage import Store
 
 A1, A2 = "111122223333", "444455556666"

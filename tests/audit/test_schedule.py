@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from audit.crontab import trigger, weekdays
 from audit.schedule import Jobs, latest_slot
-from core.crontab import trigger, weekdays
 from storage import Store
 
 DAY6 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)

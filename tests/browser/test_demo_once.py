@@ -140,7 +140,7 @@ def test_response_url_posts_and_command_replies_are_shown_to_their_user_only():
     import json
     import urllib.request
 
-    from sandbox.fake_slack import FakeSlack
+    from standins.slack import FakeSlack
 
     fake = FakeSlack()
     fake.start()

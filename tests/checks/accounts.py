@@ -10,12 +10,12 @@ import boto3
 import moto.iam.models
 import pytest
 
+from aws.collector import collect
 from aws.sessions import AwsSessions
-from aws.snapshot import collect
 from checks import check
 from checks.base import Status
 from checks.engine import Result, run_checks
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
 IAM_FULL_ACCESS = "arn:aws:iam::aws:policy/IAMFullAccess"

@@ -21,7 +21,7 @@ from checks import all_checks, helpers
 from checks.base import Status
 from checks.engine import run_checks
 from core.severity import Severity
-from core.snapshot import PARTS, Snapshot
+from iam.snapshot import PARTS, Snapshot
 from tests.checks.accounts import (
     ADMINISTRATOR_ACCESS,
     IAM_FULL_ACCESS,

@@ -1,7 +1,7 @@
 """The role, CloudTrail, Access Advisor, Access Analyzer and support-role checks, each against a failing and a
 passing account.
 
-Accounts are built in moto and snapshotted by the real collector (aws/snapshot.py). moto has no Access Advisor
+Accounts are built in moto and snapshotted by the real collector (aws/collector.py). moto has no Access Advisor
 and no IAM Access Analyzer: those replies come from botocore Stubbers on real clients that the collector uses,
 every other call still going to moto. Facts moto cannot produce are layered on the snapshot with
 `dataclasses.replace`, each place saying which. Time-based checks move `collected_at`; nothing sleeps.
@@ -20,17 +20,17 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from aws.collector import collect
 from aws.permissions import action_name, check_call
 from aws.sessions import AwsSessions
-from aws.snapshot import collect
 from checks import all_checks, check
 from checks.base import Status
 from checks.catalog.cloudtrail_logs_retained import log_prefix
 from checks.catalog.role_trust_open import restricting_keys
 from checks.catalog.unused_service_permissions import SUGGESTION_CHARS, trimmed_policy
 from checks.engine import run_checks
-from checks.helpers_aws import audited_regions, management_coverage
-from core.snapshot import Snapshot
+from checks.helpers_roles_trails import audited_regions, management_coverage
+from iam.snapshot import Snapshot
 from tests.checks.accounts import failing, passing, run
 
 ACCOUNT_ID = "123456789012"  # moto's account

@@ -10,7 +10,7 @@ import yaml
 from config import VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-NOT_SHIPPED = {"tests", "bench", "sandbox", "scripts", "deploy", "samples", "docs"}
+NOT_SHIPPED = {"tests", "bench", "sandbox", "standins", "scripts", "deploy", "samples", "docs"}
 
 
 def dockerfile() -> str:

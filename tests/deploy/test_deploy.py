@@ -223,6 +223,7 @@ OWN_ACCOUNT_ONLY = {
     "kms:Decrypt": "decrypting those files through S3",
     "cloudtrail:LookupEvents": "event history polling in the bot's own account",
     "organizations:ListAccounts": "asked of the management account the bot runs in",
+    "organizations:DescribePolicy": "asked of the management account the bot runs in",
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from aws.lookups import IamLookups
 from aws.sessions import AwsSessions
 from core.severity import Severity
-from detections import samples as s
+from detections import example_records as s
 from detections.engine import evaluate
 from ingest.context import PipelineContext
 from storage import Store

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from detections import example_records as s
 from detections import rule
-from detections import samples as s
 from tests.detections.test_rules import fired
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from detections import all_rules, event_names
 from detections import engine as eng
-from detections import samples as s
+from detections import example_records as s
 
 NAMES = [*sorted(event_names()), "GetObject", ""]
 

@@ -11,7 +11,7 @@ import pytest
 import sqlite_utils
 
 from core.severity import Severity
-from detections import samples
+from detections import example_records
 from detections.base import Memory, Rule
 from detections.memory import MemoryBook
 from ingest.context import PipelineContext
@@ -46,17 +46,17 @@ def probe_rule(limit: int = 100_000, minutes: int = 10) -> Rule:
 
 def refusal(minute: float, actor: dict | None = None, event_id: str | None = None) -> dict:
     at = T0 + timedelta(minutes=minute)
-    return samples.iam_call(
+    return example_records.iam_call(
         "CreateUser",
         {"userName": "x"},
         event_id=event_id or new_event_id(),
-        actor=actor or samples.iam_user("prober"),
+        actor=actor or example_records.iam_user("prober"),
         error="AccessDenied",
         time=at.strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
 
 
-PROBER = samples.iam_user("prober")["arn"]
+PROBER = example_records.iam_user("prober")["arn"]
 
 
 def test_retention_counts_only_the_window_and_forgets_what_is_older_than_it() -> None:
@@ -92,7 +92,7 @@ def test_facts_are_kept_a_day_longer_than_their_window_for_records_that_arrive_l
 def test_the_size_bound_drops_the_oldest_facts() -> None:
     rule = probe_rule(limit=3, minutes=600)
     book = MemoryBook([rule])
-    actors = [samples.iam_user(f"u{n}") for n in range(5)]
+    actors = [example_records.iam_user(f"u{n}") for n in range(5)]
     for minute, actor in enumerate(actors):
         book.note(rule, refusal(minute, actor), matched=False)
     assert book.size("refusals") == 3
@@ -134,10 +134,10 @@ def store(path: Path) -> Iterator[Store]:
 
 
 def created(user: str, minute: int) -> dict:
-    return samples.iam_call(
+    return example_records.iam_call(
         "CreateUser",
         {"userName": user},
-        {"user": {"path": "/", "userName": user, "arn": samples.user_arn(user)}},
+        {"user": {"path": "/", "userName": user, "arn": example_records.user_arn(user)}},
         event_id=new_event_id(),
         time=(T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
@@ -146,15 +146,15 @@ def created(user: str, minute: int) -> dict:
 def test_memory_survives_a_store_reopen(path: Path) -> None:
     store = Store(path)
     first = created("svc-new", 0)
-    Pipeline(store, PipelineContext(store)).process([first, refusal(1, samples.iam_user("build"))], "test")
+    Pipeline(store, PipelineContext(store)).process([first, refusal(1, example_records.iam_user("build"))], "test")
     store.close()
 
     reopened = Store(path)
     ctx = PipelineContext(reopened)
-    key = f"{samples.ACCOUNT}:svc-new"
+    key = f"{example_records.ACCOUNT}:svc-new"
     assert ctx.recall("created_users", key, T0 + timedelta(minutes=30)) == first["eventID"]
     assert ctx.recall("created_users", key, T0 + timedelta(minutes=61)) is None  # past the correlation window
-    build = samples.iam_user("build")["arn"]
+    build = example_records.iam_user("build")["arn"]
     assert ctx.count("refused_iam_writes", build, T0, T0 + timedelta(minutes=2)) == 1
     assert {r["memory"] for r in reopened.memory_rows(ctx.memory.names)} == {"created_users", "refused_iam_writes"}
     reopened.close()
@@ -204,7 +204,7 @@ def test_a_version_3_database_upgrades_keeping_alerts_and_events(path: Path) -> 
     assert [a["title"] for a in store.alerts()] == ["IAM user old created"]
     assert store.memory_rows({"created_users"}) == []
     Pipeline(store, PipelineContext(store)).process([created("fresh", 0)], "test")
-    assert [r["key"] for r in store.memory_rows({"created_users"})] == [f"{samples.ACCOUNT}:fresh"]
+    assert [r["key"] for r in store.memory_rows({"created_users"})] == [f"{example_records.ACCOUNT}:fresh"]
     store.close()
 
 
@@ -223,14 +223,14 @@ def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_eve
     for version, step in enumerate(MIGRATIONS[:3], start=1):
         step(db)
         db["schema_migrations"].insert({"version": version, "applied_at": "2026-01-01T00:00:00Z"})
-    prober = samples.iam_user("build-agent")["arn"]
+    prober = example_records.iam_user("build-agent")["arn"]
     for n, minute in enumerate((0, 55, 56, 57, 58)):  # the first is older than the refused-writes window
         db["events"].insert(
             {
                 "event_id": f"r{n}",
                 "event_name": "CreateAccessKey",
                 "event_time": f"2024-05-14T09:{minute:02d}:00Z",
-                "account": samples.ACCOUNT,
+                "account": example_records.ACCOUNT,
                 "actor": prober,
                 "error_code": "AccessDenied",
             }
@@ -241,8 +241,8 @@ def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_eve
                 "rule": "user_created",
                 "event_id": f"cu-{user}",
                 "event_time": f"2024-05-14T0{8 if user == 'old-user' else 9}:{minute:02d}:00Z",
-                "account": samples.ACCOUNT,
-                "target": samples.user_arn(user),
+                "account": example_records.ACCOUNT,
+                "target": example_records.user_arn(user),
             }
         )
     db.conn.close()
@@ -250,22 +250,24 @@ def test_a_version_3_database_rebuilds_the_memory_from_its_recent_alerts_and_eve
     store = Store(path)
     ctx = PipelineContext(store)
     at = datetime(2024, 5, 14, 9, 59, tzinfo=UTC)
-    assert ctx.recall("created_users", f"{samples.ACCOUNT}:svc-ops", at) == "cu-svc-ops"
-    assert ctx.recall("created_users", f"{samples.ACCOUNT}:old-user", at) is None  # an hour before the latest event
+    assert ctx.recall("created_users", f"{example_records.ACCOUNT}:svc-ops", at) == "cu-svc-ops"
+    assert (
+        ctx.recall("created_users", f"{example_records.ACCOUNT}:old-user", at) is None
+    )  # an hour before the latest event
     assert ctx.count("refused_iam_writes", prober, at - timedelta(minutes=10), at) == 4
     assert len(store.memory_rows(ctx.memory.names)) == 6  # stored (r0 too, for late records): no second rebuild
     assert not store.memory_rebuild_pending()
-    grant = samples.iam_call(
+    grant = example_records.iam_call(
         "AttachUserPolicy",
-        {"userName": "svc-ops", "policyArn": samples.ADMINISTRATOR_ACCESS},
+        {"userName": "svc-ops", "policyArn": example_records.ADMINISTRATOR_ACCESS},
         event_id=new_event_id(),
         time="2024-05-14T09:59:30Z",
     )
-    refused = samples.iam_call(
+    refused = example_records.iam_call(
         "CreateUser",
         {"userName": "x"},
         event_id=new_event_id(),
-        actor=samples.iam_user("build-agent"),
+        actor=example_records.iam_user("build-agent"),
         error="AccessDenied",
         time="2024-05-14T09:59:40Z",
     )
@@ -279,15 +281,15 @@ def test_an_instance_sees_what_another_instance_sharing_the_database_remembered(
     first, second = Pipeline(one, PipelineContext(one)), Pipeline(two, PipelineContext(two))  # both started
     new_user = created("svc-backdoor", 0)
     first.process([new_user], "sqs")
-    grant = samples.iam_call(
+    grant = example_records.iam_call(
         "AttachUserPolicy",
-        {"userName": "svc-backdoor", "policyArn": samples.ADMINISTRATOR_ACCESS},
+        {"userName": "svc-backdoor", "policyArn": example_records.ADMINISTRATOR_ACCESS},
         event_id=new_event_id(),
         time=(T0 + timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
     result = second.process([grant], "sqs")
     assert [a.rule for a in result.alerts] == ["privileged_user_created"]
-    key = f"{samples.ACCOUNT}:svc-backdoor"
+    key = f"{example_records.ACCOUNT}:svc-backdoor"
     assert second.context.recall("created_users", key, T0 + timedelta(minutes=2)) == new_user["eventID"]
     first.process([new_user], "sqs")  # its own fact read back is filed once
     assert first.context.memory.size("created_users") == 1

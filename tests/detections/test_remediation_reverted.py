@@ -9,7 +9,7 @@ import boto3
 
 from aws.sessions import AwsSessions
 from core.undone import Undone, UndoneKind
-from detections import samples as s
+from detections import example_records as s
 from detections.rules import remediation_reverted as reverted
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from detections import samples as s
+from detections import example_records as s
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from detections import samples as s
+from detections import example_records as s
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_AGENT = "Boto3/1.44.5 md/Botocore#1.44.5 ua/2.1 os/linux#6.1.0 lang/python#3.11.7 app/iam-warden Botocore/1.44.5"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from detections import samples as s
+from detections import example_records as s
 from detections.engine import evaluate
 from ingest.context import PipelineContext
 from storage import Store

@@ -16,8 +16,7 @@ from core.severity import Severity
 from detections import all_rules, rule
 from detections.base import Example, Rule
 from detections.engine import evaluate
-from detections.grants import UNVERIFIED_POWER, analyse_grant
-from detections.samples import (
+from detections.example_records import (
     ADMINISTRATOR_ACCESS,
     ALLOW_ALL,
     console_login,
@@ -27,6 +26,7 @@ from detections.samples import (
     policy_json,
     root,
 )
+from detections.grants import UNVERIFIED_POWER, analyse_grant
 
 
 class ExampleContext:
@@ -40,6 +40,9 @@ class ExampleContext:
         self.refused = int(facts.get("refused") or 0)  # type: ignore[call-overload]
         self.task_sessions: dict = dict(facts.get("task_sessions") or {})
         self.users: dict = dict(facts.get("users") or {})
+        self.inline: dict = dict(facts.get("inline") or {})
+        self.organization = frozenset(facts.get("organization") or ())  # type: ignore[call-overload]
+        self.org_policies: dict = dict(facts.get("org_policies") or {})
         self.remembered: dict = dict(facts.get("remembered") or {})  # {memory: {key: value}} for any other memory
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
@@ -53,6 +56,15 @@ class ExampleContext:
 
     def user_documents(self, account: str, user_name: str) -> list[dict] | None:
         return self.users.get(user_name)
+
+    def inline_policy_document(self, account: str, kind: str, principal: str, policy_name: str) -> dict | None:
+        return self.inline.get(f"{kind}/{principal}/{policy_name}")
+
+    def organization_policy_type(self, policy_id: str) -> str | None:
+        return self.org_policies.get(policy_id)
+
+    def trusted_accounts(self, account: str) -> frozenset[str]:
+        return self.organization | {account}
 
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         assert isinstance(at, datetime)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.severity import Severity
-from detections import samples as s
+from detections import example_records as s
 from detections.engine import evaluate
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline

@@ -9,7 +9,7 @@ from moto import mock_aws
 from aws.remediation import Remediator
 from core.alert import Alert
 from core.severity import Severity
-from detections import samples
+from detections import example_records
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -352,7 +352,7 @@ def test_the_bot_itself_does_not_count_as_the_remaining_admin(make_bot, aws, how
 @pytest.fixture
 def sample_account(aws_env, monkeypatch):
     """moto acting as the account the sample CloudTrail records come from."""
-    monkeypatch.setenv("MOTO_ACCOUNT_ID", samples.ACCOUNT)
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", example_records.ACCOUNT)
     with mock_aws():
         yield boto3.Session(region_name="us-east-1")
 
@@ -382,11 +382,11 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
     [mallory_key] = iam_user(iam, "mallory", admin=True, keys=1)  # the grant the record below describes
     iam.create_group(GroupName="Admins")
     iam.attach_group_policy(GroupName="Admins", PolicyArn=ADMIN_POLICY)
-    alice = {**samples.iam_user("alice"), "accessKeyId": alice_key}
+    alice = {**example_records.iam_user("alice"), "accessKeyId": alice_key}
     bot = make_bot(session=sample_account)
 
     grant = {"userName": "mallory", "policyArn": ADMIN_POLICY}
-    alert = ingest(bot, samples.iam_call("AttachUserPolicy", grant, event_id="grant-mallory", actor=alice))
+    alert = ingest(bot, example_records.iam_call("AttachUserPolicy", grant, event_id="grant-mallory", actor=alice))
     assert (alert["rule"], alert["actor_user"]) == ("privileged_grant", "alice")
     message = bot.fake.calls_of("chat.postMessage")[-1].args
     assert alert_labels(message) == {
@@ -418,7 +418,9 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
 
     # A user added to an admin group gets the same button (and no detach: the group's policies stay).
     joined = {"groupName": "Admins", "userName": "mallory"}
-    second = ingest(bot, samples.iam_call("AddUserToGroup", joined, event_id="mallory-joins-admins", actor=alice))
+    second = ingest(
+        bot, example_records.iam_call("AddUserToGroup", joined, event_id="mallory-joins-admins", actor=alice)
+    )
     labels = alert_labels(bot.fake.calls_of("chat.postMessage")[-1].args)
     assert labels.keys() == {"iam_ack", "iam_disable_key", "iam_disable_actor_key"}
     assert labels["iam_disable_key"] == "Disable mallory's keys"

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from core.severity import Severity
-from detections import samples
+from detections import example_records as samples
 from tests.handlers.test_buttons import ADMIN_POLICY, iam_user, ingest, key_states, wait_action
 
 

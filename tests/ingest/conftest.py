@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from detections import samples
+from detections import example_records
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from storage import Store
@@ -76,15 +76,15 @@ def create_user() -> Callable[..., dict]:
     """Builds a CreateUser record (the user_created rule fires on it)."""
 
     def build(user: str = "mallory", event_id: str | None = None) -> dict:
-        return samples.iam_call(
+        return example_records.iam_call(
             "CreateUser",
             {"userName": user},
             {
                 "user": {
                     "path": "/",
                     "userName": user,
-                    "userId": samples.user_id(user),
-                    "arn": samples.user_arn(user),
+                    "userId": example_records.user_id(user),
+                    "arn": example_records.user_arn(user),
                     "createDate": "May 14, 2024, 9:12:45 AM",
                 }
             },
@@ -99,7 +99,7 @@ def root_login() -> Callable[..., dict]:
     """Builds a root ConsoleLogin without MFA (the root_login rule fires on it)."""
 
     def build(event_id: str | None = None) -> dict:
-        return samples.console_login(samples.root(), event_id=event_id or new_event_id(), mfa=False)
+        return example_records.console_login(example_records.root(), event_id=event_id or new_event_id(), mfa=False)
 
     return build
 
@@ -109,7 +109,7 @@ def benign() -> Callable[..., dict]:
     """Builds a read-only call no rule reads."""
 
     def build(name: str = "DescribeInstances", event_id: str | None = None) -> dict:
-        return samples.event(
+        return example_records.event(
             name,
             "ec2.amazonaws.com",
             event_id=event_id or new_event_id(),
@@ -127,8 +127,8 @@ def eventbridge(record: dict, detail_type: str = "AWS API Call via CloudTrail") 
         "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
         "detail-type": detail_type,
         "source": "aws." + str(record.get("eventSource", "iam.amazonaws.com")).split(".", 1)[0],
-        "account": samples.ACCOUNT,
-        "time": record.get("eventTime", samples.TIME),
+        "account": example_records.ACCOUNT,
+        "time": record.get("eventTime", example_records.TIME),
         "region": "us-east-1",
         "resources": [],
         "detail": record,
@@ -140,7 +140,7 @@ def sns(message: object) -> dict:
     return {
         "Type": "Notification",
         "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
-        "TopicArn": f"arn:aws:sns:us-east-1:{samples.ACCOUNT}:cloudtrail-events",
+        "TopicArn": f"arn:aws:sns:us-east-1:{example_records.ACCOUNT}:cloudtrail-events",
         "Message": message if isinstance(message, str) else json.dumps(message),
         "Timestamp": "2024-05-14T09:12:46.000Z",
         "SignatureVersion": "1",
@@ -190,7 +190,7 @@ def s3_notification(bucket: str, key: str, event_name: str = "ObjectCreated:Put"
 
 def log_key(name: str = "111122223333_CloudTrail_us-east-1_20240514T0915Z_a1b2c3d4e5f6g7h8.json.gz") -> str:
     """A CloudTrail log object key as a trail writes it."""
-    return f"AWSLogs/{samples.ACCOUNT}/CloudTrail/us-east-1/2024/05/14/{name}"
+    return f"AWSLogs/{example_records.ACCOUNT}/CloudTrail/us-east-1/2024/05/14/{name}"
 
 
 def gzipped_log(records: list[dict]) -> bytes:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from detections import samples as s
+from detections import example_records as s
 from ingest.files import loads
 
 SAME = [

@@ -9,7 +9,7 @@ import pytest
 
 from core import cloudtrail as ct
 from detections import all_rules, event_names, reads_root_events
-from detections import samples as s
+from detections import example_records as s
 from ingest.envelopes import unwrap_value
 from ingest.files import Prefilter, could_match
 

@@ -8,20 +8,20 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from detections import samples
+from detections import example_records
 from ingest.context import PipelineContext
 from ingest.pipeline import Pipeline
 from storage import Store
 from storage.store import MIGRATIONS
 from tests.ingest.conftest import new_event_id
 
-PROBER = samples.iam_user("build-agent")
+PROBER = example_records.iam_user("build-agent")
 ATTEMPTS = ("CreateUser", "AttachUserPolicy", "CreateAccessKey", "PutUserPolicy", "CreateLoginProfile", "CreateUser")
 
 
 def refused(name: str, minute: int, actor: dict = PROBER, error: str = "AccessDenied") -> dict:
     """A refused IAM write at 09:<minute>:00 on the samples' day."""
-    return samples.iam_call(
+    return example_records.iam_call(
         name,
         {"userName": "support-backup"},
         event_id=new_event_id(),
@@ -76,9 +76,9 @@ def test_other_callers_other_errors_and_redeliveries_do_not_count(pipeline: Pipe
     first = [refused(name, minute) for minute, name in enumerate(ATTEMPTS[:3])]
     pipeline.process(first, "test")
     pipeline.process(first, "test")  # redelivered: already stored, not counted twice
-    someone_else = refused("CreateUser", 4, actor=samples.iam_user("carol"))
+    someone_else = refused("CreateUser", 4, actor=example_records.iam_user("carol"))
     quota = refused("CreateAccessKey", 5, error="LimitExceededException")
-    reads = samples.iam_call(
+    reads = example_records.iam_call(
         "ListUsers", None, event_id=new_event_id(), actor=PROBER, error="AccessDenied", time="2024-05-14T09:05:30Z"
     )
     pipeline.process([someone_else, quota, reads], "test")

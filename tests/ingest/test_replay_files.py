@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from detections import samples as s
+from detections import example_records as s
 from ingest.files import ReadStats, iter_batches
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.policy import (
+from iam.policy import (
     KNOWN_MANAGED,
     Power,
     Verdict,

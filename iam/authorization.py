@@ -1,7 +1,7 @@
 """Which policies apply to a principal: the one walk over GetAccountAuthorizationDetails that every caller shares.
 
 Managed policies count by ARN (their default version's document), inline ones by name, and a user also holds its
-groups' policies. The audit snapshot (core.snapshot), the remediation guard (aws.authz) and the checks' wording
+groups' policies. The audit snapshot (iam.snapshot), the remediation guard (aws.authz) and the checks' wording
 (checks.helpers) all read the policies of a principal through here.
 """
 

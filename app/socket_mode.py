@@ -1,6 +1,6 @@
 """Socket Mode over websocket-client, with the fixes the SDK's client needs to switch connections promptly.
 
-Measured against the local Socket Mode endpoint (sandbox/fake_slack.py), Bolt's adapters behave so:
+Measured against the local Socket Mode endpoint (standins/slack.py), Bolt's adapters behave so:
 - builtin (the SDK's own socket code): a connection dropped without a Close frame is noticed only after five
   failed pings (~59 s) while its reader spins on the dead socket (~42 s of CPU); after a `disconnect` refresh the
   first ack waits ~3 s; a Close frame from Slack is acted on only at the next health check (~5.5 s); shutdown sends

@@ -1,4 +1,4 @@
-"""Which policies apply to a principal (core.authorization), over GetAccountAuthorizationDetails as moto and the
+"""Which policies apply to a principal (iam.authorization), over GetAccountAuthorizationDetails as moto and the
 real collector give it, and over hand-made entries for what moto cannot produce (missing, unreadable documents)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 from aws.authz import admin_principals, authorization_details
+from aws.collector import collect_authorization
 from aws.sessions import AwsSessions
-from aws.snapshot import collect_authorization
-from core.authorization import Attachment, Authorization
-from core.snapshot import Snapshot
+from iam.authorization import Attachment, Authorization
+from iam.snapshot import Snapshot
 from tests.checks.accounts import ADMINISTRATOR_ACCESS, READ_ONLY_ACCESS, Account, load_only_used_aws_policies
 
 ACCOUNT_ID = "123456789012"

@@ -1,4 +1,4 @@
-"""The snapshot collector (aws/snapshot.py) against moto, and against botocore stubs for what moto lacks.
+"""The snapshot collector (aws/collector.py) against moto, and against botocore stubs for what moto lacks.
 
 moto has no Access Advisor and no Access Analyzer, its credential report has no `<root_account>` row, and it
 never reports root MFA: those are answered by botocore's Stubber on real clients (whole sequences, in order)
@@ -21,9 +21,9 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from aws.collector import FAILED, SKIPPED, collect, parse_credential_report
 from aws.permissions import action_name, check_call
 from aws.sessions import AwsSessions
-from aws.snapshot import FAILED, SKIPPED, collect, parse_credential_report
 from checks.base import Check, ok
 from checks.engine import run_checks
 from core.severity import Severity

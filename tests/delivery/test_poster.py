@@ -8,7 +8,7 @@ import pytest
 
 from app.wiring import slack_client
 from core.severity import Severity
-from slackui.poster import Poster
+from delivery.poster import Poster
 from storage import Store
 from tests.conftest import CHANNEL, settings
 from tests.outbox import alert, stored

@@ -1,4 +1,4 @@
-"""One account's IAM posture, collected once per audit (aws/snapshot.py) and read by every check."""
+"""One account's IAM posture, collected once per audit (aws/collector.py) and read by every check."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
-from core.authorization import Authorization
-from core.policy import Verdict, judge_documents
+from iam.authorization import Authorization
+from iam.policy import Verdict, judge_documents
 
 # Names of the snapshot's parts; a check declares which it needs, and a part that could not be collected
 # (AccessDenied, an API the endpoint lacks) turns those checks into "could not check" instead of findings.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from core.snapshot import Snapshot
+from iam.snapshot import Snapshot
 
 SERVICE_LINKED_PATH = "/aws-service-role/"  # roles AWS services create and own; their policies cannot be edited
 IDENTITY_CENTER_PATH = "/aws-reserved/sso.amazonaws.com/"  # roles IAM Identity Center provisions per permission set

@@ -1,4 +1,4 @@
-"""Collect one account's IAM posture (core/snapshot.py's `Snapshot`) once per audit, with as few calls as the
+"""Collect one account's IAM posture (iam/snapshot.py's `Snapshot`) once per audit, with as few calls as the
 APIs allow.
 
 Each part is collected on its own: a part that fails (AccessDenied, an API the endpoint lacks, a botocore
@@ -29,8 +29,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.permissions import UndeclaredCall, action_name
 from aws.sessions import AwsSessions, MemberRoleError
-from core.policy import Power
-from core.snapshot import Snapshot
+from iam.policy import Power
+from iam.snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def collect(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Snapshot:
-    """Snapshot `account` (the bot's own when None): every part of core.snapshot.PARTS, or its error.
+    """Snapshot `account` (the bot's own when None): every part of iam.snapshot.PARTS, or its error.
 
     Raises only when the account itself cannot be reached (MemberRoleError) or on an undeclared AWS call.
     """

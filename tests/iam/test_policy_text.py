@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-from core import policy
-from core.policy import Power, judge_document, judge_policy_text
-from detections import samples as s
+from detections import example_records as s
+from iam import policy
+from iam.policy import Power, judge_document, judge_policy_text
 
 NARROW = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 

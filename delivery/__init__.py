@@ -1,0 +1,1 @@
+"""Delivery to Slack: the alert outbox worker and audit reports."""
