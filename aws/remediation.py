@@ -13,6 +13,7 @@ from aws.collector import collect_authorization
 from aws.sessions import AwsSessions, MemberRoleError
 from core.actions import ActionId
 from core.states import ActionState
+from core.undone import Undone, UndoneKind
 from iam.authorization import Attachment
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ class Outcome:
     state: ActionState
     detail: str
     request_id: str | None = None
+    undone: tuple[Undone, ...] = ()  # what a done remediation took away (remediation_reverted watches for it)
 
 
 def _code(err: ClientError) -> str:
@@ -125,6 +127,7 @@ class Remediator:
                 }[kind]
                 reply = call(**{f"{kind.capitalize()}Name": name, "PolicyArn": arn})
                 done = f"detached {label} from {kind} {name}"
+                undone = Undone(account, kind, name, UndoneKind.POLICY, arn)
             else:
                 call = {
                     "user": iam.delete_user_policy,
@@ -133,13 +136,14 @@ class Remediator:
                 }[kind]
                 reply = call(**{f"{kind.capitalize()}Name": name, "PolicyName": inline})
                 done = f"deleted inline policy {label} of {kind} {name}"
+                undone = Undone(account, kind, name, UndoneKind.INLINE, inline)
         except ClientError as err:
             if _code(err) == "NoSuchEntity":
                 return Outcome(
                     ActionState.NOOP, f"nothing to do: {label} is no longer on {kind} {name}", _request_id(err.response)
                 )
             raise
-        return Outcome(ActionState.DONE, done, _request_id(reply))
+        return Outcome(ActionState.DONE, done, _request_id(reply), (undone,))
 
     def disable_keys(self, alert: AlertRow) -> Outcome:
         """Set the access keys of the user the alert is about to Inactive (one key when the alert names it)."""
@@ -191,6 +195,7 @@ class Remediator:
             ActionState.DONE,
             f"set {', '.join(active)} of user {user} to Inactive",
             ", ".join(filter(None, request_ids)),
+            tuple(Undone(account, "user", user, UndoneKind.KEY, key_id) for key_id in active),
         )
 
     @staticmethod

@@ -13,10 +13,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from aws.permissions import check_call
+from core.undone import APP_ID
 
 # Adaptive retries back off on throttling (IAM and CloudTrail throttle hard); timeouts keep a hung call
-# from stalling a worker thread.
-CLIENT_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30)
+# from stalling a worker thread. The app id puts "app/iam-warden" in every call's User-Agent, which CloudTrail logs:
+# remediation_reverted knows the bot's own remediation calls by it.
+CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=30, user_agent_appid=APP_ID
+)
 
 
 def client_config() -> Config:
@@ -93,7 +97,7 @@ class AwsSessions:
         try:
             extra = {"ExternalId": self.external_id} if self.external_id else {}
             creds = self._client(self.session, "sts", "us-east-1").assume_role(
-                RoleArn=role, RoleSessionName="iam-warden", DurationSeconds=3600, **extra
+                RoleArn=role, RoleSessionName=APP_ID, DurationSeconds=3600, **extra
             )["Credentials"]
         except ClientError as err:
             code = err.response.get("Error", {}).get("Code", "error")

@@ -54,6 +54,7 @@ class Memory:
     value: Callable[[dict], str] | None = None
     limit: int = 100_000  # facts kept in memory at most; the oldest go first
     from_alert: Callable[[AlertRow], str | None] | None = None
+    from_events: bool = True  # False: `key` needs more than a stored event row holds, so no rebuild can fill it
 
 
 @dataclass(frozen=True)

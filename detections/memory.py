@@ -86,8 +86,15 @@ class MemoryBook:
                 self._pending.append(fact)
 
     def longest(self) -> timedelta:
-        """The longest retention of any memory (zero when none is declared)."""
-        return max(self._retention.values(), default=timedelta(0))
+        """The longest retention of the memories a rebuild can fill (zero when none): how far back it reads."""
+        return max(
+            (
+                self._retention[name]
+                for name, (_, spec) in self._specs.items()
+                if (spec.from_alert if spec.on_match else spec.from_events)
+            ),
+            default=timedelta(0),
+        )
 
     def rebuild(self, events: Iterable[EventRow], alerts: Iterable[AlertRow]) -> None:
         """Remember what stored rows from before the memory table say (see Memory); the facts become pending.

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
 from core.states import ActionState, ClaimVerdict, PostState
+from detections.rules import remediation_reverted
 from handlers.deps import Deps
 from handlers.listening import bind_button, channel_of
 from handlers.values import MALFORMED, button_id
@@ -119,6 +120,9 @@ def _remediate(
         outcome = Outcome(
             ActionState.FAILED, "the bot hit an internal error (see its log); nothing is known to have changed"
         )
+    if outcome.undone:  # remembered (before the action reads as done) so the grant coming back is reverted
+        remembered = remediation_reverted.facts(outcome.undone, f"action-{row.id}", alert.id)
+        deps.store.store_batch([], [], memory=[f.__dict__ for f in remembered])
     done = deps.store.finish_action(row.id, outcome.state, outcome.detail, outcome.request_id)
     logger.info("%s on alert %s by %s: %s", action_id, alert.id, user, outcome.state)
     fresh = _refresh(deps, client, alert.id)

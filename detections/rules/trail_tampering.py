@@ -32,8 +32,9 @@ def _advanced_keeps_writes(selector: object) -> bool:
     return "management" in equals.get("eventCategory", []) and "true" not in equals.get("readOnly", [])
 
 
-def _lost_logging(record: dict) -> str | None:
-    """What the call stopped logging, or None when the trail still records IAM changes."""
+def lost_logging(record: dict) -> str | None:
+    """What the call stopped logging, or None when the trail still records IAM changes (watcher_impaired reads it
+    too)."""
     req = ct.request(record)
     name = record.get("eventName")
     if name == "StopLogging":
@@ -61,7 +62,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     """A successful CloudTrail change that stops the trail recording IAM activity."""
     if ct.failed(record):
         return None
-    lost = _lost_logging(record)
+    lost = lost_logging(record)
     if lost is None:
         return None
     req = ct.request(record)

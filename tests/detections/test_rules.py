@@ -43,6 +43,7 @@ class ExampleContext:
         self.inline: dict = dict(facts.get("inline") or {})
         self.organization = frozenset(facts.get("organization") or ())  # type: ignore[call-overload]
         self.org_policies: dict = dict(facts.get("org_policies") or {})
+        self.remembered: dict = dict(facts.get("remembered") or {})  # {memory: {key: value}} for any other memory
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         return self.policies.get(policy_arn)
@@ -70,6 +71,8 @@ class ExampleContext:
         if memory == "root_task_sessions":
             session = self.task_sessions.get(key)
             return json.dumps(session) if session is not None else None
+        if memory in self.remembered or memory in ("trail_destinations", "undone_by_bot"):
+            return self.remembered.get(memory, {}).get(key)
         assert memory == "created_users"
         user_name = key.split(":", 1)[1]
         return f"createuser-{user_name}" if user_name in self.created_users else None

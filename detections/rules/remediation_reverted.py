@@ -1,0 +1,233 @@
+"""A grant the bot took away came back: a disabled key set Active again, a detached policy re-attached, a deleted
+inline policy put back, on the same principal.
+
+The rule learns what the bot undid two ways, both kept in one memory (so it survives restarts):
+- the remediation button records each grant it took away as a fact (`facts`, called by the button path), at once
+  and whether or not CloudTrail delivers the bot's own calls;
+- the bot's own remediation calls in CloudTrail (UpdateAccessKey to Inactive, Detach*Policy, Delete*Policy whose
+  User-Agent holds the bot's app id, or made by its "iam-warden" member-role session), so `bot.py replay` of an
+  archive that holds them finds the revert offline too.
+Limits: a grant undone by hand, or more than RETENTION ago, is not known; a caller who forges the bot's User-Agent
+on its own Detach call can only add alerts, never hide one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from core import cloudtrail as ct
+from core.severity import Severity
+from core.undone import APP_ID, Undone, UndoneKind
+from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
+from detections.example_records import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
+from detections.memory import Fact
+
+RETENTION = timedelta(days=90)
+_KINDS = {"User": "user", "Group": "group", "Role": "role"}
+_UNDO = {"Detach": UndoneKind.POLICY, "Delete": UndoneKind.INLINE}
+_REDO = {"Attach": UndoneKind.POLICY, "Put": UndoneKind.INLINE}
+_POLICY_EVENTS = frozenset(f"{verb}{kind}Policy" for verb in (*_UNDO, *_REDO) for kind in _KINDS)
+
+
+def _grant(record: dict, verbs: dict[str, UndoneKind], key_status: str) -> Undone | None:
+    """The grant a successful call takes away (verbs Detach/Delete, key status Inactive) or gives back."""
+    if ct.failed(record):
+        return None
+    req, name, account = ct.request(record), str(record.get("eventName") or ""), ct.account_id(record)
+    if name == "UpdateAccessKey":
+        user = req.get("userName") or ct.actor_user_name(record)  # no userName: the caller's own key
+        key = req.get("accessKeyId")
+        if req.get("status") != key_status or not isinstance(user, str) or not isinstance(key, str) or not key:
+            return None
+        return Undone(account, "user", user, UndoneKind.KEY, key)
+    for verb, kind in verbs.items():
+        for noun, principal in _KINDS.items():
+            if name == f"{verb}{noun}Policy":
+                who = req.get(f"{principal}Name")
+                item = req.get("policyArn" if kind is UndoneKind.POLICY else "policyName")
+                if isinstance(who, str) and who and isinstance(item, str) and item:
+                    return Undone(account, principal, who, kind, item)
+    return None
+
+
+def _by_bot(record: dict) -> bool:
+    if f"app/{APP_ID}" in str(record.get("userAgent") or ""):
+        return True
+    return ct.actor_arn(record).startswith("arn:aws:sts::") and ct.actor_arn(record).endswith(f"/{APP_ID}")
+
+
+def _undone_key(record: dict) -> str | None:
+    undone = _grant(record, _UNDO, "Inactive") if _by_bot(record) else None
+    return undone.key() if undone else None
+
+
+def _undone_value(record: dict) -> str:
+    return json.dumps({"at": str(record.get("eventTime")), "how": f"CloudTrail event {record.get('eventID')}"})
+
+
+# Every grant the bot took away, by Undone.key(); the value says when and how it was learnt.
+UNDONE = Memory(
+    name="undone_by_bot",
+    key=_undone_key,
+    value=_undone_value,
+    minutes=int(RETENTION.total_seconds() // 60),
+    from_events=False,  # the bot's calls are known by their User-Agent and request, which stored events lack
+)
+
+
+def facts(undone: Iterable[Undone], action: str, alert_id: int, at: datetime | None = None) -> list[Fact]:
+    """The memory facts for grants a remediation button took away (`action` names the stored action row)."""
+    at = at or datetime.now(UTC)
+    value = json.dumps({"at": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "how": f"alert #{alert_id}'s button"})
+    return [Fact(RULE.id, UNDONE.name, u.key(), action, value, at) for u in undone]
+
+
+def match(record: dict, ctx: RuleContext) -> Match | None:
+    """A successful call that gives back, to the same principal, a grant the bot took away before it."""
+    restored = _grant(record, _REDO, "Active")
+    at = ct.event_time(record)
+    if restored is None or at is None:
+        return None
+    known = ctx.recall(UNDONE.name, restored.key(), at)
+    try:
+        undone = json.loads(known) if known else None
+        when = ct.parse_time(undone.get("at")) if isinstance(undone, dict) else None
+    except ValueError:
+        return None
+    if when is None or when > at:  # a fact from after this event (an old archive replayed later) says nothing
+        return None
+    who = f"{restored.principal_type} {restored.principal_name}"
+    if restored.kind is UndoneKind.KEY:
+        title, fix = (
+            f"Access key {restored.item} of {who} made Active again",
+            Remediation(key_user=restored.principal_name, access_key_id=restored.item),
+        )
+    else:
+        label = restored.item.rsplit("/", 1)[-1]
+        verb = "attached to" if restored.kind is UndoneKind.POLICY else "put back on"
+        title = f"Policy {label} the bot removed {verb} {who} again"
+        fix = Remediation(
+            principal_type=restored.principal_type,
+            principal_name=restored.principal_name,
+            policy_arn=restored.item if restored.kind is UndoneKind.POLICY else None,
+            inline_policy_name=restored.item if restored.kind is UndoneKind.INLINE else None,
+        )
+    return Match(
+        title=title,
+        target=ct.iam_arn(restored.account, restored.principal_type, restored.principal_name),
+        facts={"Restored": f"{restored.kind} {restored.item}", "Undone by the bot": f"{undone['at']}, {undone['how']}"},
+        remediation=fix,
+    )
+
+
+_BOT = iam_user("iam-warden-bot")
+_BOT_AGENT = (
+    "Boto3/1.34.100 md/Botocore#1.34.100 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.3 app/iam-warden"
+)
+_KEY = access_key_id("build-agent")
+_UNDONE_KEY = Undone(ACCOUNT, "user", "build-agent", UndoneKind.KEY, _KEY).key()
+_UNDONE_ADMIN = Undone(ACCOUNT, "user", "build-agent", UndoneKind.POLICY, ADMINISTRATOR_ACCESS).key()
+_UNDONE_INLINE = Undone(ACCOUNT, "role", "ci-deployer", UndoneKind.INLINE, "bootstrap").key()
+_EARLIER = json.dumps({"at": "2024-05-14T08:30:00Z", "how": "alert #41's button"})
+
+RULE = Rule(
+    id="remediation_reverted",
+    severity=Severity.CRITICAL,
+    title="A grant the bot removed was given back",
+    rationale=(
+        "The bot only disables a key or removes a policy because an admin judged it dangerous. The same key made "
+        "Active again, or the same policy back on the same principal, means someone is undoing the response: "
+        "most often the attacker, who still holds other credentials. Only the bot knows what it undid."
+    ),
+    response=(
+        "Take the grant away again with the button, then find the credentials that restored it (the actor "
+        "here) and disable them as well: the intruder still has a foothold."
+    ),
+    event_names=frozenset({"UpdateAccessKey"} | _POLICY_EVENTS),
+    event_sources=frozenset({"iam.amazonaws.com"}),
+    match=match,
+    remembers=(UNDONE,),
+    supersedes=("privileged_grant", "privileged_user_created"),
+    reports={"MITRE ATT&CK": ("T1098", "T1078.004")},
+    examples=(
+        Example(
+            "disabled key made Active again",
+            iam_call(
+                "UpdateAccessKey",
+                {"userName": "build-agent", "accessKeyId": _KEY, "status": "Active"},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e501",
+                actor=iam_user("ops-break-glass"),
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_KEY: _EARLIER}}},
+        ),
+        Example(
+            "detached AdministratorAccess attached again",
+            iam_call(
+                "AttachUserPolicy",
+                {"userName": "build-agent", "policyArn": ADMINISTRATOR_ACCESS},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e502",
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_ADMIN: _EARLIER}}},
+        ),
+        Example(
+            "deleted inline policy put back on the role",
+            iam_call(
+                "PutRolePolicy",
+                {
+                    "roleName": "ci-deployer",
+                    "policyName": "bootstrap",
+                    "policyDocument": policy_json({"Effect": "Allow", "Action": "iam:*", "Resource": "*"}),
+                },
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e503",
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_INLINE: _EARLIER}}},
+        ),
+        Example(
+            "a key the bot never touched made Active",
+            iam_call(
+                "UpdateAccessKey",
+                {"userName": "alice", "accessKeyId": access_key_id("alice"), "status": "Active"},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e504",
+            ),
+            expect=False,
+            context={"remembered": {"undone_by_bot": {_UNDONE_KEY: _EARLIER}}},
+        ),
+        Example(
+            "the policy the bot detached attached to another user",
+            iam_call(
+                "AttachUserPolicy",
+                {"userName": "bob", "policyArn": ADMINISTRATOR_ACCESS},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e505",
+            ),
+            expect=False,
+            context={"remembered": {"undone_by_bot": {_UNDONE_ADMIN: _EARLIER}}},
+        ),
+        Example(
+            "the bot's own disabling call",
+            iam_call(
+                "UpdateAccessKey",
+                {"userName": "build-agent", "accessKeyId": _KEY, "status": "Inactive"},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e506",
+                actor=_BOT,
+                user_agent=_BOT_AGENT,
+            ),
+            expect=False,
+        ),
+        Example(
+            "refused attempt to re-enable the key",
+            iam_call(
+                "UpdateAccessKey",
+                {"userName": "build-agent", "accessKeyId": _KEY, "status": "Active"},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e507",
+                error="AccessDenied",
+            ),
+            expect=False,
+            context={"remembered": {"undone_by_bot": {_UNDONE_KEY: _EARLIER}}},
+        ),
+    ),
+)
