@@ -9,12 +9,13 @@ import os
 import sys
 from typing import TextIO
 
+from app import __version__
 from app.logs import configure_logging
 from app.serving import serve
 from app.wiring import audit_service, build
 from aws.causes import CALL_ERRORS, describe
 from aws.sessions import AwsSessions
-from config import ConfigError, Settings, help_table, load
+from config import ConfigError, Settings, help_table, load, read_env_file
 from storage import Store
 
 DESCRIPTION = "IAM Warden: a Slack bot that guards AWS accounts' identities."
@@ -30,7 +31,7 @@ EPILOG = f"""commands:
                         accounts or checks could not run, 2 (one `error:` line) when no account could be
                         audited (no credentials, endpoint unreachable, access denied)
 
-environment:
+environment (also read from ./.env when present; a variable already set wins; see .env.example):
 {help_table()}
   plus the standard AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
@@ -155,6 +156,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument("--version", action="version", version=f"IAM Warden {__version__}")
     subs = top.add_subparsers(dest="command")
     subs.add_parser("serve", help="run the bot (the default)")
     rep = subs.add_parser(
@@ -179,6 +181,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = parser().parse_args(argv)
+    read_env_file(".env")  # a variable set in the process environment wins over the file
     quiet = Settings(log_level="WARNING", library_log_level="WARNING")  # audit and replay print their own output
     try:
         if args.command == "demo":
