@@ -27,6 +27,7 @@ from aws.sessions import AwsSessions
 from checks import all_checks
 from checks.base import Check
 from config import Settings
+from core.metrics import Metrics
 from delivery.poster import Poster
 from delivery.reports import SlackReports
 from handlers.deps import Deps
@@ -52,6 +53,7 @@ class Runtime:
     poster: Poster
     audits: AuditService
     jobs: Jobs
+    metrics: Metrics = field(default_factory=Metrics)
     source: EventSource | None = None  # made by start_background()
     threads: list[threading.Thread] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
@@ -84,10 +86,12 @@ def build(
     checks (every registered check by default).
     """
     store = store or Store(settings.db_path)
-    sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
+    sessions = aws_sessions(settings, session)
     client = client or slack_client(settings)
     checks = all_checks() if checks is None else checks
-    audits = audit_service(settings, sessions, store, checks)
+    metrics = Metrics()  # this bot's own registry: a process may hold many bots (tests, the sandbox)
+    metrics.watch_outbox(lambda: store.counts()["unposted"])
+    audits = audit_service(settings, sessions, store, checks, metrics)
     app = App(
         client=client,
         signing_secret=settings.signing_secret or None,
@@ -101,7 +105,7 @@ def build(
     )
     deps = Deps(
         store=store,
-        remediator=Remediator(sessions),
+        remediator=Remediator(sessions, metrics),
         admins=settings.admins,
         responders=settings.responders,
         approvals=settings.approvals,
@@ -109,21 +113,31 @@ def build(
         checks=checks,
     )
     handlers.register(app, deps)
-    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
+    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes, metrics=metrics)
     context = PipelineContext(
         store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
     )
-    pipeline = Pipeline(store, context, on_alerts=poster.wake)
+    pipeline = Pipeline(store, context, on_alerts=poster.wake, metrics=metrics)
     jobs = scheduled_jobs(settings, store, client, audits)
-    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs)
+    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs, metrics)
+
+
+def aws_sessions(settings: Settings, session: Any = None) -> AwsSessions:
+    """The bot's AWS sessions: `session` (None: the default credential chain) and the configured member role."""
+    return AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
 
 
 def audit_service(
-    settings: Settings, sessions: AwsSessions, store: Store, checks: tuple[Check, ...] | None = None
+    settings: Settings,
+    sessions: AwsSessions,
+    store: Store,
+    checks: tuple[Check, ...] | None = None,
+    metrics: Metrics | None = None,
 ) -> AuditService:
     """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
     checks = all_checks() if checks is None else checks
-    return AuditService(Auditor(sessions, store, settings.accounts, settings.regions, checks=checks), store)
+    auditor = Auditor(sessions, store, settings.accounts, settings.regions, checks=checks)
+    return AuditService(auditor, store, metrics)
 
 
 def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
