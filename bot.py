@@ -15,7 +15,7 @@ from app.serving import serve
 from app.wiring import audit_service, build
 from aws.causes import CALL_ERRORS, describe
 from aws.sessions import AwsSessions
-from config import ConfigError, Settings, help_table, load, read_env_file
+from config import ConfigError, Settings, help_table, load, log_format, read_env_file
 from storage import Store
 
 DESCRIPTION = "IAM Warden: a Slack bot that guards AWS accounts' identities."
@@ -182,12 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = parser().parse_args(argv)
     read_env_file(".env")  # a variable set in the process environment wins over the file
-    quiet = Settings(log_level="WARNING", library_log_level="WARNING")  # audit and replay print their own output
     try:
+        # audit and replay print their own output
+        quiet = Settings(log_level="WARNING", library_log_level="WARNING", log_format=log_format())
         if args.command == "demo":
             from sandbox.demo import run_demo  # here: the sandbox (and moto) is not shipped in the image
 
-            configure_logging(Settings())
+            configure_logging(Settings(log_format=log_format()))
             return run_demo(once=args.once, port=args.port)
         if args.command == "audit":
             configure_logging(quiet)

@@ -280,9 +280,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
     for name, value in (("LOG_LEVEL", level), ("IAMBOT_LIBRARY_LOG_LEVEL", library_level)):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"{name}={value!r} must be DEBUG, INFO, WARNING or ERROR")
-    log_format = get("LOG_FORMAT").lower()
-    if log_format not in LOG_FORMATS:
-        problems.append(f"LOG_FORMAT={log_format!r} must be {' or '.join(LOG_FORMATS)}")
+    log_format_ = checked(lambda: log_format(env), "text")
     metrics = get("IAMBOT_METRICS").lower()
     if metrics not in ("on", "off"):
         problems.append(f"IAMBOT_METRICS={metrics!r} must be on or off")
@@ -315,7 +313,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         metrics=metrics == "on",
         log_level=level,
         library_log_level=library_level,
-        log_format=log_format,
+        log_format=log_format_,
     )
     if problems:
         raise ConfigError("\n".join(problems))
@@ -329,6 +327,15 @@ def trusted_accounts(env: Mapping[str, str] | None = None) -> frozenset[str]:
     if bad := sorted(a for a in accounts if not re.match(r"^\d{12}$", a)):
         raise ConfigError(f"IAMBOT_TRUSTED_ACCOUNTS: {', '.join(bad)} is not a 12-digit account id")
     return accounts
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """LOG_FORMAT alone (text or json; every command logs in it); ConfigError for another value."""
+    env = os.environ if env is None else env
+    value = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={value!r} must be {' or '.join(LOG_FORMATS)}")
+    return value
 
 
 def read_env_file(path: str = ".env") -> bool:
