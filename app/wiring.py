@@ -6,14 +6,17 @@ tests build the bot with these functions.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
@@ -73,6 +76,44 @@ def slack_client(settings: Settings) -> WebClient:
     )
 
 
+class _DropMessage(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+@contextlib.contextmanager
+def _without_token_warning() -> Iterator[None]:
+    # Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns at every start that
+    # the token "will be unused": it is the client's own token, so the warning is noise.
+    bolt_log = logging.getLogger("slack_bolt.App")
+    drop = _DropMessage(warning_client_prioritized_and_token_skipped())
+    bolt_log.addFilter(drop)
+    try:
+        yield
+    finally:
+        bolt_log.removeFilter(drop)
+
+
+def bolt_app(settings: Settings, client: WebClient) -> App:
+    """The Bolt app on `client`; HTTP requests are verified by app/http.py before Bolt sees them."""
+    with _without_token_warning():
+        return App(
+            client=client,
+            signing_secret=settings.signing_secret or None,
+            token_verification_enabled=False,
+            # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
+            # of a request that fails it. Socket Mode is authenticated by its socket.
+            request_verification_enabled=False,
+            # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
+            # runs in lazy listeners on Bolt's thread pool either way.
+            process_before_response=True,
+        )
+
+
 def build(
     settings: Settings,
     session: Any = None,  # a boto3.Session (boto3 is imported only in aws/); None: the default credential chain
@@ -92,17 +133,7 @@ def build(
     metrics = Metrics()  # this bot's own registry: a process may hold many bots (tests, the sandbox)
     metrics.watch_outbox(lambda: store.counts()["unposted"])
     audits = audit_service(settings, sessions, store, checks, metrics)
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or None,
-        token_verification_enabled=False,
-        # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
-        # of a request that fails it. Socket Mode is authenticated by its socket.
-        request_verification_enabled=False,
-        # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
-        # runs in lazy listeners on Bolt's thread pool either way.
-        process_before_response=True,
-    )
+    app = bolt_app(settings, client)
     deps = Deps(
         store=store,
         remediator=Remediator(sessions, metrics),

@@ -223,3 +223,16 @@ def test_log_format_json_writes_one_object_per_line(log_format):
 def test_bad_log_format_is_a_setting_error():
     with pytest.raises(ConfigError, match="LOG_FORMAT='xml' must be text or json"):
         load({**SERVE_ENV, "LOG_FORMAT": "xml"})
+
+
+def test_start_up_logs_no_bolt_warning(monkeypatch, capture, tmp_path, fake_slack):
+    """Bolt reads SLACK_BOT_TOKEN from the environment next to the given client and warned "`token` will be
+    unused" at every start; the wiring keeps that noise out, and other Bolt warnings still come through."""
+    from app.wiring import build
+    from tests.conftest import settings as test_settings
+
+    started(monkeypatch, LOG_LEVEL="INFO")
+    build(test_settings(tmp_path, fake_slack)).store.close()
+    assert [line for line in capture.lines if "slack_bolt" in line] == []
+    logging.getLogger("slack_bolt.App").warning("As you gave `client` as well, `token` will be unused.")
+    assert any("slack_bolt.App" in line for line in capture.lines)  # outside build() the logger is untouched
