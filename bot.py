@@ -76,6 +76,7 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
         context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
         pipeline = Pipeline(store, context, on_dead_letter=note)
     alerts = dead = 0
+    colour = out.isatty() and not os.environ.get("NO_COLOR")  # https://no-color.org
     stats = ReadStats()
     for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):
         result = pipeline.process(records, source)
@@ -86,7 +87,7 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
             if as_jsonl:
                 out.write(json.dumps(_summary(alert)) + "\n")
             else:
-                out.write(render(render_alert(alert)) + "\n")
+                out.write(render(render_alert(alert), colour=colour) + "\n")
     if post:
         rt.poster.recover()
         rt.poster.drain()

@@ -1,0 +1,100 @@
+"""`bot.py replay`'s terminal view: the alert as text (no mrkdwn, no pseudo-buttons), coloured only on a TTY."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import bot
+from core.states import AlertStatus
+from detections import example_records as s
+from ingest.context import PipelineContext
+from ingest.pipeline import Pipeline
+from slackui.blocks import alert_message
+from slackui.terminal import render
+from storage import Store
+
+ROOT = Path(__file__).resolve().parents[2]
+RED = "\x1b[1;31m"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def records(tmp_path: Path) -> str:
+    path = tmp_path / "trail.json"
+    grant = {"userName": "eve_ops", "policyArn": s.ADMINISTRATOR_ACCESS}
+    path.write_text(
+        json.dumps(
+            {
+                "Records": [
+                    s.iam_call("CreateUser", {"userName": "eve_ops"}, event_id="00000000-0000-4000-8000-000000000001"),
+                    s.iam_call("AttachUserPolicy", grant, event_id="00000000-0000-4000-8000-000000000002"),
+                ]
+            }
+        )
+    )
+    return str(path)
+
+
+def test_replay_prints_text_without_mrkdwn_or_buttons(tmp_path, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = io.StringIO()
+    assert bot.replay([records(tmp_path)], False, False, out, io.StringIO("")) == 0
+    text = out.getvalue()
+    assert "CRITICAL · New user eve_ops given admin-equivalent power" in text
+    assert "  Target:        arn:aws:iam::111122223333:user/eve_ops" in text  # no backticks; underscores kept
+    assert "rule privileged_user_created  |  event 00000000-0000-4000-8000-000000000002" in text
+    for markup in ("*", "`", ":red_circle:", "[ Acknowledge ]", "Detach AdministratorAccess", "\x1b["):
+        assert markup not in text, markup
+
+
+def test_replay_colours_by_severity_on_a_tty_unless_no_color(tmp_path, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    out = Terminal()
+    bot.replay([records(tmp_path)], False, False, out, io.StringIO(""))
+    assert f"{RED}CRITICAL · New user eve_ops given admin-equivalent power\x1b[0m" in out.getvalue()
+    assert "\x1b[33mMEDIUM · IAM user eve_ops created\x1b[0m" in out.getvalue()
+    assert "\x1b[1mWhy it matters\x1b[0m" in out.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = Terminal()
+    bot.replay([records(tmp_path)], False, False, plain, io.StringIO(""))
+    assert "\x1b[" not in plain.getvalue() and "CRITICAL · New user eve_ops" in plain.getvalue()
+
+
+def test_repeats_links_and_mentions_read_as_text():
+    store = Store(":memory:")
+    created = s.iam_call("CreateUser", {"userName": "eve_ops"}, event_id="00000000-0000-4000-8000-000000000001")
+    [alert_id] = Pipeline(store, PipelineContext(store)).process([created], "test").alert_ids
+    alert = {
+        **store.alert(alert_id),
+        "title": "Key made for a_b*c",
+        "occurrences": 5,
+        "status": AlertStatus.ACKNOWLEDGED,
+        "acked_by": "U0ADMIN1",
+        "acked_at": "2026-01-01T00:00:00",
+    }
+    text = render(alert_message(alert, "why", "what"))
+    assert "MEDIUM · Key made for a_b*c  (x5)" in text and "_(x5)_" not in text
+    assert "Acknowledged by @U0ADMIN1" in text and ":eyes:" not in text
+    link = {"type": "section", "text": {"type": "mrkdwn", "text": "*See* <https://example.com|the docs> &amp; ~old~"}}
+    assert render({"blocks": [link]}).splitlines()[1] == "See the docs (https://example.com) & old"
+
+
+def test_replay_from_a_pipe_has_no_escape_codes(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "replay", records(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "CRITICAL · New user eve_ops" in done.stdout and "\x1b[" not in done.stdout
