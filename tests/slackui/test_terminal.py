@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
 
-import bot
 from core.states import AlertStatus
 from detections import example_records as s
 from ingest.context import PipelineContext
@@ -21,9 +21,29 @@ ROOT = Path(__file__).resolve().parents[2]
 RED = "\x1b[1;31m"
 
 
-class Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+def replay(path: str, tmp_path: Path, tty: bool = False, **env: str) -> str:
+    """`bot.py replay PATH` as a user runs it; with `tty`, its stdout is a pseudo-terminal. Returns its stdout."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **env}
+    command = [sys.executable, str(ROOT / "bot.py"), "replay", path]
+    if not tty:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+    leader, follower = pty.openpty()
+    with subprocess.Popen(command, env=env, stdout=follower, stderr=subprocess.DEVNULL, cwd=tmp_path) as proc:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
 
 
 def records(tmp_path: Path) -> str:
@@ -42,11 +62,8 @@ def records(tmp_path: Path) -> str:
     return str(path)
 
 
-def test_replay_prints_text_without_mrkdwn_or_buttons(tmp_path, monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    out = io.StringIO()
-    assert bot.replay([records(tmp_path)], False, False, out, io.StringIO("")) == 0
-    text = out.getvalue()
+def test_replay_prints_text_without_mrkdwn_or_buttons(tmp_path):
+    text = replay(records(tmp_path), tmp_path)  # stdout is a pipe: no colour either
     assert "CRITICAL · New user eve_ops given admin-equivalent power" in text
     assert "  Target:        arn:aws:iam::111122223333:user/eve_ops" in text  # no backticks; underscores kept
     assert "rule privileged_user_created  |  event 00000000-0000-4000-8000-000000000002" in text
@@ -54,17 +71,13 @@ def test_replay_prints_text_without_mrkdwn_or_buttons(tmp_path, monkeypatch):
         assert markup not in text, markup
 
 
-def test_replay_colours_by_severity_on_a_tty_unless_no_color(tmp_path, monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    out = Terminal()
-    bot.replay([records(tmp_path)], False, False, out, io.StringIO(""))
-    assert f"{RED}CRITICAL · New user eve_ops given admin-equivalent power\x1b[0m" in out.getvalue()
-    assert "\x1b[33mMEDIUM · IAM user eve_ops created\x1b[0m" in out.getvalue()
-    assert "\x1b[1mWhy it matters\x1b[0m" in out.getvalue()
-    monkeypatch.setenv("NO_COLOR", "1")
-    plain = Terminal()
-    bot.replay([records(tmp_path)], False, False, plain, io.StringIO(""))
-    assert "\x1b[" not in plain.getvalue() and "CRITICAL · New user eve_ops" in plain.getvalue()
+def test_replay_colours_by_severity_on_a_tty_unless_no_color(tmp_path):
+    coloured = replay(records(tmp_path), tmp_path, tty=True)
+    assert f"{RED}CRITICAL · New user eve_ops given admin-equivalent power\x1b[0m" in coloured
+    assert "\x1b[33mMEDIUM · IAM user eve_ops created\x1b[0m" in coloured
+    assert "\x1b[1mWhy it matters\x1b[0m" in coloured
+    plain = replay(records(tmp_path), tmp_path, tty=True, NO_COLOR="1")
+    assert "\x1b[" not in plain and "CRITICAL · New user eve_ops" in plain
 
 
 def test_repeats_links_and_mentions_read_as_text():
@@ -84,17 +97,3 @@ def test_repeats_links_and_mentions_read_as_text():
     assert "Acknowledged by @U0ADMIN1" in text and ":eyes:" not in text
     link = {"type": "section", "text": {"type": "mrkdwn", "text": "*See* <https://example.com|the docs> &amp; ~old~"}}
     assert render({"blocks": [link]}).splitlines()[1] == "See the docs (https://example.com) & old"
-
-
-def test_replay_from_a_pipe_has_no_escape_codes(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "replay", records(tmp_path)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "CRITICAL · New user eve_ops" in done.stdout and "\x1b[" not in done.stdout
