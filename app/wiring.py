@@ -191,11 +191,7 @@ def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: 
 def event_source(rt: Runtime) -> EventSource:
     """The SQS worker when a queue is configured, else the CloudTrail LookupEvents poller."""
     if rt.settings.sqs_queue_url:
-        region = (
-            rt.settings.sqs_queue_url.split("/")[2].split(".")[1]
-            if ".amazonaws.com" in rt.settings.sqs_queue_url
-            else "us-east-1"
-        )
+        region = queue_region(rt.settings.sqs_queue_url)
         return SqsWorker(
             rt.sessions.client("sqs", region=region),
             rt.sessions.client("s3"),
@@ -205,6 +201,11 @@ def event_source(rt: Runtime) -> EventSource:
         )
     clients = {region: rt.sessions.client("cloudtrail", region=region) for region in rt.settings.regions}
     return LookupPoller(clients, rt.store, rt.pipeline)
+
+
+def queue_region(queue_url: str) -> str:
+    """The region of an SQS queue URL (us-east-1 for a URL that names none, e.g. a local endpoint)."""
+    return queue_url.split("/")[2].split(".")[1] if ".amazonaws.com" in queue_url else "us-east-1"
 
 
 def start_background(rt: Runtime) -> None:
