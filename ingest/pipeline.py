@@ -114,8 +114,9 @@ class Pipeline:
         if not records:
             return
         self.metrics.events_read.labels(source_kind(source)).inc(len(records))
-        newest = max(filter(None, (ct.event_time(r) for r in records)))
-        self.metrics.feed_lag.set(max(0.0, (datetime.now(UTC) - newest).total_seconds()))
+        newest = ct.event_time(records[-1])  # the records are sorted by eventTime; parse only the last
+        if newest is not None:
+            self.metrics.feed_lag.set(max(0.0, (datetime.now(UTC) - newest).total_seconds()))
 
     def dead_letter(self, source: str, reason: str, body: object) -> None:
         """Keep something unreadable with the reason, and log it once (without its content).
