@@ -1,4 +1,4 @@
-"""IAM Warden's command line: serve, replay, demo and audit, each calling into the app package."""
+"""IAM Warden's command line: serve, replay, demo, check and audit, each calling into the app package."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from app import __version__
+from app.checkup import check
 from app.logs import configure_logging
 from app.serving import serve
-from app.wiring import audit_service, build
+from app.wiring import audit_service, aws_sessions, build, slack_client
 from aws.causes import CALL_ERRORS, describe
 from aws.sessions import AwsSessions
-from config import ConfigError, Settings, help_table, load
+from config import ConfigError, Settings, help_table, load, log_format, read_env_file
 from storage import Store
 
 if TYPE_CHECKING:
@@ -28,17 +30,20 @@ EPILOG = f"""commands:
                         through the detections and print the alerts; offline unless --post
   demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
                         your browser; --once runs a scripted scenario headless and exits
+  check                 verify the deployment, one line per check: the Slack token (auth.test), the channel
+                        (the bot is a member), the AWS identity, the event queue (or LookupEvents), and the
+                        bot's IAM permissions (iam:SimulatePrincipalPolicy); exit 0 when all pass, 1 if not
   audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when every
                         check ran and no critical or high finding is open, 3 when one is, 4 when some
                         accounts or checks could not run, 2 (one `error:` line) when no account could be
                         audited (no credentials, endpoint unreachable, access denied)
 
-environment:
+environment (also read from ./.env when present; a variable already set wins; see .env.example):
 {help_table()}
   plus the standard AWS variables (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, ...)
 
-exit codes: 0 ok, 1 error, 2 bad settings or usage (or an audit that reached no account), 3 audit found
-critical or high findings, 4 audit incomplete (some accounts or checks could not run), or
+exit codes: 0 ok, 1 error (or a check that failed), 2 bad settings or usage (or an audit that reached no
+account), 3 audit found critical or high findings, 4 audit incomplete (some accounts or checks could not run), or
 4 replay kept some unreadable input as dead letters (the rest was processed)
 """
 
@@ -78,6 +83,7 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
         context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
         pipeline = Pipeline(store, context, on_dead_letter=note)
     alerts = dead = 0
+    colour = out.isatty() and not os.environ.get("NO_COLOR")  # https://no-color.org
     stats = ReadStats()
     for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):
         result = pipeline.process(records, source)
@@ -88,7 +94,7 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
             if as_jsonl:
                 out.write(json.dumps(_summary(alert)) + "\n")
             else:
-                out.write(render(render_alert(alert)) + "\n")
+                out.write(render(render_alert(alert), colour=colour) + "\n")
     if post:
         rt.poster.recover()
         rt.poster.drain()
@@ -165,6 +171,7 @@ def parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    top.add_argument("--version", action="version", version=f"IAM Warden {__version__}")
     subs = top.add_subparsers(dest="command")
     subs.add_parser("serve", help="run the bot (the default)")
     rep = subs.add_parser(
@@ -181,6 +188,7 @@ def parser() -> argparse.ArgumentParser:
     demo = subs.add_parser("demo", help="run the bot in a local sandbox with a Slack-like page")
     demo.add_argument("--once", action="store_true", help="run the scripted scenario headless and exit")
     demo.add_argument("--port", type=int, default=8080, help="port of the sandbox page (a free one if busy)")
+    subs.add_parser("check", help="verify the Slack token and channel, AWS identity, queue and IAM permissions")
     aud = subs.add_parser("audit", help="audit IAM posture now and print the report")
     aud.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     return top
@@ -189,13 +197,19 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code."""
     args = parser().parse_args(argv)
-    quiet = Settings(log_level="WARNING", library_log_level="WARNING")  # audit and replay print their own output
+    read_env_file(".env")  # a variable set in the process environment wins over the file
     try:
+        # audit and replay print their own output
+        quiet = Settings(log_level="WARNING", library_log_level="WARNING", log_format=log_format())
         if args.command == "demo":
             from sandbox.demo import run_demo  # here: the sandbox (and moto) is not shipped in the image
 
-            configure_logging(Settings())
+            configure_logging(Settings(log_format=log_format()))
             return run_demo(once=args.once, port=args.port)
+        if args.command == "check":
+            configure_logging(quiet)
+            settings = load(serving=True)
+            return check(settings, slack_client(settings), lambda: aws_sessions(settings), sys.stdout)
         if args.command == "audit":
             configure_logging(quiet)
             return run_audit(args.format, sys.stdout)

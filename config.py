@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from dotenv import load_dotenv
+
+T = TypeVar("T")
+# LOG_FORMAT: lines for a person reading a terminal, or one JSON object per line for a log shipper.
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -111,7 +118,15 @@ VARIABLES: tuple[Var, ...] = (
         "a grant this soon after CreateUser raises privileged_user_created",
         "60",
     ),
-    Var("PORT", "HTTP port for /slack/events and /healthz (HTTP mode)", "3000"),
+    Var(
+        "PORT", "HTTP port for /slack/events, /healthz and /metrics (only /healthz and /metrics in Socket Mode)", "3000"
+    ),
+    Var(
+        "IAMBOT_METRICS",
+        "serve Prometheus metrics at GET /metrics on PORT (on or off); counts only, no secrets or alert text, "
+        "but let only the scraper reach it",
+        "on",
+    ),
     Var("LOG_LEVEL", "logging level of the bot's own log lines (DEBUG, INFO, WARNING, ERROR)", "INFO"),
     Var(
         "IAMBOT_LIBRARY_LOG_LEVEL",
@@ -119,6 +134,7 @@ VARIABLES: tuple[Var, ...] = (
         "at DEBUG they log whole request and message bodies",
         "INFO",
     ),
+    Var("LOG_FORMAT", "text (lines for people) or json (one object per line, for log shippers)", "text"),
 )
 
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -173,6 +189,8 @@ class Settings:
     port: int = 3000
     log_level: str = "INFO"
     library_log_level: str = "INFO"
+    log_format: str = "text"
+    metrics: bool = True
 
     def __repr__(self) -> str:
         return f"Settings(channel={self.channel!r}, admins={sorted(self.admins)!r}, db_path={self.db_path!r})"
@@ -199,39 +217,52 @@ def _var(name: str) -> Var:
 
 
 def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings:
-    """Read and check the settings; raise ConfigError naming the first bad variable."""
+    """Read and check the settings; raise one ConfigError listing every bad variable, one per line."""
     env = os.environ if env is None else env
+    problems: list[str] = []
 
     def get(name: str) -> str:
         var = _var(name)
         value = env.get(name, "").strip()
         if not value and var.needed_to_serve and serving:
-            raise ConfigError(f"{name} is not set: it is {var.purpose}")
+            problems.append(f"{name} is not set: it is {var.purpose}")
         return value or (var.default or "")
+
+    def checked(parse: Callable[[], T], fallback: T) -> T:
+        """`parse()`, or `fallback` with its ConfigError noted, so one run reports every bad variable."""
+        try:
+            return parse()
+        except ConfigError as err:
+            problems.append(str(err))
+            return fallback
+
+    def number(name: str, low: int, high: int) -> int:
+        return checked(lambda: _int(get(name), _var(name), low, high), low)
 
     bot_token = get("SLACK_BOT_TOKEN")
     if bot_token and not bot_token.startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN must start with xoxb- (a bot token, not a user or app token)")
+        problems.append("SLACK_BOT_TOKEN must start with xoxb- (a bot token, not a user or app token)")
     app_token = get("SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN must start with xapp- (an app-level token with connections:write)")
+        problems.append("SLACK_APP_TOKEN must start with xapp- (an app-level token with connections:write)")
     signing_secret = get("SLACK_SIGNING_SECRET")
     if serving and not app_token and not signing_secret:
-        raise ConfigError(
+        problems.append(
             "SLACK_SIGNING_SECRET is not set: it is needed in HTTP mode to verify that requests come from Slack "
             "(or set SLACK_APP_TOKEN to use Socket Mode)"
         )
     channel = get("IAMBOT_CHANNEL")
     if channel and not _CHANNEL_ID.match(channel):
-        raise ConfigError(
+        problems.append(
             f"IAMBOT_CHANNEL={channel!r} must be a channel id (C…), not a name; it is {_var('IAMBOT_CHANNEL').purpose}"
         )
-    admins = _ids(get("IAMBOT_ADMINS"), _var("IAMBOT_ADMINS"), _SLACK_ID)
-    if serving and not admins:
-        raise ConfigError(f"IAMBOT_ADMINS lists no user: it is {_var('IAMBOT_ADMINS').purpose}")
+    raw_admins = get("IAMBOT_ADMINS")
+    admins = checked(lambda: _ids(raw_admins, _var("IAMBOT_ADMINS"), _SLACK_ID), None)
+    if serving and raw_admins and admins == frozenset():
+        problems.append(f"IAMBOT_ADMINS lists no user: it is {_var('IAMBOT_ADMINS').purpose}")
     queue = get("IAMBOT_SQS_QUEUE_URL")
     if queue and not _QUEUE_URL.match(queue):
-        raise ConfigError(
+        problems.append(
             f"IAMBOT_SQS_QUEUE_URL={queue!r} is not an SQS queue URL "
             "(https://sqs.<region>.amazonaws.com/<account>/<name>)"
         )
@@ -239,44 +270,48 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
     for region in get("IAMBOT_REGIONS").split(","):
         region = region.strip()
         if region and not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", region):
-            raise ConfigError(f"IAMBOT_REGIONS: {region!r} is not an AWS region name (e.g. eu-west-1)")
-        if region and region not in regions:
+            problems.append(f"IAMBOT_REGIONS: {region!r} is not an AWS region name (e.g. eu-west-1)")
+        elif region and region not in regions:
             regions.append(region)
     accounts = tuple(a.strip() for a in get("IAMBOT_ACCOUNTS").split(",") if a.strip())
     if accounts != ("organization",):
         bad = [a for a in accounts if not re.match(r"^\d{12}$", a)]
         if bad:
-            raise ConfigError(f"IAMBOT_ACCOUNTS: {', '.join(bad)} is not a 12-digit account id (or use 'organization')")
+            problems.append(f"IAMBOT_ACCOUNTS: {', '.join(bad)} is not a 12-digit account id (or use 'organization')")
     crons = {name: get(name) for name in ("IAMBOT_AUDIT_CRON", "IAMBOT_DIGEST_CRON")}
     for name, expr in crons.items():
         problem = cron_problem(expr)
         if problem:
-            raise ConfigError(f"{name}={expr!r} is not a crontab expression ({problem}); it is {_var(name).purpose}")
+            problems.append(f"{name}={expr!r} is not a crontab expression ({problem}); it is {_var(name).purpose}")
     level, library_level = (get(name).upper() for name in ("LOG_LEVEL", "IAMBOT_LIBRARY_LOG_LEVEL"))
     for name, value in (("LOG_LEVEL", level), ("IAMBOT_LIBRARY_LOG_LEVEL", library_level)):
         if value not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ConfigError(f"{name}={value!r} must be DEBUG, INFO, WARNING or ERROR")
-    feed_silent = _int(get("IAMBOT_FEED_SILENT_MINUTES"), _var("IAMBOT_FEED_SILENT_MINUTES"), 10, 1440)
-    poll_seconds = _int(get("IAMBOT_POLL_SECONDS"), _var("IAMBOT_POLL_SECONDS"), 10, 3600)
+            problems.append(f"{name}={value!r} must be DEBUG, INFO, WARNING or ERROR")
+    log_format_ = checked(lambda: log_format(env), "text")
+    metrics = get("IAMBOT_METRICS").lower()
+    if metrics not in ("on", "off"):
+        problems.append(f"IAMBOT_METRICS={metrics!r} must be on or off")
+    feed_silent = number("IAMBOT_FEED_SILENT_MINUTES", 10, 1440)
+    poll_seconds = number("IAMBOT_POLL_SECONDS", 10, 3600)
     if not queue and feed_silent * 60 < 2 * poll_seconds:
-        raise ConfigError(
+        problems.append(
             f"IAMBOT_FEED_SILENT_MINUTES={feed_silent} must cover two LookupEvents polls "
             f"(IAMBOT_POLL_SECONDS={poll_seconds}): the feed would look silent between healthy polls"
         )
     member_role = get("IAMBOT_MEMBER_ROLE")
     if not re.match(r"^[\w+=,.@-]{1,64}$", member_role):
-        raise ConfigError(f"IAMBOT_MEMBER_ROLE={member_role!r} is not an IAM role name")
-    return Settings(
+        problems.append(f"IAMBOT_MEMBER_ROLE={member_role!r} is not an IAM role name")
+    settings = Settings(
         bot_token=bot_token,
         signing_secret=signing_secret,
         app_token=app_token,
         slack_api_url=get("SLACK_API_URL"),
         channel=channel,
-        admins=admins,
-        responders=_ids(get("IAMBOT_RESPONDERS"), _var("IAMBOT_RESPONDERS"), _SLACK_ID),
-        approvals=_int(get("IAMBOT_APPROVALS"), _var("IAMBOT_APPROVALS"), 1, 2),
+        admins=admins or frozenset(),
+        responders=checked(lambda: _ids(get("IAMBOT_RESPONDERS"), _var("IAMBOT_RESPONDERS"), _SLACK_ID), frozenset()),
+        approvals=number("IAMBOT_APPROVALS", 1, 2),
         sqs_queue_url=queue,
-        sqs_max_receives=_int(get("IAMBOT_SQS_MAX_RECEIVES"), _var("IAMBOT_SQS_MAX_RECEIVES"), 1, 1000),
+        sqs_max_receives=number("IAMBOT_SQS_MAX_RECEIVES", 1, 1000),
         feed_silent_minutes=feed_silent,
         poll_seconds=poll_seconds,
         regions=tuple(regions),
@@ -284,15 +319,20 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         member_external_id=get("IAMBOT_MEMBER_EXTERNAL_ID"),
         db_path=get("IAMBOT_DB"),
         accounts=accounts,
-        trusted_accounts=trusted_accounts(env),
+        trusted_accounts=checked(lambda: trusted_accounts(env), frozenset()),
         audit_cron=crons["IAMBOT_AUDIT_CRON"],
         digest_cron=crons["IAMBOT_DIGEST_CRON"],
-        thread_minutes=_int(get("IAMBOT_THREAD_MINUTES"), _var("IAMBOT_THREAD_MINUTES"), 0, 1440),
-        correlation_minutes=_int(get("IAMBOT_CORRELATION_MINUTES"), _var("IAMBOT_CORRELATION_MINUTES"), 1, 1440),
-        port=_int(get("PORT"), _var("PORT"), 1, 65535),
+        thread_minutes=number("IAMBOT_THREAD_MINUTES", 0, 1440),
+        correlation_minutes=number("IAMBOT_CORRELATION_MINUTES", 1, 1440),
+        port=number("PORT", 1, 65535),
+        metrics=metrics == "on",
         log_level=level,
         library_log_level=library_level,
+        log_format=log_format_,
     )
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return settings
 
 
 def trusted_accounts(env: Mapping[str, str] | None = None) -> frozenset[str]:
@@ -302,6 +342,20 @@ def trusted_accounts(env: Mapping[str, str] | None = None) -> frozenset[str]:
     if bad := sorted(a for a in accounts if not re.match(r"^\d{12}$", a)):
         raise ConfigError(f"IAMBOT_TRUSTED_ACCOUNTS: {', '.join(bad)} is not a 12-digit account id")
     return accounts
+
+
+def log_format(env: Mapping[str, str] | None = None) -> str:
+    """LOG_FORMAT alone (text or json; every command logs in it); ConfigError for another value."""
+    env = os.environ if env is None else env
+    value = env.get("LOG_FORMAT", "").strip().lower() or "text"
+    if value not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT={value!r} must be {' or '.join(LOG_FORMATS)}")
+    return value
+
+
+def read_env_file(path: str = ".env") -> bool:
+    """Load `path` (KEY=value lines) into the environment if it exists; a variable already set wins. True if read."""
+    return load_dotenv(path, override=False) if os.path.isfile(path) else False
 
 
 def help_table() -> str:

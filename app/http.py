@@ -1,4 +1,4 @@
-"""The HTTP surface (POST /slack/events, GET /healthz) and the hardening every Slack request passes first."""
+"""The HTTP surface (POST /slack/events, GET /healthz, GET /metrics) and the hardening of every Slack request."""
 
 from __future__ import annotations
 
@@ -99,11 +99,13 @@ def _shape_problem(payload: dict) -> str | None:
 
 
 def wsgi_app(rt: Runtime, slack_events: bool = True) -> WSGIApplication:
-    """The HTTP surface: POST /slack/events and GET /healthz.
+    """The HTTP surface: POST /slack/events, GET /healthz and (unless IAMBOT_METRICS=off) GET /metrics.
 
     Every Slack request is size-limited, signature-checked and parsed here before Bolt sees it, so a hostile one
     costs one log line naming the cause (never the body, never a traceback). In Socket Mode Bolt does not verify
-    signatures (Slack's socket is authenticated instead), so `slack_events=False` leaves only /healthz on HTTP.
+    signatures (Slack's socket is authenticated instead), so `slack_events=False` leaves only /healthz and /metrics
+    on HTTP. /metrics needs no Slack signature (Prometheus cannot sign): it holds counts with bounded labels, no
+    secret or alert text; the README asks that only the scraper may reach it.
     """
     slack = SlackRequestHandler(rt.app)
     verifier = SignatureVerifier(rt.settings.signing_secret) if slack_events else None
@@ -120,6 +122,9 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> WSGIApplication:
             except Exception as err:  # the database is gone: say so, don't crash the server
                 body, status = {"status": "error", "error": type(err).__name__}, "503 Service Unavailable"
             return answer(start_response, status, json.dumps(body).encode(), "application/json")
+        if path == "/metrics" and method == "GET" and rt.settings.metrics:
+            body, kind = rt.metrics.exposition()
+            return answer(start_response, "200 OK", body, kind)
         if verifier is not None and path == "/slack/events" and method == "POST":
             try:
                 raw = read_body(environ)

@@ -107,7 +107,7 @@ def _serve(rt: Runtime, closers: list[Callable[[], None]]) -> int:
         max_request_body_size=MAX_BODY,  # waitress' own cap too, so no body past it is even buffered
     )
     closers.append(server.close)
-    log.info("listening on port %s (POST /slack/events, GET /healthz)", settings.port)
+    log.info("listening on port %s (POST /slack/events, GET /healthz, GET /metrics)", settings.port)
     server.run()  # returns when a signal's KeyboardInterrupt stops it, after its in-flight requests
     return 0
 

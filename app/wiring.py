@@ -6,14 +6,17 @@ tests build the bot with these functions.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
@@ -27,6 +30,7 @@ from aws.sessions import AwsSessions
 from checks import all_checks
 from checks.base import Check
 from config import Settings
+from core.metrics import Metrics
 from delivery.poster import Poster
 from delivery.reports import SlackReports
 from handlers.deps import Deps
@@ -53,6 +57,7 @@ class Runtime:
     poster: Poster
     audits: AuditService
     jobs: Jobs
+    metrics: Metrics = field(default_factory=Metrics)
     source: EventSource | None = None  # made by start_background()
     feed: FeedWatch | None = None  # the source's dead man's switch, made by start_background()
     threads: list[threading.Thread] = field(default_factory=list)
@@ -73,6 +78,44 @@ def slack_client(settings: Settings) -> WebClient:
     )
 
 
+class _DropMessage(logging.Filter):
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self.message
+
+
+@contextlib.contextmanager
+def _without_token_warning() -> Iterator[None]:
+    # Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns at every start that
+    # the token "will be unused": it is the client's own token, so the warning is noise.
+    bolt_log = logging.getLogger("slack_bolt.App")
+    drop = _DropMessage(warning_client_prioritized_and_token_skipped())
+    bolt_log.addFilter(drop)
+    try:
+        yield
+    finally:
+        bolt_log.removeFilter(drop)
+
+
+def bolt_app(settings: Settings, client: WebClient) -> App:
+    """The Bolt app on `client`; HTTP requests are verified by app/http.py before Bolt sees them."""
+    with _without_token_warning():
+        return App(
+            client=client,
+            signing_secret=settings.signing_secret or None,
+            token_verification_enabled=False,
+            # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
+            # of a request that fails it. Socket Mode is authenticated by its socket.
+            request_verification_enabled=False,
+            # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
+            # runs in lazy listeners on Bolt's thread pool either way.
+            process_before_response=True,
+        )
+
+
 def build(
     settings: Settings,
     session: Any = None,  # a boto3.Session (boto3 is imported only in aws/); None: the default credential chain
@@ -86,24 +129,16 @@ def build(
     checks (every registered check by default).
     """
     store = store or Store(settings.db_path)
-    sessions = AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
+    sessions = aws_sessions(settings, session)
     client = client or slack_client(settings)
     checks = all_checks() if checks is None else checks
-    audits = audit_service(settings, sessions, store, checks)
-    app = App(
-        client=client,
-        signing_secret=settings.signing_secret or None,
-        token_verification_enabled=False,
-        # wsgi_app() verifies every HTTP request before Bolt sees it; Bolt's own check would log the whole body
-        # of a request that fails it. Socket Mode is authenticated by its socket.
-        request_verification_enabled=False,
-        # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
-        # runs in lazy listeners on Bolt's thread pool either way.
-        process_before_response=True,
-    )
+    metrics = Metrics()  # this bot's own registry: a process may hold many bots (tests, the sandbox)
+    metrics.watch_outbox(lambda: store.counts()["unposted"])
+    audits = audit_service(settings, sessions, store, checks, metrics)
+    app = bolt_app(settings, client)
     deps = Deps(
         store=store,
-        remediator=Remediator(sessions),
+        remediator=Remediator(sessions, metrics),
         admins=settings.admins,
         responders=settings.responders,
         approvals=settings.approvals,
@@ -111,21 +146,31 @@ def build(
         checks=checks,
     )
     handlers.register(app, deps)
-    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes)
+    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes, metrics=metrics)
     context = PipelineContext(
         store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
     )
-    pipeline = Pipeline(store, context, on_alerts=poster.wake)
+    pipeline = Pipeline(store, context, on_alerts=poster.wake, metrics=metrics)
     jobs = scheduled_jobs(settings, store, client, audits)
-    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs)
+    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs, metrics)
+
+
+def aws_sessions(settings: Settings, session: Any = None) -> AwsSessions:
+    """The bot's AWS sessions: `session` (None: the default credential chain) and the configured member role."""
+    return AwsSessions(session, member_role=settings.member_role, external_id=settings.member_external_id)
 
 
 def audit_service(
-    settings: Settings, sessions: AwsSessions, store: Store, checks: tuple[Check, ...] | None = None
+    settings: Settings,
+    sessions: AwsSessions,
+    store: Store,
+    checks: tuple[Check, ...] | None = None,
+    metrics: Metrics | None = None,
 ) -> AuditService:
     """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
     checks = all_checks() if checks is None else checks
-    return AuditService(Auditor(sessions, store, settings.accounts, settings.regions, checks=checks), store)
+    auditor = Auditor(sessions, store, settings.accounts, settings.regions, checks=checks)
+    return AuditService(auditor, store, metrics)
 
 
 def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
@@ -148,11 +193,7 @@ def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: 
 def event_source(rt: Runtime) -> EventSource:
     """The SQS worker when a queue is configured, else the CloudTrail LookupEvents poller."""
     if rt.settings.sqs_queue_url:
-        region = (
-            rt.settings.sqs_queue_url.split("/")[2].split(".")[1]
-            if ".amazonaws.com" in rt.settings.sqs_queue_url
-            else "us-east-1"
-        )
+        region = queue_region(rt.settings.sqs_queue_url)
         return SqsWorker(
             rt.sessions.client("sqs", region=region),
             rt.sessions.client("s3"),
@@ -185,6 +226,11 @@ def feed_watch(rt: Runtime, source: EventSource) -> FeedWatch:
         reply=reply,
         life=lookup_life(rt.store, regions),
     )
+
+
+def queue_region(queue_url: str) -> str:
+    """The region of an SQS queue URL (us-east-1 for a URL that names none, e.g. a local endpoint)."""
+    return queue_url.split("/")[2].split(".")[1] if ".amazonaws.com" in queue_url else "us-east-1"
 
 
 def start_background(rt: Runtime) -> None:

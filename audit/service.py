@@ -10,6 +10,7 @@ from typing import Protocol
 from audit.digest import build_digest
 from audit.report import AuditReport
 from audit.runner import Auditor, Progress
+from core.metrics import Metrics
 from core.states import FindingState
 from storage import Store
 
@@ -42,9 +43,10 @@ class Delivery(Protocol):
 class AuditService:
     """Runs audits (never two at once in this process) and delivers reports and digests."""
 
-    def __init__(self, auditor: Auditor, store: Store) -> None:
+    def __init__(self, auditor: Auditor, store: Store, metrics: Metrics | None = None) -> None:
         self.auditor = auditor
         self.store = store
+        self.metrics = metrics or Metrics()
         self._running = threading.Lock()
 
     def describe_target(self) -> str:
@@ -62,7 +64,8 @@ class AuditService:
         if not self._running.acquire(blocking=False):
             raise AuditBusy("an audit is already running; its report will be posted when it finishes")
         try:
-            return self.auditor.run(trigger, requested_by, progress)
+            with self.metrics.audit_duration.labels(trigger).time():
+                return self.auditor.run(trigger, requested_by, progress)
         finally:
             self._running.release()
 

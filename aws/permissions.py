@@ -45,6 +45,7 @@ ACTIONS: dict[str, str] = {
     "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled",
     "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
     "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
+    "iam:SimulatePrincipalPolicy": "bot.py check: the bot's own policy allows every action on this list",
 }
 
 # IAM's action prefix for boto3 service names that differ from it.

@@ -12,6 +12,7 @@ from aws.authz import admin_principals, authorization_details, principal_arn
 from aws.collector import collect_authorization
 from aws.sessions import AwsSessions, MemberRoleError
 from core.actions import ActionId
+from core.metrics import Metrics
 from core.states import ActionState
 from core.undone import Undone, UndoneKind
 from iam.authorization import Attachment
@@ -43,11 +44,21 @@ def _request_id(reply: dict) -> str | None:
 class Remediator:
     """Runs one remediation for one stored alert in the alert's account."""
 
-    def __init__(self, sessions: AwsSessions) -> None:
+    def __init__(self, sessions: AwsSessions, metrics: Metrics | None = None) -> None:
         self.sessions = sessions
+        self.metrics = metrics or Metrics()
 
     def run(self, action: str, alert: AlertRow) -> Outcome:
-        """Dispatch one of the remediation action ids (core.actions.DESTRUCTIVE)."""
+        """Dispatch one of the remediation action ids (core.actions.DESTRUCTIVE); counted by action and result."""
+        result = "crashed"  # an exception the caller reports
+        try:
+            outcome = self._run(action, alert)
+            result = str(outcome.state)
+            return outcome
+        finally:
+            self.metrics.remediations.labels(action, result).inc()
+
+    def _run(self, action: str, alert: AlertRow) -> Outcome:
         handlers = {
             ActionId.DETACH_POLICY: self.detach_policy,
             ActionId.DISABLE_KEY: self.disable_keys,

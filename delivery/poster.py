@@ -11,6 +11,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from core.metrics import Metrics
 from core.severity import Severity
 from core.states import PostState
 from slackui.alerts import render_alert
@@ -44,6 +45,7 @@ class Poster:
         min_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
         on_posted: Callable[[int, float], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -52,6 +54,7 @@ class Poster:
         self.min_interval = min_interval
         self.monotonic = monotonic
         self.on_posted = on_posted
+        self.metrics = metrics or Metrics()
         self._wake = threading.Event()
         self._last_post = float("-inf")
         self._backoff = 0.0
@@ -133,12 +136,14 @@ class Poster:
         except SlackApiError as err:
             error = str(err.response.get("error"))
             self.store.mark_post_failed(alert.id, error)
+            self.metrics.alert_post_failures.inc()
             self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             hint = " (invite the bot to the channel / check its token and scopes)" if error in NEEDS_HUMAN else ""
             log.error("Slack refused alert %s: %s%s; retrying in %.0fs", alert.id, error, hint, self._backoff)
             return False
         except Exception as err:  # network errors: keep the alert, retry later
             self.store.mark_post_failed(alert.id, type(err).__name__)
+            self.metrics.alert_post_failures.inc()
             self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             log.error(
                 "posting alert %s failed (%s); retrying in %.0fs",
@@ -150,6 +155,7 @@ class Poster:
         self._backoff = 0.0
         self._last_post = self.monotonic()
         self.store.mark_posted(alert.id, reply["channel"], reply["ts"], thread_ts)
+        self.metrics.alerts_posted.labels(alert.severity).inc()
         if self.on_posted:
             self.on_posted(alert.id, self._last_post)
         return True

@@ -6,9 +6,11 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from core import cloudtrail as ct
 from core.alert import Alert
+from core.metrics import Metrics, source_kind
 from detections import all_rules
 from detections.engine import evaluate
 from ingest.context import PipelineContext
@@ -48,11 +50,13 @@ class Pipeline:
         context: PipelineContext,
         on_alerts: Callable[[list[int]], None] | None = None,
         on_dead_letter: Callable[[str, str], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.context = context
         self.on_alerts = on_alerts
         self.on_dead_letter = on_dead_letter  # (source, reason) of each dead letter, instead of a log line
+        self.metrics = metrics or Metrics()
         self.windows = {r.id: r.dedup_minutes for r in all_rules() if r.dedup_minutes}
 
     def process(self, records: Iterable[object], source: str) -> BatchResult:
@@ -101,9 +105,18 @@ class Pipeline:
             memory.discard(facts)  # the batch will come again; it must not find itself remembered
             raise
         result.alerts = alerts
+        self._count(usable, source)
         if result.alert_ids and self.on_alerts:
             self.on_alerts(result.alert_ids)
         return result
+
+    def _count(self, records: list[dict], source: str) -> None:
+        if not records:
+            return
+        self.metrics.events_read.labels(source_kind(source)).inc(len(records))
+        newest = ct.event_time(records[-1])  # the records are sorted by eventTime; parse only the last
+        if newest is not None:
+            self.metrics.feed_lag.set(max(0.0, (datetime.now(UTC) - newest).total_seconds()))
 
     def dead_letter(self, source: str, reason: str, body: object) -> None:
         """Keep something unreadable with the reason, and log it once (without its content).
@@ -119,6 +132,7 @@ class Pipeline:
             except (ValueError, RecursionError) as err:  # a circular or too deeply nested value
                 text = f"(body not kept: {type(err).__name__} serialising it)"
         letter = self.store.add_dead_letter(source, reason, text)
+        self.metrics.dead_letters.labels(source_kind(source)).inc()
         if self.on_dead_letter is not None:
             self.on_dead_letter(source, reason)
         else:

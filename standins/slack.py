@@ -102,6 +102,8 @@ class FakeSlack:
         # whose url was made with a user, and anything added with add_ephemeral (e.g. a slash command's reply).
         self.ephemeral_log: list[dict] = []
         self.version = 0  # grows on every change a viewer would see
+        self.outside_channels: set[str] = set()  # channels conversations.info says the bot is not a member of
+        self.missing_channels: set[str] = set()  # channels conversations.info does not know
         self._response_users: dict[str, tuple[str, str | None]] = {}  # response_url name -> (user, channel)
         self._lock = threading.Lock()
         self._last_us = 0  # the last ts handed out, in microseconds
@@ -309,6 +311,7 @@ class FakeSlack:
         return {
             "ok": True,
             "user_id": "UBOT",
+            "user": "iam-warden",
             "bot_id": "BBOT",
             "team_id": "T0TEST",
             "team": "test",
@@ -370,6 +373,13 @@ class FakeSlack:
             )
             done.append({"id": item["id"], "title": item.get("title"), "name": upload["filename"]})
         return {"ok": True, "files": done}
+
+    def _conversations_info(self, args: dict) -> dict:
+        channel = args.get("channel") or ""
+        if channel in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        name = channel.lower()
+        return {"ok": True, "channel": {"id": channel, "name": name, "is_member": channel not in self.outside_channels}}
 
     def _conversations_history(self, args: dict) -> dict:
         found = self.messages.get(args.get("channel", ""), [])

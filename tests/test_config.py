@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from config import ConfigError, load
+from config import VARIABLES, ConfigError, load
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = {
@@ -121,3 +121,62 @@ def test_help_documents_commands_and_variables():
     assert done.returncode == 0
     for word in ("replay", "serve", "IAMBOT_SQS_QUEUE_URL", "SLACK_SIGNING_SECRET", "AWS_ENDPOINT_URL"):
         assert word in done.stdout
+
+
+def test_every_bad_setting_is_reported_at_once():
+    bad = {**GOOD, "SLACK_BOT_TOKEN": "", "IAMBOT_CHANNEL": "#alerts", "IAMBOT_APPROVALS": "3", "PORT": "http"}
+    with pytest.raises(ConfigError) as caught:
+        load({**bad, "IAMBOT_REGIONS": "mars", "LOG_FORMAT": "xml", "IAMBOT_TRUSTED_ACCOUNTS": "42"})
+    lines = str(caught.value).splitlines()
+    assert [line.split()[0].split("=")[0].rstrip(":") for line in lines] == [
+        "SLACK_BOT_TOKEN",
+        "IAMBOT_CHANNEL",
+        "IAMBOT_REGIONS",
+        "LOG_FORMAT",
+        "IAMBOT_APPROVALS",
+        "IAMBOT_TRUSTED_ACCOUNTS",
+        "PORT",
+    ]
+
+
+def test_command_line_lists_every_bad_setting_one_per_line_and_exits_2(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD, "IAMBOT_ADMINS": "bob", "IAMBOT_APPROVALS": "9"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("error: IAMBOT_ADMINS: bob is not a Slack user id")
+    assert lines[1].startswith("IAMBOT_APPROVALS='9' must be a whole number from 1 to 2")
+    assert len(lines) == 2
+
+
+def test_dotenv_file_is_read_and_the_process_environment_wins(tmp_path):
+    (tmp_path / ".env").write_text("IAMBOT_APPROVALS=2\nIAMBOT_CHANNEL=#from-the-file\nIAMBOT_ADMINS=bob\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **GOOD}
+    env.pop("IAMBOT_ADMINS")  # only the file sets it: its bad value must be reported
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")], env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert done.returncode == 2
+    # IAMBOT_CHANNEL from the process (C0ALERTS) wins over the file's bad one; IAMBOT_ADMINS comes from the file
+    assert done.stderr.strip().splitlines() == [
+        "error: IAMBOT_ADMINS: bob is not a Slack user id (U… or W…); it is comma-separated Slack user ids "
+        "allowed to press the remediation buttons"
+    ]
+
+
+def test_dotenv_example_lists_every_variable():
+    example = (ROOT / ".env.example").read_text()
+    names = {line.split("=", 1)[0] for line in example.splitlines() if line and not line.startswith("#")}
+    assert names == {var.name for var in VARIABLES}
+
+
+def test_version_is_printed_and_matches_pyproject():
+    import tomllib
+
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "--version"], capture_output=True, text=True, timeout=60
+    )
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert done.returncode == 0 and done.stdout.strip() == f"IAM Warden {version}"

@@ -182,3 +182,57 @@ def test_every_package_of_the_bot_follows_log_level():
     packages = {p.name for p in root.iterdir() if (p / "__init__.py").exists()} - not_the_bot
     assert {"app", "storage", "detections"} <= packages  # the scan sees the packages
     assert packages | {"config", "iam_warden"} <= set(OWN_LOGGERS)
+
+
+JSON_LOGGING = """
+import logging
+from app.logs import configure_logging
+from config import load
+configure_logging(load(serving=False))
+logging.getLogger("ingest.pipeline").warning("dead letter %s from %s", 7, "sqs")
+try:
+    raise ValueError("boom")
+except ValueError:
+    logging.getLogger("handlers.actions").exception("iam_detach_policy on alert 3 crashed")
+"""
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_log_format_json_writes_one_object_per_line(log_format):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    env = {"PATH": "/usr/bin:/bin", "LOG_FORMAT": log_format}
+    done = subprocess.run(
+        [sys.executable, "-c", JSON_LOGGING], env=env, capture_output=True, text=True, cwd=root, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    if log_format == "text":
+        assert done.stderr.splitlines()[0].endswith("WARNING ingest.pipeline: dead letter 7 from sqs")
+        return
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["level"], line["logger"], line["message"]) for line in lines] == [
+        ("WARNING", "ingest.pipeline", "dead letter 7 from sqs"),
+        ("ERROR", "handlers.actions", "iam_detach_policy on alert 3 crashed"),
+    ]
+    assert lines[1]["exception"].startswith("Traceback") and "ValueError: boom" in lines[1]["exception"]
+    assert lines[0]["time"].endswith("+00:00")
+
+
+def test_bad_log_format_is_a_setting_error():
+    with pytest.raises(ConfigError, match="LOG_FORMAT='xml' must be text or json"):
+        load({**SERVE_ENV, "LOG_FORMAT": "xml"})
+
+
+def test_start_up_logs_no_bolt_warning(monkeypatch, capture, tmp_path, fake_slack):
+    """Bolt reads SLACK_BOT_TOKEN from the environment next to the given client and warned "`token` will be
+    unused" at every start; the wiring keeps that noise out, and other Bolt warnings still come through."""
+    from app.wiring import build
+    from tests.conftest import settings as test_settings
+
+    started(monkeypatch, LOG_LEVEL="INFO")
+    build(test_settings(tmp_path, fake_slack)).store.close()
+    assert [line for line in capture.lines if "slack_bolt" in line] == []
+    logging.getLogger("slack_bolt.App").warning("As you gave `client` as well, `token` will be unused.")
+    assert any("slack_bolt.App" in line for line in capture.lines)  # outside build() the logger is untouched
