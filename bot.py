@@ -161,9 +161,13 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
         athena.workgroup = args.workgroup
     stats = HuntStats()
 
+    shown: list[tuple[str, int]] = []
+
     def progress(status: QueryStatus) -> None:
         stats.bytes_scanned = status.bytes_scanned
-        print(f"query {status.query_id}: {status.state}, {_size(status.bytes_scanned)} scanned", file=sys.stderr)
+        if shown[-1:] != [(status.state, status.bytes_scanned)]:  # a line when something changed, not every poll
+            shown.append((status.state, status.bytes_scanned))
+            print(f"query {status.query_id}: {status.state}, {_size(status.bytes_scanned)} scanned", file=sys.stderr)
 
     def emit(result: BatchResult) -> None:
         for alert_id in result.alert_ids:

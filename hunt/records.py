@@ -102,7 +102,9 @@ def record_of(row: Mapping[str, str | None]) -> dict:
         elif field.kind == "bool":
             record[field.key] = text.lower() == "true"
         elif field.kind == "json":
-            record[field.key] = loads(text)
+            value = loads(text)
+            if value is not None:
+                record[field.key] = value
         else:
             value = _named(field, loads(text))
             if value is not None:
