@@ -287,3 +287,39 @@ def test_bad_usage_is_one_error_line_and_exit_2(athena_plan, capsys, argv, line)
 def test_an_unknown_rule_is_named(athena_plan, capsys):
     code, _, err = hunt([*ARGS, "--rules", "user_created,no_such_rule"], capsys)
     assert code == 2 and len(err) == 1 and err[0].startswith("error: --rules: no rule no_such_rule (known: ")
+
+
+# ---- --post: the bot's own store, so a window already hunted (or seen live) posts nothing twice --------------
+
+
+def test_post_sends_the_alerts_once_and_a_second_hunt_of_the_window_sends_none(
+    aws, athena_plan, capsys, monkeypatch, tmp_path, fake_slack
+):
+    from tests.conftest import ADMINS, BOT_TOKEN, CHANNEL, SIGNING_SECRET
+    from tests.hunt.test_athena import athena_rows, records
+
+    for key, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "IAMBOT_CHANNEL": CHANNEL,
+        "IAMBOT_ADMINS": ",".join(sorted(ADMINS)),
+        "IAMBOT_DB": str(tmp_path / "warden.db"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    rows = athena_rows(records())
+    athena_plan.extend([started, state("SUCCEEDED", scanned=4096)])
+    athena_plan.append(
+        lambda stub: stub.add_response(
+            "get_query_results",
+            {"ResultSet": {"Rows": result_rows(rows), "ResultSetMetadata": {"ColumnInfo": column_info()}}},
+        )
+    )
+    first = hunt([*ARGS, "--post", "--jsonl"], capsys)
+    posted = len(fake_slack.calls_of("chat.postMessage"))
+    again = hunt([*ARGS, "--post", "--jsonl"], capsys)
+    assert first[0] == 0 and again[0] == 0
+    assert first[2][-1] == "2 alert(s) from 2 row(s); Athena scanned 4.1 KB (4096 bytes)"
+    assert posted == 2 and len(first[1].splitlines()) == 2
+    assert again[1] == "" and len(fake_slack.calls_of("chat.postMessage")) == posted
+    assert again[2][-1] == "0 alert(s) from 2 row(s); Athena scanned 4.1 KB (4096 bytes), 2 event(s) already seen"
