@@ -213,8 +213,8 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
     return 4 if stats.dead_letters else 0
 
 
-def _items(text: str | None) -> list[str]:
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
+def _items(text: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())
 
 
 def _size(count: int) -> str:
