@@ -20,6 +20,7 @@ OWN_LOGGERS = (
     "delivery",
     "detections",
     "handlers",
+    "hunt",
     "iam",
     "ingest",
     "sandbox",
