@@ -23,6 +23,7 @@ COPY --chown=warden:warden core ./core
 COPY --chown=warden:warden delivery ./delivery
 COPY --chown=warden:warden detections ./detections
 COPY --chown=warden:warden handlers ./handlers
+COPY --chown=warden:warden hunt ./hunt
 COPY --chown=warden:warden iam ./iam
 COPY --chown=warden:warden ingest ./ingest
 COPY --chown=warden:warden slackui ./slackui

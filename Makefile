@@ -33,6 +33,7 @@ format: $(STAMP)
 ## bench: run the benchmarks under bench/ and print their figures
 bench: $(STAMP)
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/hunt.py
 	$(BIN)/python bench/latency.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/fuzz.py

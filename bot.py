@@ -1,4 +1,4 @@
-"""IAM Warden's command line: serve, replay, demo, check and audit, each calling into the app package."""
+"""IAM Warden's command line: serve, replay, hunt, demo, check and audit, each calling into the app package."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
@@ -28,6 +29,9 @@ EPILOG = f"""commands:
                         with POST /slack/events and GET /healthz
   replay PATH...        run CloudTrail files (.json, .json.gz, JSON Lines, folders of them, - for stdin)
                         through the detections and print the alerts; offline unless --post
+  hunt --since 90d --athena DB.TABLE --athena-output s3://BUCKET/PREFIX/
+                        run the detections over the organization's trail where it is kept: Athena reads only
+                        the records some rule could read (--explain prints the query); alerts as replay prints
   demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
                         your browser; --once runs a scripted scenario headless and exits
   check                 verify the deployment, one line per check: the Slack token (auth.test), the channel
@@ -52,6 +56,14 @@ kept as a dead letter and the replay goes on; stderr names the first few by file
 
 exit codes: 0 everything was read, 1 error, 2 bad usage or no such path,
             4 some input could not be read (kept as dead letters); the rest was processed
+"""
+HUNT_EPILOG = """The query is generated from the rule registry: the chosen rules' event names (and root's calls when a
+rule reads them), in the date, account and region partitions of deploy/athena-cloudtrail.yaml's table. Progress
+goes to stderr; the summary names the data Athena scanned (its cost figure). Ctrl-C cancels a running query.
+
+exit codes: 0 done, 1 the engine failed (one `error:` line: table missing, access denied, output location not
+            writable, query failed with its reason), 2 bad usage, 4 some rows could not be read (kept as dead
+            letters), 130 cancelled
 """
 # How many unreadable inputs `replay` names on stderr before it only counts them.
 REPLAY_WARNINGS = 5
@@ -109,6 +121,118 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
         print(f"unreadable: … and {dead - len(named)} more", file=sys.stderr)
     print(summary, file=sys.stderr)
     return 4 if dead else 0
+
+
+def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> int:
+    """`bot.py hunt`: run the chosen rules over the trail's table in Athena; print (or post) the alerts."""
+    from aws.athena import Athena, AthenaError, QueryStatus
+    from config import trusted_accounts as config_trusted_accounts
+    from detections import all_rules
+    from hunt.query import HuntQuery, QueryError, athena_sql, choose_rules, parse_when
+    from hunt.runner import HuntStats, run_pages
+    from ingest.context import PipelineContext
+    from ingest.pipeline import BatchResult, Pipeline
+    from slackui.alerts import render_alert
+    from slackui.terminal import render
+
+    now = now or datetime.now(UTC)
+    try:
+        rules = choose_rules(all_rules(), _items(args.rules))
+        until = parse_when(args.until, now) if args.until else now
+        query = HuntQuery(
+            args.athena, parse_when(args.since, now), until, rules, _items(args.accounts), _items(args.regions)
+        )
+        sql = athena_sql(query)
+    except QueryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    if args.explain:
+        out.write(sql + "\n")
+        return 0
+    if not (args.athena_output or "").startswith("s3://"):
+        print("error: --athena-output wants the query results location, s3://BUCKET/PREFIX/", file=sys.stderr)
+        return 2
+    if args.post:
+        rt = build(load(serving=True))
+        store, pipeline, sessions = rt.store, rt.pipeline, rt.sessions
+        pipeline.rules = rules
+    else:
+        store = Store(":memory:")
+        context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
+        pipeline = Pipeline(store, context, rules=rules)
+        try:  # an AWS_PROFILE that names no profile fails here
+            sessions = AwsSessions()
+        except CALL_ERRORS as err:
+            print(f"error: {describe(err)}", file=sys.stderr)
+            return 1
+    athena = Athena(sessions.client("athena", region=sessions.session.region_name or "us-east-1"), args.athena_output)
+    if args.workgroup:
+        athena.workgroup = args.workgroup
+    stats = HuntStats()
+
+    shown: list[tuple[str, int]] = []
+
+    def progress(status: QueryStatus) -> None:
+        stats.bytes_scanned = status.bytes_scanned
+        if shown[-1:] != [(status.state, status.bytes_scanned)]:  # a line when something changed, not every poll
+            shown.append((status.state, status.bytes_scanned))
+            print(f"query {status.query_id}: {status.state}, {_size(status.bytes_scanned)} scanned", file=sys.stderr)
+
+    def emit(result: BatchResult) -> None:
+        for alert_id in result.alert_ids:
+            alert = store.alert(alert_id)
+            out.write(json.dumps(_summary(alert)) + "\n" if args.jsonl else render(render_alert(alert)) + "\n")
+
+    def read(done: HuntStats) -> None:
+        print(f"rows read: {done.rows}", file=sys.stderr)
+
+    query_id = ""
+    try:
+        query_id = athena.start(sql)
+        print(
+            f"query {query_id}: started ({len(rules)} rule(s), {query.since:%Y-%m-%d} to {until:%Y-%m-%d})",
+            file=sys.stderr,
+        )
+        athena.wait(query_id, progress)
+        run_pages(athena.rows(query_id), pipeline, f"hunt:{query_id}", emit, read, stats)
+    except AthenaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        if query_id:
+            try:
+                athena.stop(query_id)
+            except AthenaError as err:
+                print(f"error: could not cancel query {query_id}: {err}", file=sys.stderr)
+                return 130
+            print(f"hunt cancelled: query {query_id} stopped", file=sys.stderr)
+        else:
+            print("hunt cancelled", file=sys.stderr)
+        return 130
+    if args.post:
+        rt.poster.recover()
+        rt.poster.drain()
+    summary = f"{stats.alerts} alert(s) from {stats.rows} row(s); Athena scanned {_size(stats.bytes_scanned)}"
+    summary += f" ({stats.bytes_scanned} bytes)"
+    if stats.duplicates:
+        summary += f", {stats.duplicates} event(s) already seen"
+    if stats.dead_letters:
+        summary += f", {stats.dead_letters} unreadable row(s) kept as dead letters"
+    print(summary, file=sys.stderr)
+    return 4 if stats.dead_letters else 0
+
+
+def _items(text: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())
+
+
+def _size(count: int) -> str:
+    size, unit = float(count), "B"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            break
+        size /= 1000
+    return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
 
 
 def run_audit(fmt: str, out: TextIO) -> int:
@@ -185,6 +309,23 @@ def parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--jsonl", action="store_true", help="print one JSON object per alert and nothing else")
     rep.add_argument("--post", action="store_true", help="also post the alerts to Slack like the live bot")
+    hun = subs.add_parser(
+        "hunt",
+        help="run the detections over the trail's history with Athena",
+        epilog=HUNT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    hun.add_argument("--since", required=True, help="start of the window: 90d, 12h, or an ISO 8601 date or time")
+    hun.add_argument("--until", help="end of the window (default: now)")
+    hun.add_argument("--accounts", help="comma-separated account ids (default: every account in the table)")
+    hun.add_argument("--regions", help="comma-separated regions (default: every region in the table)")
+    hun.add_argument("--rules", help="comma-separated rule ids (default: every rule)")
+    hun.add_argument("--athena", required=True, metavar="DATABASE.TABLE", help="the CloudTrail table to query")
+    hun.add_argument("--athena-output", metavar="S3_URL", help="where Athena writes the query results, s3://…/")
+    hun.add_argument("--workgroup", help="the Athena workgroup (default: primary)")
+    hun.add_argument("--explain", action="store_true", help="print the query and exit without running it")
+    hun.add_argument("--jsonl", action="store_true", help="print one JSON object per alert and nothing else")
+    hun.add_argument("--post", action="store_true", help="also post the alerts to Slack like the live bot")
     demo = subs.add_parser("demo", help="run the bot in a local sandbox with a Slack-like page")
     demo.add_argument("--once", action="store_true", help="run the scripted scenario headless and exit")
     demo.add_argument("--port", type=int, default=8080, help="port of the sandbox page (a free one if busy)")
@@ -213,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "audit":
             configure_logging(quiet)
             return run_audit(args.format, sys.stdout)
+        if args.command == "hunt":
+            configure_logging(quiet)
+            return hunt(args, sys.stdout)
         if args.command == "replay":
             configure_logging(quiet)
             return replay(args.paths, args.jsonl, args.post, sys.stdout, sys.stdin)

@@ -22,6 +22,7 @@ OWN_LOGGERS = (
     "delivery",
     "detections",
     "handlers",
+    "hunt",
     "iam",
     "ingest",
     "sandbox",

@@ -46,6 +46,16 @@ ACTIONS: dict[str, str] = {
     "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
     "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
     "iam:SimulatePrincipalPolicy": "bot.py check: the bot's own policy allows every action on this list",
+    # bot.py hunt: Athena over the organization trail's bucket (Athena reads the catalog and S3 as its caller)
+    "athena:StartQueryExecution": "hunt: run the generated query over the CloudTrail table",
+    "athena:GetQueryExecution": "hunt: the query's state, reason and data scanned",
+    "athena:GetQueryResults": "hunt: read the selected records, page by page",
+    "athena:StopQueryExecution": "hunt: cancel the query on Ctrl-C",
+    "glue:GetDatabase": "hunt: Athena looks up the table's database in the Glue Data Catalog as the caller",
+    "glue:GetTable": "hunt: Athena reads the CloudTrail table's definition and partition projection as the caller",
+    "s3:ListBucket": "hunt: Athena lists the trail's log files (and reads its results) as the caller",
+    "s3:GetBucketLocation": "hunt: Athena checks the region of the trail's and the results' buckets",
+    "s3:PutObject": "hunt: Athena writes the query results to --athena-output as the caller",
 }
 
 # IAM's action prefix for boto3 service names that differ from it.

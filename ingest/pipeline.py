@@ -12,6 +12,7 @@ from core import cloudtrail as ct
 from core.alert import Alert
 from core.metrics import Metrics, source_kind
 from detections import all_rules
+from detections.base import Rule
 from detections.engine import evaluate
 from ingest.context import PipelineContext
 from storage import Store
@@ -51,12 +52,14 @@ class Pipeline:
         on_alerts: Callable[[list[int]], None] | None = None,
         on_dead_letter: Callable[[str, str], None] | None = None,
         metrics: Metrics | None = None,
+        rules: tuple[Rule, ...] | None = None,
     ) -> None:
         self.store = store
         self.context = context
         self.on_alerts = on_alerts
         self.on_dead_letter = on_dead_letter  # (source, reason) of each dead letter, instead of a log line
         self.metrics = metrics or Metrics()
+        self.rules = rules  # the rules to run (every registered one when None), e.g. `bot.py hunt --rules`
         self.windows = {r.id: r.dedup_minutes for r in all_rules() if r.dedup_minutes}
 
     def process(self, records: Iterable[object], source: str) -> BatchResult:
@@ -83,7 +86,7 @@ class Pipeline:
                 result.duplicates += 1
                 continue
             seen.add(event_id)
-            found = evaluate(record, self.context, memory=memory)
+            found = evaluate(record, self.context, self.rules, memory=memory)
             alerts.extend(found)
             events.append(
                 {

@@ -86,7 +86,12 @@ def test_each_owned_library_is_imported_only_by_its_owner():
 
 
 # Tests that drive the command line itself (bot.main, bot.replay); everything else imports the app package.
-DRIVE_THE_CLI = {"tests/test_logging.py", "tests/test_replay_cli.py", "tests/fuzz/test_fuzz.py"}
+DRIVE_THE_CLI = {
+    "tests/test_logging.py",
+    "tests/test_replay_cli.py",
+    "tests/fuzz/test_fuzz.py",
+    "tests/hunt/test_hunt_cli.py",
+}
 
 
 def python_files() -> list[Path]:

@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 EVENTS_TEMPLATE = DEPLOY / "eventbridge-sqs.yaml"
 MEMBER_TEMPLATE = DEPLOY / "member-role.yaml"
+HUNT_TABLE_TEMPLATE = DEPLOY / "athena-cloudtrail.yaml"
 POLICY = DEPLOY / "iam-policy.json"
 SAMPLE = ROOT / "samples" / "cloudtrail-sample.json"
 
@@ -253,6 +254,15 @@ OWN_ACCOUNT_ONLY = {
     "cloudtrail:LookupEvents": "event history polling in the bot's own account",
     "organizations:ListAccounts": "asked of the management account the bot runs in",
     "organizations:DescribePolicy": "asked of the management account the bot runs in",
+    "athena:StartQueryExecution": "bot.py hunt queries the trail's table in the bot's account",
+    "athena:GetQueryExecution": "bot.py hunt queries the trail's table in the bot's account",
+    "athena:GetQueryResults": "bot.py hunt queries the trail's table in the bot's account",
+    "athena:StopQueryExecution": "bot.py hunt queries the trail's table in the bot's account",
+    "glue:GetDatabase": "the hunt table's catalog is in the bot's account",
+    "glue:GetTable": "the hunt table's catalog is in the bot's account",
+    "s3:ListBucket": "Athena reads the organization trail's bucket and its results as the bot",
+    "s3:GetBucketLocation": "Athena reads the organization trail's bucket and its results as the bot",
+    "s3:PutObject": "Athena writes the hunt's query results as the bot",
 }
 
 
@@ -342,10 +352,11 @@ EXPECTED_TYPES = {
         "OrganizationBusPolicy": "AWS::Events::EventBusPolicy",
     },
     MEMBER_TEMPLATE: {"MemberRole": "AWS::IAM::Role"},
+    HUNT_TABLE_TEMPLATE: {"Database": "AWS::Glue::Database", "Table": "AWS::Glue::Table"},
 }
 
 
-@pytest.mark.parametrize("path", [EVENTS_TEMPLATE, MEMBER_TEMPLATE], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [EVENTS_TEMPLATE, MEMBER_TEMPLATE, HUNT_TABLE_TEMPLATE], ids=lambda p: p.name)
 def test_template_structure(path: Path):
     template = load_template(path)
     assert template["AWSTemplateFormatVersion"] == "2010-09-09"
@@ -372,7 +383,7 @@ def test_dangling_reference_check_catches_mistakes():
     )
 
 
-@pytest.mark.parametrize("path", [EVENTS_TEMPLATE, MEMBER_TEMPLATE], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [EVENTS_TEMPLATE, MEMBER_TEMPLATE, HUNT_TABLE_TEMPLATE], ids=lambda p: p.name)
 def test_cfn_lint_finds_no_errors_or_warnings(path: Path):
     import cfnlint.api as lint
 

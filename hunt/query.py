@@ -1,0 +1,125 @@
+"""The hunt's query, generated from the rule registry: only the records some chosen rule could read, in the
+partitions (date, account, region) of the window asked for. Pure: no engine is called here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from detections.base import Rule
+from hunt.records import COLUMNS
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]+")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
+_AGO = re.compile(r"([0-9]{1,5})([dh])")
+
+
+class QueryError(ValueError):
+    """An argument the query cannot be built from (a bad table name, window, account or region)."""
+
+
+@dataclass(frozen=True)
+class HuntQuery:
+    """What to hunt: a table, a window [since, until), optional accounts and regions, the chosen rules."""
+
+    table: str  # DATABASE.TABLE
+    since: datetime
+    until: datetime
+    rules: tuple[Rule, ...]
+    accounts: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        parts = self.table.split(".")
+        if len(parts) != 2 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
+            raise QueryError(f"--athena wants DATABASE.TABLE (letters, digits, _), not {self.table!r}")
+        if self.since >= self.until:
+            raise QueryError(
+                f"the window is empty: --since {_iso(self.since)} is not before --until {_iso(self.until)}"
+            )
+        for account in self.accounts:
+            if not _ACCOUNT.fullmatch(account):
+                raise QueryError(f"--accounts: {account!r} is not a 12-digit account id")
+        for region in self.regions:
+            if not _REGION.fullmatch(region):
+                raise QueryError(f"--regions: {region!r} is not an AWS region name")
+        if not self.rules:
+            raise QueryError("no rule chosen")
+
+    @property
+    def event_names(self) -> frozenset[str]:
+        """The event names the chosen rules read."""
+        return frozenset(name for r in self.rules for name in r.event_names)
+
+    @property
+    def root(self) -> bool:
+        """Whether a chosen rule reads every call the root user makes."""
+        return any(r.any_root_event for r in self.rules)
+
+
+def choose_rules(registered: Sequence[Rule], ids: Iterable[str] = ()) -> tuple[Rule, ...]:
+    """The rules named by `ids` (all registered ones when none is named); QueryError names an unknown id."""
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return tuple(registered)
+    known = {r.id: r for r in registered}
+    unknown = [i for i in wanted if i not in known]
+    if unknown:
+        raise QueryError(f"--rules: no rule {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    return tuple(known[i] for i in dict.fromkeys(wanted))
+
+
+def parse_when(text: str, now: datetime) -> datetime:
+    """`90d`, `12h` (before `now`), or an ISO 8601 date or time (UTC unless it says otherwise)."""
+    ago = _AGO.fullmatch(text.strip())
+    if ago:
+        amount, unit = int(ago.group(1)), ago.group(2)
+        return now - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(f"{text!r} is neither a span like 90d or 12h nor an ISO 8601 date or time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def athena_sql(query: HuntQuery) -> str:
+    """The Athena (Trino) SELECT for `query`: the table's columns (structs and arrays as JSON text), pruned by the
+    date partition of the window, the account and region partitions when asked, and the chosen rules' reads."""
+    database, table = query.table.split(".")
+    columns = ",\n  ".join(
+        f"json_format(CAST({c.name} AS JSON)) AS {c.name}" if c.kind in ("struct", "array") else c.name for c in COLUMNS
+    )
+    last_day = query.until - timedelta(microseconds=1)
+    where = [f"\"timestamp\" BETWEEN '{query.since:%Y/%m/%d}' AND '{last_day:%Y/%m/%d}'"]
+    if query.accounts:
+        where.append(f"account IN ({_list(query.accounts)})")
+    if query.regions:
+        where.append(f"region IN ({_list(query.regions)})")
+    where.append(f"eventtime >= '{_iso(query.since)}' AND eventtime < '{_iso(query.until)}'")
+    where.append(_reads(query))
+    return f'SELECT\n  {columns}\nFROM "{database}"."{table}"\nWHERE ' + "\n  AND ".join(where)
+
+
+def _reads(query: HuntQuery) -> str:
+    """The records the chosen rules read: their event names, or any root call when one reads those (the replay
+    prefilter's decision for a plain record, `Prefilter.record_could_match`)."""
+    names = sorted(query.event_names)
+    for name in names:
+        if not _EVENT_NAME.fullmatch(name):
+            raise QueryError(f"a rule reads an event name the query cannot quote: {name!r}")
+    tests = [f"eventname IN ({_list(names)})"] if names else []
+    if query.root:
+        tests.append("useridentity.type = 'Root'")
+    return "(" + " OR ".join(tests) + ")"
+
+
+def _list(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)  # every value is validated against a pattern without quotes
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
