@@ -21,7 +21,7 @@ from config import ConfigError, Settings, help_table, load, log_format, read_env
 from storage import Store
 
 if TYPE_CHECKING:
-    from storage.rows import AlertRow
+    from core.rows import AlertRow
 
 DESCRIPTION = "IAM Warden: a Slack bot that guards AWS accounts' identities."
 EPILOG = f"""commands:

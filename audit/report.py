@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from checks.base import Status
 from checks.engine import Result
+from core.rows import AuditRow, FindingRow
 from core.severity import Severity
-from storage.rows import AuditRow, FindingRow
 
 BLOCKING = (Severity.CRITICAL.value, Severity.HIGH.value)
 COLUMNS = ("check", "severity", "account", "resource", "status", "title", "detail")

@@ -15,9 +15,9 @@ from aws.organizations import list_accounts
 from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
 from checks.engine import Result, run_checks
+from core.rows import MuteRow
 from iam.snapshot import Snapshot
 from storage import Store
-from storage.rows import MuteRow
 
 log = logging.getLogger(__name__)
 

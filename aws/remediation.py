@@ -18,7 +18,7 @@ from core.undone import Undone, UndoneKind
 from iam.authorization import Attachment
 
 if TYPE_CHECKING:
-    from storage.rows import AlertRow
+    from core.rows import AlertRow
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.metrics import Metrics
+from core.rows import AlertRow
 from core.severity import Severity
 from core.states import PostState
 from slackui.alerts import render_alert
 from storage import Store
-from storage.rows import AlertRow
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from core.severity import Severity
 
 if TYPE_CHECKING:
-    from storage.rows import AlertRow
+    from core.rows import AlertRow
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from core import cloudtrail as ct
 from detections.base import Memory, Rule
 
 if TYPE_CHECKING:
-    from storage.rows import AlertRow, EventRow
+    from core.rows import AlertRow, EventRow
 
 LATE = timedelta(days=1)  # how far out of order a record may arrive and still see the facts before it
 

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
+from core.rows import AlertRow
 from core.states import ActionState, ClaimVerdict, PostState
 from detections.rules import remediation_reverted
 from handlers.deps import Deps
@@ -17,7 +18,6 @@ from handlers.listening import bind_button, channel_of
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 from slackui.alerts import render_alert
-from storage.rows import AlertRow
 
 # The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see app.logs.configure_logging).
 log = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.cloudtrail import parse_time
+from core.rows import AlertRow
 from detections.rules.feed_silent import silence_alert
 from slackui.blocks import feed_back_reply
 from storage import Store
-from storage.rows import AlertRow
 
 log = logging.getLogger(__name__)
 

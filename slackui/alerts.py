@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.rows import ActionRow, AlertRow
 from detections import rule
 from slackui.blocks import alert_message
-from storage.rows import ActionRow, AlertRow
 
 
 def render_alert(alert: AlertRow, actions: list[ActionRow] | None = None) -> dict:

@@ -12,7 +12,7 @@ from core.states import FINAL_STATES, ActionState, AlertStatus
 if TYPE_CHECKING:
     from audit.report import AuditReport
     from checks.engine import Result
-    from storage.rows import ActionRow, AlertRow
+    from core.rows import ActionRow, AlertRow
 
 ACTIONS_BLOCK = "iam_alert_actions"
 

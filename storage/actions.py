@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.rows import ActionRow
 from core.states import FINAL_STATES, ActionState, ClaimVerdict
 from storage.db import Area, storable
-from storage.rows import ActionRow
 
 
 class Actions(Area):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.rows import DeadLetterRow
 from storage.db import Area, storable_row
-from storage.rows import DeadLetterRow
 
 
 class Cursors(Area):

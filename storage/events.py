@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.alert import Alert
+from core.rows import AlertRow, EventRow, MemoryRow
 from core.states import AlertStatus
 from storage.cursors import Cursors
 from storage.db import Area, iso, storable, storable_row
-from storage.rows import AlertRow, EventRow, MemoryRow
 from storage.schema import MEMORY_REBUILD
 
 EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")

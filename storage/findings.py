@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from core.rows import AuditRow, FindingChanges, FindingRow, MuteRow
 from core.states import FindingState
 from storage.db import Area, iso
-from storage.rows import AuditRow, FindingChanges, FindingRow, MuteRow
 
 
 class FailingResult(Protocol):

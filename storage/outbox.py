@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.rows import AlertRow
 from core.states import PostState
 from storage.db import Area, iso
-from storage.rows import AlertRow
 
 
 class Outbox(Area):

@@ -18,9 +18,9 @@ import pytest
 from moto import mock_aws
 
 from config import Settings
+from core.rows import AlertRow
 from standins.signing import slack_headers
 from standins.slack import FakeSlack
-from storage.rows import AlertRow
 
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
 BOT_TOKEN = "xoxb-test-token"

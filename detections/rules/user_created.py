@@ -10,7 +10,7 @@ from detections.base import Example, Match, Memory, Remediation, Rule, RuleConte
 from detections.example_records import ACCOUNT, iam_call, role_session, root, user_id
 
 if TYPE_CHECKING:
-    from storage.rows import AlertRow
+    from core.rows import AlertRow
 
 
 def user_key(account: str, user_name: str) -> str:

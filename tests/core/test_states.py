@@ -11,11 +11,11 @@ from aws.remediation import Remediator
 from aws.sessions import AwsSessions
 from core.actions import ALERT_ACTIONS, DESTRUCTIVE, ActionId
 from core.alert import Alert
+from core.rows import AlertRow
 from core.severity import Severity
 from core.states import FINAL_STATES, ActionState, ClaimVerdict
 from slackui import blocks
 from storage import Store
-from storage.rows import AlertRow
 
 
 def _stored_alert(store: Store) -> int:

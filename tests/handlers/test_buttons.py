@@ -10,9 +10,9 @@ from moto import mock_aws
 
 from aws.remediation import Remediator
 from core.alert import Alert
+from core.rows import ActionRow, AlertRow
 from core.severity import Severity
 from detections import example_records
-from storage.rows import ActionRow, AlertRow
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER
 
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"

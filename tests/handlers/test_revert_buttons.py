@@ -9,9 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from core.rows import AlertRow
 from core.severity import Severity
 from detections import example_records as samples
-from storage.rows import AlertRow
 from tests.handlers.test_buttons import ADMIN_POLICY, iam_user, ingest, key_states, wait_action
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.rows import AlertRow, FindingRow
 from core.severity import Severity
 from core.states import ActionState, AlertStatus, FindingState, PostState
 from storage import Store
-from storage.rows import AlertRow, FindingRow
 from tests.storage.test_store import event, make
 
 NOW = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
