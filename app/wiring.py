@@ -31,6 +31,7 @@ from checks import all_checks
 from checks.base import Check
 from config import Settings
 from core.metrics import Metrics
+from core.rows import AlertRow
 from delivery.poster import Poster
 from delivery.reports import SlackReports
 from handlers.deps import Deps
@@ -39,6 +40,7 @@ from ingest.feed_watch import FeedWatch, lookup_life
 from ingest.lookup_poller import LookupPoller
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
+from slackui import blocks
 from storage import Store
 
 EventSource = SqsWorker | LookupPoller
@@ -209,8 +211,9 @@ def feed_watch(rt: Runtime, source: EventSource) -> FeedWatch:
     """The watchdog raising feed_silent when `source` delivers nothing for IAMBOT_FEED_SILENT_MINUTES."""
     minutes = rt.settings.feed_silent_minutes
 
-    def reply(alert_id: int, message: dict) -> bool:
-        return rt.poster.reply(alert_id, message, broadcast=True)  # the channel saw the alert: it sees the end
+    def reply(alert: AlertRow, back_at: str) -> bool:
+        # Broadcast: the channel saw the alert, so it sees the end of the silence too.
+        return rt.poster.reply(alert.id, blocks.feed_back_reply(alert, back_at), broadcast=True)
 
     if isinstance(source, SqsWorker):
         name = source.queue_url.rsplit("/", 1)[-1]

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from core.cloudtrail import parse_time
 from core.rows import AlertRow
 from detections.rules.feed_silent import silence_alert
-from slackui.blocks import feed_back_reply
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -56,12 +55,12 @@ class FeedWatch:
         minutes: int,
         feed: str,
         on_alerts: Callable[[list[int]], None] | None = None,
-        reply: Callable[[int, dict], bool] | None = None,
+        reply: Callable[[AlertRow, str], bool] | None = None,
         life: Callable[[], datetime | None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        """`feed` names the feed in the alert; `reply(alert_id, message)` posts in the alert's thread (False: not
-        yet); `life` reads the latest life from elsewhere (LookupEvents mode) instead of `heard()`."""
+        """`feed` names the feed in the alert; `reply(alert, back_at)` says in the alert's thread that the feed is
+        back (False: not yet); `life` reads the latest life from elsewhere (LookupEvents mode) instead of `heard()`."""
         self.store = store
         self.window = timedelta(minutes=minutes)
         self.minutes = minutes
@@ -102,7 +101,7 @@ class FeedWatch:
             if silence.back:
                 alert = self.store.alert(silence.alert_id)
                 back_at = silence.back[:19].replace("T", " ")
-                if alert is None or self.reply is None or self.reply(silence.alert_id, feed_back_reply(alert, back_at)):
+                if alert is None or self.reply is None or self.reply(alert, back_at):
                     self.store.set_cursor(SILENCE, "")
             return
         quiet_since = max(heard or self.started, self.started)  # never before one window after the start

@@ -18,6 +18,7 @@ from ingest.envelopes import MalformedMessage, unwrap
 from ingest.feed_watch import LAST_HEARD, SILENCE, FeedWatch, lookup_life
 from ingest.lookup_poller import LookupPoller
 from ingest.sqs_worker import SqsWorker
+from slackui.blocks import feed_back_reply
 from storage import Store
 from tests.conftest import CHANNEL, settings
 
@@ -75,7 +76,7 @@ class Bot:
             30,
             "SQS queue iam-warden-events",
             on_alerts=self.poster.wake,
-            reply=lambda alert_id, message: self.poster.reply(alert_id, message, broadcast=True),
+            reply=lambda alert, back_at: self.poster.reply(alert.id, feed_back_reply(alert, back_at), broadcast=True),
             clock=self.clock.now,
         )
 
