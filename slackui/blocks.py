@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from core.actions import ActionId
 from core.severity import Severity
 from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
-    from audit.report import AuditReport
     from checks.engine import Result
-    from core.rows import ActionRow, AlertRow
+    from core.rows import ActionRow, AlertRow, AuditRow, FindingRow
+
+
+class AuditSummary(Protocol):
+    """What the audit report message reads of an audit's outcome (audit.report.AuditReport is one). Declared here
+    so that the UI depends on no service: the audit hands its report over, slackui never imports it."""
+
+    @property
+    def audit_id(self) -> int: ...
+    @property
+    def accounts(self) -> list[str]: ...
+    @property
+    def errors(self) -> list[str]: ...
+    @property
+    def new(self) -> list[FindingRow]: ...
+    @property
+    def resolved(self) -> list[FindingRow]: ...
+    @property
+    def previous(self) -> AuditRow | None: ...
+    @property
+    def unaudited(self) -> dict[str, str]: ...
+    def counts(self) -> dict[str, int]: ...
+    def failing(self) -> list[Result]: ...
+    def complete(self) -> bool: ...
+    def muted(self) -> int: ...
+
 
 ACTIONS_BLOCK = "iam_alert_actions"
 
@@ -298,7 +322,7 @@ def finding_section(row: Result, remediation: str, finding_id: int | None) -> di
 
 
 def audit_report(
-    report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int], top: int = 8
+    report: AuditSummary, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int], top: int = 8
 ) -> dict:
     """The audit report message: counts, changes since the last audit, top findings, per-account summary."""
     counts = report.counts()

@@ -137,3 +137,64 @@ def test_the_bots_packages_import_each_other_without_a_cycle():
 
     for package in sorted(graph):
         visit(package)
+
+
+# docs/ARCHITECTURE.md's table: package -> the bot's packages it may import (its own modules aside).
+BELOW_APP = {
+    "core",
+    "iam",
+    "detections",
+    "checks",
+    "storage",
+    "aws",
+    "slackui",
+    "ingest",
+    "audit",
+    "delivery",
+    "handlers",
+    "hunt",
+}
+ALLOWED_IMPORTS = {
+    "core": set(),
+    "iam": {"core"},
+    "detections": {"core", "iam"},
+    "checks": {"core", "iam"},
+    "storage": {"core"},
+    "aws": {"core", "iam"},
+    "slackui": {"core", "iam", "detections", "checks", "storage"},
+    "ingest": {"core", "iam", "detections", "storage"},
+    "audit": {"core", "iam", "checks", "storage", "aws"},
+    "delivery": {"core", "slackui", "storage", "audit"},
+    "handlers": {"core", "iam", "detections", "slackui", "storage", "audit", "aws", "checks", "delivery"},
+    "hunt": {"core", "detections", "ingest", "storage", "aws"},
+    "config": {"core", "audit"},
+    "app": BELOW_APP | {"config"},
+    "bot": BELOW_APP | {"app", "config", "sandbox"},
+    "sandbox": BELOW_APP | {"app", "config", "standins"},
+    "standins": set(),
+}
+
+
+def test_every_package_imports_only_below_itself():
+    """The direction of imports in docs/ARCHITECTURE.md, type-checking imports included: a UI module naming the
+    audit's types depends on the audit as much as one calling it."""
+    packages = {p.name for p in ROOT.iterdir() if (p / "__init__.py").exists()} | {"bot", "config"}
+    scanned = packages - set(NOT_SCANNED)
+    assert scanned == set(ALLOWED_IMPORTS), "a package is missing from the table (and from docs/ARCHITECTURE.md)"
+    against: dict[str, list[str]] = {}
+    for path in python_files():
+        relative = path.relative_to(ROOT)
+        package = relative.parts[0].removesuffix(".py")
+        if package not in ALLOWED_IMPORTS:
+            continue
+        for module in sorted(imported(path)):
+            top = module.split(".")[0]
+            if top in packages and top != package and top not in ALLOWED_IMPORTS[package]:
+                against.setdefault(str(relative), []).append(module)
+    assert against == {}
+
+
+def test_the_architecture_page_names_every_package():
+    page = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    missing = [p for p in ALLOWED_IMPORTS if p != "bot" and f"{p}/" not in page and f"{p}.py" not in page]
+    assert missing == []
