@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 
+from core.times import utc
 from iam.authorization import Attachment
 from iam.policy import Power, Verdict, judge_document
 from iam.snapshot import Snapshot
@@ -30,11 +31,7 @@ def report_date(value: str | None) -> datetime | None:
     text = value.strip()
     if not text or not text[0].isdigit():  # N/A, no_information, not_supported
         return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return utc(text)
 
 
 def now_of(snapshot: Snapshot) -> datetime:

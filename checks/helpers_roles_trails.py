@@ -1,14 +1,14 @@
 """Shared helpers for the role, CloudTrail, Access Advisor and Access Analyzer checks.
 
 Timestamps reach the snapshot as boto3 datetimes (aware, often in the local zone), or as ISO strings once a
-snapshot has been stored; `as_time` reads both. Trails are listed once each, whatever region reported them
+snapshot has been stored; core.times.utc reads both. Trails are listed once each, whatever region reported them
 (a multi-region trail shows up as a shadow trail in every region's DescribeTrails).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from iam.snapshot import Snapshot
 
@@ -17,20 +17,6 @@ IDENTITY_CENTER_PATH = "/aws-reserved/sso.amazonaws.com/"  # roles IAM Identity 
 
 
 # --- time --------------------------------------------------------------------------------------------------
-
-
-def as_time(value: object) -> datetime | None:
-    """An API timestamp (datetime, or ISO 8601 text) as an aware UTC datetime; None when absent or unreadable."""
-    if isinstance(value, datetime):
-        when = value
-    elif isinstance(value, str) and value.strip():
-        try:
-            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    else:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def hours_between(earlier: datetime, later: datetime) -> float:

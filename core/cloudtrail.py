@@ -6,9 +6,11 @@ Records come from untrusted input, so every accessor tolerates missing or oddly 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
+
+from core.times import utc
 
 
 def _dict(value: Any) -> dict:
@@ -45,20 +47,9 @@ def failed(record: dict) -> bool:
     return bool(record.get("errorCode") or record.get("errorMessage"))
 
 
-def parse_time(value: object) -> datetime | None:
-    """A CloudTrail timestamp (`2024-05-14T09:12:45Z`) as an aware UTC datetime, or None when unreadable."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def event_time(record: dict) -> datetime | None:
     """The record's eventTime as an aware UTC datetime, or None when absent or unreadable."""
-    return parse_time(record.get("eventTime"))
+    return utc(record.get("eventTime"))
 
 
 def account_id(record: dict) -> str:

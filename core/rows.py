@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 
 from core.severity import Severity
 from core.states import ActionState, AlertStatus, FindingState, PostState
+from core.times import from_store
 
 Row = TypeVar("Row")
 
 
 def _time(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    return from_store(text)
 
 
 def _json(text: str) -> Any:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from core import cloudtrail as ct
+from core.times import utc
 from detections.base import Memory, Rule
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ class MemoryBook:
                     self.note(rule, record, matched=False)
         for row in alerts:
             for spec in self._by_rule.get(row.rule, ()):
-                at = ct.parse_time(row.event_time)
+                at = utc(row.event_time)
                 key = spec.from_alert(row) if spec.on_match and spec.from_alert else None
                 if key is not None and at is not None and row.event_id:
                     fact = Fact(row.rule, spec.name, key, row.event_id, row.event_id, at)

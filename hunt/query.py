@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.times import utc
 from detections.base import Rule
 from hunt.records import COLUMNS
 
@@ -79,11 +80,10 @@ def parse_when(text: str, now: datetime) -> datetime:
     if ago:
         amount, unit = int(ago.group(1)), ago.group(2)
         return now - (timedelta(days=amount) if unit == "d" else timedelta(hours=amount))
-    try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise QueryError(f"{text!r} is neither a span like 90d or 12h nor an ISO 8601 date or time") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    when = utc(text.strip())
+    if when is None:
+        raise QueryError(f"{text!r} is neither a span like 90d or 12h nor an ISO 8601 date or time")
+    return when
 
 
 def athena_sql(query: HuntQuery) -> str:

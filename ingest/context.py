@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Protocol
 
-from core import cloudtrail as ct
+from core.times import utc
 from detections import all_rules
 from detections.memory import Fact, MemoryBook
 from storage import Store
@@ -62,7 +62,7 @@ class PipelineContext:
 
     def _rebuild(self) -> None:
         """Rebuild the memory of a database from before the memory table from its last events and alerts."""
-        latest = ct.parse_time(self.store.latest_event_time())
+        latest = utc(self.store.latest_event_time())
         if latest is not None:
             since = latest - self.memory.longest()
             text = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.cloudtrail import parse_time
 from core.rows import AlertRow
+from core.times import utc
 from detections.rules.feed_silent import silence_alert
 from storage import Store
 
@@ -85,7 +85,7 @@ class FeedWatch:
             return self.life()
         with self._lock:
             pending = self._heard
-        stored = parse_time(self.store.cursor(LAST_HEARD))
+        stored = utc(self.store.cursor(LAST_HEARD))
         return max((t for t in (pending, stored) if t is not None), default=None)
 
     def check(self) -> None:
@@ -93,7 +93,7 @@ class FeedWatch:
         heard = self._store_heard()
         silence = self._silence()
         if silence is not None:
-            since = parse_time(silence.since) if silence.since else None
+            since = utc(silence.since) if silence.since else None
             if not silence.back and heard is not None and (since is None or heard > since):
                 silence.back = _iso(heard)
                 self.store.set_cursor(SILENCE, json.dumps(asdict(silence)))
@@ -143,7 +143,7 @@ class FeedWatch:
             return self.life()
         with self._lock:
             pending = self._heard
-        stored = parse_time(self.store.cursor(LAST_HEARD))
+        stored = utc(self.store.cursor(LAST_HEARD))
         if pending is not None and (stored is None or pending > stored):
             self.store.set_cursor(LAST_HEARD, _iso(pending))
             return pending
@@ -165,7 +165,7 @@ def lookup_life(store: Store, regions: Iterable[str]) -> Callable[[], datetime |
     keys = [f"lookup:{region}" for region in regions]
 
     def life() -> datetime | None:
-        times = [parse_time(store.cursor(key)) for key in keys]
+        times = [utc(store.cursor(key)) for key in keys]
         return None if any(t is None for t in times) else min(times)  # type: ignore[type-var]
 
     return life

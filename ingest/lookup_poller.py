@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.cloudtrail import parse_time
+from core.times import utc
 from detections import event_names as rule_event_names
 from detections import reads_root_events
 from ingest.pipeline import Pipeline
@@ -117,7 +117,7 @@ class LookupPoller:
         """Fetch [cursor - lag, now] for one region, process it as one batch, then advance the cursor."""
         key = f"lookup:{region}"
         end = self.now()
-        cursor = parse_time(self.store.cursor(key))
+        cursor = utc(self.store.cursor(key))
         start = (cursor or end) - self.lag
         source = f"lookup:{region}"
         records: list[dict] = []

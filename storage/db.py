@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
+from core.times import from_store, stored
 from storage.schema import MEMORY_REBUILD, MEMORY_VERSION, MIGRATIONS
 
 
@@ -38,14 +39,8 @@ def storable_row(row: dict[str, Any]) -> dict[str, Any]:
     return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}
 
 
-def iso(moment: datetime) -> str:
-    """A time as the store writes it (UTC, microseconds, `Z`)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_iso(text: str) -> datetime:
-    """A time the store wrote with `iso`."""
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+iso = stored  # the store's time format, owned by core.times
+parse_iso = from_store
 
 
 class Database:

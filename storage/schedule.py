@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from core.times import from_store
 from storage.db import Area, iso
 
 
@@ -28,4 +29,4 @@ class Schedule(Area):
         """The latest claimed slot of a job."""
         with self._db.lock:
             rows = list(self._db.sql["job_runs"].rows_where("job = ?", [job], order_by="slot desc", limit=1))
-        return datetime.fromisoformat(rows[0]["slot"].replace("Z", "+00:00")) if rows else None
+        return from_store(rows[0]["slot"]) if rows else None

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import now_of
-from checks.helpers_roles_trails import as_time, hours_between, trail_arn, trail_label, trails
+from checks.helpers_roles_trails import hours_between, trail_arn, trail_label, trails
 from core.severity import Severity
+from core.times import utc
 from iam.snapshot import Snapshot
 
 MAX_SILENCE_HOURS = 24
@@ -33,10 +34,10 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
         if not isinstance(status, dict):
             yield fail(trail_arn(trail), f"{label} has no readable status (GetTrailStatus), so delivery is unknown.")
             continue
-        delivered = as_time(status.get("LatestDeliveryTime"))
+        delivered = utc(status.get("LatestDeliveryTime"))
         error = status.get("LatestDeliveryError")
         if not status.get("IsLogging"):
-            stopped = as_time(status.get("StopLoggingTime"))
+            stopped = utc(status.get("StopLoggingTime"))
             since = f" since {_when(hours_between(stopped, now))}" if stopped else ""
             yield fail(trail_arn(trail), f"{label} is not logging{since}.")
         elif error:

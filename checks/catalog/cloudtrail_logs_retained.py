@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import day
-from checks.helpers_roles_trails import as_time, trail_arn, trail_label, trails
+from checks.helpers_roles_trails import trail_arn, trail_label, trails
 from core.severity import Severity
+from core.times import utc
 from iam.snapshot import Snapshot
 
 HISTORY_DAYS = 90
@@ -53,7 +54,7 @@ def expiring_rules(trail: dict) -> list[tuple[str, str, int | None]]:
         if isinstance(expiration.get("Days"), int):
             found.append((name, f"expires objects after {expiration['Days']} days", expiration["Days"]))
         elif expiration.get("Date"):
-            when = as_time(expiration["Date"])
+            when = utc(expiration["Date"])
             found.append((name, f"expires every object from {day(when) if when else expiration['Date']}", None))
     return found
 

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import ago, days_since
-from checks.helpers_roles_trails import as_time, customer_roles, is_identity_center_role
+from checks.helpers_roles_trails import customer_roles, is_identity_center_role
 from core.severity import Severity
+from core.times import utc
 from iam.snapshot import Snapshot
 
 UNUSED_DAYS = 90
@@ -21,8 +22,8 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
     """
     for role in customer_roles(snapshot):
         name = role.get("RoleName", "?")
-        last_used = as_time((role.get("RoleLastUsed") or {}).get("LastUsedDate"))
-        created = as_time(role.get("CreateDate"))
+        last_used = utc((role.get("RoleLastUsed") or {}).get("LastUsedDate"))
+        created = utc(role.get("CreateDate"))
         owner = " It is provisioned by IAM Identity Center." if is_identity_center_role(role) else ""
         if last_used is not None:
             region = (role.get("RoleLastUsed") or {}).get("Region")

@@ -8,8 +8,9 @@ from fnmatch import fnmatchcase
 
 from checks.base import Check, Finding, fail, ok
 from checks.helpers import ago, days_since, plural, principal_kind, principal_name, principals
-from checks.helpers_roles_trails import as_time, clip, is_service_linked, listing
+from checks.helpers_roles_trails import clip, is_service_linked, listing
 from core.severity import Severity
+from core.times import utc
 from iam.snapshot import Snapshot
 
 UNUSED_DAYS = 90
@@ -84,7 +85,7 @@ def _split(services: list[dict], snapshot: Snapshot) -> tuple[list[str], list[st
     used, unused = [], []
     for service in services:
         namespace = service.get("ServiceNamespace") or service.get("ServiceName") or "?"
-        last = as_time(service.get("LastAuthenticated"))
+        last = utc(service.get("LastAuthenticated"))
         (used if last is not None and days_since(last, snapshot) < UNUSED_DAYS else unused).append(namespace)
     return sorted(set(used)), sorted(set(unused) - set(used))
 
@@ -106,7 +107,7 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
         if not unused:
             yield ok(arn, f"{who} used each of the {plural(total, 'service')} it is granted in the last 90 days.")
             continue
-        created = as_time((entry or {}).get("CreateDate"))
+        created = utc((entry or {}).get("CreateDate"))
         if created is not None and days_since(created, snapshot) < UNUSED_DAYS:
             yield ok(
                 arn,

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from core import cloudtrail as ct
 from core.severity import Severity
+from core.times import utc
 from core.undone import APP_ID, Undone, UndoneKind
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
 from detections.example_records import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
@@ -93,7 +94,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     known = ctx.recall(UNDONE.name, restored.key(), at)
     try:
         undone = json.loads(known) if known else None
-        when = ct.parse_time(undone.get("at")) if isinstance(undone, dict) else None
+        when = utc(undone.get("at")) if isinstance(undone, dict) else None
     except ValueError:
         return None
     if when is None or when > at:  # a fact from after this event (an old archive replayed later) says nothing
