@@ -127,3 +127,14 @@ def test_quarantine_applied_by_a_person_says_who() -> None:
     by_aws = fired(record)["key_quarantined"]
     assert by_aws.facts["Applied by"] == "AWS"
     assert by_aws.title == "Access key of user ci-deployer quarantined by AWS (found in public)"
+
+
+def test_detaching_the_quarantine_policy_is_one_alert_not_two() -> None:
+    """quarantine_removed and guardrail_removed both read the detach; the specific rule replaces the generic one."""
+    record = s.iam_call(
+        "DetachUserPolicy",
+        {"userName": "ci-deployer", "policyArn": s.QUARANTINE_V2},
+        event_id="t-q-4",
+        actor=s.role_session("a-role", "user.name"),
+    )
+    assert set(fired(record)) == {"quarantine_removed"}
