@@ -4,29 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from core.digest import Digest, Trend
 from core.states import AlertStatus, FindingState
 from storage import Store
 
 
-def build_digest(store: Store, since: datetime, until: datetime) -> dict:
+def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
     """The digest's content for the period [since, until), compared with the period of equal length before."""
     before = since - (until - since)
     now_changes = store.findings_between(since, until)
     old_changes = store.findings_between(before, since)
-    return {
-        "since": since.isoformat(),
-        "until": until.isoformat(),
-        "unacknowledged": store.alerts(status=AlertStatus.OPEN),
-        "new_findings": now_changes.new,
-        "resolved_findings": now_changes.resolved,
-        "expiring_mutes": store.mutes_expiring(timedelta(days=7)),
-        "trend": {
-            "alerts": store.alerts_between(since, until),
-            "alerts_before": store.alerts_between(before, since),
-            "new_findings": len(now_changes.new),
-            "new_findings_before": len(old_changes.new),
-            "resolved_findings": len(now_changes.resolved),
-            "resolved_findings_before": len(old_changes.resolved),
-            "open_findings": len(store.findings(FindingState.OPEN)),
-        },
-    }
+    return Digest(
+        since=since,
+        until=until,
+        unacknowledged=store.alerts(status=AlertStatus.OPEN),
+        new_findings=now_changes.new,
+        resolved_findings=now_changes.resolved,
+        expiring_mutes=store.mutes_expiring(timedelta(days=7)),
+        trend=Trend(
+            alerts=store.alerts_between(since, until),
+            alerts_before=store.alerts_between(before, since),
+            new_findings=len(now_changes.new),
+            new_findings_before=len(old_changes.new),
+            resolved_findings=len(now_changes.resolved),
+            resolved_findings_before=len(old_changes.resolved),
+            open_findings=len(store.findings(FindingState.OPEN)),
+        ),
+    )

@@ -10,6 +10,7 @@ from typing import Protocol
 from audit.digest import build_digest
 from audit.report import AuditReport
 from audit.runner import Auditor, Progress
+from core.digest import Digest
 from core.metrics import Metrics
 from core.states import FindingState
 from storage import Store
@@ -36,7 +37,7 @@ class Delivery(Protocol):
     def unreached(self, failure: str) -> None:
         """The audit reached no account; `failure` says why."""
 
-    def digest(self, digest: dict) -> None:
+    def digest(self, digest: Digest) -> None:
         """A digest's content (build_digest)."""
 
 

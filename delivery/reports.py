@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from audit.report import AuditReport
+from core.digest import Digest
 from slackui import blocks
 from slackui.blocks import escape
 
@@ -57,6 +58,6 @@ class SlackReports:
             text=f":warning: The audit could not audit any account, so nothing was checked: {escape(failure, 500)}",
         )
 
-    def digest(self, digest: dict) -> None:
+    def digest(self, digest: Digest) -> None:
         """Post a digest (audit.digest.build_digest's content)."""
         self.client.chat_postMessage(channel=self.channel, **blocks.digest_message(digest))

@@ -11,6 +11,7 @@ from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
     from checks.engine import Result
+    from core.digest import Digest
     from core.rows import ActionRow, AlertRow, AuditRow, FindingRow
 
 
@@ -365,51 +366,49 @@ def audit_report(
     return {"text": text[:3000], "blocks": blocks[:50]}
 
 
-def digest_message(digest: dict) -> dict:
+def digest_message(digest: Digest) -> dict:
     """The scheduled digest: unacknowledged alerts, new and resolved findings, expiring mutes, trend."""
-    alerts = digest["unacknowledged"]
+    alerts = digest.unacknowledged
     alert_lines = [
         f"{a.severity.emoji} {escape(a.title, 120)} — `{escape(a.actor_arn, 120)}` "
         f"(alert #{a.id}, {a.created_at:%Y-%m-%d})"
         for a in alerts[:10]
     ]
     new_lines = [
-        f"{f.severity.emoji} {escape(f.title, 100)} — `{escape(f.resource, 120)}`" for f in digest["new_findings"][:10]
+        f"{f.severity.emoji} {escape(f.title, 100)} — `{escape(f.resource, 120)}`" for f in digest.new_findings[:10]
     ]
     resolved_lines = [
         f":white_check_mark: {escape(f.title, 100)} — `{escape(f.resource, 120)}`"
-        for f in digest["resolved_findings"][:10]
+        for f in digest.resolved_findings[:10]
     ]
     mute_lines = [
         f":mute: `{m.check_id}` on `{escape(m.resource, 120)}` expires {m.expires_at:%Y-%m-%d} "
         f"(muted by <@{m.muted_by}>: {escape(m.reason, 100)})"
-        for m in digest["expiring_mutes"][:10]
+        for m in digest.expiring_mutes[:10]
     ]
-    trend = digest["trend"]
+    trend = digest.trend
 
     def arrow(now: int, before: int) -> str:
         return f"{now} ({'+' if now >= before else ''}{now - before} vs previous period)"
 
     blocks = [
-        section(f":newspaper: *IAM Warden digest* — {digest['since'][:10]} to {digest['until'][:10]}"),
+        section(f":newspaper: *IAM Warden digest* — {digest.since:%Y-%m-%d} to {digest.until:%Y-%m-%d}"),
         section(
             "*Trend*",
             [
-                f"*Alerts raised*\n{arrow(trend['alerts'], trend['alerts_before'])}",
-                f"*Findings opened*\n{arrow(trend['new_findings'], trend['new_findings_before'])}",
-                f"*Findings resolved*\n{arrow(trend['resolved_findings'], trend['resolved_findings_before'])}",
-                f"*Open findings now*\n{trend['open_findings']}",
+                f"*Alerts raised*\n{arrow(trend.alerts, trend.alerts_before)}",
+                f"*Findings opened*\n{arrow(trend.new_findings, trend.new_findings_before)}",
+                f"*Findings resolved*\n{arrow(trend.resolved_findings, trend.resolved_findings_before)}",
+                f"*Open findings now*\n{trend.open_findings}",
             ],
         ),
         section(f"*Unacknowledged alerts ({len(alerts)})*\n" + ("\n".join(alert_lines) or "none")),
-        section(f"*New findings ({len(digest['new_findings'])})*\n" + ("\n".join(new_lines) or "none")),
-        section(f"*Resolved findings ({len(digest['resolved_findings'])})*\n" + ("\n".join(resolved_lines) or "none")),
-        section(
-            f"*Mutes expiring within 7 days ({len(digest['expiring_mutes'])})*\n" + ("\n".join(mute_lines) or "none")
-        ),
+        section(f"*New findings ({len(digest.new_findings)})*\n" + ("\n".join(new_lines) or "none")),
+        section(f"*Resolved findings ({len(digest.resolved_findings)})*\n" + ("\n".join(resolved_lines) or "none")),
+        section(f"*Mutes expiring within 7 days ({len(digest.expiring_mutes)})*\n" + ("\n".join(mute_lines) or "none")),
     ]
     text = (
-        f"IAM Warden digest: {len(alerts)} unacknowledged alerts, {len(digest['new_findings'])} new and "
-        f"{len(digest['resolved_findings'])} resolved findings"
+        f"IAM Warden digest: {len(alerts)} unacknowledged alerts, {len(digest.new_findings)} new and "
+        f"{len(digest.resolved_findings)} resolved findings"
     )
     return {"text": text, "blocks": blocks}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from audit.digest import build_digest
@@ -62,11 +63,11 @@ def test_digest_counts_and_renders(tmp_path):
     store.add_mute("c", "1", "r-old", "accepted risk", "U0ADMIN1", days=3)
     now[0] = START + timedelta(days=7)
     digest = build_digest(store, START, START + timedelta(days=7))
-    assert [a.event_id for a in digest["unacknowledged"]] == ["before-1", "this-1"]
-    assert [f.resource for f in digest["new_findings"]] == ["r-new"]
-    assert [f.resource for f in digest["resolved_findings"]] == ["r-fixed"]
-    assert digest["expiring_mutes"] == []  # already expired by now
-    assert digest["trend"] == {
+    assert [a.event_id for a in digest.unacknowledged] == ["before-1", "this-1"]
+    assert [f.resource for f in digest.new_findings] == ["r-new"]
+    assert [f.resource for f in digest.resolved_findings] == ["r-fixed"]
+    assert digest.expiring_mutes == []  # already expired by now
+    assert dataclasses.asdict(digest.trend) == {
         "alerts": 2,
         "alerts_before": 1,
         "new_findings": 1,
@@ -87,6 +88,6 @@ def test_expiring_mutes_listed(tmp_path):
     store.add_mute("c", "1", "r", "waiting for vendor", "U0ADMIN1", days=5)
     store.add_mute("c", "1", "r2", "long", "U0ADMIN1", days=60)
     digest = build_digest(store, START - timedelta(days=7), START)
-    assert [m.resource for m in digest["expiring_mutes"]] == ["r"]
+    assert [m.resource for m in digest.expiring_mutes] == ["r"]
     assert "waiting for vendor" in str(digest_message(digest)["blocks"])
     store.close()
