@@ -12,6 +12,7 @@ from pathlib import Path
 from detections import rule
 from detections.example_records import iam_call
 from detections.rules.role_trust_opened import _allow, _update
+from tests.replaying import replay_alerts
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR, STRANGER = "999988887777", "777766665555"
@@ -38,19 +39,9 @@ def test_replay_raises_the_new_alerts_offline(tmp_path: Path) -> None:
         _example("guardrail_removed", "attempt to leave the organization refused"),
     ]
     path = tmp_path / "trail.json"
-    path.write_text(json.dumps({"Records": records}))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAMBOT_"))}
     env |= {"IAMBOT_TRUSTED_ACCOUNTS": VENDOR, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "replay", str(path), "--jsonl"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stderr
-    alerts = [json.loads(line) for line in done.stdout.splitlines()]
+    alerts, stderr = replay_alerts(path, records, env)
     assert [(a["rule"], a["severity"], a["event_id"][-4:]) for a in alerts] == [
         ("role_trust_opened", "critical", "a002"),
         ("policy_unverifiable", "high", "a004"),
@@ -58,7 +49,7 @@ def test_replay_raises_the_new_alerts_offline(tmp_path: Path) -> None:
         ("guardrail_removed", "critical", records[5]["eventID"][-4:]),
     ]
     assert alerts[0]["target"] == "arn:aws:iam::111122223333:role/backdoor"
-    assert "6 record(s)" in done.stderr
+    assert "6 record(s)" in stderr
 
 
 def test_replay_rejects_a_bad_trusted_account(tmp_path: Path) -> None:

@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from detections import example_records as s
+from tests.replaying import replay_alerts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,16 +84,7 @@ def records() -> list[dict]:
 
 def test_replay_raises_the_new_alerts_offline(tmp_path: Path) -> None:
     path = tmp_path / "111122223333_CloudTrail_us-east-1_20240514T0900Z_b.json"
-    path.write_text(json.dumps({"Records": records()}))
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "replay", str(path), "--jsonl"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    alerts = [json.loads(line) for line in done.stdout.splitlines()]
+    alerts, _ = replay_alerts(path, records())
     assert [(a["event_id"][-4:], a["rule"], a["severity"]) for a in alerts] == [
         ("b001", "assume_root", "high"),
         ("b002", "root_activity", "high"),

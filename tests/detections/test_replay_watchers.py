@@ -3,12 +3,10 @@ learning what the bot undid from the bot's own calls in the same file (its User-
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from detections import example_records as s
+from tests.replaying import replay_alerts
 
 ROOT = Path(__file__).resolve().parents[2]
 BOT_AGENT = "Boto3/1.44.5 md/Botocore#1.44.5 ua/2.1 os/linux#6.1.0 lang/python#3.11.7 app/iam-warden Botocore/1.44.5"
@@ -74,16 +72,7 @@ def records() -> list[dict]:
 
 def test_replay_raises_the_watcher_and_revert_alerts_offline(tmp_path: Path) -> None:
     path = tmp_path / "111122223333_CloudTrail_us-east-1_20240514T1000Z_c.json"
-    path.write_text(json.dumps({"Records": records()}))
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "replay", str(path), "--jsonl"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 0, done.stderr
-    alerts = [json.loads(line) for line in done.stdout.splitlines()]
+    alerts, stderr = replay_alerts(path, records())
     assert [(a["event_id"][-4:], a["rule"], a["severity"]) for a in alerts] == [
         ("c002", "remediation_reverted", "critical"),
         ("c005", "watcher_impaired", "critical"),
@@ -91,4 +80,4 @@ def test_replay_raises_the_watcher_and_revert_alerts_offline(tmp_path: Path) -> 
     ]
     assert alerts[0]["title"] == f"Access key {s.access_key_id('build-agent')} of user build-agent made Active again"
     assert alerts[1]["title"] == f"The bot's EventBridge rule {FEED_RULE} disabled"
-    assert "7 record(s)" in done.stderr
+    assert "7 record(s)" in stderr
