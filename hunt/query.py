@@ -21,6 +21,7 @@ _AGO = re.compile(r"([0-9]{1,5})([dh])")
 # An event data store's id (its ARN's last part, a UUID), and its ARN:
 # arn:aws:cloudtrail:REGION:ACCOUNT:eventdatastore/ID.
 _STORE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}")
+LAKE_QUERY_MAX = 10_000  # StartQuery's longest QueryStatement
 _STORE_ARN = re.compile(r"arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):([0-9]{12}):eventdatastore/(.+)")
 
 
@@ -139,7 +140,13 @@ def lake_sql(query: HuntQuery) -> str:
     if query.regions:
         where.append(f"awsregion IN ({_list(query.regions)})")
     where.append(_reads(query))
-    return f"SELECT\n  {columns}\nFROM {store}\nWHERE " + "\n  AND ".join(where)
+    sql = f"SELECT\n  {columns}\nFROM {store}\nWHERE " + "\n  AND ".join(where)
+    if len(sql) > LAKE_QUERY_MAX:
+        raise QueryError(
+            f"the CloudTrail Lake query would be {len(sql):,} characters, past StartQuery's {LAKE_QUERY_MAX:,}: "
+            "name fewer --accounts or --rules"
+        )
+    return sql
 
 
 def _reads(query: HuntQuery) -> str:
