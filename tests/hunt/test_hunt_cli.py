@@ -499,3 +499,33 @@ def test_lake_usage_errors(lake_plan, capsys):
         assert exited.value.code == 2
         assert said in capsys.readouterr().err
     assert lake_plan["regions"] == []
+
+
+def test_lake_post_sends_the_alerts_once_and_a_second_hunt_of_the_window_sends_none(
+    aws, lake_plan, capsys, monkeypatch, tmp_path, fake_slack
+):
+    from tests.conftest import ADMINS, BOT_TOKEN, CHANNEL, SIGNING_SECRET
+    from tests.hunt.conftest import lake_texts
+    from tests.hunt.test_athena import records
+
+    for key, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "IAMBOT_CHANNEL": CHANNEL,
+        "IAMBOT_ADMINS": ",".join(sorted(ADMINS)),
+        "IAMBOT_DB": str(tmp_path / "warden.db"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    rows = [lake_texts(r) for r in records()]
+    lake_plan["steps"] += [lake_started(), lake_state("FINISHED", scanned=4096, matched=2), lake_page(rows)]
+    first = hunt([*LAKE_ARGS, "--post", "--jsonl"], capsys)
+    posted = len(fake_slack.calls_of("chat.postMessage"))
+    again = hunt([*LAKE_ARGS, "--post", "--jsonl"], capsys)
+    assert first[0] == 0 and again[0] == 0
+    assert first[2][-1] == "2 alert(s) from 2 row(s); CloudTrail Lake scanned 4.1 KB (4096 bytes)"
+    assert posted == 2 and len(first[1].splitlines()) == 2
+    assert again[1] == "" and len(fake_slack.calls_of("chat.postMessage")) == posted
+    assert (
+        again[2][-1] == "0 alert(s) from 2 row(s); CloudTrail Lake scanned 4.1 KB (4096 bytes), 2 event(s) already seen"
+    )
