@@ -159,6 +159,9 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
     if args.explain:
         out.write(sql + "\n")
         return 0
+    if args.lake is not None and (args.athena_output or args.workgroup):
+        print("error: --athena-output and --workgroup are Athena's; --lake takes neither", file=sys.stderr)
+        return 2
     if args.lake is None and not (args.athena_output or "").startswith("s3://"):
         print("error: --athena-output wants the query results location, s3://BUCKET/PREFIX/", file=sys.stderr)
         return 2
@@ -185,13 +188,14 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
         name, rebuild = "Athena", record_of
     stats = HuntStats()
 
-    shown: list[tuple[str, int]] = []
+    shown: list[tuple[str, int, int | None]] = []
 
     def progress(status: Any) -> None:  # aws.athena.QueryStatus or aws.cloudtrail_lake.LakeStatus
         stats.bytes_scanned = status.bytes_scanned
-        if shown[-1:] != [(status.state, status.bytes_scanned)]:  # a line when something changed, not every poll
-            shown.append((status.state, status.bytes_scanned))
-            matched = f", {status.events_matched} event(s) matched" if hasattr(status, "events_matched") else ""
+        events = getattr(status, "events_matched", None)  # Lake counts the events matched; Athena does not
+        if shown[-1:] != [(status.state, status.bytes_scanned, events)]:  # a line when something changed
+            shown.append((status.state, status.bytes_scanned, events))
+            matched = f", {events} event(s) matched" if events is not None else ""
             line = f"query {status.query_id}: {status.state}, {_size(status.bytes_scanned)} scanned{matched}"
             print(line, file=sys.stderr)
 

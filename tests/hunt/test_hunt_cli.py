@@ -490,6 +490,8 @@ def test_each_lake_failure_is_one_error_line_and_exit_1(lake_plan, capsys, steps
 def test_lake_usage_errors(lake_plan, capsys):
     code, _, err = hunt([*LAKE_ARGS[:-1], "store' OR 1=1 --"], capsys)
     assert code == 2 and len(err) == 1 and err[0].startswith("error: --lake wants an event data store id or ARN")
+    code, _, err = hunt([*LAKE_ARGS, "--athena-output", OUTPUT], capsys)
+    assert (code, err) == (2, ["error: --athena-output and --workgroup are Athena's; --lake takes neither"])
     for argv, said in [
         ([*LAKE_ARGS, "--athena", TABLE], "argument --athena: not allowed with argument --lake"),
         (LAKE_ARGS[:-2], "one of the arguments --athena --lake is required"),
