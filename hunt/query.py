@@ -21,8 +21,8 @@ _AGO = re.compile(r"([0-9]{1,5})([dh])")
 # An event data store's id (its ARN's last part, a UUID), and its ARN:
 # arn:aws:cloudtrail:REGION:ACCOUNT:eventdatastore/ID.
 _STORE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}")
-LAKE_QUERY_MAX = 10_000  # StartQuery's longest QueryStatement
 _STORE_ARN = re.compile(r"arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):([0-9]{12}):eventdatastore/(.+)")
+LAKE_QUERY_MAX = 10_000  # StartQuery's longest QueryStatement
 
 
 class QueryError(ValueError):

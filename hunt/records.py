@@ -99,6 +99,7 @@ LAKE_IDENTITY = Field(
             ),
         ),
         Field("onBehalfOf", "struct", _s("userId", "identityStoreArn")),
+        # AWS's schema page spells the last field "credentiaisissuedto"; CloudTrail's records say credentialsIssuedTo.
         Field("inScopeOf", "struct", _s("sourceArn", "sourceAccount", "issuerType", "credentialsIssuedTo")),
         *_s("invokedBy", "identityProvider"),
     ),
