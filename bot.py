@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__
 from app.checkup import check
@@ -29,9 +29,10 @@ EPILOG = f"""commands:
                         with POST /slack/events and GET /healthz
   replay PATH...        run CloudTrail files (.json, .json.gz, JSON Lines, folders of them, - for stdin)
                         through the detections and print the alerts; offline unless --post
-  hunt --since 90d --athena DB.TABLE --athena-output s3://BUCKET/PREFIX/
-                        run the detections over the organization's trail where it is kept: Athena reads only
-                        the records some rule could read (--explain prints the query); alerts as replay prints
+  hunt --since 90d --athena DB.TABLE --athena-output s3://BUCKET/PREFIX/   (or --lake EVENT_DATA_STORE)
+                        run the detections over the organization's trail where it is kept: Athena (or
+                        CloudTrail Lake) reads only the records some rule could read (--explain prints the
+                        query); alerts as replay prints
   demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
                         your browser; --once runs a scripted scenario headless and exits
   check                 verify the deployment, one line per check: the Slack token (auth.test), the channel
@@ -58,12 +59,13 @@ exit codes: 0 everything was read, 1 error, 2 bad usage or no such path,
             4 some input could not be read (kept as dead letters); the rest was processed
 """
 HUNT_EPILOG = """The query is generated from the rule registry: the chosen rules' event names (and root's calls when a
-rule reads them), in the date, account and region partitions of deploy/athena-cloudtrail.yaml's table. Progress
-goes to stderr; the summary names the data Athena scanned (its cost figure). Ctrl-C cancels a running query.
+rule reads them), in the date, account and region partitions of deploy/athena-cloudtrail.yaml's table (Athena), or
+on the event data store's eventTime, recipientAccountId and awsRegion (CloudTrail Lake). Progress goes to stderr;
+the summary names the data the engine scanned (its cost figure). Ctrl-C cancels a running query.
 
-exit codes: 0 done, 1 the engine failed (one `error:` line: table missing, access denied, output location not
-            writable, query failed with its reason), 2 bad usage, 4 some rows could not be read (kept as dead
-            letters), 130 cancelled
+exit codes: 0 done, 1 the engine failed (one `error:` line: table or event data store missing, access denied,
+            output location not writable, invalid query, query failed with its reason, timed out, cancelled),
+            2 bad usage, 4 some rows could not be read (kept as dead letters), 130 cancelled
 """
 # How many unreadable inputs `replay` names on stderr before it only counts them.
 REPLAY_WARNINGS = 5
@@ -124,11 +126,14 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
 
 
 def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> int:
-    """`bot.py hunt`: run the chosen rules over the trail's table in Athena; print (or post) the alerts."""
-    from aws.athena import Athena, AthenaError, QueryStatus
+    """`bot.py hunt`: run the chosen rules over the trail's history in Athena or CloudTrail Lake; print (or post)
+    the alerts."""
+    from aws.athena import Athena, AthenaError
+    from aws.cloudtrail_lake import Lake, LakeError
     from config import trusted_accounts as config_trusted_accounts
     from detections import all_rules
-    from hunt.query import HuntQuery, QueryError, athena_sql, choose_rules, parse_when
+    from hunt.query import HuntQuery, QueryError, athena_sql, choose_rules, event_data_store, lake_sql, parse_when
+    from hunt.records import lake_record_of, record_of
     from hunt.runner import HuntStats, run_pages
     from ingest.context import PipelineContext
     from ingest.pipeline import BatchResult, Pipeline
@@ -136,20 +141,28 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
     from slackui.terminal import render
 
     now = now or datetime.now(UTC)
+    lake_region: str | None = None
     try:
         rules = choose_rules(all_rules(), _items(args.rules))
         until = parse_when(args.until, now) if args.until else now
+        if args.lake is not None:
+            source, lake_region = event_data_store(args.lake)
+        else:
+            source = args.athena
         query = HuntQuery(
-            args.athena, parse_when(args.since, now), until, rules, _items(args.accounts), _items(args.regions)
+            source, parse_when(args.since, now), until, rules, _items(args.accounts), _items(args.regions)
         )
-        sql = athena_sql(query)
+        sql = lake_sql(query) if args.lake is not None else athena_sql(query)
     except QueryError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if args.explain:
         out.write(sql + "\n")
         return 0
-    if not (args.athena_output or "").startswith("s3://"):
+    if args.lake is not None and (args.athena_output or args.workgroup):
+        print("error: --athena-output and --workgroup are Athena's; --lake takes neither", file=sys.stderr)
+        return 2
+    if args.lake is None and not (args.athena_output or "").startswith("s3://"):
         print("error: --athena-output wants the query results location, s3://BUCKET/PREFIX/", file=sys.stderr)
         return 2
     if args.post:
@@ -165,18 +178,26 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
         except CALL_ERRORS as err:
             print(f"error: {describe(err)}", file=sys.stderr)
             return 1
-    athena = Athena(sessions.client("athena", region=sessions.session.region_name or "us-east-1"), args.athena_output)
-    if args.workgroup:
-        athena.workgroup = args.workgroup
+    region = sessions.session.region_name or "us-east-1"
+    engine: Athena | Lake
+    if args.lake is not None:  # the event data store's own region when its ARN names one
+        engine = Lake(sessions.client("cloudtrail", region=lake_region or region))
+        name, rebuild = "CloudTrail Lake", lake_record_of
+    else:
+        engine = Athena(sessions.client("athena", region=region), args.athena_output, args.workgroup or "primary")
+        name, rebuild = "Athena", record_of
     stats = HuntStats()
 
-    shown: list[tuple[str, int]] = []
+    shown: list[tuple[str, int, int | None]] = []
 
-    def progress(status: QueryStatus) -> None:
+    def progress(status: Any) -> None:  # aws.athena.QueryStatus or aws.cloudtrail_lake.LakeStatus
         stats.bytes_scanned = status.bytes_scanned
-        if shown[-1:] != [(status.state, status.bytes_scanned)]:  # a line when something changed, not every poll
-            shown.append((status.state, status.bytes_scanned))
-            print(f"query {status.query_id}: {status.state}, {_size(status.bytes_scanned)} scanned", file=sys.stderr)
+        events = getattr(status, "events_matched", None)  # Lake counts the events matched; Athena does not
+        if shown[-1:] != [(status.state, status.bytes_scanned, events)]:  # a line when something changed
+            shown.append((status.state, status.bytes_scanned, events))
+            matched = f", {events} event(s) matched" if events is not None else ""
+            line = f"query {status.query_id}: {status.state}, {_size(status.bytes_scanned)} scanned{matched}"
+            print(line, file=sys.stderr)
 
     def emit(result: BatchResult) -> None:
         for alert_id in result.alert_ids:
@@ -188,21 +209,21 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
 
     query_id = ""
     try:
-        query_id = athena.start(sql)
+        query_id = engine.start(sql)
         print(
             f"query {query_id}: started ({len(rules)} rule(s), {query.since:%Y-%m-%d} to {until:%Y-%m-%d})",
             file=sys.stderr,
         )
-        athena.wait(query_id, progress)
-        run_pages(athena.rows(query_id), pipeline, f"hunt:{query_id}", emit, read, stats)
-    except AthenaError as err:
+        engine.wait(query_id, progress)
+        run_pages(engine.rows(query_id), pipeline, f"hunt:{query_id}", emit, read, stats, rebuild)
+    except (AthenaError, LakeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         if query_id:
             try:
-                athena.stop(query_id)
-            except AthenaError as err:
+                engine.stop(query_id)
+            except (AthenaError, LakeError) as err:
                 print(f"error: could not cancel query {query_id}: {err}", file=sys.stderr)
                 return 130
             print(f"hunt cancelled: query {query_id} stopped", file=sys.stderr)
@@ -212,7 +233,7 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
     if args.post:
         rt.poster.recover()
         rt.poster.drain()
-    summary = f"{stats.alerts} alert(s) from {stats.rows} row(s); Athena scanned {_size(stats.bytes_scanned)}"
+    summary = f"{stats.alerts} alert(s) from {stats.rows} row(s); {name} scanned {_size(stats.bytes_scanned)}"
     summary += f" ({stats.bytes_scanned} bytes)"
     if stats.duplicates:
         summary += f", {stats.duplicates} event(s) already seen"
@@ -311,7 +332,7 @@ def parser() -> argparse.ArgumentParser:
     rep.add_argument("--post", action="store_true", help="also post the alerts to Slack like the live bot")
     hun = subs.add_parser(
         "hunt",
-        help="run the detections over the trail's history with Athena",
+        help="run the detections over the trail's history with Athena or CloudTrail Lake",
         epilog=HUNT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -320,7 +341,11 @@ def parser() -> argparse.ArgumentParser:
     hun.add_argument("--accounts", help="comma-separated account ids (default: every account in the table)")
     hun.add_argument("--regions", help="comma-separated regions (default: every region in the table)")
     hun.add_argument("--rules", help="comma-separated rule ids (default: every rule)")
-    hun.add_argument("--athena", required=True, metavar="DATABASE.TABLE", help="the CloudTrail table to query")
+    engine = hun.add_mutually_exclusive_group(required=True)
+    engine.add_argument("--athena", metavar="DATABASE.TABLE", help="the CloudTrail table to query with Athena")
+    engine.add_argument(
+        "--lake", metavar="EVENT_DATA_STORE", help="the CloudTrail Lake event data store to query (its id or ARN)"
+    )
     hun.add_argument("--athena-output", metavar="S3_URL", help="where Athena writes the query results, s3://…/")
     hun.add_argument("--workgroup", help="the Athena workgroup (default: primary)")
     hun.add_argument("--explain", action="store_true", help="print the query and exit without running it")

@@ -56,6 +56,11 @@ ACTIONS: dict[str, str] = {
     "s3:ListBucket": "hunt: Athena lists the trail's log files (and reads its results) as the caller",
     "s3:GetBucketLocation": "hunt: Athena checks the region of the trail's and the results' buckets",
     "s3:PutObject": "hunt: Athena writes the query results to --athena-output as the caller",
+    # bot.py hunt --lake: CloudTrail Lake queries on the organization's event data store
+    "cloudtrail:StartQuery": "hunt --lake: run the generated query on the event data store",
+    "cloudtrail:DescribeQuery": "hunt --lake: the query's state, reason, bytes scanned and events matched",
+    "cloudtrail:GetQueryResults": "hunt --lake: read the selected records, page by page",
+    "cloudtrail:CancelQuery": "hunt --lake: cancel the query on Ctrl-C",
 }
 
 # IAM's action prefix for boto3 service names that differ from it.

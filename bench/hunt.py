@@ -1,11 +1,13 @@
-"""Hunt benchmark: what share of a trail does `bot.py hunt`'s pushed-down query select, and what does running the
-rules over the selection cost?
+"""Hunt benchmark: what share of a trail does `bot.py hunt`'s pushed-down query select (Athena's and CloudTrail
+Lake's), and what does running the rules over the selection cost?
 
 Generates the replay benchmark's records (bench/replay.py's generator, both mixes), loads them into a DuckDB table
 shaped like the CloudTrail table in Athena (deploy/athena-cloudtrail.yaml, hunt/records.py), runs the generated
 Athena query there (parsed as Trino by sqlglot, transpiled to DuckDB), and times rebuilding the selected rows into
-records and running them through the pipeline. With an engine's scan figure (bytes scanned per record) the cost of
-a hunt over any history follows: scan bytes x price, plus the selected share x the rules' time per row.
+records and running them through the pipeline; then the same for the CloudTrail Lake query over a DuckDB table
+shaped as an event data store (hunt/records.py's LAKE_COLUMNS). With an engine's scan figure (bytes scanned per
+record) the cost of a hunt over any history follows: scan bytes x price, plus the selected share x the rules' time
+per row.
 
     .venv/bin/python bench/hunt.py [--records N] [--mix realistic|iam-heavy]
 """
@@ -25,9 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.replay import MIXES, START, generate  # noqa: E402
-from hunt.records import COLUMNS, PARTITIONS, hive_type, table_row  # noqa: E402
+from hunt.records import COLUMNS, LAKE_COLUMNS, PARTITIONS, hive_type, lake_row, lake_type, table_row  # noqa: E402
 
 TABLE = "cloudtrail.org_trail"
+STORE = "EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"  # an event data store id, shaped as AWS's examples show one
 WINDOW = (START - timedelta(days=1), START + timedelta(days=30))  # holds every generated record
 
 
@@ -62,6 +65,45 @@ def duckdb_table(records: Iterable[dict], folder: Path, table: str = TABLE):  # 
     return con
 
 
+def lake_table(records: Iterable[dict], folder: Path, store: str = STORE):  # -> duckdb.DuckDBPyConnection
+    """A DuckDB database holding `records` as a CloudTrail Lake event data store holds them
+    (hunt.records.lake_row): Lake's documented column types transpiled to DuckDB by sqlglot, a table named
+    after the store's id."""
+    import duckdb
+    import sqlglot
+
+    columns = ", ".join(f"{c.name} {lake_type(c)}" for c in LAKE_COLUMNS)
+    ddl = sqlglot.transpile(f"CREATE TABLE `{store}` ({columns})", read="hive", write="duckdb")[0]
+    con = duckdb.connect()
+    con.execute(ddl)
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [store],
+        ).fetchall()
+    )
+    path = folder / "lake-rows.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(lake_row(record)) + "\n")
+    spec = "{" + ", ".join(f"'{k}': '{v}'" for k, v in types.items()) + "}"
+    con.execute(
+        f"INSERT INTO \"{store}\" SELECT * FROM read_json('{path}', columns = {spec}, format = 'newline_delimited')"
+    )
+    return con
+
+
+def run_lake_sql(con, sql: str, store: str = STORE) -> list[dict[str, str | None]]:
+    """Run a CloudTrail Lake query in DuckDB. Lake reads `FROM <store id>` bare, which Trino's grammar has no
+    room for (an id holds hyphens and may start with a digit), so the id is quoted here; the rest is parsed by
+    sqlglot as Trino and transpiled to DuckDB. Rows come back as text, as Lake's GetQueryResults gives them."""
+    bare = f"\nFROM {store}\n"
+    if bare not in sql:
+        raise ValueError(f"the query does not read FROM {store}")
+    return run_athena_sql(con, sql.replace(bare, f'\nFROM "{store}"\n'))
+
+
 def run_athena_sql(con, sql: str) -> list[dict[str, str | None]]:
     """Run an Athena (Trino) query in DuckDB: parsed by sqlglot as Trino, transpiled to DuckDB. Rows come back as
     Athena's GetQueryResults gives them: column name -> text, None for NULL."""
@@ -85,7 +127,8 @@ def read_records(path: Path) -> list[dict]:
 def measure(mix: str, count: int) -> None:
     """Generate one mix, select with the hunt's query, run the rules over the selection; print the figures."""
     from detections import all_rules
-    from hunt.query import HuntQuery, athena_sql
+    from hunt.query import HuntQuery, athena_sql, lake_sql
+    from hunt.records import lake_record_of
     from hunt.runner import run_pages
     from ingest.context import PipelineContext
     from ingest.pipeline import Pipeline
@@ -102,11 +145,20 @@ def measure(mix: str, count: int) -> None:
         started = time.perf_counter()
         rows = run_athena_sql(con, sql)
         selected = time.perf_counter() - started
+        lake = lake_table(records, folder)
+        started = time.perf_counter()
+        lake_rows = run_lake_sql(lake, lake_sql(HuntQuery(STORE, *WINDOW, all_rules())))
+        lake_selected = time.perf_counter() - started
     store = Store(":memory:")
     pipeline = Pipeline(store, PipelineContext(store))
     started, cpu = time.perf_counter(), time.process_time()
     stats = run_pages([rows[i : i + 1000] for i in range(0, len(rows), 1000)], pipeline, "bench")
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    lake_store = Store(":memory:")
+    started = time.perf_counter()
+    pages = [lake_rows[i : i + 1000] for i in range(0, len(lake_rows), 1000)]
+    lake_stats = run_pages(pages, Pipeline(lake_store, PipelineContext(lake_store)), "bench", rebuild=lake_record_of)
+    lake_seconds = time.perf_counter() - started
     share = len(rows) / count
     print(f"== mix {mix}")
     print(f"records               {count:,} ({size / count:,.0f} bytes/record as JSON)")
@@ -114,6 +166,12 @@ def measure(mix: str, count: int) -> None:
     per_row = seconds / len(rows) if rows else 0.0
     print(
         f"rules over the rows   {seconds:.2f} s ({cpu:.2f} s CPU), {per_row * 1e6:,.0f} µs/row, {stats.alerts} alert(s)"
+    )
+    lake_per_row = lake_seconds / len(lake_rows) if lake_rows else 0.0
+    print(
+        f"CloudTrail Lake query {len(lake_rows):,} rows = {len(lake_rows) / count:.4%} of the records (DuckDB:"
+        f" {lake_selected:.2f} s); rules {lake_seconds:.2f} s, {lake_per_row * 1e6:,.0f} µs/row,"
+        f" {lake_stats.alerts} alert(s)"
     )
     per_record = share * per_row
     print(

@@ -1,5 +1,6 @@
 """The hunt's query, generated from the rule registry: only the records some chosen rule could read, in the
-partitions (date, account, region) of the window asked for. Pure: no engine is called here."""
+partitions (date, account, region) of the window asked for, as Athena's SQL or CloudTrail Lake's. Pure: no engine
+is called here."""
 
 from __future__ import annotations
 
@@ -10,13 +11,18 @@ from datetime import UTC, datetime, timedelta
 
 from core.times import utc
 from detections.base import Rule
-from hunt.records import COLUMNS
+from hunt.records import COLUMNS, LAKE_COLUMNS
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EVENT_NAME = re.compile(r"[A-Za-z0-9:_.-]+")
 _ACCOUNT = re.compile(r"[0-9]{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 _AGO = re.compile(r"([0-9]{1,5})([dh])")
+# An event data store's id (its ARN's last part, a UUID), and its ARN:
+# arn:aws:cloudtrail:REGION:ACCOUNT:eventdatastore/ID.
+_STORE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}")
+_STORE_ARN = re.compile(r"arn:aws[a-z-]*:cloudtrail:([a-z0-9-]+):([0-9]{12}):eventdatastore/(.+)")
+LAKE_QUERY_MAX = 10_000  # StartQuery's longest QueryStatement
 
 
 class QueryError(ValueError):
@@ -25,9 +31,10 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class HuntQuery:
-    """What to hunt: a table, a window [since, until), optional accounts and regions, the chosen rules."""
+    """What to hunt: where (the Athena table, or the Lake event data store's id), a window [since, until),
+    optional accounts and regions, the chosen rules."""
 
-    table: str  # DATABASE.TABLE
+    table: str  # Athena: DATABASE.TABLE; CloudTrail Lake: the event data store id (each engine's SQL checks it)
     since: datetime
     until: datetime
     rules: tuple[Rule, ...]
@@ -35,9 +42,6 @@ class HuntQuery:
     regions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        parts = self.table.split(".")
-        if len(parts) != 2 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
-            raise QueryError(f"--athena wants DATABASE.TABLE (letters, digits, _), not {self.table!r}")
         if self.since >= self.until:
             raise QueryError(
                 f"the window is empty: --since {_iso(self.since)} is not before --until {_iso(self.until)}"
@@ -89,7 +93,10 @@ def parse_when(text: str, now: datetime) -> datetime:
 def athena_sql(query: HuntQuery) -> str:
     """The Athena (Trino) SELECT for `query`: the table's columns (structs and arrays as JSON text), pruned by the
     date partition of the window, the account and region partitions when asked, and the chosen rules' reads."""
-    database, table = query.table.split(".")
+    parts = query.table.split(".")
+    if len(parts) != 2 or not all(_IDENTIFIER.fullmatch(p) for p in parts):
+        raise QueryError(f"--athena wants DATABASE.TABLE (letters, digits, _), not {query.table!r}")
+    database, table = parts
     columns = ",\n  ".join(
         f"json_format(CAST({c.name} AS JSON)) AS {c.name}" if c.kind in ("struct", "array") else c.name for c in COLUMNS
     )
@@ -102,6 +109,44 @@ def athena_sql(query: HuntQuery) -> str:
     where.append(f"eventtime >= '{_iso(query.since)}' AND eventtime < '{_iso(query.until)}'")
     where.append(_reads(query))
     return f'SELECT\n  {columns}\nFROM "{database}"."{table}"\nWHERE ' + "\n  AND ".join(where)
+
+
+def event_data_store(text: str) -> tuple[str, str | None]:
+    """The event data store's id and region (None when only the id is given) from `--lake`'s id or ARN."""
+    arn = _STORE_ARN.fullmatch(text.strip())
+    store = arn.group(3) if arn else text.strip()
+    if not _STORE_ID.fullmatch(store):
+        raise QueryError(
+            f"--lake wants an event data store id or ARN (arn:aws:cloudtrail:REGION:ACCOUNT:eventdatastore/ID), "
+            f"not {text!r}"
+        )
+    return store, arn.group(1) if arn else None
+
+
+def lake_sql(query: HuntQuery) -> str:
+    """The CloudTrail Lake SELECT for `query` (Trino SQL FROM the event data store's id): the store's columns
+    (structs, arrays and maps as JSON text), the window on eventTime (the store is partitioned by time, so that is
+    what prunes), the accounts and regions when asked, and the chosen rules' reads."""
+    store, _ = event_data_store(query.table)
+    columns = ",\n  ".join(
+        f"json_format(CAST({c.name} AS JSON)) AS {c.name}" if c.kind in ("struct", "array", "jsonmap") else c.name
+        for c in LAKE_COLUMNS
+    )
+    # Lake compares eventTime with 'YYYY-MM-DD HH:MM:SS' text (its documented form; it has no INTERVAL).
+    where = [f"eventtime >= '{query.since.astimezone(UTC):%Y-%m-%d %H:%M:%S}'"]
+    where.append(f"eventtime < '{query.until.astimezone(UTC):%Y-%m-%d %H:%M:%S}'")
+    if query.accounts:
+        where.append(f"recipientaccountid IN ({_list(query.accounts)})")
+    if query.regions:
+        where.append(f"awsregion IN ({_list(query.regions)})")
+    where.append(_reads(query))
+    sql = f"SELECT\n  {columns}\nFROM {store}\nWHERE " + "\n  AND ".join(where)
+    if len(sql) > LAKE_QUERY_MAX:
+        raise QueryError(
+            f"the CloudTrail Lake query would be {len(sql):,} characters, past StartQuery's {LAKE_QUERY_MAX:,}: "
+            "name fewer --accounts or --rules"
+        )
+    return sql
 
 
 def _reads(query: HuntQuery) -> str:

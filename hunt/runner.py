@@ -1,4 +1,5 @@
-"""The hunt loop: pages of table rows -> CloudTrail records -> the same pipeline as replay and the live bot."""
+"""The hunt loop: pages of rows (the Athena table's, or an event data store's) -> CloudTrail records -> the same
+pipeline as replay and the live bot."""
 
 from __future__ import annotations
 
@@ -27,16 +28,18 @@ def run_pages(
     on_result: Callable[[BatchResult], None] | None = None,
     on_page: Callable[[HuntStats], None] | None = None,
     stats: HuntStats | None = None,
+    rebuild: Callable[[Mapping[str, str | None]], dict] = record_of,
 ) -> HuntStats:
-    """Run every page of rows through `pipeline` (deduplicated by eventID like every other input); a row that
-    cannot be rebuilt into a record is kept as a dead letter. `on_result` gets each page's BatchResult."""
+    """Run every page of rows through `pipeline` (deduplicated by eventID like every other input), each row made a
+    record by `rebuild` (the Athena table's `record_of`, or Lake's `lake_record_of`); a row that cannot be rebuilt
+    is kept as a dead letter. `on_result` gets each page's BatchResult."""
     stats = stats if stats is not None else HuntStats()
     for number, rows in enumerate(pages, start=1):
         where = f"{source}:page {number}"
         records: list[object] = []
         for row in rows:
             try:
-                records.append(record_of(row))
+                records.append(rebuild(row))
             except (ValueError, RecursionError) as err:
                 pipeline.dead_letter(
                     where, f"row not readable as a CloudTrail record ({type(err).__name__})", dict(row)

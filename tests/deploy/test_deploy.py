@@ -263,6 +263,10 @@ OWN_ACCOUNT_ONLY = {
     "s3:ListBucket": "Athena reads the organization trail's bucket and its results as the bot",
     "s3:GetBucketLocation": "Athena reads the organization trail's bucket and its results as the bot",
     "s3:PutObject": "Athena writes the hunt's query results as the bot",
+    "cloudtrail:StartQuery": "bot.py hunt --lake queries the event data store as the bot",
+    "cloudtrail:DescribeQuery": "bot.py hunt --lake queries the event data store as the bot",
+    "cloudtrail:GetQueryResults": "bot.py hunt --lake queries the event data store as the bot",
+    "cloudtrail:CancelQuery": "bot.py hunt --lake queries the event data store as the bot",
 }
 
 

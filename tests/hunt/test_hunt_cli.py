@@ -23,11 +23,11 @@ from moto.server import ThreadedMotoServer
 
 import bot
 from aws.sessions import AwsSessions
-from bench.hunt import TABLE, duckdb_table, read_records, run_athena_sql
+from bench.hunt import STORE, TABLE, duckdb_table, lake_table, read_records, run_athena_sql, run_lake_sql
 from bench.replay import generate
 from detections import all_rules
-from hunt.query import HuntQuery, athena_sql, parse_when
-from tests.hunt.conftest import column_info, result_rows
+from hunt.query import HuntQuery, athena_sql, lake_sql, parse_when
+from tests.hunt.conftest import column_info, lake_result_rows, result_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SINCE, UNTIL = "2024-05-13", "2024-06-12"
@@ -323,3 +323,211 @@ def test_post_sends_the_alerts_once_and_a_second_hunt_of_the_window_sends_none(
     assert posted == 2 and len(first[1].splitlines()) == 2
     assert again[1] == "" and len(fake_slack.calls_of("chat.postMessage")) == posted
     assert again[2][-1] == "0 alert(s) from 2 row(s); Athena scanned 4.1 KB (4096 bytes), 2 event(s) already seen"
+
+
+# ---- --lake: the same command on a CloudTrail Lake event data store (Stubber: moto has no Lake queries) ---------
+
+LAKE_QUERY = "0b1f2a3c-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+LAKE_ARN = f"arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/{STORE}"
+LAKE_ARGS = ["hunt", "--since", SINCE, "--until", UNTIL, "--lake", LAKE_ARN]
+
+
+@pytest.fixture
+def lake_plan(monkeypatch, aws_env) -> dict:
+    """Steps that queue responses on the CloudTrail client the command makes, and the regions it was made in."""
+    plan: dict = {"steps": [], "regions": [], "interrupt_at": None}
+    original = AwsSessions._client
+
+    def client(self, session, service, region):
+        made = original(self, session, service, region)
+        if service == "cloudtrail":
+            plan["regions"].append(region)
+            stub = Stubber(made)
+            for step in plan["steps"]:
+                step(stub)
+            stub.activate()
+            plan["stub"] = stub
+            described = iter(range(1, 1000))
+
+            def interrupt(**_: object) -> None:  # Ctrl-C while the query runs
+                if next(described) == plan["interrupt_at"]:
+                    raise KeyboardInterrupt
+
+            made.meta.events.register("provide-client-params.cloudtrail.DescribeQuery", interrupt)
+        return made
+
+    monkeypatch.setattr(AwsSessions, "_client", client)
+    return plan
+
+
+def lake_started(sql: str | None = None) -> Callable[[Stubber], None]:
+    expected = {"QueryStatement": sql} if sql else None
+    return lambda stub: stub.add_response("start_query", {"QueryId": LAKE_QUERY}, expected)
+
+
+def lake_state(name: str, error: str = "", scanned: int = 0, matched: int = 0) -> Callable[[Stubber], None]:
+    reply = {
+        "QueryId": LAKE_QUERY,
+        "QueryStatus": name,
+        "QueryStatistics": {"BytesScanned": scanned, "EventsMatched": matched},
+        **({"ErrorMessage": error} if error else {}),
+    }
+    return lambda stub: stub.add_response("describe_query", reply, {"QueryId": LAKE_QUERY})
+
+
+def lake_page(rows: list[dict], token: str | None = None, after: str | None = None) -> Callable[[Stubber], None]:
+    reply = {
+        "QueryStatus": "FINISHED",
+        "QueryResultRows": lake_result_rows(rows),
+        **({"NextToken": token} if token else {}),
+    }
+    expected = {"QueryId": LAKE_QUERY, "MaxQueryResults": 1000, **({"NextToken": after} if after else {})}
+    return lambda stub: stub.add_response("get_query_results", reply, expected)
+
+
+def test_hunt_on_lake_prints_the_alerts_replay_prints_on_the_same_records(tmp_path, lake_plan, capsys):
+    path = tmp_path / "cloudtrail.jsonl"
+    generate(path, 3000, "iam-heavy")
+    con = lake_table(read_records(path), tmp_path)
+    now = datetime.now(UTC)
+    sql = lake_sql(HuntQuery(STORE, parse_when(SINCE, now), parse_when(UNTIL, now), all_rules()))
+    rows = run_lake_sql(con, sql)  # what the event data store selects for the very query the command sends
+    half = len(rows) // 2
+    lake_plan["steps"] += [
+        lake_started(sql),
+        lake_state("QUEUED"),
+        lake_state("RUNNING", scanned=1_000_000, matched=half),
+        lake_state("FINISHED", scanned=2_500_000, matched=len(rows)),
+        lake_page(rows[:half], token="page-2-token"),
+        lake_page(rows[half:], after="page-2-token"),
+    ]
+    code, hunted, err = hunt([*LAKE_ARGS, "--jsonl"], capsys)
+    assert code == 0, err
+    lake_plan["stub"].assert_no_pending_responses()
+    replay_code, replayed, _ = hunt(["replay", str(path), "--jsonl"], capsys)
+    assert replay_code == 0
+    alerts = sorted(hunted.splitlines())
+    assert alerts and alerts == sorted(replayed.splitlines())
+    assert lake_plan["regions"] == ["eu-west-1"]  # the event data store's region, from its ARN
+    assert err == [
+        f"query {LAKE_QUERY}: started ({len(all_rules())} rule(s), {SINCE} to {UNTIL})",
+        f"query {LAKE_QUERY}: QUEUED, 0 B scanned, 0 event(s) matched",
+        f"query {LAKE_QUERY}: RUNNING, 1.0 MB scanned, {half} event(s) matched",
+        f"query {LAKE_QUERY}: FINISHED, 2.5 MB scanned, {len(rows)} event(s) matched",
+        f"rows read: {half}",
+        f"rows read: {len(rows)}",
+        f"{len(alerts)} alert(s) from {len(rows)} row(s); CloudTrail Lake scanned 2.5 MB (2500000 bytes)",
+    ]
+
+
+def test_explain_prints_the_lake_query_and_calls_nothing():
+    done = run_bot(
+        ["hunt", "--since", "90d", "--lake", LAKE_ARN, "--rules", "user_created", "--explain"],
+        {**os.environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"},  # nothing listens: a call would fail
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"\nFROM {STORE}\nWHERE eventtime >= '" in done.stdout
+    assert "(eventname IN ('CreateUser'))" in done.stdout
+    tree = sqlglot.parse_one(done.stdout.replace(STORE, f'"{STORE}"'), read="trino")
+    assert {c.name for c in tree.find_all(sqlglot.exp.Column)} >= {"eventtime", "eventname", "requestparameters"}
+    assert done.stderr == ""
+
+
+def test_ctrl_c_cancels_the_running_lake_query(lake_plan, capsys):
+    lake_plan["interrupt_at"] = 2
+    lake_plan["steps"] += [
+        lake_started(),
+        lake_state("RUNNING", scanned=1000),
+        lambda stub: stub.add_response("cancel_query", {"QueryId": LAKE_QUERY, "QueryStatus": "CANCELLED"}),
+    ]
+    code, out, err = hunt(LAKE_ARGS, capsys)
+    assert code == 130 and out == "", err
+    lake_plan["stub"].assert_no_pending_responses()  # CancelQuery was called
+    assert err[-1] == f"hunt cancelled: query {LAKE_QUERY} stopped"
+
+
+@pytest.mark.parametrize(
+    ("steps", "line"),
+    [
+        (
+            [lambda stub: stub.add_client_error("start_query", "EventDataStoreNotFoundException", "Not found: x")],
+            "error: event data store not found: Not found: x",
+        ),
+        (
+            [lambda stub: stub.add_client_error("start_query", "InactiveEventDataStoreException", "Store inactive")],
+            "error: event data store inactive: Store inactive",
+        ),
+        (
+            [
+                lambda stub: stub.add_client_error(
+                    "start_query", "AccessDeniedException", "not authorized to perform: cloudtrail:StartQuery"
+                )
+            ],
+            "error: access denied: AccessDeniedException on StartQuery: not authorized to perform: "
+            "cloudtrail:StartQuery",
+        ),
+        (
+            [lambda stub: stub.add_client_error("start_query", "InvalidQueryStatementException", "bad statement")],
+            "error: invalid query statement: bad statement",
+        ),
+        (
+            [lake_started(), lake_state("RUNNING"), lake_state("FAILED", "Query exhausted resources")],
+            "error: query failed: Query exhausted resources",
+        ),
+        ([lake_started(), lake_state("TIMED_OUT")], f"error: query timed out: {LAKE_QUERY}"),
+        ([lake_started(), lake_state("CANCELLED")], f"error: query cancelled: {LAKE_QUERY}"),
+    ],
+    ids=["store-missing", "store-inactive", "access-denied", "invalid-statement", "failed", "timed-out", "cancelled"],
+)
+def test_each_lake_failure_is_one_error_line_and_exit_1(lake_plan, capsys, steps, line):
+    lake_plan["steps"] += steps
+    code, out, err = hunt(LAKE_ARGS, capsys)
+    assert code == 1 and out == ""
+    assert err[-1] == line
+    assert [e for e in err if e.startswith("error:")] == [line]
+
+
+def test_lake_usage_errors(lake_plan, capsys):
+    code, _, err = hunt([*LAKE_ARGS[:-1], "store' OR 1=1 --"], capsys)
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: --lake wants an event data store id or ARN")
+    code, _, err = hunt([*LAKE_ARGS, "--athena-output", OUTPUT], capsys)
+    assert (code, err) == (2, ["error: --athena-output and --workgroup are Athena's; --lake takes neither"])
+    for argv, said in [
+        ([*LAKE_ARGS, "--athena", TABLE], "argument --athena: not allowed with argument --lake"),
+        (LAKE_ARGS[:-2], "one of the arguments --athena --lake is required"),
+    ]:
+        with pytest.raises(SystemExit) as exited:
+            bot.main(argv)
+        assert exited.value.code == 2
+        assert said in capsys.readouterr().err
+    assert lake_plan["regions"] == []
+
+
+def test_lake_post_sends_the_alerts_once_and_a_second_hunt_of_the_window_sends_none(
+    aws, lake_plan, capsys, monkeypatch, tmp_path, fake_slack
+):
+    from tests.conftest import ADMINS, BOT_TOKEN, CHANNEL, SIGNING_SECRET
+    from tests.hunt.conftest import lake_texts
+    from tests.hunt.test_athena import records
+
+    for key, value in {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.base_url,
+        "IAMBOT_CHANNEL": CHANNEL,
+        "IAMBOT_ADMINS": ",".join(sorted(ADMINS)),
+        "IAMBOT_DB": str(tmp_path / "warden.db"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    rows = [lake_texts(r) for r in records()]
+    lake_plan["steps"] += [lake_started(), lake_state("FINISHED", scanned=4096, matched=2), lake_page(rows)]
+    first = hunt([*LAKE_ARGS, "--post", "--jsonl"], capsys)
+    posted = len(fake_slack.calls_of("chat.postMessage"))
+    again = hunt([*LAKE_ARGS, "--post", "--jsonl"], capsys)
+    assert first[0] == 0 and again[0] == 0
+    assert first[2][-1] == "2 alert(s) from 2 row(s); CloudTrail Lake scanned 4.1 KB (4096 bytes)"
+    assert posted == 2 and len(first[1].splitlines()) == 2
+    assert again[1] == "" and len(fake_slack.calls_of("chat.postMessage")) == posted
+    assert (
+        again[2][-1] == "0 alert(s) from 2 row(s); CloudTrail Lake scanned 4.1 KB (4096 bytes), 2 event(s) already seen"
+    )
