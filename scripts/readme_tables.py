@@ -19,6 +19,10 @@ def rules_table() -> str:
     rows = ["| id | severity | what it catches | events read |", "|---|---|---|---|"]
     for rule in all_rules():
         events = "any call by the root user" if rule.any_root_event else ", ".join(sorted(rule.event_names))
+        if rule.refused_event_names:
+            verbs = sorted({re.match(r"[A-Z][a-z]*", n).group(0) for n in rule.refused_event_names}, reverse=True)
+            calls = ", ".join(f"{v}*" for v in verbs)
+            events += f"; only when refused: {len(rule.refused_event_names)} {calls} calls"
         if not rule.reads_records:
             events = "none: raised by the bot when its event feed falls silent"
         rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {events} |")
