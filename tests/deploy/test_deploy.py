@@ -223,6 +223,13 @@ def test_refused_reads_rule_asks_for_refusals_of_what_rules_read_only_when_refus
     assert all(any(name.startswith(prefix) for name in names) for prefix in prefixes), "a prefix nothing needs"
 
 
+def test_watcher_impaired_knows_every_pattern_rule_of_the_feed():
+    """Disabling or retargeting any of them blinds the bot to what it forwards: watcher_impaired must know it."""
+    from detections.rules.watcher_impaired import FEED_RULE_IDS
+
+    assert set(rules_of(load_template(EVENTS_TEMPLATE))) <= set(FEED_RULE_IDS)
+
+
 def test_pattern_matching_helper_follows_eventbridge():
     event = {"source": "aws.iam", "detail": {"eventName": "ListUsers", "userIdentity": {"type": "IAMUser"}}}
     assert pattern_matches({"detail": {"eventName": [{"prefix": "List"}]}}, event)
