@@ -16,7 +16,7 @@ from detections import all_rules  # noqa: E402
 
 def rules_table() -> str:
     """The detection rules as a Markdown table."""
-    rows = ["| id | severity | what it catches | events read |", "|---|---|---|---|"]
+    rows = ["| id | severity | what it catches | MITRE ATT&CK | events read |", "|---|---|---|---|---|"]
     for rule in all_rules():
         events = "any call by the root user" if rule.any_root_event else ", ".join(sorted(rule.event_names))
         if rule.refused_event_names:
@@ -25,7 +25,8 @@ def rules_table() -> str:
             events += f"; only when refused: {len(rule.refused_event_names)} {calls} calls"
         if not rule.reads_records:
             events = "none: raised by the bot when its event feed falls silent"
-        rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {events} |")
+        mitre = ", ".join(rule.reports.get("MITRE ATT&CK", ()))
+        rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {mitre} | {events} |")
     return "\n".join(rows)
 
 

@@ -19,6 +19,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext, refused
 from detections.example_records import ADMINISTRATOR_ACCESS, iam_call, iam_user, role_session
+from detections.references import ACCESS_DENIED, IAM_IN_CLOUDTRAIL, aws_api, panther
 
 # The IAM writes the other rules watch: making identities, keys, passwords and grants, removing MFA.
 WRITES = frozenset(
@@ -201,12 +202,11 @@ RULE = Rule(
     dedup_minutes=60,
     reports={"MITRE ATT&CK": ("T1098", "T1136.003", "T1078.004", "T1087.004", "T1069.003")},
     references=(
-        "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html",
-        "https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html",
-        "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html",
-        "https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_enum_listing.yml",
-        "https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/"
-        "aws_unauthorized_api_call.yml",
+        ACCESS_DENIED,
+        IAM_IN_CLOUDTRAIL,
+        aws_api("iam.amazonaws.com", "GetAccountAuthorizationDetails"),
+        panther("aws_iam_user_recon_denied"),
+        panther("aws_unauthorized_api_call"),
     ),
     examples=(
         Example(
