@@ -21,6 +21,7 @@ from ingest.context import PipelineContext
 from ingest.files import default_prefilter
 from ingest.pipeline import Pipeline
 from storage import Store
+from tests.replaying import replay_alerts
 
 PROBER = example_records.iam_user("build-agent")
 RECON = (
@@ -170,3 +171,16 @@ def test_hunt_sql_selects_refused_reads_as_the_prefilter_does(tmp_path: Path) ->
     everything = run_athena_sql(con, athena_sql(HuntQuery(TABLE, *WINDOW, all_rules())))
     kept = [r["eventID"] for r in records if default_prefilter().record_could_match(r)]
     assert sorted(row["eventid"] for row in everything) == sorted(kept)
+
+
+def test_bot_replay_raises_one_low_alert_for_a_recon_burst(tmp_path: Path) -> None:
+    burst = [call(name, 15 * i) for i, name in enumerate(RECON)]
+    noise = [call(name, 5 * i, error=None) for i, name in enumerate(RECON)]
+    noise += [call("GetAccountAuthorizationDetails", 200 + i, error="Throttling") for i in range(5)]
+    records = sorted(burst + noise, key=lambda r: r["eventTime"])
+    alerts, stderr = replay_alerts(tmp_path / "111122223333_CloudTrail_us-east-1_20240514T0900Z_r.json", records)
+    assert [(a["rule"], a["severity"], a["title"]) for a in alerts] == [
+        ("iam_writes_refused", "low", "10 IAM reads refused to one identity within 10 minutes")
+    ]
+    assert alerts[0]["event_id"] == burst[9]["eventID"]
+    assert f"{len(records)} record(s)" in stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from ingest.context import PipelineContext
 from ingest.files import default_prefilter
 from ingest.pipeline import Pipeline
 from storage import Store
+from tests.replaying import replay_alerts
 
 CAUGHT = [t for t in TECHNIQUES if t.caught]
 STRATUS_ID = re.compile(
@@ -76,3 +78,13 @@ def test_some_techniques_are_not_caught_and_most_identity_ones_are() -> None:
     assert [t for t in TECHNIQUES if not t.caught]
     identity = [t for t in TECHNIQUES if ".iam-" in t.id or "federation" in t.id or "cloudtrail-" in t.id]
     assert [t.id for t in identity if not t.caught] == ["aws.defense-evasion.cloudtrail-lifecycle-rule"]
+
+
+def test_bot_replay_of_every_caught_detonation_raises_each_techniques_rules(tmp_path: Path) -> None:
+    records = [r for t in CAUGHT for r in t.records]
+    alerts, _ = replay_alerts(tmp_path / "111122223333_CloudTrail_us-east-1_20240514T0900Z_s.json", records)
+    raised: dict[str, set[str]] = {}
+    for alert in alerts:
+        raised.setdefault(alert["event_id"], set()).add(alert["rule"])
+    for t in CAUGHT:
+        assert set().union(*(raised.get(r["eventID"], set()) for r in t.records)) == set(t.rules), t.id
