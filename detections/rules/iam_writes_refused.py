@@ -1,8 +1,8 @@
 """One identity keeps being refused IAM calls: the writes that would give it power or persistence, and the reads
 (List*/Get*) that map the account out, as someone trying a stolen key does.
 
-How writes and reads combine, within WINDOW, per caller: WRITE_THRESHOLD refused writes alert (as before reads
-counted); otherwise CALL_THRESHOLD refused calls, reads and writes together, alert. Reads need the higher count
+How writes and reads combine, within WINDOW, per caller: WRITE_THRESHOLD refused writes alert (as they did before
+the rule read reads); otherwise CALL_THRESHOLD refused calls, reads and writes together, alert. Reads need the higher count
 because consoles and tools read far more than they write, so a handful of refused reads is everyday noise (a
 console page the user may not see). Every alert is LOW and repeats by the same caller from the same address fold
 into one alert for an hour, whatever mix of calls keeps coming.
