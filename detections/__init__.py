@@ -30,6 +30,12 @@ def event_names() -> frozenset[str]:
 
 
 @cache
+def refused_event_names() -> frozenset[str]:
+    """Every CloudTrail eventName some rule reads only when the call was refused (`Rule.refused_event_names`)."""
+    return frozenset(name for r in all_rules() for name in r.refused_event_names)
+
+
+@cache
 def event_sources() -> frozenset[str]:
     """Every CloudTrail eventSource of the events the rules read."""
     return frozenset(src for r in all_rules() for src in r.event_sources)

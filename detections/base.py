@@ -7,10 +7,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from core import cloudtrail as ct
 from core.severity import Severity
 
 if TYPE_CHECKING:
     from core.rows import AlertRow
+
+
+# The errorCode of a call refused for want of permission (AccessDenied, AccessDeniedException): what a rule's
+# `refused_event_names` are read with, matched alike by the replay prefilter, the hunt's SQL and the live feed's
+# EventBridge pattern (a prefix match there too).
+REFUSED_ERROR_PREFIX = "AccessDenied"
+
+
+def refused(record: dict) -> bool:
+    """Whether AWS refused the call for want of permission (its errorCode starts with REFUSED_ERROR_PREFIX)."""
+    code = record.get("errorCode")
+    return isinstance(code, str) and code.startswith(REFUSED_ERROR_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,8 @@ class Example:
     expect: bool
     # Facts the test context answers with: {"policies": {arn: doc}, "groups": {name: [doc]},
     # "created_users": [name], "users": {name: [doc]}, "task_sessions": {access key id: {"by": arn, "task": arn}},
-    # "inline": {"user/bob/policy-name": doc}, "organization": [account id], "org_policies": {policy id: type}}.
+    # "inline": {"user/bob/policy-name": doc}, "organization": [account id], "org_policies": {policy id: type},
+    # "refused": n, "refused_reads": n (what iam_writes_refused's two memories count)}.
     context: Mapping[str, object] = field(default_factory=dict)
 
 
@@ -138,7 +152,25 @@ class Rule:
     # False: the bot raises the rule's alert itself (e.g. a silent feed); no record matches it, it reads no events,
     # and its examples are records it must not alert on.
     reads_records: bool = True
+    # eventName values the rule reads only when refused (`refused`): common calls (IAM List*/Get*) whose successes
+    # no rule needs, so the replay prefilter, the hunt's SQL and the EventBridge pattern ask for their refusals
+    # alone. Kept apart from `event_names`, which are read whatever their outcome.
+    refused_event_names: frozenset[str] = frozenset()
+    # Where the rule's events and technique are documented: AWS's pages for the events, peer rules (Sigma,
+    # Elastic, Panther) catching the same. tests/detections/test_rule_metadata.py wants at least one.
+    references: tuple[str, ...] = ()
 
     def reads(self, event_name: str, root: bool) -> bool:
         """Whether a record with this name (and root-ness) can match the rule at all."""
-        return event_name in self.event_names or (self.any_root_event and root)
+        return (
+            event_name in self.event_names or event_name in self.refused_event_names or (self.any_root_event and root)
+        )
+
+    def reads_record(self, record: dict) -> bool:
+        """Whether the rule reads this record: `reads` by its name and root-ness, and a name in
+        `refused_event_names` (read by no other field) only when the call was refused."""
+        name = str(record.get("eventName") or "")
+        root = ct.is_root(record)
+        if name in self.refused_event_names and name not in self.event_names and not (self.any_root_event and root):
+            return refused(record)
+        return self.reads(name, root)

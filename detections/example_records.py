@@ -32,6 +32,7 @@ _ERROR_MESSAGES = {
     "LimitExceededException": "Cannot exceed quota for AccessKeysPerUser: 2",
     "DeleteConflictException": "MFA Device is in use.",
     "TrailNotFoundException": "Unknown trail: {name} for the user: 111122223333",
+    "Throttling": "Rate exceeded",
 }
 
 

@@ -113,7 +113,7 @@ class MemoryBook:
                 "errorCode": row.error_code or None,
             }
             for rule in before:
-                if record["eventName"] in rule.event_names:
+                if rule.reads(record["eventName"], root=False):
                     self.note(rule, record, matched=False)
         for row in alerts:
             for spec in self._by_rule.get(row.rule, ()):

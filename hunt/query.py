@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.times import utc
-from detections.base import Rule
+from detections.base import REFUSED_ERROR_PREFIX, Rule
 from hunt.records import COLUMNS, LAKE_COLUMNS
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -59,6 +59,11 @@ class HuntQuery:
     def event_names(self) -> frozenset[str]:
         """The event names the chosen rules read."""
         return frozenset(name for r in self.rules for name in r.event_names)
+
+    @property
+    def refused_event_names(self) -> frozenset[str]:
+        """The event names the chosen rules read only when the call was refused."""
+        return frozenset(name for r in self.rules for name in r.refused_event_names) - self.event_names
 
     @property
     def root(self) -> bool:
@@ -150,13 +155,17 @@ def lake_sql(query: HuntQuery) -> str:
 
 
 def _reads(query: HuntQuery) -> str:
-    """The records the chosen rules read: their event names, or any root call when one reads those (the replay
-    prefilter's decision for a plain record, `Prefilter.record_could_match`)."""
+    """The records the chosen rules read: their event names, those they read only when refused with a refusal's
+    errorCode, or any root call when one reads those (the replay prefilter's decision for a plain record,
+    `Prefilter.record_could_match`)."""
     names = sorted(query.event_names)
-    for name in names:
+    refused = sorted(query.refused_event_names)
+    for name in names + refused:
         if not _EVENT_NAME.fullmatch(name):
             raise QueryError(f"a rule reads an event name the query cannot quote: {name!r}")
     tests = [f"eventname IN ({_list(names)})"] if names else []
+    if refused:
+        tests.append(f"(eventname IN ({_list(refused)}) AND errorcode LIKE '{REFUSED_ERROR_PREFIX}%')")
     if query.root:
         tests.append("useridentity.type = 'Root'")
     return "(" + " OR ".join(tests) + ")"

@@ -2,9 +2,10 @@
 
 The format is told by content, not by name: gzip by its magic bytes, JSON Lines by a first line that is a
 whole JSON value, anything else as one JSON document. Replay parses only what can match: a JSON Lines line
-is parsed only when its raw text names an event some rule reads, or the root user (`could_match`), and a
-whole document only when its text does. Everything CloudTrail writes carries its eventName in plain text,
-so skipping by text is sound; a skipped line is never dead-lettered, even if it would not have parsed.
+is parsed only when its raw text names an event some rule reads (one read only when refused: and says
+"AccessDenied), or the root user (`could_match`), and a whole document only when its text does. Everything
+CloudTrail writes carries its eventName in plain text, so skipping by text is sound; a skipped line is never
+dead-lettered, even if it would not have parsed.
 
 Nothing in the input stops a replay: a line too deeply nested to parse, a gzip file cut off or corrupt, a
 `{"Records": [...` document cut off (its complete records are read) each become one dead letter. A directory
@@ -30,7 +31,8 @@ from typing import IO, TextIO
 
 import orjson
 
-from detections import event_names, reads_root_events
+from detections import event_names, reads_root_events, refused_event_names
+from detections.base import REFUSED_ERROR_PREFIX, refused
 from ingest.envelopes import MalformedMessage, unwrap_value
 from ingest.s3_objects import GZIP_MAGIC
 
@@ -80,9 +82,13 @@ class ReadStats:
 class Prefilter:
     """Decides from raw JSON text, without parsing it, whether any rule could read what it holds."""
 
-    def __init__(self, names: Iterable[str], root: bool) -> None:
+    def __init__(self, names: Iterable[str], root: bool, refused_names: Iterable[str] = ()) -> None:
+        """`refused_names` are read only when refused (`Rule.refused_event_names`): kept when the text mentions
+        the refusal's errorCode, parsed records when their errorCode is one."""
         self.names = frozenset(names)
         self.root = root
+        self.refused_names = frozenset(refused_names) - self.names
+        self._refusal = f'"{REFUSED_ERROR_PREFIX}'
 
     def could_match(self, text: str) -> bool:
         """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
@@ -95,6 +101,7 @@ class Prefilter:
         if slash >= 0 and _escapes_could_hide(text, slash):
             return True
         names = self.names
+        refused_names = self.refused_names
         keyed = False
         at = find(_KEY)
         while at >= 0:
@@ -121,6 +128,8 @@ class Prefilter:
             # ObjectCreated: an S3 notification, to be dead-lettered. A backslash: an escaped name.
             if value in names or "\\" in value or value.startswith("ObjectCreated:"):
                 return True
+            if value in refused_names and self._refusal in text:
+                return True
             at = find(_KEY, end)
         return not keyed  # no eventName key (an envelope, an S3 test event, garbage): parse it
 
@@ -130,6 +139,8 @@ class Prefilter:
             return True
         name = record.get("eventName")
         if not isinstance(name, str) or name in self.names:
+            return True
+        if name in self.refused_names and refused(record):
             return True
         if self.root:
             ident = record.get("userIdentity")
@@ -149,7 +160,7 @@ def _escapes_could_hide(text: str, slash: int) -> bool:
 @cache
 def default_prefilter() -> Prefilter:
     """The prefilter for the registered rules."""
-    return Prefilter(event_names(), reads_root_events())
+    return Prefilter(event_names(), reads_root_events(), refused_event_names())
 
 
 def could_match(line: str) -> bool:

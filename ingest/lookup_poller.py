@@ -1,9 +1,13 @@
 """Poll CloudTrail's event history (LookupEvents) for accounts without a trail, queue or EventBridge rule.
 
 One query per event name the rules read (LookupEvents filters on one attribute at a time), plus one for the
-root user's activity, per region. Each poll covers [cursor - lag, now]: event history can surface events
-minutes late, and the pipeline's eventID dedupe makes the overlap harmless. The cursor (the end of the last
-poll whose batch was stored) is kept in the store, so a restart neither misses nor repeats events.
+root user's activity, per region. Names a rule reads only when refused (`Rule.refused_event_names`, the IAM reads
+iam_writes_refused counts) are not asked for: LookupEvents cannot filter on the error, and 67 more queries at 2
+requests a second would stretch every poll by half a minute per region for calls that nearly always succeed.
+
+Each poll covers [cursor - lag, now]: event history can surface events minutes late, and the pipeline's eventID
+dedupe makes the overlap harmless. The cursor (the end of the last poll whose batch was stored) is kept in the
+store, so a restart neither misses nor repeats events.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Regenerate the README's generated tables (rules, variables) from the registries: `make readme`."""
+"""Regenerate the README's generated tables (rules, techniques, checks, variables) from the registries and
+detections/techniques.py: `make readme`."""
 
 from __future__ import annotations
 
@@ -12,16 +13,38 @@ sys.path.insert(0, str(ROOT))
 from checks import all_checks  # noqa: E402
 from config import VARIABLES  # noqa: E402
 from detections import all_rules  # noqa: E402
+from detections.techniques import SOURCE, TECHNIQUES  # noqa: E402
 
 
 def rules_table() -> str:
     """The detection rules as a Markdown table."""
-    rows = ["| id | severity | what it catches | events read |", "|---|---|---|---|"]
+    rows = ["| id | severity | what it catches | MITRE ATT&CK | events read |", "|---|---|---|---|---|"]
     for rule in all_rules():
         events = "any call by the root user" if rule.any_root_event else ", ".join(sorted(rule.event_names))
+        if rule.refused_event_names:
+            verbs = sorted({re.match(r"[A-Z][a-z]*", n).group(0) for n in rule.refused_event_names}, reverse=True)
+            calls = ", ".join(f"{v}*" for v in verbs)
+            events += f"; only when refused: {len(rule.refused_event_names)} {calls} calls"
         if not rule.reads_records:
             events = "none: raised by the bot when its event feed falls silent"
-        rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {events} |")
+        mitre = ", ".join(rule.reports.get("MITRE ATT&CK", ()))
+        rows.append(f"| `{rule.id}` | {rule.severity.value} | {rule.title} | {mitre} | {events} |")
+    return "\n".join(rows)
+
+
+def techniques_table() -> str:
+    """Stratus Red Team's techniques of the four tactics and the rules that catch each (or why none does)."""
+    rows = [
+        f"| [Stratus Red Team]({SOURCE}/index.md) technique | tactics | caught by |",
+        "|---|---|---|",
+    ]
+    for technique in TECHNIQUES:
+        if technique.caught:
+            caught = ", ".join(f"`{r}`" for r in technique.rules)
+            caught += f" ({technique.note})" if technique.note else ""
+        else:
+            caught = f"not caught: {technique.not_caught}"
+        rows.append(f"| [`{technique.id}`]({technique.url}) | {', '.join(technique.tactics)} | {caught} |")
     return "\n".join(rows)
 
 
@@ -43,7 +66,7 @@ def variables_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"rules": rules_table, "checks": checks_table, "variables": variables_table}
+TABLES = {"rules": rules_table, "techniques": techniques_table, "checks": checks_table, "variables": variables_table}
 
 
 def regenerate(text: str) -> str:

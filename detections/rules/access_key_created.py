@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Remediation, Rule, RuleContext
 from detections.example_records import access_key_id, iam_call, iam_user, role_session, root
+from detections.references import aws_api, elastic, panther, sigma
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -62,6 +63,12 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     reports={"CIS": ("1.4",), "MITRE ATT&CK": ("T1098.001",)},
+    references=(
+        aws_api("iam.amazonaws.com", "CreateAccessKey"),
+        sigma("aws_iam_backdoor_users_keys"),
+        panther("aws_iam_user_key_created"),
+        elastic("persistence_iam_user_created_access_keys_for_another_user"),
+    ),
     examples=(
         Example(
             "alice creates a key for bob",

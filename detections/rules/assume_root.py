@@ -9,6 +9,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext
 from detections.example_records import MEMBER_ACCOUNT, assume_root, iam_user, role_session
+from detections.references import ROOT_USER, aws_api, elastic
 
 # An AssumeRoot session lasts at most 900 s; a few minutes more covers CloudTrail's delivery skew.
 SESSION_MINUTES = 20
@@ -119,6 +120,11 @@ RULE = Rule(
     match=match,
     remembers=(TASK_SESSIONS,),
     reports={"MITRE ATT&CK": ("T1078.004", "T1548")},
+    references=(
+        aws_api("sts.amazonaws.com", "AssumeRoot"),
+        ROOT_USER,
+        elastic("privilege_escalation_sts_assume_root_from_rare_user_and_member_account"),
+    ),
     examples=(
         Example(
             "management account unlocks a member account's bucket policy",

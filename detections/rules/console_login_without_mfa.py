@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ALLOW_ALL, READ_ONLY, console_login, iam_user, policy, role_session
+from detections.references import CONSOLE_SIGN_IN_EVENTS, elastic, panther, sigma
 from iam.policy import judge_documents
 
 
@@ -58,6 +59,12 @@ RULE = Rule(
     event_sources=frozenset({"signin.amazonaws.com"}),
     match=match,
     reports={"CIS": ("1.10",), "MITRE ATT&CK": ("T1078.004",)},
+    references=(
+        CONSOLE_SIGN_IN_EVENTS,
+        sigma("aws_cloudtrail_console_login_success_without_mfa"),
+        panther("aws_console_login_without_mfa"),
+        elastic("initial_access_iam_user_console_login_without_mfa"),
+    ),
     examples=(
         Example(
             "IAM user signs in without MFA (AWS not reachable)",

@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ALLOW_ALL, iam_user, policy_json, role_session, root, sts_call
+from detections.references import aws_api, elastic
 from iam.policy import judge_document
 
 DEFAULT_SECONDS = 43_200  # GetFederationToken's default duration (12 hours) when the call names none
@@ -85,6 +86,11 @@ RULE = Rule(
     event_sources=frozenset({"sts.amazonaws.com"}),
     match=match,
     reports={"MITRE ATT&CK": ("T1550.001", "T1078.004")},
+    references=(
+        aws_api("sts.amazonaws.com", "GetFederationToken"),
+        elastic("defense_evasion_sts_get_federation_token"),
+        elastic("privilege_escalation_sts_get_federation_token_administrator_access"),
+    ),
     examples=(
         Example(
             "stolen key mints a federated session allowing everything",

@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ACCOUNT, event, iam_call, role_session
+from detections.references import aws_api, elastic, sigma
 
 # eventSource -> the calls of that service that change whom the account lets in, and how the alert words them.
 CHANGES: dict[str, dict[str, str]] = {
@@ -99,6 +100,15 @@ RULE = Rule(
     event_sources=frozenset(CHANGES),
     match=match,
     reports={"MITRE ATT&CK": ("T1484.002", "T1556.007")},
+    references=(
+        aws_api("iam.amazonaws.com", "CreateSAMLProvider"),
+        aws_api("iam.amazonaws.com", "CreateOpenIDConnectProvider"),
+        aws_api("rolesanywhere.amazonaws.com", "CreateTrustAnchor"),
+        sigma("aws_sso_idp_change"),
+        elastic("persistence_iam_saml_provider_created"),
+        elastic("persistence_iam_oidc_provider_created"),
+        elastic("persistence_iam_roles_anywhere_trusted_anchor_created_with_external_ca"),
+    ),
     examples=(
         Example(
             "SAML provider created",

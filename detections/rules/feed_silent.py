@@ -11,6 +11,7 @@ from core.alert import Alert
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import cloudtrail_call, event, iam_user
+from detections.references import SCHEDULED_RULES, elastic
 
 EVENT_NAME = "FeedSilent"
 EVENT_SOURCE = "iam-warden"  # not a CloudTrail event source: the alert links to no CloudTrail event
@@ -69,6 +70,10 @@ RULE = Rule(
     match=match,
     reads_records=False,
     reports={"MITRE ATT&CK": ("T1562.008",)},
+    references=(
+        SCHEDULED_RULES,
+        elastic("impact_aws_eventbridge_rule_disabled_or_deleted"),
+    ),
     examples=(
         Example(
             "the heartbeat rule disabled (the silence that follows raises it, not this record)",

@@ -17,6 +17,7 @@ from detections.example_records import (
     policy_arn,
     role_session,
 )
+from detections.references import PERMISSIONS_BOUNDARIES, aws_api, elastic, panther
 from iam.policy import judge_document, judge_managed_arn
 
 IAM, ORGANIZATIONS = "iam.amazonaws.com", "organizations.amazonaws.com"
@@ -172,6 +173,14 @@ RULE = Rule(
     event_sources=frozenset({IAM, ORGANIZATIONS}),
     match=match,
     reports={"MITRE ATT&CK": ("T1562.001", "T1098", "T1666")},
+    references=(
+        aws_api("organizations.amazonaws.com", "LeaveOrganization"),
+        aws_api("organizations.amazonaws.com", "DetachPolicy"),
+        PERMISSIONS_BOUNDARIES,
+        panther("aws_cloudtrail_attempt_to_leave_org"),
+        elastic("defense_evasion_organizations_leave_organization"),
+        elastic("privilege_escalation_iam_permissions_boundary_modified"),
+    ),
     examples=(
         Example(
             "permissions boundary removed from a role",

@@ -15,6 +15,7 @@ from detections.example_records import (
     role_session,
 )
 from detections.quarantine import ATTACH, own_key, quarantine_policy, quarantined_user
+from detections.references import QUARANTINE_POLICY, elastic, panther
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -66,6 +67,11 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     reports={"MITRE ATT&CK": ("T1552.001", "T1078.004")},
+    references=(
+        QUARANTINE_POLICY,
+        panther("aws_iam_compromised_key_quarantine"),
+        elastic("credential_access_iam_compromisedkeyquarantine_policy_attached_to_user"),
+    ),
     examples=(
         Example(
             "AWS attaches AWSCompromisedKeyQuarantineV3 with the exposed key",

@@ -14,6 +14,7 @@ from detections.example_records import (
     root,
     root_task_session,
 )
+from detections.references import aws_api, elastic, panther, sigma
 from detections.rules.assume_root import task_session
 
 _TASK_KEY = access_key_id("root-task:0c3b8f5e-6d2a-4e1f-8a7b-9c0d1e2f3a4b", temporary=True)
@@ -96,6 +97,13 @@ RULE = Rule(
     match=match,
     supersedes=("root_activity",),
     reports={"MITRE ATT&CK": ("T1098", "T1078.004")},
+    references=(
+        aws_api("iam.amazonaws.com", "CreateLoginProfile"),
+        aws_api("iam.amazonaws.com", "UpdateLoginProfile"),
+        sigma("aws_update_login_profile"),
+        panther("aws_cloudtrail_loginprofilecreatedormodified"),
+        elastic("persistence_iam_login_profile_created_or_modified"),
+    ),
     examples=(
         Example(
             "password created for a service user",

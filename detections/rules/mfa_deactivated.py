@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ACCOUNT, iam_call, iam_user, root
+from detections.references import aws_api, elastic
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -50,6 +51,11 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     reports={"CIS": ("1.5", "1.10"), "MITRE ATT&CK": ("T1556.006",)},
+    references=(
+        aws_api("iam.amazonaws.com", "DeactivateMFADevice"),
+        aws_api("iam.amazonaws.com", "DeleteVirtualMFADevice"),
+        elastic("impact_iam_deactivate_mfa_device"),
+    ),
     examples=(
         Example(
             "bob's MFA deactivated by alice",

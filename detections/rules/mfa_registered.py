@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ACCOUNT, iam_call, iam_user, role_session, root
+from detections.references import aws_api, elastic
 
 # How IAM names the root user in EnableMFADevice's request (AWS's CloudTrail sign-in event examples).
 ROOT_USER_NAME = "AWS ROOT USER"
@@ -70,6 +71,11 @@ RULE = Rule(
     match=match,
     supersedes=("root_activity",),
     reports={"MITRE ATT&CK": ("T1098.005", "T1556.006")},
+    references=(
+        aws_api("iam.amazonaws.com", "CreateVirtualMFADevice"),
+        aws_api("iam.amazonaws.com", "EnableMFADevice"),
+        elastic("persistence_aws_attempt_to_register_virtual_mfa_device"),
+    ),
     examples=(
         Example(
             "a role session enables an MFA device for the admin user",

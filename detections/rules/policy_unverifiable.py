@@ -7,6 +7,7 @@ from core.severity import Severity
 from detections.base import Example, Match, Remediation, Rule, RuleContext
 from detections.example_records import ALLOW_ALL, READ_ONLY, iam_call, policy, policy_arn, policy_json, role_session
 from detections.grants import OMITTED_EVENTS, analyse_grant, recover_omitted, request_omitted
+from detections.references import RECORD_CONTENTS, aws_api
 from iam.policy import judge_document
 
 UNVERIFIED_OMITTED = "CloudTrail omitted the document as too large, and it could not be read back"
@@ -94,6 +95,11 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     reports={"MITRE ATT&CK": ("T1098", "T1562.008")},
+    references=(
+        RECORD_CONTENTS,
+        aws_api("iam.amazonaws.com", "PutUserPolicy"),
+        aws_api("iam.amazonaws.com", "CreatePolicyVersion"),
+    ),
     examples=(
         Example(
             "inline user policy too large to log, read offline",

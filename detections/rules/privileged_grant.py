@@ -15,6 +15,7 @@ from detections.example_records import (
     role_session,
 )
 from detections.grants import GRANT_EVENTS, analyse_grant
+from detections.references import aws_api, elastic, panther
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -53,6 +54,13 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     reports={"CIS": ("1.16", "4.4"), "MITRE ATT&CK": ("T1098", "T1098.003")},
+    references=(
+        aws_api("iam.amazonaws.com", "AttachUserPolicy"),
+        aws_api("iam.amazonaws.com", "PutRolePolicy"),
+        panther("aws_iam_attach_admin_user_policy"),
+        panther("aws_iam_attach_admin_role_policy"),
+        elastic("privilege_escalation_iam_administratoraccess_policy_attached_to_user"),
+    ),
     examples=(
         Example(
             "AdministratorAccess attached to a user",

@@ -15,6 +15,7 @@ from detections.example_records import (
     role_session,
 )
 from detections.grants import USER_GRANT_EVENTS, analyse_grant
+from detections.references import aws_api, elastic, panther
 from detections.rules.user_created import CREATED_USERS, user_key
 
 
@@ -62,6 +63,12 @@ RULE = Rule(
     match=match,
     supersedes=("privileged_grant",),
     reports={"CIS": ("1.16", "4.4"), "MITRE ATT&CK": ("T1136.003", "T1098.003")},
+    references=(
+        aws_api("iam.amazonaws.com", "CreateUser"),
+        aws_api("iam.amazonaws.com", "AttachUserPolicy"),
+        panther("aws_iam_create_user"),
+        elastic("privilege_escalation_iam_administratoraccess_policy_attached_to_user"),
+    ),
     examples=(
         Example(
             "AdministratorAccess attached to a user created minutes ago",

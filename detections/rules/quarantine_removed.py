@@ -7,6 +7,7 @@ from core.severity import Severity
 from detections.base import Example, Match, Remediation, Rule, RuleContext
 from detections.example_records import QUARANTINE_V2, QUARANTINE_V3, iam_call, iam_user, policy_arn, role_session
 from detections.quarantine import REMOVE, own_key, quarantine_policy, quarantined_user
+from detections.references import QUARANTINE_POLICY, aws_api
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -46,6 +47,10 @@ RULE = Rule(
     match=match,
     supersedes=("guardrail_removed",),  # the quarantine policy detached is also a guardrail removed: one alert
     reports={"MITRE ATT&CK": ("T1562.001", "T1078.004")},
+    references=(
+        QUARANTINE_POLICY,
+        aws_api("iam.amazonaws.com", "DetachUserPolicy"),
+    ),
     examples=(
         Example(
             "administrator detaches AWSCompromisedKeyQuarantineV3",

@@ -24,6 +24,7 @@ from core.undone import APP_ID, Undone, UndoneKind
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
 from detections.example_records import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
 from detections.memory import Fact
+from detections.references import aws_api
 
 RETENTION = timedelta(days=90)
 _KINDS = {"User": "user", "Group": "group", "Role": "role"}
@@ -152,6 +153,10 @@ RULE = Rule(
     remembers=(UNDONE,),
     supersedes=("privileged_grant", "privileged_user_created"),
     reports={"MITRE ATT&CK": ("T1098", "T1078.004")},
+    references=(
+        aws_api("iam.amazonaws.com", "UpdateAccessKey"),
+        aws_api("iam.amazonaws.com", "AttachUserPolicy"),
+    ),
     examples=(
         Example(
             "disabled key made Active again",

@@ -9,6 +9,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ACCOUNT, iam_call, policy_json, role_session
+from detections.references import aws_api, elastic, panther
 from iam.trust import opened_to
 
 # The request field holding the new trust policy, per event.
@@ -94,6 +95,12 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     reports={"MITRE ATT&CK": ("T1098", "T1098.003", "T1199")},
+    references=(
+        aws_api("iam.amazonaws.com", "UpdateAssumeRolePolicy"),
+        aws_api("iam.amazonaws.com", "CreateRole"),
+        panther("aws_iam_backdoor_role"),
+        elastic("privilege_escalation_iam_update_assume_role_policy"),
+    ),
     examples=(
         Example(
             "trust changed to an outside account's root",

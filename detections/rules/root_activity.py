@@ -18,6 +18,7 @@ from detections.example_records import (
     sign_in_step,
     user_arn,
 )
+from detections.references import ROOT_USER, panther, sigma
 from detections.rules.assume_root import task_session
 
 _TASK_KEY = access_key_id("root-task:60a25e4d-a9c7-4b56-9d25-1f0b9f6a0c11", temporary=True)
@@ -78,6 +79,11 @@ RULE = Rule(
     any_root_event=True,
     dedup_minutes=60,
     reports={"CIS": ("1.7", "4.3"), "MITRE ATT&CK": ("T1078.004",)},
+    references=(
+        ROOT_USER,
+        sigma("aws_root_account_usage"),
+        panther("aws_root_activity"),
+    ),
     examples=(
         Example(
             "root creates an IAM user from the console",

@@ -14,6 +14,7 @@ from detections.example_records import (
     root,
     root_task_session,
 )
+from detections.references import CONSOLE_SIGN_IN_EVENTS, elastic, panther
 from detections.rules.assume_root import task_session
 
 _TASK_KEY = access_key_id("root-task:0c3b8f5e-6d2a-4e1f-8a7b-9c0d1e2f3a4b", temporary=True)
@@ -71,6 +72,11 @@ RULE = Rule(
     event_sources=frozenset({"signin.amazonaws.com"}),
     match=match,
     reports={"CIS": ("1.5", "1.7", "4.3"), "MITRE ATT&CK": ("T1078.004",)},
+    references=(
+        CONSOLE_SIGN_IN_EVENTS,
+        panther("aws_console_root_login"),
+        elastic("initial_access_console_login_root"),
+    ),
     examples=(
         Example(
             "root sign-in without MFA",

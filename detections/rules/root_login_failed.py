@@ -7,6 +7,7 @@ from core.severity import Severity
 from detections import signin
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import console_login, iam_user, root, sign_in_step
+from detections.references import CONSOLE_SIGN_IN_EVENTS, elastic, panther
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
@@ -42,6 +43,11 @@ RULE = Rule(
     match=match,
     any_root_event=True,  # every failed step of a root sign-in, whatever its name
     reports={"CIS": ("4.6",), "MITRE ATT&CK": ("T1110", "T1078.004")},
+    references=(
+        CONSOLE_SIGN_IN_EVENTS,
+        panther("aws_console_root_login_failed"),
+        elastic("credential_access_root_console_failure_brute_force"),
+    ),
     examples=(
         Example(
             "wrong root password",

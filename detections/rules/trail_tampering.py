@@ -6,6 +6,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ACCOUNT, cloudtrail_call, role_session
+from detections.references import aws_api, elastic, panther, sigma
 
 _TRAIL = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/org-management-events"
 
@@ -103,6 +104,14 @@ RULE = Rule(
     event_sources=frozenset({"cloudtrail.amazonaws.com"}),
     match=match,
     reports={"CIS": ("3.1", "4.5"), "MITRE ATT&CK": ("T1562.008",)},
+    references=(
+        aws_api("cloudtrail.amazonaws.com", "StopLogging"),
+        aws_api("cloudtrail.amazonaws.com", "PutEventSelectors"),
+        sigma("aws_cloudtrail_disable_logging"),
+        panther("aws_cloudtrail_stopped"),
+        panther("aws_cloudtrail_event_selectors_disabled"),
+        elastic("defense_evasion_cloudtrail_logging_deleted"),
+    ),
     examples=(
         Example(
             "logging stopped",

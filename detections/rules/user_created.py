@@ -8,6 +8,7 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
 from detections.example_records import ACCOUNT, iam_call, role_session, root, user_id
+from detections.references import aws_api, panther
 
 if TYPE_CHECKING:
     from core.rows import AlertRow
@@ -88,6 +89,10 @@ RULE = Rule(
     match=match,
     remembers=(CREATED_USERS,),
     reports={"MITRE ATT&CK": ("T1136.003",)},
+    references=(
+        aws_api("iam.amazonaws.com", "CreateUser"),
+        panther("aws_iam_create_user"),
+    ),
     examples=(
         Example(
             "user created with the CLI",

@@ -9,11 +9,12 @@ from core import cloudtrail as ct
 from core.severity import Severity
 from detections.base import Example, Match, Memory, Rule, RuleContext
 from detections.example_records import ACCOUNT, cloudtrail_call, event, role_session
+from detections.references import aws_api, elastic, sigma
 from detections.rules.trail_tampering import lost_logging
 
 # The feed's EventBridge rules are named by CloudFormation "<stack>-<logical id>-<suffix>" (deploy/eventbridge-sqs.yaml;
 # the StackSet's member rules are Forward<logical id>), and its queue keeps the template's default name.
-FEED_RULE_IDS = ("IamEventsRule", "RootActivityRule")
+FEED_RULE_IDS = ("IamEventsRule", "RootActivityRule", "RefusedIamReadsRule")
 FEED_QUEUE = "iam-warden-events"
 FEED_EVENTS = frozenset({"DisableRule", "DeleteRule", "RemoveTargets", "PutTargets", "PutRule", "DeleteQueue"})
 
@@ -188,6 +189,15 @@ RULE = Rule(
     remembers=(TRAIL_DESTINATIONS,),
     supersedes=("trail_tampering",),
     reports={"MITRE ATT&CK": ("T1562.001", "T1562.008")},
+    references=(
+        aws_api("guardduty.amazonaws.com", "DeleteDetector"),
+        aws_api("config.amazonaws.com", "StopConfigurationRecorder"),
+        aws_api("events.amazonaws.com", "DisableRule"),
+        sigma("aws_guardduty_disruption"),
+        sigma("aws_config_disable_recording"),
+        elastic("defense_evasion_guardduty_detector_deletion"),
+        elastic("impact_aws_eventbridge_rule_disabled_or_deleted"),
+    ),
     examples=(
         Example(
             "GuardDuty detector deleted",

@@ -17,6 +17,8 @@ from moto import mock_aws
 import detections
 from aws.permissions import ACTIONS
 from config import VARIABLES, Settings
+from detections import example_records
+from detections.base import REFUSED_ERROR_PREFIX, refused
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -78,7 +80,9 @@ def pattern_names(values: list) -> list[str]:
 def name_rule(template: dict) -> dict:
     """The pattern of the rule that selects events by name."""
     (found,) = [
-        r for r in rules_of(template).values() if "userIdentity" not in r["Properties"]["EventPattern"]["detail"]
+        r
+        for r in rules_of(template).values()
+        if not {"userIdentity", "errorCode"} & set(r["Properties"]["EventPattern"]["detail"])
     ]
     return found["Properties"]["EventPattern"]
 
@@ -88,8 +92,74 @@ def root_rules(template: dict) -> list[dict]:
     return [
         r["Properties"]["EventPattern"]
         for r in rules_of(template).values()
-        if "userIdentity" in r["Properties"]["EventPattern"]["detail"]
+        if r["Properties"]["EventPattern"]["detail"].get("userIdentity") == {"type": ["Root"]}
     ]
+
+
+def refused_rules(template: dict) -> list[dict]:
+    """The patterns of the rules that select refused calls (the reads rules read only when refused)."""
+    return [
+        r["Properties"]["EventPattern"]
+        for r in rules_of(template).values()
+        if "errorCode" in r["Properties"]["EventPattern"]["detail"]
+    ]
+
+
+def pattern_matches(pattern: object, value: object) -> bool:
+    """Whether `value` (an event, or one field of it) matches `pattern`, for the part of EventBridge's pattern
+    syntax the templates use: nested objects, lists of alternatives, exact values, `prefix` and `anything-but`
+    (of a value, or a list of values). A field the pattern names must be present."""
+    if isinstance(pattern, dict) and not {"prefix", "anything-but"} & set(pattern):
+        return isinstance(value, dict) and all(k in value and pattern_matches(p, value[k]) for k, p in pattern.items())
+    if isinstance(pattern, list):
+        return any(pattern_matches(p, value) for p in pattern)
+    if isinstance(pattern, dict) and "prefix" in pattern:
+        return isinstance(value, str) and value.startswith(pattern["prefix"])
+    if isinstance(pattern, dict):
+        excluded = pattern["anything-but"]
+        return value not in (excluded if isinstance(excluded, list) else [excluded])
+    return pattern == value
+
+
+def as_eventbridge_event(record: dict) -> dict:
+    """The event EventBridge puts on the bus for a CloudTrail record."""
+    return {"source": eventbridge_source(record["eventSource"]), "detail-type": _detail_type(record), "detail": record}
+
+
+def routed_by(template: dict, record: dict) -> list[str]:
+    """The logical ids of the template's pattern rules that match the record's EventBridge event."""
+    event = as_eventbridge_event(record)
+    return [k for k, r in rules_of(template).items() if pattern_matches(r["Properties"]["EventPattern"], event)]
+
+
+def refused_read_probes() -> list[dict]:
+    """IAM reads of a key being tried out (refused), and their look-alikes: succeeded, throttled, root's, EC2's."""
+    stolen = example_records.iam_user("build-agent")
+    calls = [
+        ("ListUsers", stolen, "AccessDenied"),
+        ("GetAccountAuthorizationDetails", stolen, "AccessDenied"),
+        ("ListAttachedUserPolicies", stolen, "AccessDenied"),
+        ("ListUsers", stolen, None),
+        ("GetUser", stolen, "Throttling"),
+        ("ListRoles", example_records.root(console=False), "AccessDenied"),
+    ]
+    probes = [
+        example_records.iam_call(
+            name, None, event_id=f"5eadbeef-0000-4000-8000-{i:012d}", actor=actor, error=error, read_only=True
+        )
+        for i, (name, actor, error) in enumerate(calls)
+    ]
+    probes.append(
+        example_records.event(
+            "DescribeInstances",
+            "ec2.amazonaws.com",
+            event_id="5eadbeef-0000-4000-8000-000000000099",
+            actor=stolen,
+            error="AccessDenied",
+            read_only=True,
+        )
+    )
+    return probes
 
 
 def policy_actions(statements: list[dict]) -> list[str]:
@@ -137,6 +207,66 @@ def test_root_rule_exists_exactly_when_a_rule_reads_every_root_event():
         # Names the first rule forwards are excluded, so no event is delivered twice.
         (excluded,) = pattern["detail"]["eventName"]
         assert excluded == {"anything-but": sorted(detections.event_names())}
+
+
+def test_refused_reads_rule_asks_for_refusals_of_what_rules_read_only_when_refused():
+    (pattern,) = refused_rules(load_template(EVENTS_TEMPLATE))
+    readers = [r for r in detections.all_rules() if r.refused_event_names]
+    assert readers, "no rule reads a call only when refused: the pattern would forward what nothing reads"
+    assert pattern["source"] == sorted({eventbridge_source(s) for r in readers for s in r.event_sources})
+    assert pattern["detail-type"] == DETAIL_TYPES[:1]
+    assert pattern["detail"]["errorCode"] == [{"prefix": REFUSED_ERROR_PREFIX}]
+    assert pattern["detail"]["userIdentity"] == {"type": [{"anything-but": "Root"}]}  # root's: the root rule's
+    prefixes = tuple(p["prefix"] for p in pattern["detail"]["eventName"])
+    names = detections.refused_event_names()
+    assert all(name.startswith(prefixes) for name in names)
+    assert all(any(name.startswith(prefix) for name in names) for prefix in prefixes), "a prefix nothing needs"
+
+
+def test_watcher_impaired_knows_every_pattern_rule_of_the_feed():
+    """Disabling or retargeting any of them blinds the bot to what it forwards: watcher_impaired must know it."""
+    from detections.rules.watcher_impaired import FEED_RULE_IDS
+
+    assert set(rules_of(load_template(EVENTS_TEMPLATE))) <= set(FEED_RULE_IDS)
+
+
+def test_pattern_matching_helper_follows_eventbridge():
+    event = {"source": "aws.iam", "detail": {"eventName": "ListUsers", "userIdentity": {"type": "IAMUser"}}}
+    assert pattern_matches({"detail": {"eventName": [{"prefix": "List"}]}}, event)
+    assert not pattern_matches({"detail": {"eventName": [{"prefix": "Get"}, "CreateUser"]}}, event)
+    assert pattern_matches({"detail": {"userIdentity": {"type": [{"anything-but": "Root"}]}}}, event)
+    assert not pattern_matches({"detail": {"eventName": [{"anything-but": ["ListUsers", "GetUser"]}]}}, event)
+    assert not pattern_matches({"detail": {"errorCode": [{"prefix": "AccessDenied"}]}}, event)  # absent field
+    assert pattern_matches({"source": ["aws.sts", "aws.iam"]}, event)
+
+
+def test_every_event_a_rule_reads_is_routed_exactly_once_and_successful_refused_only_reads_not_at_all():
+    """Whatever the outcome, each name a rule reads reaches the queue by one rule (one of the rule's sources is
+    the name's own); a name read only when refused does so only when refused; any root call by exactly one."""
+    template = load_template(EVENTS_TEMPLATE)
+    user = example_records.iam_user("alice")
+
+    def routes(name: str, source: str, actor: dict, error: str | None) -> list[str]:
+        record = example_records.event(name, source, event_id="e", actor=actor, error=error)
+        return routed_by(template, record)
+
+    for rule in detections.all_rules():
+        for name in sorted(rule.event_names):
+            for error in (None, "AccessDenied"):
+                found = [routes(name, source, user, error) for source in sorted(rule.event_sources)]
+                assert all(len(ids) <= 1 for ids in found), (rule.id, name, found)
+                assert any(len(ids) == 1 for ids in found), (rule.id, name, error)
+        for name in sorted(rule.refused_event_names):
+            for source in sorted(rule.event_sources):
+                assert routes(name, source, user, "AccessDenied") == ["RefusedIamReadsRule"], name
+                assert routes(name, source, user, "AccessDeniedException") == ["RefusedIamReadsRule"], name
+                assert routes(name, source, user, None) == [], name
+                assert routes(name, source, user, "Throttling") == [], name
+    root = example_records.root(console=False)
+    named = sorted(detections.event_names() | detections.refused_event_names() | {"GetObject", "ListBuckets"})
+    for name in named:
+        for error in (None, "AccessDenied"):
+            assert len(routes(name, "iam.amazonaws.com", root, error)) == 1, (name, error)
 
 
 def test_every_rule_targets_the_queue_which_only_they_may_send_to():
@@ -351,6 +481,7 @@ EXPECTED_TYPES = {
         "EventQueue": "AWS::SQS::Queue",
         "IamEventsRule": "AWS::Events::Rule",
         "RootActivityRule": "AWS::Events::Rule",
+        "RefusedIamReadsRule": "AWS::Events::Rule",
         "HeartbeatRule": "AWS::Events::Rule",
         "EventQueuePolicy": "AWS::SQS::QueuePolicy",
         "OrganizationBusPolicy": "AWS::Events::EventBusPolicy",
@@ -413,16 +544,22 @@ def received_event_ids(sqs: Any, queue_url: str) -> list[str]:
 
 
 def wanted_event_ids(records: list[dict], names: frozenset[str]) -> list[str]:
-    """The eventIDs of the records some detection rule reads: by name, or as a root call when a rule reads those."""
+    """The eventIDs of the records some detection rule reads: by name, as a root call when a rule reads those, or
+    refused when a rule reads the name only then."""
     root = detections.reads_root_events()
+    only_refused = detections.refused_event_names()
     return [
-        r["eventID"] for r in records if r["eventName"] in names or (root and r["userIdentity"].get("type") == "Root")
+        r["eventID"]
+        for r in records
+        if r["eventName"] in names
+        or (root and r["userIdentity"].get("type") == "Root")
+        or (r["eventName"] in only_refused and refused(r))
     ]
 
 
 @pytest.mark.filterwarnings("ignore:Tried to parse .* not supported:UserWarning")
 def test_events_stack_deploys_and_routes_exactly_the_events_rules_read(aws_env):
-    records = json.loads(SAMPLE.read_text())["Records"]
+    records = json.loads(SAMPLE.read_text())["Records"] + refused_read_probes()
     names = detections.event_names()
     with mock_aws():
         cloudformation = boto3.client("cloudformation", region_name="us-east-1")
@@ -446,8 +583,8 @@ def test_events_stack_deploys_and_routes_exactly_the_events_rules_read(aws_env):
 
         events = boto3.client("events", region_name="us-east-1")
         rules = events.list_rules()["Rules"]
-        assert len(rules) == 3
-        assert sorted(r.get("ScheduleExpression", "") for r in rules) == ["", "", "rate(5 minutes)"]
+        assert len(rules) == 4
+        assert sorted(r.get("ScheduleExpression", "") for r in rules) == ["", "", "", "rate(5 minutes)"]
         for rule in rules:
             targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             assert [t["Arn"] for t in targets] == [outputs["QueueArn"]]
@@ -473,3 +610,11 @@ def test_events_stack_deploys_and_routes_exactly_the_events_rules_read(aws_env):
     wanted = wanted_event_ids(records, names)
     assert sorted(delivered) == sorted(wanted), "each wanted event exactly once, nothing else"
     assert len(wanted) < len(records), "the sample has ordinary traffic the rules ignore"
+    probes = {r["eventID"]: r for r in refused_read_probes()}
+    routed = sorted((probes[i]["eventName"], probes[i]["userIdentity"]["type"]) for i in delivered if i in probes)
+    assert routed == [
+        ("GetAccountAuthorizationDetails", "IAMUser"),
+        ("ListAttachedUserPolicies", "IAMUser"),
+        ("ListRoles", "Root"),  # by the root rule
+        ("ListUsers", "IAMUser"),
+    ]

@@ -30,6 +30,8 @@ from tests.deploy.test_deploy import (
     name_rule,
     policy_actions,
     received_event_ids,
+    refused_read_probes,
+    refused_rules,
     root_rules,
     rules_of,
     wanted_event_ids,
@@ -71,6 +73,7 @@ def test_member_rules_have_the_central_rules_patterns():
     member = member_template()
     assert name_rule(member) == name_rule(central)
     assert root_rules(member) == root_rules(central)
+    assert refused_rules(member) == refused_rules(central)
     assert len(rules_of(member)) == len(rules_of(central))
 
 
@@ -280,6 +283,7 @@ EXPECTED_TYPES = {
         "ForwardEventsRole": "AWS::IAM::Role",
         "ForwardIamEventsRule": "AWS::Events::Rule",
         "ForwardRootActivityRule": "AWS::Events::Rule",
+        "ForwardRefusedIamReadsRule": "AWS::Events::Rule",
         "MemberRole": "AWS::IAM::Role",
     },
 }
@@ -344,7 +348,7 @@ def _deploy_member_stack(session: boto3.Session) -> dict:
 def test_member_account_events_reach_the_central_queue(aws_env, monkeypatch):
     # No template refers to an AWS managed policy; loading them into each account costs seconds.
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
-    records = json.loads(SAMPLE.read_text())["Records"]
+    records = json.loads(SAMPLE.read_text())["Records"] + refused_read_probes()
     names = detections.event_names()
     with mock_aws():
         warden = boto3.Session(region_name="us-east-1")
