@@ -22,7 +22,9 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
         if row is None:
             continue  # created after the credential report: the next audit sees it
         if not is_true(row.get("mfa_active")):
-            yield fail(arn, f"Admin user {name} ({describe_power(verdict)}) has no MFA device at all.")
+            yield fail(
+                arn, f"Admin user {name} ({describe_power(verdict)}) has no MFA device at all (see admin_without_mfa)."
+            )
         elif arn in virtual:
             yield fail(arn, f"Admin user {name} ({describe_power(verdict)}) uses a virtual MFA device, not hardware.")
         else:

@@ -22,7 +22,7 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
         created = report_date(row.get("user_creation_time"))
         unused = []
         for key in active_keys(row):
-            if key.last_used is not None or str(row.get(f"access_key_{key.slot}_last_used_date")) != "N/A":
+            if row.get(f"access_key_{key.slot}_last_used_date") != "N/A":  # N/A: never used at all
                 continue
             with_user = bool(
                 created and key.rotated and 0 <= (key.rotated - created).total_seconds() <= AT_CREATION_HOURS * 3600
