@@ -507,7 +507,7 @@ class _Collector:
         snapshot.organization_features = {
             "Role": role,
             "OrganizationId": reply.get("OrganizationId"),
-            "EnabledFeatures": reply.get("EnabledFeatures") if role != "member" or not note else None,
+            "EnabledFeatures": reply.get("EnabledFeatures"),  # None: unknown (a member nobody answered for)
             "Source": source,
             "Note": note,
         }
