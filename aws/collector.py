@@ -256,6 +256,7 @@ class _Collector:
         self.part(snapshot, "access_analyzer", lambda s: self.access_analyzer(s, regions))
         self.part(snapshot, "credential_report", self.credential_report)
         self.part(snapshot, "access_advisor", lambda s: self.access_advisor(s, advisor_limit, concurrency))
+        self.scanner_parts(snapshot)
 
     def authorization(self, snapshot: Snapshot) -> None:
         """Users, groups, roles, and the managed policies that matter: every customer-managed one, and the
@@ -481,3 +482,88 @@ class _Collector:
         except Exception as err:  # reported per principal by the caller
             raise PartError(*self.reason(err).split(" on ", 1)) from err
         return services
+
+    # --- root credentials management, MFA kinds, SAML providers, server certificates (issue 13 part 2) ---------
+
+    def scanner_parts(self, snapshot: Snapshot) -> None:
+        """The parts the root, hardware-MFA, federation and certificate checks read, each on its own."""
+        self.part(snapshot, "organization_features", self.organization_features)
+        self.part(snapshot, "virtual_mfa_devices", self.virtual_mfa_devices)
+        self.part(snapshot, "saml_providers", self.saml_providers)
+        self.part(snapshot, "server_certificates", self.server_certificates)
+
+    def organization_features(self, snapshot: Snapshot) -> None:
+        """Which centralized root access features the account's organization has on (ListOrganizationsFeatures),
+        and the account's place in it. A member account cannot ask: the bot's own account (the management or
+        IAM's delegated administrator account, when the bot runs there) is asked once instead."""
+        role, reply, note = _features(self.client("iam"))
+        source = "this account"
+        if role == "member" and self.account and self.account != self.sessions.own_account():
+            own_role, own_reply, own_note = _features(self._own_client("iam"))
+            if own_role == "management":
+                reply, note, source = own_reply, "", "the bot's account"
+            else:
+                note = f"{note}; the bot's account cannot tell either ({own_note or own_role})"
+        snapshot.organization_features = {
+            "Role": role,
+            "OrganizationId": reply.get("OrganizationId"),
+            "EnabledFeatures": reply.get("EnabledFeatures"),  # None: unknown (a member nobody answered for)
+            "Source": source,
+            "Note": note,
+        }
+
+    def _own_client(self, service: str, region: str = "us-east-1") -> Any:
+        """A client in the bot's own account, counted like the others."""
+        with self._lock:
+            client = self._clients.get((f"{service}@own", region))
+            if client is None:
+                client = self.sessions.client(service, None, region=region)
+                client.meta.events.register_first("before-call.*.*", self._count, unique_id=self._hook_id)
+                self._clients[f"{service}@own", region] = client
+        return client
+
+    def virtual_mfa_devices(self, snapshot: Snapshot) -> None:
+        """Every assigned virtual MFA device (one call per 1,000): an active MFA not among them is hardware."""
+        pages = (
+            self.client("iam")
+            .get_paginator("list_virtual_mfa_devices")
+            .paginate(AssignmentStatus="Assigned", PaginationConfig=PAGE)
+        )
+        devices = [d for page in pages for d in page.get("VirtualMFADevices", [])]
+        for device in devices:
+            device.pop("Base32StringSeed", None)  # never returned for assigned devices; never kept if it were
+            device.pop("QRCodePNG", None)
+        snapshot.virtual_mfa_devices = devices
+
+    def saml_providers(self, snapshot: Snapshot) -> None:
+        """The SAML identity providers; ListSAMLProviders already gives each one's ValidUntil (one call)."""
+        reply = self.client("iam").list_saml_providers()
+        snapshot.saml_providers = list(reply.get("SAMLProviderList", []))
+
+    def server_certificates(self, snapshot: Snapshot) -> None:
+        """The server certificates stored in IAM, with their expiry (one call per 1,000)."""
+        pages = self.client("iam").get_paginator("list_server_certificates").paginate(PaginationConfig=PAGE)
+        snapshot.server_certificates = [c for page in pages for c in page.get("ServerCertificateMetadataList", [])]
+
+
+# ListOrganizationsFeatures' answers that are facts about the account, not failures to collect.
+_NOT_IN_ORGANIZATION = "OrganizationNotFoundException"
+_NOT_MANAGEMENT = "AccountNotManagementOrDelegatedAdministratorException"
+_FEATURES_OFF = ("ServiceAccessNotEnabledException", "OrganizationNotInAllFeaturesModeException")
+
+
+def _features(iam: Any) -> tuple[str, dict, str]:
+    """(role, reply, note) from ListOrganizationsFeatures: role "management" (management or delegated
+    administrator account), "member" or "standalone"; other errors (AccessDenied, ...) are raised."""
+    try:
+        reply = iam.list_organizations_features()
+    except ClientError as err:
+        code = _code(err)
+        if code == _NOT_IN_ORGANIZATION:
+            return "standalone", {}, code
+        if code == _NOT_MANAGEMENT:
+            return "member", {}, code
+        if code in _FEATURES_OFF:  # IAM's trusted access (or all features) is off: so is every root feature
+            return "management", {"EnabledFeatures": []}, code
+        raise
+    return "management", _without_metadata(reply), ""

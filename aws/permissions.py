@@ -35,7 +35,11 @@ ACTIONS: dict[str, str] = {
     "iam:GetCredentialReport": "audit: credential report",
     "iam:GetAccountPasswordPolicy": "audit: password policy",
     "iam:GetAccountSummary": "audit: root MFA and root keys",
-    "iam:ListVirtualMFADevices": "audit: hardware or virtual MFA on root",
+    "iam:ListVirtualMFADevices": "audit: hardware or virtual MFA on root (and on admin users)",
+    # audit checks of issue 13 part 2
+    "iam:ListOrganizationsFeatures": "audit: centralized root access on; member accounts still holding root",
+    "iam:ListSAMLProviders": "audit: SAML identity providers and their metadata expiry",
+    "iam:ListServerCertificates": "audit: expired server certificates stored in IAM",
     "iam:GenerateServiceLastAccessedDetails": "audit: least privilege from Access Advisor",
     "iam:GetServiceLastAccessedDetails": "audit: least privilege from Access Advisor",
     "cloudtrail:DescribeTrails": "audit: CloudTrail coverage",

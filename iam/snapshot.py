@@ -21,6 +21,14 @@ PARTS = (
     "access_analyzer",
 )
 
+# Parts for the root, MFA-kind, federation and certificate checks (issue 13 part 2); each is its own field below.
+PARTS += (
+    "organization_features",  # IAM's centralized root access features (ListOrganizationsFeatures), and our role
+    "virtual_mfa_devices",  # assigned virtual MFA devices (ListVirtualMFADevices): an MFA not listed is hardware
+    "saml_providers",  # SAML identity providers with their metadata expiry (ListSAMLProviders)
+    "server_certificates",  # server certificates stored in IAM (ListServerCertificates)
+)
+
 
 @dataclass
 class Snapshot:
@@ -42,6 +50,13 @@ class Snapshot:
     regions: tuple[str, ...] = ("us-east-1",)  # where the regional parts (trails, analyzers) were collected
     errors: dict[str, str] = field(default_factory=dict)
     api_calls: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> count
+    # --- issue 13 part 2 parts (see PARTS) ---
+    # {"Role": "management" | "member" | "standalone", "OrganizationId": ..., "EnabledFeatures": [...] or None
+    # when unknown, "Source": who answered, "Note": why unknown}
+    organization_features: dict | None = None
+    virtual_mfa_devices: list[dict] | None = None  # VirtualMFADevices entries with AssignmentStatus Assigned
+    saml_providers: list[dict] | None = None  # SAMLProviderList entries (Arn, ValidUntil, CreateDate)
+    server_certificates: list[dict] | None = None  # ServerCertificateMetadataList entries (Expiration included)
 
     def missing(self, parts: tuple[str, ...]) -> list[str]:
         """Those of `parts` that could not be collected."""

@@ -232,3 +232,27 @@ def opened_to(document: dict, account: str, vouched: Collection[str]) -> list[Pr
             problems.append(Problem(Severity.HIGH, text + "organization and IAMBOT_TRUSTED_ACCOUNTS"))
     problems.sort(key=lambda p: p.severity.rank)
     return problems
+
+
+# --- cross-service confused deputy (the audit's role_service_confused_deputy check) ------------------------------
+
+# Condition keys that tie a service's use of a role to this account's own resources.
+SOURCE_KEYS = frozenset(
+    k.lower() for k in ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths")
+)
+# Services that AWS documents as acting only for resources in the role's own account (Prowler exempts the same).
+SAME_ACCOUNT_SERVICES = frozenset({"secretsmanager.amazonaws.com", "eks.amazonaws.com"})
+
+
+def unguarded_services(document: dict, account: str) -> list[str]:
+    """The AWS service principals the trust policy admits with no aws:SourceAccount, aws:SourceArn (or source
+    organization) condition, so the service may assume the role on behalf of another customer's resource."""
+    found = [
+        t.value
+        for t in trustees(document, account)
+        if t.kind == "Service"
+        and (t.value == "*" or t.value.endswith((".amazonaws.com", ".amazon.com")))
+        and t.value not in SAME_ACCOUNT_SERVICES
+        and not t.keys & SOURCE_KEYS
+    ]
+    return list(dict.fromkeys(found))

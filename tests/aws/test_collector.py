@@ -195,6 +195,7 @@ def test_a_moto_account_is_collected_whole_but_for_what_moto_lacks(aws: boto3.Se
     assert snap.errors == {
         "access_advisor": "NotImplemented on iam:GenerateServiceLastAccessedDetails",
         "access_analyzer": "404 on access-analyzer:ListAnalyzers",
+        "organization_features": "NotImplemented on iam:ListOrganizationsFeatures",  # moto lacks it too
     }
     assert snap.api_calls == {
         "access-analyzer:ListAnalyzers": 1,  # moto answers 404 on the first region; the part stops there
@@ -211,6 +212,11 @@ def test_a_moto_account_is_collected_whole_but_for_what_moto_lacks(aws: boto3.Se
         "iam:GetPolicy": 1,
         "iam:GetPolicyVersion": 1,
         LIFECYCLE: 1,
+        # the parts of issue 13 part 2: one call each on an account this small
+        "iam:ListOrganizationsFeatures": 1,
+        "iam:ListSAMLProviders": 1,
+        "iam:ListServerCertificates": 1,
+        "iam:ListVirtualMFADevices": 1,
     }
 
 
@@ -259,7 +265,7 @@ def test_a_denied_call_leaves_a_partial_snapshot(aws: boto3.Session, sessions: A
     assert trail["S3LifecycleError"] == f"AccessDenied on {LIFECYCLE}"
     assert "trails" not in snap.errors
     assert snap.users and snap.credential_report and snap.account_summary
-    assert set(snap.errors) == {"password_policy", "access_advisor", "access_analyzer"}
+    assert set(snap.errors) == {"password_policy", "access_advisor", "access_analyzer", "organization_features"}
 
 
 def test_denied_authorization_details_leave_the_rest(aws: boto3.Session, sessions: AwsSessions):
@@ -441,6 +447,14 @@ def test_stubbed_account_advisor_priority_and_analyzers(aws: boto3.Session, sess
     )
     expect_job(stub, role_arn("escalator"), "e" * 36, [{"JobStatus": "COMPLETED", "ServicesLastAccessed": []}])
     expect_job(stub, user_arn("multi"), "m" * 36, [{"JobStatus": "COMPLETED", "ServicesLastAccessed": services("sqs")}])
+    # The parts of issue 13 part 2, after the advisor: organization features, virtual MFA, SAML, certificates.
+    features = {"OrganizationId": "o-abcdefghij", "EnabledFeatures": ["RootCredentialsManagement"]}
+    stub.add_response("list_organizations_features", features, {})
+    devices = {"VirtualMFADevices": [root_device]}
+    stub.add_response("list_virtual_mfa_devices", devices, {"AssignmentStatus": "Assigned", "MaxItems": 1000})
+    saml = {"Arn": f"arn:aws:iam::{ACCOUNT}:saml-provider/okta", "ValidUntil": NOW, "CreateDate": NOW}
+    stub.add_response("list_saml_providers", {"SAMLProviderList": [saml]}, {})
+    stub.add_response("list_server_certificates", {"ServerCertificateMetadataList": []}, {"MaxItems": 1000})
     sleeps: list[float] = []
 
     snap = collect(
@@ -479,8 +493,20 @@ def test_stubbed_account_advisor_priority_and_analyzers(aws: boto3.Session, sess
         "iam:GetAccountSummary": 1,
         "iam:GetCredentialReport": 1,
         "iam:GetServiceLastAccessedDetails": 5,
-        "iam:ListVirtualMFADevices": 1,
+        "iam:ListVirtualMFADevices": 2,  # once for root's MFA kind, once more for every user's (virtual_mfa_devices)
+        "iam:ListOrganizationsFeatures": 1,
+        "iam:ListSAMLProviders": 1,
+        "iam:ListServerCertificates": 1,
     }
+    assert snap.organization_features == {
+        "Role": "management",
+        "OrganizationId": "o-abcdefghij",
+        "EnabledFeatures": ["RootCredentialsManagement"],
+        "Source": "this account",
+        "Note": "",
+    }
+    assert [d["SerialNumber"] for d in snap.virtual_mfa_devices] == [root_device["SerialNumber"]]
+    assert [p["Arn"] for p in snap.saml_providers] == [saml["Arn"]] and snap.server_certificates == []
 
 
 def test_a_denied_first_advisor_job_stops_the_advisor(aws: boto3.Session, sessions: AwsSessions):
