@@ -10,11 +10,11 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app import __version__
+from app import __version__, audit_cli
 from app.checkup import check
 from app.logs import configure_logging
 from app.serving import serve
-from app.wiring import audit_service, aws_sessions, build, slack_client
+from app.wiring import aws_sessions, build, slack_client
 from aws.causes import CALL_ERRORS, describe
 from aws.sessions import AwsSessions
 from config import ConfigError, Settings, help_table, load, log_format, read_env_file
@@ -38,10 +38,12 @@ EPILOG = f"""commands:
   check                 verify the deployment, one line per check: the Slack token (auth.test), the channel
                         (the bot is a member), the AWS identity, the event queue (or LookupEvents), and the
                         bot's IAM permissions (iam:SimulatePrincipalPolicy); exit 0 when all pass, 1 if not
-  audit [--format F]    audit IAM posture now and print the report (table, json or csv); exit 0 when every
-                        check ran and no critical or high finding is open, 3 when one is, 4 when some
-                        accounts or checks could not run, 2 (one `error:` line) when no account could be
-                        audited (no credentials, endpoint unreachable, access denied)
+  audit [--format F]    audit IAM posture now and print the report (table, json, csv or ocsf); --checks,
+                        --severity, --list-checks, --output-dir, --fail-on, --profile, --region, --quiet
+                        (bot.py audit --help); exit 0 when every check ran and no critical or high finding
+                        is open, 3 when one is, 4 when some accounts or checks could not run, 2 (one
+                        `error:` line) when no account could be audited (no credentials, endpoint
+                        unreachable, access denied)
 
 environment (also read from ./.env when present; a variable already set wins; see .env.example):
 {help_table()}
@@ -256,45 +258,6 @@ def _size(count: int) -> str:
     return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
 
 
-def run_audit(fmt: str, out: TextIO) -> int:
-    """`bot.py audit`: audit now with the bot's AWS environment and print the report.
-
-    Exit 2 with one `error:` line when no account could be audited (no credentials, endpoint unreachable,
-    credentials rejected, access denied), else 3 when a critical or high finding is open, 4 when some accounts
-    or checks could not run, 0 otherwise."""
-    settings = load(serving=False)
-    try:  # an AWS_PROFILE that names no profile fails here
-        sessions = AwsSessions(member_role=settings.member_role, external_id=settings.member_external_id)
-    except CALL_ERRORS as err:
-        print(f"error: {describe(err)}", file=sys.stderr)
-        return 2
-    store = Store(settings.db_path)
-    service = audit_service(settings, sessions, store)
-
-    def progress(what: str, done: int, total: int) -> None:
-        filled = int(30 * done / total) if total else 30
-        print(f"\r{what}: [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr)
-        if done == total:
-            print(file=sys.stderr)
-
-    try:
-        report = service.run("cli", None, progress)
-    finally:
-        store.close()
-    failure = report.failure()
-    if failure is not None:  # nothing was audited: no report, which would read as a clean bill
-        print(f"error: {failure}", file=sys.stderr)
-        return report.exit_code()
-    out.write({"json": report.json_text, "csv": report.csv_text, "table": report.table_text}[fmt]())
-    if not report.complete():
-        print(
-            f"audit incomplete: {len(report.audited())} of {len(report.accounts)} account(s) audited, "
-            f"{len(report.errors)} problem(s) listed in the report's errors",
-            file=sys.stderr,
-        )
-    return report.exit_code()
-
-
 def _summary(alert: AlertRow) -> dict:
     """The one-line JSON of `replay --jsonl` (Alert.summary's contract, read back from the store)."""
     return {
@@ -355,8 +318,13 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--once", action="store_true", help="run the scripted scenario headless and exit")
     demo.add_argument("--port", type=int, default=8080, help="port of the sandbox page (a free one if busy)")
     subs.add_parser("check", help="verify the Slack token and channel, AWS identity, queue and IAM permissions")
-    aud = subs.add_parser("audit", help="audit IAM posture now and print the report")
-    aud.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
+    aud = subs.add_parser(
+        "audit",
+        help="audit IAM posture now and print the report",
+        epilog=audit_cli.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit_cli.add_arguments(aud)
     return top
 
 
@@ -378,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             return check(settings, slack_client(settings), lambda: aws_sessions(settings), sys.stdout)
         if args.command == "audit":
             configure_logging(quiet)
-            return run_audit(args.format, sys.stdout)
+            return audit_cli.run_audit(args, sys.stdout)
         if args.command == "hunt":
             configure_logging(quiet)
             return hunt(args, sys.stdout)

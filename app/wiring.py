@@ -265,3 +265,8 @@ def start_background(rt: Runtime) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         rt.threads.append(thread)
+
+
+def registered_checks() -> tuple[Check, ...]:
+    """Every registered audit check (the command line narrows them with --checks and --severity)."""
+    return all_checks()

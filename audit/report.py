@@ -13,7 +13,6 @@ from checks.engine import Result
 from core.rows import AuditRow, FindingRow
 from core.severity import Severity
 
-BLOCKING = (Severity.CRITICAL.value, Severity.HIGH.value)
 COLUMNS = ("check", "severity", "account", "resource", "status", "title", "detail")
 INCOMPLETE = 4  # the exit code of an audit that could not run everywhere and found nothing critical or high
 UNREACHED = 2  # the exit code of an audit that could not audit any account
@@ -74,12 +73,13 @@ class AuditReport:
         """How many results a mute hid."""
         return sum(1 for r in self.results if r.status == Status.MUTED)
 
-    def exit_code(self) -> int:
-        """For CI: 2 when no account could be audited, 3 when a critical or high finding is open, 4 when some
-        accounts or checks could not run (an audit never passes for what it did not see), else 0."""
+    def exit_code(self, fail_on: Severity | None = Severity.HIGH) -> int:
+        """For CI: 2 when no account could be audited, 3 when a finding of `fail_on` or worse is open (critical or
+        high by default; None: never), 4 when some accounts or checks could not run (an audit never passes for what
+        it did not see), else 0."""
         if self.failure() is not None:
             return UNREACHED
-        if any(r.severity in BLOCKING for r in self.failing()):
+        if fail_on is not None and any(Severity(r.severity).rank <= fail_on.rank for r in self.failing()):
             return 3
         return 0 if self.complete() else INCOMPLETE
 
@@ -134,20 +134,25 @@ class AuditReport:
             lines.append(f"{'':<64} {r['detail']}")
         for err in self.errors:
             lines.append(f"could not check: {err}")
+        lines += self.summary_lines()
+        return "\n".join(lines) + "\n"
+
+    def summary_lines(self) -> list[str]:
+        """The closing line(s): counts most severe first, muted, new and resolved, and whether the audit was whole."""
         counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
         if self.complete():
             scope, nothing = f"{len(self.accounts)} account(s)", "no open findings"
         else:
             scope = f"{len(self.audited())} of {len(self.accounts)} account(s) audited"
             nothing = "no open findings in what could be checked"
-        lines.append(
+        lines = [
             f"{scope}: {counts or nothing}; {self.muted()} muted; "
             f"{len(self.new)} new, {len(self.resolved)} resolved since the last audit"
-        )
+        ]
         if not self.complete():
-            checks = sum(1 for row in self.gaps() if row["check"])
+            skipped = sum(1 for row in self.gaps() if row["check"])
             lines.append(
-                f"AUDIT INCOMPLETE: {len(self.unaudited)} account(s) not audited, {checks} check(s) could not run "
+                f"AUDIT INCOMPLETE: {len(self.unaudited)} account(s) not audited, {skipped} check(s) could not run "
                 "(listed above as 'could not check')"
             )
-        return "\n".join(lines) + "\n"
+        return lines

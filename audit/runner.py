@@ -4,9 +4,10 @@ apply mutes, and fold the results into the stored findings."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from audit.report import AuditReport
@@ -16,18 +17,63 @@ from aws.sessions import AwsSessions, MemberRoleError
 from checks.base import ACCOUNT, Check, Status
 from checks.engine import Result, run_checks
 from core.rows import MuteRow
-from iam.snapshot import Snapshot
+from iam.snapshot import PARTS, Snapshot
 from storage import Store
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # (what, done, total)
+Step = Callable[[str], None]  # told the name of each snapshot part or check as it finishes
 
 
-def _collect(sessions: AwsSessions, account: str | None, regions: tuple[str, ...]) -> Snapshot:
+@dataclass(frozen=True)
+class AuditProgress:
+    """Where an audit is: accounts finished, and its real steps (each account's snapshot parts and checks)."""
+
+    accounts_done: int
+    accounts: int
+    steps_done: int
+    steps: int
+    current: str  # what just finished, e.g. "123456789012: trails"
+
+
+Progress = Callable[[AuditProgress], None]
+
+
+def _collect(sessions: AwsSessions, account: str | None, regions: tuple[str, ...], on_part: Step) -> Snapshot:
     from aws.collector import collect
 
-    return collect(sessions, account, regions=regions)
+    return collect(sessions, account, regions=regions, on_part=on_part)
+
+
+class Steps:
+    """Counts an audit's steps for a progress callback (thread-safe: accounts are audited concurrently)."""
+
+    def __init__(self, progress: Progress | None, accounts: int, per_account: int) -> None:
+        self.progress, self.accounts, self.per_account = progress, accounts, per_account
+        self.steps, self.done, self.accounts_done = accounts * per_account, 0, 0
+        self._lock = threading.Lock()
+
+    def _tell(self, current: str) -> None:
+        if self.progress:
+            self.progress(AuditProgress(self.accounts_done, self.accounts, self.done, self.steps, current))
+
+    def step(self, account: str, what: str) -> None:
+        """One step of `account` finished."""
+        with self._lock:
+            self.done = min(self.steps, self.done + 1)
+            self._tell(f"{account}: {what}")
+
+    def finish_account(self, account: str) -> None:
+        """An account is over: its steps not taken (parts it could not reach, checks it could not run) count."""
+        with self._lock:
+            self.accounts_done += 1
+            self.done = max(self.done, min(self.steps, self.accounts_done * self.per_account))
+            self._tell(f"{account}: done")
+
+    def start(self) -> None:
+        """Nothing done yet."""
+        with self._lock:
+            self._tell("starting")
 
 
 def resource_tags(snapshot: Snapshot) -> dict[str, dict[str, str]]:
@@ -63,7 +109,7 @@ class Auditor:
         accounts: tuple[str, ...] = (),
         regions: tuple[str, ...] = ("us-east-1",),
         concurrency: int = 4,
-        collect: Callable[[AwsSessions, str | None, tuple[str, ...]], Snapshot] = _collect,
+        collect: Callable[[AwsSessions, str | None, tuple[str, ...], Step], Snapshot] = _collect,
         *,
         checks: tuple[Check, ...],
         organization: Callable[[AwsSessions], list[str]] = list_accounts,
@@ -83,16 +129,23 @@ class Auditor:
             return self.organization(self.sessions)
         return list(self.accounts_setting) or [self.sessions.own_account()]
 
-    def _audit_one(self, account: str) -> tuple[Snapshot | None, Any, list[str], str | None]:
+    def _audit_one(self, account: str, steps: Steps) -> tuple[Snapshot | None, Any, list[str], str | None]:
         """(snapshot, its checks' results, error lines, why the account was not audited at all or None)."""
+        seen: set[str] = set()
+
+        def part_done(name: str) -> None:
+            if name not in seen:  # a part started early and finished later counts once
+                seen.add(name)
+                steps.step(account, name)
+
         try:
-            snapshot = self.collect(self.sessions, account, self.regions)
+            snapshot = self.collect(self.sessions, account, self.regions, part_done)
         except MemberRoleError as err:
             return None, None, [f"{account}: {err}"], describe(err)
         except CALL_ERRORS as err:
             log.warning("snapshot of %s failed: %s", account, err)
             return None, None, [f"{account}: could not collect a snapshot ({type(err).__name__}: {err})"], describe(err)
-        audited = run_checks(snapshot, self.checks)
+        audited = run_checks(snapshot, self.checks, on_check=lambda check_id: steps.step(account, check_id))
         if audited.errors and not audited.ran:  # every check was skipped: this account was not seen
             why = describe_parts(snapshot.errors) if snapshot.errors else "no check could run"
             return snapshot, audited, [*audited.errors, f"{account}: not audited: {why}"], why
@@ -115,16 +168,13 @@ class Auditor:
         unaudited: dict[str, str] = {}
         checked: set[tuple[str, str]] = set()
         tags: dict[str, dict[str, str]] = {}
-        done = 0
-        if progress:
-            progress("accounts", 0, len(accounts))
+        steps = Steps(progress, len(accounts), len(PARTS) + len(self.checks))
+        steps.start()
         with ThreadPoolExecutor(max_workers=max(1, min(self.concurrency, len(accounts)))) as pool:
             for account, (snapshot, audited, errs, why) in zip(
-                accounts, pool.map(self._audit_one, accounts), strict=True
+                accounts, pool.map(lambda a: self._audit_one(a, steps), accounts), strict=True
             ):
-                done += 1
-                if progress:
-                    progress("accounts", done, len(accounts))
+                steps.finish_account(account)
                 errors += errs
                 if why is not None:
                     unaudited[account] = why

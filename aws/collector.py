@@ -67,13 +67,16 @@ def collect(
     advisor_concurrency: int = 4,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    on_part: Callable[[str], None] | None = None,
 ) -> Snapshot:
     """Snapshot `account` (the bot's own when None): every part of iam.snapshot.PARTS, or its error.
+    `on_part` is told each part's name as its step ends, collected or not (for a progress bar).
 
     Raises only when the account itself cannot be reached (MemberRoleError) or on an undeclared AWS call.
     """
     snapshot = Snapshot(account=account or sessions.own_account(), collected_at=datetime.now(UTC), regions=regions)
     collector = _Collector(sessions, account, sleep, clock)
+    collector.on_part = on_part
     token = _ACTIVE.set(collector)
     try:
         collector.run(snapshot, regions, advisor_limit, max(1, advisor_concurrency))
@@ -189,6 +192,7 @@ class _Collector:
         self._hook_id = f"iam-warden-snapshot-{id(self)}"
         self._actions: dict[str, str] = {}  # operation name -> "service:Operation", as counted
         self._report_state = ""
+        self.on_part: Callable[[str], None] | None = None
 
     # --- clients and call counting ---------------------------------------------------------------------
 
@@ -245,6 +249,8 @@ class _Collector:
             snapshot.errors[name] = self.reason(err)
             log.warning("snapshot of %s: %s not collected (%s)", snapshot.account, name, snapshot.errors[name])
         log.debug("snapshot of %s: %s took %.2f s", snapshot.account, name, self.clock() - started)
+        if self.on_part is not None:
+            self.on_part(name)
 
     def run(self, snapshot: Snapshot, regions: tuple[str, ...], advisor_limit: int, concurrency: int) -> None:
         """Collect every part into `snapshot`."""

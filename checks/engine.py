@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checks.base import Check, Status
@@ -47,32 +48,42 @@ class AccountAudit:
     ran: set[str] = field(default_factory=set)  # ids of the checks that ran (a skipped check resolves nothing)
 
 
-def run_checks(snapshot: Snapshot, checks: tuple[Check, ...]) -> AccountAudit:
-    """Evaluate each of `checks`; a check whose snapshot parts are missing, or that raises, becomes an error line."""
+def run_checks(
+    snapshot: Snapshot, checks: tuple[Check, ...], on_check: Callable[[str], None] | None = None
+) -> AccountAudit:
+    """Evaluate each of `checks`; a check whose snapshot parts are missing, or that raises, becomes an error line.
+    `on_check` is told each check's id once it is over, run or not (for a progress bar)."""
     audit = AccountAudit(snapshot.account)
     for chk in checks:
-        missing = snapshot.missing(chk.needs)
-        if missing:
-            reasons = "; ".join(f"{p}: {snapshot.errors[p]}" for p in missing)
-            audit.errors.append(f"{snapshot.account}: could not check {chk.id} ({reasons})")
-            continue
-        try:
-            findings = list(chk.evaluate(snapshot))
-        except Exception as err:  # one broken check must not sink the audit
-            log.exception("check %s failed on account %s", chk.id, snapshot.account)
-            audit.errors.append(f"{snapshot.account}: could not check {chk.id} (error: {type(err).__name__})")
-            continue
-        audit.ran.add(chk.id)
-        for finding in findings:
-            audit.results.append(
-                Result(
-                    check_id=chk.id,
-                    severity=finding.severity or chk.severity,
-                    account=snapshot.account,
-                    resource=finding.resource,
-                    status=finding.status,
-                    title=chk.title,
-                    detail=finding.detail,
-                )
-            )
+        _run_one(snapshot, chk, audit)
+        if on_check is not None:
+            on_check(chk.id)
     return audit
+
+
+def _run_one(snapshot: Snapshot, chk: Check, audit: AccountAudit) -> None:
+    """One check's results (or its error line) into `audit`."""
+    missing = snapshot.missing(chk.needs)
+    if missing:
+        reasons = "; ".join(f"{p}: {snapshot.errors[p]}" for p in missing)
+        audit.errors.append(f"{snapshot.account}: could not check {chk.id} ({reasons})")
+        return
+    try:
+        findings = list(chk.evaluate(snapshot))
+    except Exception as err:  # one broken check must not sink the audit
+        log.exception("check %s failed on account %s", chk.id, snapshot.account)
+        audit.errors.append(f"{snapshot.account}: could not check {chk.id} (error: {type(err).__name__})")
+        return
+    audit.ran.add(chk.id)
+    for finding in findings:
+        audit.results.append(
+            Result(
+                check_id=chk.id,
+                severity=finding.severity or chk.severity,
+                account=snapshot.account,
+                resource=finding.resource,
+                status=finding.status,
+                title=chk.title,
+                detail=finding.detail,
+            )
+        )

@@ -70,7 +70,7 @@ class World:
     unreachable: set[str] = field(default_factory=set)
     missing_parts: dict[str, str] = field(default_factory=dict)
 
-    def collect(self, _sessions, account: str, _regions) -> Snapshot:
+    def collect(self, _sessions, account: str, _regions, _on_part=None) -> Snapshot:
         if account in self.unreachable:
             raise MemberRoleError(f"cannot assume arn:aws:iam::{account}:role/IAMWardenMember (AccessDenied)")
         snap = Snapshot(
