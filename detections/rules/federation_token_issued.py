@@ -33,7 +33,11 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     federated = resp.get("federatedUser")
     arn = federated.get("arn") if isinstance(federated, dict) else None
     seconds = req.get("durationSeconds")
-    duration = f"{seconds} s" if isinstance(seconds, int) else f"{DEFAULT_SECONDS} s (the default)"
+    # CloudTrail Lake hands the number back as text ("3600"); a bool is never a duration.
+    if isinstance(seconds, str) and seconds.isdigit():
+        seconds = int(seconds)
+    given = isinstance(seconds, int) and not isinstance(seconds, bool)
+    duration = f"{seconds} s" if given else f"{DEFAULT_SECONDS} s (the default)"
     user = ct.actor_user_name(record) or "unknown"
     return Match(
         title=f"User {user} minted federated-user credentials ({name})",

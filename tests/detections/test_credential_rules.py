@@ -138,3 +138,12 @@ def test_detaching_the_quarantine_policy_is_one_alert_not_two() -> None:
         actor=s.role_session("a-role", "user.name"),
     )
     assert set(fired(record)) == {"quarantine_removed"}
+
+
+def test_federation_token_lifetime_read_from_text_as_cloudtrail_lake_returns_it() -> None:
+    rule_examples = {ex.name: ex for ex in rule("federation_token_issued").examples}
+    record = rule_examples["stolen key mints a federated session allowing everything"].record
+    as_text = {**record, "requestParameters": {**record["requestParameters"], "durationSeconds": "3600"}}
+    assert fired(as_text)["federation_token_issued"].facts["Lifetime"] == "3600 s"
+    not_a_number = {**record, "requestParameters": {**record["requestParameters"], "durationSeconds": "soon"}}
+    assert fired(not_a_number)["federation_token_issued"].facts["Lifetime"] == "43200 s (the default)"
