@@ -123,9 +123,9 @@ def trimmed_policy_without(documents: Iterable[dict], unused: Iterable[str]) -> 
                 kept = [p for p in patterns if _service_of(p) not in gone]
                 if not kept:
                     continue
-                if raw["Effect"] == "Allow" and any(p.strip() == "*" for p in kept):
-                    statement = {k: v for k, v in _ordered(raw, ["*"]).items() if k != "Action"}
-                    statement = _ordered({**statement, "NotAction": out if len(out) > 1 else out[0]}, None)
+                if raw["Effect"] == "Allow" and any(p.strip() == "*" for p in kept):  # `*` covers the rest
+                    bare = {k: v for k, v in raw.items() if k != "Action"}
+                    statement = _ordered({**bare, "NotAction": out if len(out) > 1 else out[0]}, None)
                 else:
                     statement = _ordered(raw, kept)
             if statement not in statements:

@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from aws.collector import DETAILS_SKIPPED, collect
 from aws.sessions import AwsSessions
 from checks.base import Status
+from checks.catalog.unused_service_permissions import trimmed_policy_without
 from iam.snapshot import ACCESS_ADVISOR, ACCESS_ANALYZER, Snapshot
 from tests.checks.accounts import failing, passing, run
 
@@ -380,3 +381,30 @@ def test_access_advisor_failures_name_their_source(account: dict[str, str], aws:
     detail = failing(run("unused_credentials", snap))[account["carol"]].detail
     assert detail.endswith("days ago. Source: credential report.")
     assert "reports it unused too" not in detail
+
+
+def test_trimmed_policy_without_takes_the_unused_services_out() -> None:
+    documents = [
+        {"Statement": {"Sid": "All", "Effect": "Allow", "Action": "*", "Resource": "*"}},
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "sqs:SendMessage", "s*:List*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"},  # only an unused service: dropped
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*", "Condition": {"Bool": {"x": "1"}}},
+                {"Effect": "Deny", "Action": ["sqs:DeleteQueue", "s3:DeleteBucket"], "Resource": "*"},
+                {"Effect": "Deny", "NotAction": "s3:Get*", "NotResource": "arn:aws:s3:::public/*"},  # kept whole
+            ]
+        },
+    ]
+    assert trimmed_policy_without(documents, ["SQS", "kms"])["Statement"] == [
+        {"Effect": "Allow", "NotAction": ["kms:*", "sqs:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s*:List*"], "Resource": "*"},  # a wildcard service stays
+        {
+            "Effect": "Allow",
+            "NotAction": ["iam:*", "kms:*", "sqs:*"],
+            "Resource": "*",
+            "Condition": {"Bool": {"x": "1"}},
+        },
+        {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+        {"Effect": "Deny", "NotAction": "s3:Get*", "NotResource": "arn:aws:s3:::public/*"},
+    ]
