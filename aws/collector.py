@@ -478,6 +478,7 @@ class _Collector:
                     raise
                 except (ClientError, BotoCoreError) as err:  # that principal gets no trimmed policy
                     failed += 1
+                    wanted[jobs[job]]["detailsError"] = self.reason(err)
                     log.warning("snapshot of %s: no details for %s (%s)", snapshot.account, jobs[job], self.reason(err))
         if failed:
             self.note(DETAILS_FAILED, failed)

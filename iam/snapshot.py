@@ -46,7 +46,7 @@ class Snapshot:
     # Last access from IAM Access Analyzer (aws/unused_access.py), preferred to Access Advisor where it answers.
     unused_analyzers: list[dict] | None = None  # ListAnalyzers' unused-access analyzers, each with its "region"
     unused_analyzer: dict | None = None  # the one whose findings were read
-    unused_access: list[dict] | None = None  # its ACTIVE findings (ListFindingsV2), "findingDetails" where read
+    unused_access: list[dict] | None = None  # ACTIVE findings (ListFindingsV2) + "findingDetails" or "detailsError"
     last_access_source: str | None = None  # ACCESS_ANALYZER or ACCESS_ADVISOR: which answered, None if neither
     last_access_note: str | None = None  # why IAM Access Analyzer was not the source (no analyzer, denied...)
     regions: tuple[str, ...] = ("us-east-1",)  # where the regional parts (trails, analyzers) were collected

@@ -178,11 +178,15 @@ def from_analyzer(snapshot: Snapshot) -> Iterator[Finding]:
             continue
         details = finding.get("findingDetails")
         if details is None:
+            why = (
+                f"could not be read ({finding['detailsError']})"
+                if finding.get("detailsError")
+                else "were not read in this audit (only the most powerful principals' are)"
+            )
             yield fail(
                 arn,
                 f"{who} has permissions unused for {days}+ days (finding {finding.get('id', '?')}); its details "
-                f"were not read in this audit (only the most powerful principals' are), so no trimmed policy is "
-                f"suggested: see the finding in IAM > Access analyzer.{said}",
+                f"{why}, so no trimmed policy is suggested: see the finding in IAM > Access analyzer.{said}",
             )
             continue
         unused = sorted(

@@ -16,7 +16,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from aws.collector import DETAILS_SKIPPED, collect
+from aws.collector import DETAILS_FAILED, DETAILS_SKIPPED, collect
 from aws.sessions import AwsSessions
 from checks.base import Status
 from checks.catalog.unused_service_permissions import trimmed_policy_without
@@ -408,3 +408,21 @@ def test_trimmed_policy_without_takes_the_unused_services_out() -> None:
         {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
         {"Effect": "Deny", "NotAction": "s3:Get*", "NotResource": "arn:aws:s3:::public/*"},
     ]
+
+
+def test_a_failed_detail_read_leaves_that_finding_without_details_and_counts_it(
+    account: dict[str, str], analyzer_stub: tuple[AwsSessions, Stubber]
+) -> None:
+    sessions, stubber = analyzer_stub
+    stubber.add_response("list_analyzers", {"analyzers": [unused_analyzer()]}, {})
+    listed = [finding(account["admin"], "UnusedPermission", "f-admin")]
+    stubber.add_response("list_findings_v2", {"findings": listed}, {"analyzerArn": ANALYZER, "filter": CRITERIA})
+    stubber.add_client_error("get_finding_v2", "AccessDeniedException", "no GetFinding", 403)
+
+    snap = snapshot_of(sessions)
+
+    assert snap.last_access_source == ACCESS_ANALYZER  # the list answered: the analyzer is still the source
+    assert "findingDetails" not in snap.unused_access[0]
+    assert snap.api_calls[DETAILS_FAILED] == 1
+    detail = failing(run("unused_service_permissions", later(snap, 100)))[account["admin"]].detail
+    assert "its details could not be read (AccessDeniedException on access-analyzer:GetFinding)" in detail
