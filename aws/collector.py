@@ -29,8 +29,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.permissions import UndeclaredCall, action_name
 from aws.sessions import AwsSessions, MemberRoleError
+from aws.unused_access import UNUSED_ACCESS_TYPES, finding_details, list_findings, pick_analyzer
 from iam.policy import Power
-from iam.snapshot import Snapshot
+from iam.snapshot import ACCESS_ADVISOR, ACCESS_ANALYZER, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ ADVISOR_JOB_WAIT = 60.0  # seconds to wait for one Access Advisor job
 ANALYZER_TYPES = ("ACCOUNT", "ORGANIZATION")  # the analyzers that look for external access
 SKIPPED = "access_advisor:principals_skipped"  # api_calls key: principals left out by advisor_limit
 FAILED = "access_advisor:principals_failed"  # api_calls key: principals whose Access Advisor job failed
+DETAILS_SKIPPED = "access_analyzer:details_skipped"  # api_calls key: unused-permission findings left unread
+DETAILS_FAILED = "access_analyzer:details_failed"  # api_calls key: unused-permission findings whose read failed
+NOTES = (SKIPPED, FAILED, DETAILS_SKIPPED, DETAILS_FAILED)  # the api_calls keys that count no API call
 
 _ALL_SERVICES = 1_000_000  # the service count of a grant on "*" or NotAction
 _POWER_RANK = {power: rank for rank, power in enumerate(Power)}  # strongest first
@@ -65,12 +69,17 @@ def collect(
     regions: tuple[str, ...] = ("us-east-1",),
     advisor_limit: int = 100,
     advisor_concurrency: int = 4,
+    detail_limit: int = 30,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     on_part: Callable[[str], None] | None = None,
 ) -> Snapshot:
     """Snapshot `account` (the bot's own when None): every part of iam.snapshot.PARTS, or its error.
     `on_part` is told each part's name as its step ends, collected or not (for a progress bar).
+
+    Last access comes from the account's unused-access analyzer where one answers (every principal; the
+    details of up to `detail_limit` unused-permission findings, the most powerful principals first), else from
+    Access Advisor (up to `advisor_limit` principals).
 
     Raises only when the account itself cannot be reached (MemberRoleError) or on an undeclared AWS call.
     """
@@ -79,7 +88,7 @@ def collect(
     collector.on_part = on_part
     token = _ACTIVE.set(collector)
     try:
-        collector.run(snapshot, regions, advisor_limit, max(1, advisor_concurrency))
+        collector.run(snapshot, regions, advisor_limit, max(1, advisor_concurrency), detail_limit)
     finally:
         _ACTIVE.reset(token)
         collector.close()
@@ -252,7 +261,9 @@ class _Collector:
         if self.on_part is not None:
             self.on_part(name)
 
-    def run(self, snapshot: Snapshot, regions: tuple[str, ...], advisor_limit: int, concurrency: int) -> None:
+    def run(
+        self, snapshot: Snapshot, regions: tuple[str, ...], advisor_limit: int, concurrency: int, detail_limit: int = 30
+    ) -> None:
         """Collect every part into `snapshot`."""
         self.part(snapshot, "credential_report", self.start_credential_report)
         self.part(snapshot, "authorization", self.authorization)
@@ -261,7 +272,7 @@ class _Collector:
         self.part(snapshot, "trails", lambda s: self.trails(s, regions))
         self.part(snapshot, "access_analyzer", lambda s: self.access_analyzer(s, regions))
         self.part(snapshot, "credential_report", self.credential_report)
-        self.part(snapshot, "access_advisor", lambda s: self.access_advisor(s, advisor_limit, concurrency))
+        self.part(snapshot, "access_advisor", lambda s: self.last_access(s, advisor_limit, concurrency, detail_limit))
         self.scanner_parts(snapshot)
 
     def authorization(self, snapshot: Snapshot) -> None:
@@ -406,15 +417,81 @@ class _Collector:
         return reply.get("Rules", []), None
 
     def access_analyzer(self, snapshot: Snapshot, regions: tuple[str, ...]) -> None:
-        """The external-access analyzers (account and organization) of each region, each with its "region"."""
+        """The external-access analyzers (account and organization) of each region, each with its "region"; the
+        unused-access ones go to `unused_analyzers` (read by `last_access`)."""
         analyzers: list[dict] = []
+        unused: list[dict] = []
         for region in regions:
             paginator = self.client("accessanalyzer", region).get_paginator("list_analyzers")
-            for page in paginator.paginate():  # one call lists every type; unused-access ones are left out
-                analyzers += [
-                    {**a, "region": region} for a in page.get("analyzers", []) if a.get("type") in ANALYZER_TYPES
-                ]
+            for page in paginator.paginate():  # one call lists every type
+                listed = [{**a, "region": region} for a in page.get("analyzers", [])]
+                analyzers += [a for a in listed if a.get("type") in ANALYZER_TYPES]
+                unused += [a for a in listed if a.get("type") in UNUSED_ACCESS_TYPES]
         snapshot.analyzers = analyzers
+        snapshot.unused_analyzers = unused
+
+    # --- last access: IAM Access Analyzer's unused-access findings, else Access Advisor ---------------------
+
+    def last_access(self, snapshot: Snapshot, limit: int, concurrency: int, detail_limit: int) -> None:
+        """The `access_advisor` part: the unused-access analyzer's findings where an ACTIVE analyzer answers,
+        else Access Advisor; `last_access_source` says which answered, `last_access_note` why not the first."""
+        try:
+            read = self.unused_access(snapshot, detail_limit, concurrency)
+        except _NEVER_CAUGHT:
+            raise
+        except (ClientError, BotoCoreError, NotImplementedError) as err:  # denied, throttled, missing: fall back
+            snapshot.unused_access = snapshot.unused_analyzer = None
+            snapshot.last_access_note = f"IAM Access Analyzer did not answer ({self.reason(err)})"
+            log.warning("snapshot of %s: %s; using Access Advisor", snapshot.account, snapshot.last_access_note)
+            read = False
+        if read:
+            snapshot.last_access_source = ACCESS_ANALYZER
+            return
+        self.access_advisor(snapshot, limit, concurrency)
+        snapshot.last_access_source = ACCESS_ADVISOR
+
+    def unused_access(self, snapshot: Snapshot, detail_limit: int, concurrency: int) -> bool:
+        """Read the unused-access analyzer's ACTIVE findings about this account (one ListFindingsV2 per page),
+        and the details (GetFindingV2) of up to `detail_limit` UnusedPermission findings, the most powerful
+        principals first. False, with `last_access_note` saying why, when there is no analyzer to read."""
+        if "access_analyzer" in snapshot.errors:
+            snapshot.last_access_note = f"analyzers not listed ({snapshot.errors['access_analyzer']})"
+            return False
+        analyzer = pick_analyzer(snapshot.unused_analyzers or [], snapshot.account)
+        if analyzer is None:
+            snapshot.last_access_note = f"no active unused-access analyzer in {', '.join(snapshot.regions)}"
+            return False
+        client = self.client("accessanalyzer", analyzer["region"])
+        self._local.last = "access-analyzer:ListFindings"  # named even if the call fails before it is counted
+        findings = list_findings(client, analyzer["arn"], snapshot.account)
+        wanted = {f["resource"]: f for f in findings if f.get("findingType") == "UnusedPermission"}
+        rank = {arn: n for n, arn in enumerate(advisor_order(snapshot))}  # empty without the authorization part
+        ordered = sorted(wanted, key=lambda arn: (rank.get(arn, len(rank)), arn))
+        chosen = ordered[: max(0, detail_limit)]
+        if len(ordered) > len(chosen):
+            self.note(DETAILS_SKIPPED, len(ordered) - len(chosen))
+        failed = 0
+        with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="unused-access") as pool:
+            jobs = {
+                pool.submit(
+                    contextvars.copy_context().run, finding_details, client, analyzer["arn"], wanted[arn]["id"]
+                ): arn
+                for arn in chosen
+            }
+            for job in as_completed(jobs):
+                try:
+                    wanted[jobs[job]]["findingDetails"] = job.result()
+                except _NEVER_CAUGHT:
+                    raise
+                except (ClientError, BotoCoreError) as err:  # that principal gets no trimmed policy
+                    failed += 1
+                    wanted[jobs[job]]["detailsError"] = self.reason(err)
+                    log.warning("snapshot of %s: no details for %s (%s)", snapshot.account, jobs[job], self.reason(err))
+        if failed:
+            self.note(DETAILS_FAILED, failed)
+        snapshot.unused_analyzer = analyzer
+        snapshot.unused_access = findings
+        return True
 
     def access_advisor(self, snapshot: Snapshot, limit: int, concurrency: int) -> None:
         """Services last accessed by up to `limit` users and roles, the most powerful first, with at most

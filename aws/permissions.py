@@ -46,7 +46,9 @@ ACTIONS: dict[str, str] = {
     "cloudtrail:GetTrailStatus": "audit: CloudTrail delivering",
     "cloudtrail:GetEventSelectors": "audit: CloudTrail logs management events",
     "s3:GetLifecycleConfiguration": "audit: CloudTrail logs kept beyond the 90-day event history",
-    "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled",
+    "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled; the unused-access analyzer to read",
+    "access-analyzer:ListFindings": "audit: unused roles, keys, passwords and permissions of every principal",
+    "access-analyzer:GetFinding": "audit: a principal's unused services, for its trimmed policy (GetFindingV2)",
     "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
     "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
     "iam:SimulatePrincipalPolicy": "bot.py check: the bot's own policy allows every action on this list",
@@ -70,7 +72,12 @@ ACTIONS: dict[str, str] = {
 # IAM's action prefix for boto3 service names that differ from it.
 _PREFIX = {"accessanalyzer": "access-analyzer"}
 # API operations whose IAM action has another name.
-_ACTION_OF_OPERATION = {("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration"}
+_ACTION_OF_OPERATION = {
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    # IAM authorizes the V2 finding APIs with the V1 actions.
+    ("accessanalyzer", "ListFindingsV2"): "access-analyzer:ListFindings",
+    ("accessanalyzer", "GetFindingV2"): "access-analyzer:GetFinding",
+}
 
 STRICT = False  # tests set this: an undeclared call then raises instead of going out
 

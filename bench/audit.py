@@ -17,12 +17,20 @@ constant. moto answers GetAccountAuthorizationDetails in one page whatever MaxIt
 Advisor (the collector stops after one probe) and answers Access Analyzer with HTTP 500s, which botocore
 retries with back-off before the part is given up: those seconds show in the part timings.
 
+With `--analyzer both` (the default) the snapshot is collected a second time with an unused-access analyzer
+present: moto has no Access Analyzer, so `AnalyzerStandIn` answers ListAnalyzers, ListFindingsV2 and GetFindingV2
+on the collector's own client (before-call, as botocore's Stubber does; the calls are counted as usual), with
+findings for a fixed share of the seeded principals and ANALYZER_PAGE findings per page (AWS documents no page
+size: an assumption). Both call counts are printed.
+
 Run: .venv/bin/python bench/audit.py [--users 5000 --roles 1000 --groups 300 --policies 300 --seed backend]
+                                     [--analyzer both|absent|present]
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
@@ -33,6 +41,7 @@ import resource
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -292,6 +301,68 @@ def server_side(conn: Connection, sizes: dict[str, int], how: str) -> None:
     server.stop()
 
 
+ANALYZER_PAGE = 100  # findings per ListFindingsV2 page in the stand-in
+ANALYZER_ARN = f"arn:aws:access-analyzer:us-east-1:{ACCOUNT}:analyzer/unused-access"
+
+
+class AnalyzerStandIn:
+    """Answers the collector's Access Analyzer calls for the seeded account: an ACTIVE ACCOUNT_UNUSED_ACCESS
+    analyzer whose findings are UnusedPermission for 40% of users and roles, UnusedIAMRole for 20% of roles,
+    UnusedIAMUserAccessKey for 20% and UnusedIAMUserPassword for 10% of users (deterministic)."""
+
+    def __init__(self, users: int, roles: int, seed: int = 11) -> None:
+        rng = random.Random(seed)
+        now = datetime.now(UTC)
+        self.findings: list[dict] = []
+        principals = [f"arn:aws:iam::{ACCOUNT}:user/user-{n:05d}" for n in range(users)]
+        principals += [f"arn:aws:iam::{ACCOUNT}:role/role-{n:04d}" for n in range(roles)]
+        for arn in principals:
+            kinds = ["UnusedPermission"] if rng.random() < 0.4 else []
+            if ":role/" in arn and rng.random() < 0.2:
+                kinds.append("UnusedIAMRole")
+            if ":user/" in arn and rng.random() < 0.2:
+                kinds.append("UnusedIAMUserAccessKey")
+            if ":user/" in arn and rng.random() < 0.1:
+                kinds.append("UnusedIAMUserPassword")
+            for kind in kinds:
+                ident = f"{len(self.findings):08d}-0000-0000-0000-000000000000"
+                resource_type = "AWS::IAM::Role" if ":role/" in arn else "AWS::IAM::User"
+                self.findings.append(
+                    {"id": ident, "resource": arn, "resourceType": resource_type, "resourceOwnerAccount": ACCOUNT}
+                    | {"status": "ACTIVE", "findingType": kind, "analyzedAt": now, "createdAt": now, "updatedAt": now}
+                )
+        self.by_id = {f["id"]: f for f in self.findings}
+        self.unused = {f["id"]: rng.sample(sorted(SERVICES), 2) for f in self.findings}
+
+    def attach(self, client: Any) -> None:
+        """Answer on `client` (the collector's us-east-1 Access Analyzer client)."""
+        client.meta.events.register("before-call.accessanalyzer.*", self.answer)
+
+    def answer(self, model: Any, params: dict, **_: Any) -> tuple[Any, dict]:
+        from botocore.awsrequest import AWSResponse
+
+        body = json.loads(params["body"] or b"{}") if params.get("body") else {}
+        ok = AWSResponse("https://access-analyzer.us-east-1.amazonaws.com/", 200, {}, None)
+        if model.name == "ListAnalyzers":
+            analyzer = {"arn": ANALYZER_ARN, "name": "unused-access", "type": "ACCOUNT_UNUSED_ACCESS"}
+            analyzer |= {"status": "ACTIVE", "createdAt": datetime.now(UTC)}
+            return ok, {"analyzers": [analyzer | {"configuration": {"unusedAccess": {"unusedAccessAge": 90}}}]}
+        if model.name == "ListFindingsV2":
+            start = int(body.get("nextToken") or 0)
+            reply: dict = {"findings": self.findings[start : start + ANALYZER_PAGE]}
+            if start + ANALYZER_PAGE < len(self.findings):
+                reply["nextToken"] = str(start + ANALYZER_PAGE)
+            return ok, reply
+        if model.name == "GetFindingV2":
+            ident = params["url_path"].split("?", 1)[0].rsplit("/", 1)[-1]
+            details = [
+                {"unusedPermissionDetails": {"serviceNamespace": ns, "actions": []}} for ns in self.unused[ident]
+            ]
+            return ok, {**self.by_id[ident], "findingDetails": details}
+        error = {"Error": {"Code": "UnsupportedOperation", "Message": model.name}}
+        return AWSResponse("https://access-analyzer.us-east-1.amazonaws.com/", 400, {}, None), error
+
+
 def rss_mb() -> float:
     """Peak resident set size of this process so far, in MB (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -310,64 +381,45 @@ class PartTimes(logging.Handler):
             self.seconds[str(part)] = self.seconds.get(str(part), 0.0) + float(seconds)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=5000)
-    parser.add_argument("--roles", type=int, default=1000)
-    parser.add_argument("--groups", type=int, default=300)
-    parser.add_argument("--policies", type=int, default=300, help="customer-managed policies")
-    parser.add_argument("--advisor-limit", type=int, default=100)
-    parser.add_argument("--seed", choices=("backend", "api"), default="backend", help="how IAM is seeded")
-    args = parser.parse_args()
-    sizes = {"users": args.users, "roles": args.roles, "groups": args.groups, "policies": args.policies}
-
-    from aws.collector import collect
+def measure(
+    scenario: str,
+    url: str,
+    args: argparse.Namespace,
+    checks: tuple[Check, ...],
+    stand_in: AnalyzerStandIn | None,
+    seed_s: float,
+) -> dict[str, Any]:
+    """Collect the snapshot and run the checks once, print the figures, and return the summary's."""
+    from aws.collector import NOTES, collect
     from aws.sessions import AwsSessions
-    from checks import all_checks
     from checks.base import Status
+    from checks.engine import run_checks
 
-    checks = all_checks()
-    baseline = rss_mb()
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    server = context.Process(target=server_side, args=(theirs, sizes, args.seed), daemon=True)
-    server.start()
-    seeded = ours.recv()
-    url = seeded["url"]
-    print(
-        f"moto server {url}: seeded {args.users} users, {args.roles} roles, {args.groups} groups, "
-        f"{args.policies} customer policies ({seeded['ops']} IAM operations via "
-        f"{'boto3 calls' if args.seed == 'api' else 'the moto backend directly'}; password policy, bucket "
-        f"and trail via boto3) in {seeded['seconds']:.1f} s"
-    )
-
+    print()
+    print(f"=== unused-access analyzer {scenario} " + "=" * 70)
     times = PartTimes()
     collector_log = logging.getLogger("aws.collector")
     collector_log.setLevel(logging.DEBUG)
-    collector_log.addHandler(times)
+    collector_log.handlers = [times]
     collector_log.propagate = False  # the parts moto lacks log a warning each; they are in the figures below
 
+    sessions = AwsSessions(boto3.Session(region_name="us-east-1"), endpoint_url=url)
+    if stand_in is not None:
+        stand_in.attach(sessions.client("accessanalyzer", region="us-east-1"))
     started = time.perf_counter()
-    snapshot = collect(
-        AwsSessions(boto3.Session(region_name="us-east-1"), endpoint_url=url), advisor_limit=args.advisor_limit
-    )
+    snapshot = collect(sessions, advisor_limit=args.advisor_limit)
     collected = time.perf_counter()
     audit, check_seconds, check_calls = run_each(snapshot, checks)
     audited = time.perf_counter()
-    peak = rss_mb()
-    ours.send("stop")
-    server_peak = ours.recv()
-    server.join(timeout=10)
 
     snapshot_s, checks_s = collected - started, audited - collected
-    total_s = seeded["seconds"] + snapshot_s + checks_s
+    total_s = seed_s + snapshot_s + checks_s
     audit_s = snapshot_s + checks_s
-    calls = {k: v for k, v in snapshot.api_calls.items() if ":" in k and not k.startswith("access_advisor:")}
-    notes = {k: v for k, v in snapshot.api_calls.items() if k.startswith("access_advisor:")}
+    calls = {k: v for k, v in snapshot.api_calls.items() if k not in NOTES}
+    notes = {k: v for k, v in snapshot.api_calls.items() if k in NOTES}
     goal_calls = args.users / 100 + CALLS_CONSTANT
     items = args.users + args.roles + args.groups + args.policies
-    print()
-    print(f"seed                {seeded['seconds']:8.1f} s")
+    print(f"seed                {seed_s:8.1f} s")
     print(f"snapshot            {snapshot_s:8.1f} s")
     for part, seconds in times.seconds.items():
         print(f"  {part:<18}{seconds:8.2f} s")
@@ -389,6 +441,12 @@ def main() -> int:
         f"  (moto returns GetAccountAuthorizationDetails in one page; AWS, at MaxItems 1000, would take at least "
         f"{math.ceil(items / 1000)} pages for {items} users, roles, groups and customer policies)"
     )
+    if stand_in is not None:
+        print(
+            f"  (the stand-in analyzer holds {len(stand_in.findings)} findings, {ANALYZER_PAGE} a page; GetFindingV2 "
+            "is read for the collector's detail_limit most powerful principals only)"
+        )
+    print(f"last access from: {snapshot.last_access_source or 'neither'} ({snapshot.last_access_note or 'preferred'})")
     print()
     print(f"snapshot errors: {snapshot.errors or 'none'}")
     print(
@@ -406,6 +464,73 @@ def main() -> int:
     for line in audit.errors:
         print(f"  {line}")
     print()
+    key = "unused_service_permissions"
+    # Every seeded principal is minutes old, so "too new to judge" passes them all; judged 100 days on:
+    aged = dataclasses.replace(snapshot, collected_at=snapshot.collected_at + timedelta(days=100))
+    aged_fails = sum(
+        1 for r in run_checks(aged, tuple(c for c in checks if c.id == key)).results if r.status is Status.FAIL
+    )
+    return {
+        "fail_100_days_on": aged_fails,
+        "calls": total_calls,
+        "audit_s": audit_s,
+        "fail": fails[key],
+        "pass": passes[key],
+        "source": snapshot.last_access_source or "neither",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--roles", type=int, default=1000)
+    parser.add_argument("--groups", type=int, default=300)
+    parser.add_argument("--policies", type=int, default=300, help="customer-managed policies")
+    parser.add_argument("--advisor-limit", type=int, default=100)
+    parser.add_argument("--seed", choices=("backend", "api"), default="backend", help="how IAM is seeded")
+    parser.add_argument(
+        "--analyzer", choices=("both", "absent", "present"), default="both", help="an unused-access analyzer"
+    )
+    args = parser.parse_args()
+    sizes = {"users": args.users, "roles": args.roles, "groups": args.groups, "policies": args.policies}
+
+    from checks import all_checks
+
+    checks = all_checks()
+    baseline = rss_mb()
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    server = context.Process(target=server_side, args=(theirs, sizes, args.seed), daemon=True)
+    server.start()
+    seeded = ours.recv()
+    url = seeded["url"]
+    print(
+        f"moto server {url}: seeded {args.users} users, {args.roles} roles, {args.groups} groups, "
+        f"{args.policies} customer policies ({seeded['ops']} IAM operations via "
+        f"{'boto3 calls' if args.seed == 'api' else 'the moto backend directly'}; password policy, bucket "
+        f"and trail via boto3) in {seeded['seconds']:.1f} s"
+    )
+
+    scenarios = {"both": ("absent", "present"), "absent": ("absent",), "present": ("present",)}[args.analyzer]
+    summary = {}
+    for scenario in scenarios:
+        stand_in = AnalyzerStandIn(args.users, args.roles) if scenario == "present" else None
+        summary[scenario] = measure(scenario, url, args, checks, stand_in, seeded["seconds"])
+    ours.send("stop")
+    server_peak = ours.recv()
+    server.join(timeout=10)
+
+    if len(summary) > 1:
+        print("unused-access analyzer absent vs present (same account):")
+        for scenario, figures in summary.items():
+            print(
+                f"  {scenario:<8} {figures['calls']:5d} AWS calls   audit {figures['audit_s']:5.1f} s   "
+                f"unused_service_permissions fail {figures['fail']:5d} pass {figures['pass']:5d} "
+                f"(fail {figures['fail_100_days_on']:5d} judged 100 days on)   "
+                f"last access from {figures['source']}"
+            )
+        print()
+    peak = rss_mb()
     verdict = "met" if peak <= RSS_GOAL_MB else "MISSED"
     print(f"peak RSS (this process: collector + checks) {peak:7.1f} MB   goal <= {RSS_GOAL_MB:.0f} MB: {verdict}")
     print(f"  after imports, before the snapshot        {baseline:7.1f} MB")

@@ -17,7 +17,7 @@ PARTS = (
     "password_policy",
     "account_summary",
     "trails",
-    "access_advisor",
+    "access_advisor",  # last access per principal: IAM Access Analyzer's unused-access findings, or Access Advisor
     "access_analyzer",
 )
 
@@ -28,6 +28,9 @@ PARTS += (
     "saml_providers",  # SAML identity providers with their metadata expiry (ListSAMLProviders)
     "server_certificates",  # server certificates stored in IAM (ListServerCertificates)
 )
+# Which source answered the last-access part (Snapshot.last_access_source).
+ACCESS_ANALYZER = "IAM Access Analyzer"
+ACCESS_ADVISOR = "Access Advisor"
 
 
 @dataclass
@@ -47,6 +50,12 @@ class Snapshot:
     trails: list[dict] | None = None  # DescribeTrails entries + "Status" + "EventSelectors" (+ advanced)
     access_advisor: dict[str, list[dict]] | None = None  # principal ARN -> ServicesLastAccessed entries
     analyzers: list[dict] | None = None  # IAM Access Analyzer analyzers (ListAnalyzers)
+    # Last access from IAM Access Analyzer (aws/unused_access.py), preferred to Access Advisor where it answers.
+    unused_analyzers: list[dict] | None = None  # ListAnalyzers' unused-access analyzers, each with its "region"
+    unused_analyzer: dict | None = None  # the one whose findings were read
+    unused_access: list[dict] | None = None  # ACTIVE findings (ListFindingsV2) + "findingDetails" or "detailsError"
+    last_access_source: str | None = None  # ACCESS_ANALYZER or ACCESS_ADVISOR: which answered, None if neither
+    last_access_note: str | None = None  # why IAM Access Analyzer was not the source (no analyzer, denied...)
     regions: tuple[str, ...] = ("us-east-1",)  # where the regional parts (trails, analyzers) were collected
     errors: dict[str, str] = field(default_factory=dict)
     api_calls: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> count

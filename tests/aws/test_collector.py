@@ -429,7 +429,13 @@ def test_stubbed_account_advisor_priority_and_analyzers(aws: boto3.Session, sess
     )
     east_stub.add_response(
         "list_analyzers",
-        {"analyzers": [analyzer("account", "ACCOUNT", "us-east-1"), analyzer("unused", "ACCOUNT_UNUSED_ACCESS", "x")]},
+        {
+            "analyzers": [
+                analyzer("account", "ACCOUNT", "us-east-1"),
+                # Not ACTIVE yet, so Access Advisor answers (an active one is read: see the unused-access tests).
+                {**analyzer("unused", "ACCOUNT_UNUSED_ACCESS", "x"), "status": "CREATING"},
+            ]
+        },
     )
     west_stub.add_response("list_analyzers", {"analyzers": [analyzer("org", "ORGANIZATION", "eu-west-1")]})
     stub.add_response("generate_credential_report", {"State": "COMPLETE"}, {})
