@@ -101,7 +101,12 @@ def is_catch_all(scope: MuteScope, value: str) -> bool:
 def refusal(rule_severity: Severity, scope: MuteScope, value: str) -> str | None:
     """Why such a mute must not be made (None: it may): a critical rule is muted only for a named actor or target."""
     if rule_severity == Severity.CRITICAL and is_catch_all(scope, value):
-        what = "an account-wide mute" if scope == MuteScope.ACCOUNT else f"`{value}` matches everyone"
+        # The value is not echoed: it is user input, and the caller shows it as it sees fit.
+        what = (
+            "an account-wide mute"
+            if scope == MuteScope.ACCOUNT
+            else "a pattern whose name is only `*` matches everyone"
+        )
         return (
             f"The rule is critical and {what}: a mute never hides a critical rule for `*`. "
             "Mute it for a named actor or target (an exact ARN, or a pattern whose name is not just `*`)."
