@@ -184,7 +184,10 @@ def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
                 ),
             )
         )
-    if ActionId.MUTE_SIMILAR not in finished and alert.actor_arn and alert.rule:
+    # Only alerts on CloudTrail events: the pipeline consults mutes; an alert the bot raises itself (feed_silent) is
+    # made elsewhere and has no actor to mute.
+    from_trail = str(alert.event_source or "").endswith(".amazonaws.com")
+    if ActionId.MUTE_SIMILAR not in finished and alert.actor_arn and alert.rule and from_trail:
         buttons.append(mute_similar_button(alert))
     return buttons
 

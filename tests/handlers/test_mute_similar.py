@@ -203,3 +203,11 @@ def test_help_names_the_rule_mute_commands_and_the_button(bot):
     said = answer(bot, "help")
     assert "`/iam mute-rule RULE actor|target|account VALUE DAYS REASON`" in said
     assert "`/iam mutes`" in said and "`/iam unmute-rule MUTE_ID`" in said and "*Mute similar*" in said
+
+
+def test_an_alert_the_bot_raises_itself_has_no_mute_similar_button(make_bot, aws):
+    bot = make_bot(session=aws)
+    posted_alert(bot, rule="feed_silent", event_source="iam-warden", actor_arn="IAM Warden's feed watchdog")
+    assert "iam_mute_similar" not in str(bot.fake.calls_of("chat.postMessage")[-1].args["blocks"])
+    cfn_alert(bot)
+    assert "iam_mute_similar" in str(bot.fake.calls_of("chat.postMessage")[-1].args["blocks"])
