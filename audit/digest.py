@@ -1,11 +1,11 @@
-"""The scheduled digest: what is open, new and resolved, mutes about to expire, and the trend."""
+"""The scheduled digest: what is open, new and resolved, mutes about to expire, what rule mutes hid, the trend."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from core.digest import Digest, Trend
-from core.states import AlertStatus, FindingState
+from core.states import AlertStatus, FindingState, PostState
 from storage import Store
 
 
@@ -14,10 +14,11 @@ def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
     before = since - (until - since)
     now_changes = store.findings_between(since, until)
     old_changes = store.findings_between(before, since)
+    muted_events, muting_mutes = store.muted_between(since, until)
     return Digest(
         since=since,
         until=until,
-        unacknowledged=store.alerts(status=AlertStatus.OPEN),
+        unacknowledged=[a for a in store.alerts(status=AlertStatus.OPEN) if a.post_state != PostState.MUTED],
         new_findings=now_changes.new,
         resolved_findings=now_changes.resolved,
         expiring_mutes=store.mutes_expiring(timedelta(days=7)),
@@ -30,4 +31,6 @@ def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
             resolved_findings_before=len(old_changes.resolved),
             open_findings=len(store.findings(FindingState.OPEN)),
         ),
+        muted_events=muted_events,
+        muting_mutes=muting_mutes,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from core.severity import Severity
+from core.states import PostState
 
 
 @dataclass
@@ -32,9 +33,12 @@ class Alert:
     remediation: dict[str, str] = field(default_factory=dict)
     dedup_key: str = ""
     thread_key: str = ""
+    mute_id: int | None = None  # set by the pipeline when a rule mute keeps the alert out of Slack
 
     def as_row(self) -> dict:
         """The alert as a flat dict for storage (severity as its string value)."""
         row = asdict(self)
         row["severity"] = self.severity.value
+        if self.mute_id is not None:
+            row["post_state"] = PostState.MUTED.value  # never enters the outbox
         return row

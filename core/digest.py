@@ -23,7 +23,8 @@ class Trend:
 
 @dataclass(frozen=True)
 class Digest:
-    """The digest of [since, until): alerts nobody acknowledged, findings opened and resolved, mutes ending soon."""
+    """The digest of [since, until): alerts nobody acknowledged, findings opened and resolved, mutes ending soon,
+    and what rule mutes kept out of Slack."""
 
     since: datetime
     until: datetime
@@ -32,3 +33,5 @@ class Digest:
     resolved_findings: list[FindingRow]
     expiring_mutes: list[MuteRow]
     trend: Trend
+    muted_events: int = 0  # events of the period rule mutes kept out of Slack (stored all the same)
+    muting_mutes: int = 0  # how many rule mutes kept them out

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
 
+from core.rule_mutes import MuteScope
 from core.severity import Severity
 from core.states import ActionState, AlertStatus, FindingState, PostState
 from core.times import from_store
@@ -113,6 +114,7 @@ class AlertRow:
     ts: str | None = None
     thread_ts: str | None = None
     posted_at: datetime | None = None
+    mute_id: int | None = None  # the rule mute that kept it out of Slack (post_state muted)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AlertRow:
@@ -221,6 +223,31 @@ class MuteRow:
     def from_row(cls, row: Mapping[str, Any]) -> MuteRow:
         """From a mutes row."""
         return _build(cls, row, created_at=_time, expires_at=_time, removed_at=_time)
+
+
+@dataclass(frozen=True)
+class RuleMuteRow:
+    """A detection rule muted for an actor, a target or an account (`value`: an exact ARN or id, or a pattern with
+    `*`; `account`, when set, narrows it to one account) until it expires or is lifted. `alert_id`: the alert its
+    Mute similar button was pressed on."""
+
+    id: int
+    rule: str
+    scope: MuteScope
+    value: str
+    reason: str
+    muted_by: str
+    created_at: datetime
+    expires_at: datetime
+    account: str | None = None
+    alert_id: int | None = None
+    removed_at: datetime | None = None
+    removed_by: str | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> RuleMuteRow:
+        """From a rule_mutes row."""
+        return _build(cls, row, scope=MuteScope, created_at=_time, expires_at=_time, removed_at=_time)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class PostState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # a post was attempted; on restart, Slack is asked whether it arrived
     POSTED = "posted"
+    MUTED = "muted"  # a rule mute matched it: stored and counted, never posted
 
 
 class FindingState(StrEnum):

@@ -15,6 +15,7 @@ from core.states import ActionState, ClaimVerdict, PostState
 from detections.rules import remediation_reverted
 from handlers.deps import Deps
 from handlers.listening import bind_button, channel_of
+from handlers.mute_similar import mute_similar
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 from slackui.alerts import render_alert
@@ -68,6 +69,8 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         return
     if action_id == ActionId.ACK:
         _acknowledge(deps, client, body, alert, user)
+    elif action_id == ActionId.MUTE_SIMILAR:
+        mute_similar(deps, client, body, alert, user, logger)
     else:
         _remediate(deps, client, body, alert, user, action_id, logger)
 

@@ -1,4 +1,5 @@
-"""The /iam slash command: audit, status, mute, unmute, help. The ack answers at once; every write runs after it."""
+"""The /iam slash command: audit, status, mute, unmute, mute-rule, unmute-rule, mutes, help. The ack answers at once;
+every write runs after it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from dataclasses import dataclass
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from core.rule_mutes import MuteScope, refusal
 from delivery.reports import SlackReports
+from detections import rule
 from handlers.deps import Deps
-from slackui.blocks import escape
+from slackui.blocks import escape, rule_mute_line
 
 HELP = (
     "*IAM Warden* watches this AWS organization's identities and posts alerts here.\n"
@@ -21,9 +24,14 @@ HELP = (
     "• `/iam mute CHECK TARGET [DAYS] REASON` — hide a finding (admins). TARGET is a resource ARN, "
     "`account:<id>` for an account-wide finding, or `tag:Key=Value`; DAYS is 1 to 365 (default 30)\n"
     "• `/iam unmute MUTE_ID` — lift a mute (admins)\n"
+    "• `/iam mute-rule RULE actor|target|account VALUE DAYS REASON` — stop posting a detection rule's alerts "
+    "for an actor or target (an exact ARN, or a pattern with `*` such as `arn:aws:iam::*:role/Deployer`) or an "
+    "account (12 digits), for DAYS 1 to 365 (admins). Muted alerts are still stored and counted in the digest; "
+    "a critical rule is muted only for a named actor or target\n"
+    "• `/iam mutes` — the active rule mutes and finding mutes; `/iam unmute-rule MUTE_ID` lifts a rule mute (admins)\n"
     "• `/iam help` — this help\n"
     "Alert buttons: *Acknowledge* (admins and responders), *Detach policy*, *Disable keys*, "
-    "*Disable actor key* (admins only, with confirmation)."
+    "*Disable actor key*, *Mute similar* (admins only, with confirmation)."
 )
 MUTE_USAGE = (
     "Usage: `/iam mute CHECK TARGET [DAYS] REASON` — e.g. `/iam mute old_access_keys "
@@ -110,6 +118,8 @@ def status_text(deps: Deps) -> str:
     return (
         f"*IAM Warden status*\n• {audit_line}\n• open alerts: {counts['open']} "
         f"(acknowledged: {counts['acknowledged']})\n• muted findings: {len(deps.store.active_mutes())}\n"
+        f"• rule mutes: {len(deps.store.active_rule_mutes())} active, "
+        f"{deps.store.muted_alerts()} alerts muted (`/iam mutes`)\n"
         f"• alerts waiting to be posted: {counts['unposted']}\n• dead letters kept: {counts['dead_letters']}"
     )
 
@@ -141,7 +151,7 @@ class IamCommand:
     user: str
     channel: str
     # mute and unmute: what to write after the ack, or else the whole answer (a refusal, a usage line, the listing)
-    write: MuteRequest | UnmuteRequest | None = None
+    write: Write | None = None
     answer: str | None = None
 
     @classmethod
@@ -149,11 +159,13 @@ class IamCommand:
         """Split the text into words (any Unicode whitespace separates them); check mute and unmute arguments."""
         words = (command.get("text") or "").split()
         sub, args, user = (words[0].lower() if words else "help"), tuple(words[1:]), command.get("user_id", "")
-        checked: MuteRequest | UnmuteRequest | str | None = None
+        checked: Write | str | None = None
         if sub == "mute":
             checked = check_mute(deps, user, args)
         elif sub == "unmute":
             checked = check_unmute(deps, user, args)
+        elif sub in RULE_MUTE_SUBS:
+            checked = check_rule_mutes(deps, user, sub, args)
         return cls(
             sub,
             args,
@@ -205,8 +217,10 @@ def check_unmute(deps: Deps, user: str, args: tuple[str, ...]) -> UnmuteRequest 
     return UnmuteRequest(int(match.group(1)))
 
 
-def apply(deps: Deps, user: str, write: MuteRequest | UnmuteRequest) -> str:
+def apply(deps: Deps, user: str, write: Write) -> str:
     """Store a checked mute or lift a mute; returns the reply text."""
+    if isinstance(write, RuleMuteRequest | RuleUnmuteRequest):
+        return apply_rule_mutes(deps, user, write)
     if isinstance(write, MuteRequest):
         made = deps.store.add_mute(write.check_id, write.account, write.resource, write.reason, user, write.days)
         return (
@@ -257,3 +271,127 @@ def register(app: App, deps: Deps) -> None:
             respond(response_type="ephemeral", text=apply(deps, iam.user, iam.write))
 
     app.command("/iam", middleware=[parse])(ack=on_iam, lazy=[work])
+
+
+# -- rule mutes: /iam mute-rule, /iam unmute-rule, /iam mutes ---------------------------------------------------
+
+MUTE_RULE_USAGE = (
+    "Usage: `/iam mute-rule RULE actor|target|account VALUE DAYS REASON` — e.g. `/iam mute-rule privileged_grant "
+    "actor arn:aws:iam::*:role/IdentityCFNServiceRole 30 CloudFormation deploys`"
+)
+UNMUTE_RULE_USAGE = "Usage: `/iam unmute-rule MUTE_ID` (`/iam mutes` lists the active mutes)"
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
+MUTE_VALUE = re.compile(rf"[!-~]{{1,{ARN_MAX}}}")  # printable ASCII; words are split on whitespace already
+
+
+@dataclass(frozen=True)
+class RuleMuteRequest:
+    """A `/iam mute-rule` whose arguments are valid, to be stored after the ack."""
+
+    rule: str
+    scope: MuteScope
+    value: str
+    days: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class RuleUnmuteRequest:
+    """A `/iam unmute-rule` naming one rule mute, to be lifted after the ack."""
+
+    mute_id: int
+
+
+RULE_MUTE_SUBS = ("mute-rule", "unmute-rule", "mutes")
+
+
+def check_rule_mutes(
+    deps: Deps, user: str, sub: str, args: tuple[str, ...]
+) -> RuleMuteRequest | RuleUnmuteRequest | str:
+    """Authorise and parse a rule-mute subcommand without writing: the request, or the whole answer."""
+    if sub == "mutes":
+        return mutes_listing(deps)
+    if not deps.may_remediate(user):
+        return "Only IAM Warden admins can mute rules or lift rule mutes."
+    if sub == "unmute-rule":
+        if not args:
+            return f"{UNMUTE_RULE_USAGE}.\n{mutes_listing(deps)}"
+        match = MUTE_ID.fullmatch(args[0])
+        if len(args) > 1 or not match:
+            shown_id = shown(" ".join(args), 30)
+            return f"MUTE_ID `{shown_id}` is not one mute number such as `12` or `#12`. {UNMUTE_RULE_USAGE}"
+        return RuleUnmuteRequest(int(match.group(1)))
+    return check_mute_rule(args)
+
+
+def check_mute_rule(args: tuple[str, ...]) -> RuleMuteRequest | str:
+    """Parse `/iam mute-rule RULE SCOPE VALUE DAYS REASON`: the request, or the reply naming the bad argument."""
+    if len(args) < 5:
+        return "`/iam mute-rule` needs a RULE, a scope, a VALUE, DAYS and a REASON. " + MUTE_RULE_USAGE
+    rule_id, scope_word, value, days_word, rest = args[0], args[1].lower(), args[2], args[3], list(args[4:])
+    try:
+        found = rule(rule_id)
+    except KeyError:
+        return (
+            f"No detection rule is called `{shown(rule_id)}` (RULE is a rule id shown on an alert). {MUTE_RULE_USAGE}"
+        )
+    if scope_word not in set(MuteScope):
+        return f"Scope `{shown(scope_word, 20)}` must be `actor`, `target` or `account`. {MUTE_RULE_USAGE}"
+    scope = MuteScope(scope_word)
+    if scope == MuteScope.ACCOUNT and not ACCOUNT_ID.fullmatch(value):
+        return f"VALUE `{shown(value)}` is not an account id (12 digits). {MUTE_RULE_USAGE}"
+    if not MUTE_VALUE.fullmatch(value):
+        return (
+            f"VALUE `{shown(value)}` must be an ARN or an ARN pattern with `*` (at most {ARN_MAX} printable ASCII "
+            f"characters). {MUTE_RULE_USAGE}"
+        )
+    try:
+        days = parse_days(days_word)
+        reason = parse_reason(rest)
+    except Usage as bad:
+        return f"{bad} {MUTE_RULE_USAGE}"
+    refused = refusal(found.severity, scope, value)
+    if refused:
+        return f"Not muted: `{found.id}` is {found.severity}. {refused}"
+    return RuleMuteRequest(found.id, scope, value, days, reason)
+
+
+def mutes_listing(deps: Deps) -> str:
+    """`/iam mutes`: the active rule mutes and finding mutes (20 of each at most)."""
+    rules = deps.store.active_rule_mutes()
+    findings = deps.store.active_mutes()
+    rule_lines = "\n".join(f"• {rule_mute_line(m)}" for m in rules[:20]) or "none"
+    finding_lines = (
+        "\n".join(
+            f"• #{m.id} `{m.check_id}` on `{shown(m.resource, 200)}` until {m.expires_at:%Y-%m-%d}"
+            for m in findings[:20]
+        )
+        or "none"
+    )
+    return (
+        f"*Rule mutes ({len(rules)})* — `/iam unmute-rule ID` lifts one\n{rule_lines}\n"
+        f"*Finding mutes ({len(findings)})* — `/iam unmute ID` lifts one\n{finding_lines}"
+    )
+
+
+def apply_rule_mutes(deps: Deps, user: str, write: RuleMuteRequest | RuleUnmuteRequest) -> str:
+    """Store a checked rule mute or lift one; returns the reply text."""
+    if isinstance(write, RuleMuteRequest):
+        made, mute = deps.store.add_rule_mute(write.rule, write.scope, write.value, write.reason, user, write.days)
+        if not made:
+            return f":mute: Already muted (nothing added): {rule_mute_line(mute)}."
+        return (
+            f":mute: Rule mute {rule_mute_line(mute)}. Its alerts are stored and counted in the digest, "
+            f"not posted; `/iam unmute-rule {mute.id}` lifts it."
+        )
+    lifted = deps.store.remove_rule_mute(write.mute_id, user)
+    if lifted is None:
+        return f"No active rule mute #{write.mute_id}."
+    return (
+        f":loud_sound: Rule mute #{lifted.id} lifted: `{lifted.rule}` alerts for `{shown(lifted.value, 200)}` "
+        "are posted again."
+    )
+
+
+# What a subcommand writes after the ack (annotations only, so it can follow the requests it names).
+Write = MuteRequest | UnmuteRequest | RuleMuteRequest | RuleUnmuteRequest

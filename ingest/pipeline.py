@@ -15,6 +15,7 @@ from detections import all_rules
 from detections.base import Rule
 from detections.engine import evaluate
 from ingest.context import PipelineContext
+from ingest.rule_mutes import mute_alerts
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class Pipeline:
                     "error_code": str(record.get("errorCode") or ""),
                 }
             )
+        self.apply_rule_mutes(alerts)
         facts = memory.pending()
         try:
             result.alert_ids = self.store.store_batch(
@@ -112,6 +114,11 @@ class Pipeline:
         if result.alert_ids and self.on_alerts:
             self.on_alerts(result.alert_ids)
         return result
+
+    def apply_rule_mutes(self, alerts: list[Alert]) -> None:
+        """Mark the alerts an active rule mute hides (stored and counted like the rest, never posted)."""
+        if alerts:
+            mute_alerts(alerts, self.store.active_rule_mutes())
 
     def _count(self, records: list[dict], source: str) -> None:
         if not records:

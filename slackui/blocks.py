@@ -6,13 +6,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
 from core.actions import ActionId
+from core.rule_mutes import similar_actor
 from core.severity import Severity
 from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
     from checks.engine import Result
     from core.digest import Digest
-    from core.rows import ActionRow, AlertRow, AuditRow, FindingRow
+    from core.rows import ActionRow, AlertRow, AuditRow, FindingRow, RuleMuteRow
 
 
 class AuditSummary(Protocol):
@@ -47,6 +48,7 @@ ACTION_LABELS = {
     ActionId.DETACH_POLICY: "policy removal",
     ActionId.DISABLE_KEY: "access key disable",
     ActionId.DISABLE_ACTOR_KEY: "actor key disable",
+    ActionId.MUTE_SIMILAR: "mute of similar alerts",
 }
 STATE_ICONS = {
     ActionState.DONE: ":white_check_mark:",
@@ -182,7 +184,46 @@ def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
                 ),
             )
         )
+    # Only alerts on CloudTrail events: the pipeline consults mutes; an alert the bot raises itself (feed_silent) is
+    # made elsewhere and has no actor to mute.
+    from_trail = str(alert.event_source or "").endswith(".amazonaws.com")
+    if ActionId.MUTE_SIMILAR not in finished and alert.actor_arn and alert.rule and from_trail:
+        buttons.append(mute_similar_button(alert))
     return buttons
+
+
+# -- rule mutes -----------------------------------------------------------------------------------------------
+
+RULE_MUTE_DAYS = 30  # what the Mute similar button mutes for
+
+
+def mute_similar_button(alert: AlertRow) -> dict:
+    """The Mute similar button: mutes the alert's rule for its actor in its account for RULE_MUTE_DAYS, after a
+    confirm that names exactly that (an assumed-role session's actor is its role: every session of it)."""
+    actor = similar_actor(alert.actor_arn or "")
+    sessions = " (every session of the role)" if actor != alert.actor_arn else ""
+    return button(
+        ActionId.MUTE_SIMILAR,
+        "Mute similar",
+        str(alert.id),
+        None,
+        confirm(
+            "Mute similar alerts?",
+            f"Mute rule `{alert.rule}` for actor `{escape(actor, 140)}`{sessions} in account "
+            f"`{escape(alert.account or '?', 20)}` for {RULE_MUTE_DAYS} days. They are still stored and counted, "
+            "not posted.",
+            "Mute",
+        ),
+    )
+
+
+def rule_mute_line(mute: RuleMuteRow) -> str:
+    """One rule mute in a listing or a reply: id, rule, what it covers, until when, by whom and why."""
+    where = f" in account `{mute.account}`" if mute.account else ""
+    return (
+        f"#{mute.id} `{mute.rule}` for {mute.scope} `{escape(mute.value, 200)}`{where} until "
+        f"{mute.expires_at:%Y-%m-%d} (by <@{mute.muted_by}>: {escape(mute.reason, 100)})"
+    )
 
 
 def alert_fields(alert: AlertRow) -> list[str]:
@@ -236,6 +277,8 @@ def alert_message(alert: AlertRow, rationale: str, response: str, actions: Itera
         context(f"rule `{alert.rule}`", f"event `{escape(alert.event_id)}`", f"alert #{alert.id}"),
     ]
     lines = status_lines(alert, trail)
+    if alert.mute_id is not None:  # shown where a muted alert is read: replay, the sandbox page
+        lines.insert(0, f":mute: muted by rule mute #{alert.mute_id}: stored and counted, not posted")
     if lines:
         blocks.append(context("\n".join(lines)))
     buttons = alert_buttons(alert, done)
@@ -366,6 +409,13 @@ def audit_report(
     return {"text": text[:3000], "blocks": blocks[:50]}
 
 
+def muted_line(events: int, mutes: int) -> str:
+    """`12 muted by 2 mutes`: what rule mutes kept out of the channel (stored and replayable all the same)."""
+    if not events:
+        return "none muted"
+    return f"{events} muted by {mutes} mute{'' if mutes == 1 else 's'} (`/iam mutes` lists them)"
+
+
 def digest_message(digest: Digest) -> dict:
     """The scheduled digest: unacknowledged alerts, new and resolved findings, expiring mutes, trend."""
     alerts = digest.unacknowledged
@@ -400,6 +450,7 @@ def digest_message(digest: Digest) -> dict:
                 f"*Findings opened*\n{arrow(trend.new_findings, trend.new_findings_before)}",
                 f"*Findings resolved*\n{arrow(trend.resolved_findings, trend.resolved_findings_before)}",
                 f"*Open findings now*\n{trend.open_findings}",
+                f"*Muted alerts*\n{muted_line(digest.muted_events, digest.muting_mutes)}",
             ],
         ),
         section(f"*Unacknowledged alerts ({len(alerts)})*\n" + ("\n".join(alert_lines) or "none")),

@@ -7,6 +7,8 @@ Each table has one owner (schema.py creates them all, db.py holds the connection
 - outbox.py: the posting state of alerts
 - actions.py: actions (each button click's claim, approval and outcome)
 - findings.py: audits (audit runs), findings (their lifecycle across audits), mutes
+- rule_mutes.py: rule_mutes (detection rules muted for an actor, a target or an account; alerts.mute_id names
+  the mute that kept an alert out of Slack)
 - schedule.py: job_runs (claimed slots of scheduled jobs)
 - cursors.py: cursors, dead_letters
 - db.py: schema_migrations (the applied migrations)

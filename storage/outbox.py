@@ -14,9 +14,11 @@ class Outbox(Area):
     """Alerts not yet posted and their posting state."""
 
     def alerts_to_post(self, limit: int = 50) -> list[AlertRow]:
-        """Alerts not yet accepted by Slack, oldest first."""
+        """Alerts not yet accepted by Slack, oldest first (a muted alert is never posted)."""
         with self._db.lock:
-            rows = self._db.sql["alerts"].rows_where("post_state != ?", [PostState.POSTED], order_by="id", limit=limit)
+            rows = self._db.sql["alerts"].rows_where(
+                "post_state IN (?, ?)", [PostState.PENDING, PostState.SENDING], order_by="id", limit=limit
+            )
             return [AlertRow.from_row(r) for r in rows]
 
     def mark_sending(self, alert_id: int) -> None:

@@ -161,7 +161,30 @@ def _v4(db: sqlite_utils.Database) -> None:
     db["rule_memory"].create_index(["memory", "at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    """Rule mutes (storage/rule_mutes.py), and the mute that kept each muted alert out of Slack."""
+    db["rule_mutes"].create(
+        {
+            "id": int,
+            "rule": str,
+            "scope": str,  # actor | target | account
+            "value": str,  # an exact ARN / account id, or a pattern with *
+            "account": str,  # narrows the mute to one account (the Mute similar button sets it)
+            "reason": str,
+            "muted_by": str,
+            "alert_id": int,  # the alert its Mute similar button was pressed on
+            "created_at": str,
+            "expires_at": str,
+            "removed_at": str,
+            "removed_by": str,
+        },
+        pk="id",
+    )
+    db["rule_mutes"].create_index(["rule", "expires_at"])
+    db["alerts"].add_column("mute_id", int)
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 MEMORY_VERSION = 4  # the migration that made rule_memory
 MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild

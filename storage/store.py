@@ -16,10 +16,11 @@ from storage.db import Database, utcnow
 from storage.events import Events
 from storage.findings import Findings
 from storage.outbox import Outbox
+from storage.rule_mutes import RuleMutes
 from storage.schedule import Schedule
 
 
-class Store(Events, Outbox, Actions, Findings, Schedule, Cursors):
+class Store(Events, Outbox, Actions, Findings, RuleMutes, Schedule, Cursors):
     """Every table of the bot, through the area that owns it; every method is one transaction."""
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] = utcnow) -> None:
@@ -41,12 +42,15 @@ class Store(Events, Outbox, Actions, Findings, Schedule, Cursors):
         self._db.close()
 
     def counts(self) -> dict[str, int]:
-        """Open and acknowledged alerts, alerts not yet posted, and dead letters kept."""
+        """Open and acknowledged alerts, alerts not yet posted, and dead letters kept (an alert a rule mute kept out
+        of Slack is neither open nor unposted: RuleMutes.muted_alerts counts it)."""
         with self._db.lock:
             alerts = self._db.sql["alerts"]
             return {
-                AlertStatus.OPEN: alerts.count_where("status = ?", [AlertStatus.OPEN]),
+                AlertStatus.OPEN: alerts.count_where(
+                    "status = ? AND post_state != ?", [AlertStatus.OPEN, PostState.MUTED]
+                ),
                 AlertStatus.ACKNOWLEDGED: alerts.count_where("status = ?", [AlertStatus.ACKNOWLEDGED]),
-                "unposted": alerts.count_where("post_state != ?", [PostState.POSTED]),
+                "unposted": alerts.count_where("post_state IN (?, ?)", [PostState.PENDING, PostState.SENDING]),
                 "dead_letters": self._db.sql["dead_letters"].count,
             }

@@ -91,6 +91,7 @@ DRIVE_THE_CLI = {
     "tests/test_replay_cli.py",
     "tests/fuzz/test_fuzz.py",
     "tests/hunt/test_hunt_cli.py",
+    "tests/test_replay_rule_mutes.py",
 }
 
 
