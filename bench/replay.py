@@ -739,7 +739,8 @@ def run_mix(mix: str, args: argparse.Namespace) -> bool:
     print(
         f"replay, cold cache    {cold['seconds']:.2f} s  ratio {cold['seconds'] / base['seconds']:.3f}"
         f" (by CPU time {min(r['cpu'] for r in colds) / min(r['cpu'] for r in bases):.3f})"
-        "  (the IAM action catalog built, as on a machine's first replay, instead of read from its kept copy)"
+        f"  peak RSS {cold['peak_mb']:.0f} MB (the IAM action catalog built, as on a machine's first replay, instead"
+        " of read from its kept copy)"
     )
     print(
         f"prefilter             {st['lines_read']:,} lines, {st['parsed']:,} parsed, {st['skipped']:,} skipped;"
