@@ -204,12 +204,25 @@ def _few_collections() -> Iterator[None]:
     every few hundred runs, rescan everything alive, the IAM action catalog included: about a sixth of the time of
     a replay of IAM-heavy traffic, finding no garbage. The previous thresholds come back when the reading ends.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], _REPLAY_GC_THRESHOLD), *before[1:])
+    _open.readers += 1
+    if _open.readers == 1:  # the first of interleaved readers (one paused inside another's loop) sets, the last resets
+        _open.before = gc.get_threshold()
+        gc.set_threshold(max(_open.before[0], _REPLAY_GC_THRESHOLD), *_open.before[1:])
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        _open.readers -= 1
+        if _open.readers == 0:
+            gc.set_threshold(*_open.before)
+
+
+@dataclass
+class _OpenReaders:
+    readers: int = 0
+    before: tuple[int, ...] = (700, 10, 10)  # the thresholds from before the first
+
+
+_open = _OpenReaders()
 
 
 def log_files(folder: Path) -> list[Path]:

@@ -386,3 +386,9 @@ def test_the_collector_runs_rarely_while_reading_and_as_before_after(tmp_path, c
     next(abandoned)
     abandoned.close()  # a replay stopped part way (Ctrl-C, an error in the caller)
     assert gc.get_threshold() == before
+    outer, inner = iter_batches([str(path)], batch_size=1), iter_batches([str(path)], batch_size=1)
+    next(outer), next(inner)
+    assert len(list(outer)) == 2
+    assert gc.get_threshold()[0] >= 100_000  # the inner one still reads
+    assert len(list(inner)) == 2
+    assert gc.get_threshold() == before
