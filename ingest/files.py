@@ -89,12 +89,9 @@ class Prefilter:
         """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
         events) `text` does not mention "Root". Text with no eventName key is kept, and so is text whose escapes
         could hide a key, a name or "Root" from this reading (see `_escapes_could_hide`)."""
-        if self.root and '"Root"' in text:
-            return True
+        # Any one reason keeps the text, so the reasons are read cheapest-first for kept text: the name a rule reads
+        # usually ends the reading at the first key, before the passes over the whole text for "Root" and escapes.
         find = text.find
-        slash = find("\\")
-        if slash >= 0 and _escapes_could_hide(text, slash):
-            return True
         names = self.names
         keyed = False
         at = find(_KEY)
@@ -123,7 +120,12 @@ class Prefilter:
             if value in names or "\\" in value or value.startswith("ObjectCreated:"):
                 return True
             at = find(_KEY, end)
-        return not keyed  # no eventName key (an envelope, an S3 test event, garbage): parse it
+        if not keyed:
+            return True  # no eventName key (an envelope, an S3 test event, garbage): parse it
+        if self.root and '"Root"' in text:
+            return True
+        slash = find("\\")
+        return slash >= 0 and _escapes_could_hide(text, slash)
 
     def record_could_match(self, record: object) -> bool:
         """The same decision for a parsed record (anything that is not a plain record is kept)."""
