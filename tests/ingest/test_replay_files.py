@@ -368,3 +368,27 @@ def test_truncated_pretty_printed_cloudtrail_file_gives_records_before_the_cut(t
     [(_, reason, body)] = letters.items
     assert reason.startswith("not JSON (") and "the 4 record(s) before character" in reason
     assert body.lstrip().startswith("{")
+
+
+def test_the_collector_runs_rarely_while_reading_and_as_before_after(tmp_path, create_user):
+    import gc
+
+    path = tmp_path / "events.jsonl"
+    path.write_text(jsonl([create_user(f"u{n}") for n in range(3)]))
+    before = gc.get_threshold()
+    batches = iter_batches([str(path)], batch_size=1)
+    next(batches)
+    assert gc.get_threshold()[0] >= 100_000
+    assert gc.get_threshold()[1:] == before[1:]
+    assert len(list(batches)) == 2
+    assert gc.get_threshold() == before
+    abandoned = iter_batches([str(path)], batch_size=1)
+    next(abandoned)
+    abandoned.close()  # a replay stopped part way (Ctrl-C, an error in the caller)
+    assert gc.get_threshold() == before
+    outer, inner = iter_batches([str(path)], batch_size=1), iter_batches([str(path)], batch_size=1)
+    next(outer), next(inner)
+    assert len(list(outer)) == 2
+    assert gc.get_threshold()[0] >= 100_000  # the inner one still reads
+    assert len(list(inner)) == 2
+    assert gc.get_threshold() == before
