@@ -418,3 +418,38 @@ def test_a_key_the_quarantine_disabled_made_active_again_is_critical_and_the_bot
     reverted = ingest(bot, revert)
     assert (reverted.rule, reverted.severity) == ("remediation_reverted", Severity.CRITICAL)
     assert f"alert #{alert.id}'s button" in reverted.facts["Undone by the bot"]
+
+
+def test_containment_taken_off_again_is_one_critical_alert_that_says_what_the_bot_did(make_bot, sample_account):
+    iam = sample_account.client("iam")
+    make_user(iam, "alice", admin=True)
+    suspect(iam, keys=0)
+    make_role(iam, "OpsAdmin")
+    bot = make_bot(session=sample_account)
+    mallory = samples.iam_user("mallory")
+    grant = {"userName": "bob", "policyArn": ADMIN_POLICY}
+    by_user = ingest(bot, samples.iam_call("AttachUserPolicy", grant, event_id="grant-1", actor=mallory))
+    bot.click(by_user, QUARANTINE, "U0ADMIN1")
+    assert wait_action(bot, by_user)[0].state == "done"
+    session = samples.role_session("OpsAdmin", "mallory")
+    by_role = ingest(bot, samples.iam_call("AttachUserPolicy", grant, event_id="grant-2", actor=session))
+    bot.click(by_role, REVOKE, "U0ADMIN1")
+    assert wait_action(bot, by_role)[0].state == "done"
+
+    later = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    undo = {
+        "DetachUserPolicy": {"userName": "mallory", "policyArn": QUARANTINE_POLICY_ARN},
+        "CreateLoginProfile": {"userName": "mallory", "passwordResetRequired": False},
+        "DeleteRolePolicy": {"roleName": "OpsAdmin", "policyName": REVOKE_INLINE},
+    }
+    titles = {}
+    for name, request in undo.items():
+        record = samples.iam_call(name, request, event_id=f"undo-{name}", actor=samples.iam_user("alice"), time=later)
+        alert = ingest(bot, record)  # ingest asserts exactly one alert: the general rules are superseded
+        assert (alert.rule, alert.severity) == ("remediation_reverted", Severity.CRITICAL)
+        titles[name] = alert.title
+    assert titles == {
+        "DetachUserPolicy": "Containment policy AWSCompromisedKeyQuarantineV3 the bot put on user mallory removed",
+        "CreateLoginProfile": "Console password of user mallory set again after the bot's quarantine deleted it",
+        "DeleteRolePolicy": "Containment policy AWSRevokeOlderSessions the bot put on role OpsAdmin removed",
+    }
