@@ -28,8 +28,13 @@ ACTIONS: dict[str, str] = {
     "iam:DeleteUserPolicy": "button iam_detach_policy (inline policies)",
     "iam:DeleteGroupPolicy": "button iam_detach_policy (inline policies)",
     "iam:DeleteRolePolicy": "button iam_detach_policy (inline policies)",
-    "iam:ListAccessKeys": "buttons iam_disable_key and iam_disable_actor_key",
-    "iam:UpdateAccessKey": "buttons iam_disable_key and iam_disable_actor_key (set to Inactive)",
+    "iam:ListAccessKeys": "buttons iam_disable_key, iam_disable_actor_key and iam_quarantine_user",
+    "iam:UpdateAccessKey": "buttons iam_disable_key, iam_disable_actor_key and iam_quarantine_user (set to Inactive)",
+    # containment buttons (core/containment.py)
+    "iam:AttachUserPolicy": "button iam_quarantine_user: AWSCompromisedKeyQuarantineV3 (allowed for that ARN only)",
+    "iam:PutUserPolicy": "button iam_quarantine_user: deny-all inline policy where AWS's quarantine is missing",
+    "iam:DeleteLoginProfile": "button iam_quarantine_user: delete the user's console password",
+    "iam:PutRolePolicy": "button iam_revoke_sessions: the inline AWSRevokeOlderSessions deny on older sessions",
     # audits (one snapshot per account)
     "iam:GenerateCredentialReport": "audit: credential report (passwords, keys, MFA, last use)",
     "iam:GetCredentialReport": "audit: credential report",

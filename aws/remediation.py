@@ -1,9 +1,11 @@
-"""The remediation buttons' AWS side: detach a policy, disable access keys. Guarded and idempotent."""
+"""The remediation buttons' AWS side: detach a policy, disable access keys, quarantine a user, revoke a role's
+sessions. Guarded and idempotent."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -11,10 +13,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from aws.authz import admin_principals, authorization_details, principal_arn
 from aws.collector import collect_authorization
 from aws.sessions import AwsSessions, MemberRoleError
+from core import containment
 from core.actions import ActionId
 from core.metrics import Metrics
 from core.states import ActionState
-from core.undone import Undone, UndoneKind
+from core.undone import CONSOLE_LOGIN, Undone, UndoneKind
 from iam.authorization import Attachment
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ class Remediator:
         self.metrics = metrics or Metrics()
 
     def run(self, action: str, alert: AlertRow) -> Outcome:
-        """Dispatch one of the remediation action ids (core.actions.DESTRUCTIVE); counted by action and result."""
+        """Dispatch one remediation action id (core.actions DESTRUCTIVE, CONTAINMENT); counted by action and result."""
         result = "crashed"  # an exception the caller reports
         try:
             outcome = self._run(action, alert)
@@ -63,6 +66,8 @@ class Remediator:
             ActionId.DETACH_POLICY: self.detach_policy,
             ActionId.DISABLE_KEY: self.disable_keys,
             ActionId.DISABLE_ACTOR_KEY: self.disable_actor_key,
+            ActionId.QUARANTINE_USER: self.quarantine_user,
+            ActionId.REVOKE_SESSIONS: self.revoke_sessions,
         }
         try:
             return handlers[action](alert)
@@ -214,3 +219,134 @@ class Remediator:
         if only_key:
             return f"key {only_key} is"
         return "the keys are" if keys else "no keys exist; the keys are"
+
+    # -- containment: quarantine a user, revoke a role's sessions ----------------------------------------------
+
+    def quarantine_user(self, alert: AlertRow) -> Outcome:
+        """Contain an IAM user: AWS's compromised-key quarantine policy attached (the bot's deny-all inline policy
+        where it cannot be), every access key set Inactive, the console password (login profile) deleted."""
+        who = containment.quarantine_target(alert)
+        if who is None:
+            return Outcome(ActionState.REFUSED, "this alert names no IAM user to quarantine")
+        account, user = who.account, who.name
+        own = self._own_principal(account)
+        if own == ("user", user):
+            return Outcome(
+                ActionState.REFUSED, f"user {user} is the bot's own identity; the bot will not quarantine it"
+            )
+        details = authorization_details(collect_authorization(self.sessions, account))
+        user_arn = principal_arn(details, "user", user)
+        if user_arn is None:
+            return Outcome(ActionState.NOOP, f"nothing to do: user {user} no longer exists in account {account}")
+        own_arn = principal_arn(details, *own) if own else None
+        admins = set(admin_principals(details))
+        if user_arn in admins and not admins - {user_arn, own_arn}:
+            return Outcome(
+                ActionState.REFUSED,
+                f"user {user} is the last admin-equivalent principal of account {account} (the bot's own identity "
+                "does not count); quarantining it would leave nobody to fix the account: add another admin first",
+            )
+        iam = self.sessions.client("iam", account)
+        done: list[str] = []
+        request_ids: list[str] = []
+        undone: list[Undone] = []
+        entry = next(u for u in details["UserDetailList"] if u.get("Arn") == user_arn)
+        attached = {p.get("PolicyArn") for p in entry.get("AttachedManagedPolicies") or []}
+        inline = {p.get("PolicyName") for p in entry.get("UserPolicyList") or []}
+        if containment.QUARANTINE_POLICY_ARN not in attached and containment.QUARANTINE_INLINE not in inline:
+            try:
+                reply = iam.attach_user_policy(UserName=user, PolicyArn=containment.QUARANTINE_POLICY_ARN)
+                done.append(f"attached {containment.QUARANTINE_POLICY_ARN.rsplit('/', 1)[-1]}")
+                guard = containment.QUARANTINE_POLICY_ARN
+            except ClientError as err:
+                if _code(err) not in ("NoSuchEntity", "InvalidInput"):
+                    raise
+                # The managed policy is not there (another partition, or retired): deny everything inline instead.
+                reply = iam.put_user_policy(
+                    UserName=user, PolicyName=containment.QUARANTINE_INLINE, PolicyDocument=containment.deny_all()
+                )
+                done.append(f"put the deny-all inline policy {containment.QUARANTINE_INLINE}")
+                guard = containment.QUARANTINE_INLINE
+            request_ids.append(_request_id(reply) or "")
+            undone.append(Undone(account, "user", user, UndoneKind.GUARD, guard))
+        keys = [
+            k
+            for page in iam.get_paginator("list_access_keys").paginate(UserName=user)
+            for k in page["AccessKeyMetadata"]
+        ]
+        active = [k["AccessKeyId"] for k in keys if k["Status"] == "Active"]
+        for key_id in active:
+            reply = iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
+            request_ids.append(_request_id(reply) or "")
+            undone.append(Undone(account, "user", user, UndoneKind.KEY, key_id))
+        if active:
+            done.append(f"set {', '.join(active)} to Inactive")
+        try:
+            reply = iam.delete_login_profile(UserName=user)
+            request_ids.append(_request_id(reply) or "")
+            done.append("deleted the console password (login profile; it cannot be restored, only set anew)")
+            undone.append(Undone(account, "user", user, UndoneKind.LOGIN_PROFILE, CONSOLE_LOGIN))
+        except ClientError as err:
+            if _code(err) != "NoSuchEntity":
+                raise
+        if not done:
+            return Outcome(
+                ActionState.NOOP,
+                f"nothing to do: user {user} is already quarantined, with no active key and no console password",
+            )
+        return Outcome(
+            ActionState.DONE,
+            f"quarantined user {user} in account {account}: {'; '.join(done)}",
+            ", ".join(filter(None, request_ids)),
+            tuple(undone),
+        )
+
+    def revoke_sessions(self, alert: AlertRow) -> Outcome:
+        """End every session of the actor's role issued until now, as the console's "Revoke active sessions" does:
+        an inline policy denying everything to credentials issued before this moment. New sessions still work, so
+        this locks nobody out of the account for good (no last-admin guard); deleting the policy undoes it."""
+        role = containment.revoke_target(alert)
+        if role is None:
+            return Outcome(ActionState.REFUSED, "the actor of this alert is not an assumed-role session")
+        account, name = role.account, role.name
+        if self._is_self(account, "role", name):
+            return Outcome(
+                ActionState.REFUSED, f"role {name} is the bot's own identity; the bot will not revoke its own sessions"
+            )
+        if name.startswith("AWSReservedSSO_"):
+            return Outcome(
+                ActionState.REFUSED,
+                f"role {name} is managed by IAM Identity Center and cannot be changed; end the user's "
+                "Identity Center sessions there instead",
+            )
+        iam = self.sessions.client("iam", account)
+        now = datetime.now(UTC).replace(microsecond=0)
+        try:
+            reply = iam.put_role_policy(
+                RoleName=name,
+                PolicyName=containment.REVOKE_INLINE,
+                PolicyDocument=containment.deny_sessions_before(now),
+            )
+        except ClientError as err:
+            code = _code(err)
+            if code == "NoSuchEntity":
+                return Outcome(
+                    ActionState.NOOP,
+                    f"nothing to do: role {name} no longer exists in account {account}",
+                    _request_id(err.response),
+                )
+            if code == "UnmodifiableEntity":
+                return Outcome(
+                    ActionState.REFUSED,
+                    f"role {name} is a service-linked or otherwise protected role; AWS does not let its sessions be "
+                    "revoked",
+                    _request_id(err.response),
+                )
+            raise
+        return Outcome(
+            ActionState.DONE,
+            f"revoked every session of role {name} in account {account} issued before {now:%Y-%m-%dT%H:%M:%SZ} "
+            f"(inline policy {containment.REVOKE_INLINE}; delete it to undo)",
+            _request_id(reply),
+            (Undone(account, "role", name, UndoneKind.GUARD, containment.REVOKE_INLINE),),
+        )

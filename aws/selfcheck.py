@@ -10,12 +10,19 @@ from collections.abc import Iterable
 
 from aws.permissions import ACTIONS
 from aws.sessions import AwsSessions
+from core.containment import QUARANTINE_POLICY_ARN
 
 # An assumed-role session's ARN; IAM simulates the role behind it (a role with a path cannot be named from it).
 _ASSUMED_ROLE = re.compile(r"^arn:(aws[\w-]*):sts::(\d{12}):assumed-role/([\w+=,.@-]+)/[^/]+$")
-# kms:Decrypt is allowed only through S3 (deploy/iam-policy.json): simulate it as S3 asks for it.
+# kms:Decrypt is allowed only through S3 (deploy/iam-policy.json): simulate it as S3 asks for it; likewise
+# iam:AttachUserPolicy only for AWS's quarantine policy (button iam_quarantine_user).
 _CONTEXT = [
-    {"ContextKeyName": "kms:ViaService", "ContextKeyValues": ["s3.us-east-1.amazonaws.com"], "ContextKeyType": "string"}
+    {
+        "ContextKeyName": "kms:ViaService",
+        "ContextKeyValues": ["s3.us-east-1.amazonaws.com"],
+        "ContextKeyType": "string",
+    },
+    {"ContextKeyName": "iam:PolicyARN", "ContextKeyValues": [QUARANTINE_POLICY_ARN], "ContextKeyType": "string"},
 ]
 
 

@@ -3,6 +3,7 @@ the listeners bound to them (handlers/) and the AWS side that runs them (aws/rem
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -15,6 +16,9 @@ class ActionId(StrEnum):
     DISABLE_ACTOR_KEY = "iam_disable_actor_key"
     MUTE_FINDING = "iam_mute_finding"
     MUTE_SIMILAR = "iam_mute_similar"  # mute the alert's rule for its actor (a rule mute; no AWS call)
+    # Containment (core/containment.py says whom they act on).
+    QUARANTINE_USER = "iam_quarantine_user"
+    REVOKE_SESSIONS = "iam_revoke_sessions"
 
 
 # The buttons of an alert message, and those of them that change AWS (each one a remediation).
@@ -26,3 +30,54 @@ ALERT_ACTIONS = (
     ActionId.MUTE_SIMILAR,
 )
 DESTRUCTIVE = (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY)
+# The containment buttons: remediations too (confirmed, admins only, approvals), which act on a whole identity.
+CONTAINMENT = (ActionId.QUARANTINE_USER, ActionId.REVOKE_SESSIONS)
+ALERT_ACTIONS += CONTAINMENT
+
+
+@dataclass(frozen=True)
+class ButtonDoc:
+    """How the README's button table (scripts/readme_tables.py) describes one alert button."""
+
+    name: str  # the button as people call it
+    does: str  # what pressing it does
+    who: str = "`IAMBOT_ADMINS`"  # who may press it
+
+
+ADMINS_AND_RESPONDERS = "`IAMBOT_ADMINS`, `IAMBOT_RESPONDERS`"
+BUTTON_DOCS: dict[ActionId, ButtonDoc] = {
+    ActionId.ACK: ButtonDoc(
+        "Acknowledge", "records who acknowledged and when; the message shows it", ADMINS_AND_RESPONDERS
+    ),
+    ActionId.DETACH_POLICY: ButtonDoc(
+        "Detach policy",
+        "detaches the granted managed policy, or deletes the granted inline policy, from the user, group or role in "
+        "the alert",
+    ),
+    ActionId.DISABLE_KEY: ButtonDoc(
+        "Disable keys",
+        "sets the access keys of the user the alert is about (the user who was granted admin power, created, or "
+        "given a key) to Inactive",
+    ),
+    ActionId.DISABLE_ACTOR_KEY: ButtonDoc(
+        "Disable actor key", "sets the long-term key (`AKIA…`) the actor signed the call with to Inactive"
+    ),
+    ActionId.MUTE_SIMILAR: ButtonDoc(
+        "Mute similar",
+        "mutes the alert's rule for its actor (an assumed-role session: its role, every session of it) in the alert's "
+        "account for 30 days, after a confirm naming exactly that; a second press mutes nothing more; no AWS call",
+    ),
+    ActionId.QUARANTINE_USER: ButtonDoc(
+        "Quarantine user",
+        "for the actor when it is an IAM user, else the IAM user the alert targets: attaches AWS's "
+        "`AWSCompromisedKeyQuarantineV3` (a deny-all inline policy `IAMWardenQuarantine` where it cannot), sets "
+        "every access key Inactive and deletes the console password (the confirm says so: a deleted password "
+        "cannot be restored, only set anew); undo by detaching the policy and re-activating the keys",
+    ),
+    ActionId.REVOKE_SESSIONS: ButtonDoc(
+        "Revoke role sessions",
+        "for an actor that is an assumed-role session: the console's *Revoke active sessions*, an inline "
+        "`AWSRevokeOlderSessions` policy on the role denying everything to credentials issued before now (new "
+        "sessions work); undo by deleting that policy",
+    ),
+}

@@ -1,10 +1,12 @@
-"""What a remediation button took away, in one shape shared by the AWS side that does it (aws/remediation.py) and
-the rule that notices it coming back (detections/rules/remediation_reverted.py)."""
+"""What a remediation button took away (a grant removed, or a deny put on), in one shape shared by the AWS side
+that does it (aws/remediation.py) and the rule that notices it coming back (detections/rules/remediation_reverted)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+
+from core import cloudtrail as ct
 
 
 class UndoneKind(StrEnum):
@@ -13,6 +15,12 @@ class UndoneKind(StrEnum):
     KEY = "key"  # an access key set Inactive (item: its id)
     POLICY = "policy"  # a managed policy detached (item: its ARN)
     INLINE = "inline"  # an inline policy deleted (item: its name)
+    # Containment (iam_quarantine_user, iam_revoke_sessions): power taken away by adding a deny, or a password.
+    GUARD = "guard"  # a deny policy the bot put on (item: a managed policy's ARN or an inline policy's name)
+    LOGIN_PROFILE = "login"  # a console password deleted (item: CONSOLE_LOGIN)
+
+
+CONSOLE_LOGIN = "console password"  # the item of an Undone LOGIN_PROFILE (a user has one login profile)
 
 
 @dataclass(frozen=True)
@@ -31,3 +39,12 @@ class Undone:
 
 
 APP_ID = "iam-warden"  # the bot's boto3 app id: its calls' User-Agent, as CloudTrail logs it, holds "app/iam-warden"
+
+
+def by_bot(record: dict) -> bool:
+    """Whether a CloudTrail record is one of the bot's own calls: its User-Agent holds the bot's app id, or it was
+    made by the member role's session (named APP_ID). Anyone can forge a User-Agent: a caller of this judges
+    what passing for the bot may skip."""
+    if f"app/{APP_ID}" in str(record.get("userAgent") or ""):
+        return True
+    return ct.actor_arn(record).startswith("arn:aws:sts::") and ct.actor_arn(record).endswith(f"/{APP_ID}")

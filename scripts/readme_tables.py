@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 from checks import all_checks  # noqa: E402
 from config import VARIABLES  # noqa: E402
+from core.actions import ALERT_ACTIONS, BUTTON_DOCS  # noqa: E402
 from detections import all_rules  # noqa: E402
 from detections.techniques import SOURCE, TECHNIQUES  # noqa: E402
 
@@ -66,7 +67,22 @@ def variables_table() -> str:
     return "\n".join(rows)
 
 
-TABLES = {"rules": rules_table, "techniques": techniques_table, "checks": checks_table, "variables": variables_table}
+def buttons_table() -> str:
+    """The alert buttons as a Markdown table, in the order a message shows them."""
+    rows = ["| button (action id) | what it does | who |", "|---|---|---|"]
+    for action in ALERT_ACTIONS:
+        doc = BUTTON_DOCS[action]
+        rows.append(f"| {doc.name} (`{action}`) | {doc.does} | {doc.who} |")
+    return "\n".join(rows)
+
+
+TABLES = {
+    "rules": rules_table,
+    "techniques": techniques_table,
+    "checks": checks_table,
+    "variables": variables_table,
+    "buttons": buttons_table,
+}
 
 
 def regenerate(text: str) -> str:

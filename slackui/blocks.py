@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Protocol
 
+from core import containment
 from core.actions import ActionId
 from core.rule_mutes import similar_actor
 from core.severity import Severity
@@ -49,6 +50,8 @@ ACTION_LABELS = {
     ActionId.DISABLE_KEY: "access key disable",
     ActionId.DISABLE_ACTOR_KEY: "actor key disable",
     ActionId.MUTE_SIMILAR: "mute of similar alerts",
+    ActionId.QUARANTINE_USER: "user quarantine",
+    ActionId.REVOKE_SESSIONS: "role session revocation",
 }
 STATE_ICONS = {
     ActionState.DONE: ":white_check_mark:",
@@ -189,6 +192,50 @@ def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
     from_trail = str(alert.event_source or "").endswith(".amazonaws.com")
     if ActionId.MUTE_SIMILAR not in finished and alert.actor_arn and alert.rule and from_trail:
         buttons.append(mute_similar_button(alert))
+    return buttons + containment_buttons(alert, finished)
+
+
+def containment_buttons(alert: AlertRow, finished: set[str]) -> list[dict]:
+    """Quarantine user (actor or target an IAM user) and Revoke role sessions (actor an assumed role), each until it
+    finished; the confirm says what cannot be undone."""
+    buttons: list[dict] = []
+    user = containment.quarantine_target(alert)
+    if ActionId.QUARANTINE_USER not in finished and user is not None:
+        name = escape(user.name, 64)
+        buttons.append(
+            button(
+                ActionId.QUARANTINE_USER,
+                f"Quarantine user {user.name}",
+                str(alert.id),
+                "danger",
+                confirm(
+                    "Quarantine this user?",
+                    f"*Deletes the console password of user {name}: it cannot be restored*, only set anew. Also "
+                    f"attaches {containment.QUARANTINE_POLICY_ARN.rsplit('/', 1)[-1]} (or a deny-all inline "
+                    f"policy) and sets every access key Inactive, in account {escape(user.account, 12)}; those can "
+                    "be undone.",
+                    "Quarantine",
+                ),
+            )
+        )
+    role = containment.revoke_target(alert)
+    if ActionId.REVOKE_SESSIONS not in finished and role is not None:
+        name = escape(role.name, 64)
+        buttons.append(
+            button(
+                ActionId.REVOKE_SESSIONS,
+                f"Revoke {role.name} sessions",
+                str(alert.id),
+                "danger",
+                confirm(
+                    "Revoke the role's sessions?",
+                    f"Deny everything to every session of role *{name}* in account {escape(role.account, 12)} "
+                    f"issued before now (inline policy {containment.REVOKE_INLINE}). Everyone using the role must "
+                    "assume it again. Deleting the policy undoes it.",
+                    "Revoke",
+                ),
+            )
+        )
     return buttons
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import cloudtrail as ct
 from core.severity import Severity
+from core.undone import by_bot
 from detections.base import Example, Match, Remediation, Rule, RuleContext
 from detections.example_records import (
     ADMINISTRATOR_ACCESS,
@@ -20,7 +21,9 @@ from detections.references import QUARANTINE_POLICY, elastic, panther
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
     """A successful attach or put of a quarantine policy on a user; the key is named when the record signs with it."""
-    if ct.failed(record):
+    if ct.failed(record) or by_bot(record):
+        # The bot's own Quarantine user button (an admin pressed it: they know). Forging the bot's User-Agent only
+        # hides putting a quarantine on, which takes power away.
         return None
     policy, user = quarantine_policy(record), quarantined_user(record)
     if policy is None or user is None:
@@ -151,6 +154,21 @@ RULE = Rule(
                 },
                 None,
                 event_id="5b7d9f1a-3c5e-4d7f-a9b1-c3e5f7a9b1d3",
+            ),
+            expect=False,
+        ),
+        Example(
+            "the bot's own Quarantine user button attaching AWSCompromisedKeyQuarantineV3",
+            iam_call(
+                "AttachUserPolicy",
+                {"userName": "ci-deployer", "policyArn": QUARANTINE_V3},
+                None,
+                event_id="3a5c7e9b-1d3f-4e5a-8b7c-9d1e3f5a7b9d",
+                actor=iam_user("iam-warden-bot"),
+                user_agent=(
+                    "Boto3/1.34.100 md/Botocore#1.34.100 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.3 "
+                    "app/iam-warden"
+                ),
             ),
             expect=False,
         ),

@@ -1,12 +1,14 @@
 """A grant the bot took away came back: a disabled key set Active again, a detached policy re-attached, a deleted
-inline policy put back, on the same principal.
+inline policy put back, on the same principal; or its containment undone: the quarantine or revoke-sessions policy
+it put on taken off, the console password its quarantine deleted set again.
 
 The rule learns what the bot undid two ways, both kept in one memory (so it survives restarts):
 - the remediation button records each grant it took away as a fact (`facts`, called by the button path), at once
   and whether or not CloudTrail delivers the bot's own calls;
-- the bot's own remediation calls in CloudTrail (UpdateAccessKey to Inactive, Detach*Policy, Delete*Policy whose
-  User-Agent holds the bot's app id, or made by its "iam-warden" member-role session), so `bot.py replay` of an
-  archive that holds them finds the revert offline too.
+- the bot's own remediation calls in CloudTrail (UpdateAccessKey to Inactive, Detach*Policy, Delete*Policy, and its
+  containment's Attach*Policy, Put*Policy, whose User-Agent holds the bot's app id, or made by its "iam-warden"
+  member-role session), so `bot.py replay` of an archive that holds them finds the revert offline too (a deleted
+  password only from the button's record: DeleteLoginProfile is not among the events the feed delivers).
 Limits: a grant undone by hand, or more than RETENTION ago, is not known; a caller who forges the bot's User-Agent
 on its own Detach call can only add alerts, never hide one.
 """
@@ -20,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from core import cloudtrail as ct
 from core.severity import Severity
 from core.times import utc
-from core.undone import APP_ID, Undone, UndoneKind
+from core.undone import CONSOLE_LOGIN, Undone, UndoneKind, by_bot
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
 from detections.example_records import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
 from detections.memory import Fact
@@ -31,6 +33,8 @@ _KINDS = {"User": "user", "Group": "group", "Role": "role"}
 _UNDO = {"Detach": UndoneKind.POLICY, "Delete": UndoneKind.INLINE}
 _REDO = {"Attach": UndoneKind.POLICY, "Put": UndoneKind.INLINE}
 _POLICY_EVENTS = frozenset(f"{verb}{kind}Policy" for verb in (*_UNDO, *_REDO) for kind in _KINDS)
+# Containment: a deny policy put on (managed, inline) and taken off again; the console password the quarantine deleted.
+_GUARD_ON, _GUARD_OFF = ("Attach", "Put"), ("Detach", "Delete")
 
 
 def _grant(record: dict, verbs: dict[str, UndoneKind], key_status: str) -> Undone | None:
@@ -54,14 +58,28 @@ def _grant(record: dict, verbs: dict[str, UndoneKind], key_status: str) -> Undon
     return None
 
 
-def _by_bot(record: dict) -> bool:
-    if f"app/{APP_ID}" in str(record.get("userAgent") or ""):
-        return True
-    return ct.actor_arn(record).startswith("arn:aws:sts::") and ct.actor_arn(record).endswith(f"/{APP_ID}")
+def _guard(record: dict, verbs: tuple[str, str]) -> Undone | None:
+    """The containment a successful call puts on (verbs Attach/Put: the bot's only such calls are its quarantine
+    and revoke-sessions policies) or takes off again (Detach/Delete), or a console password set again."""
+    if ct.failed(record):
+        return None
+    req, name, account = ct.request(record), str(record.get("eventName") or ""), ct.account_id(record)
+    if name == "CreateLoginProfile" and verbs == _GUARD_OFF:
+        user = req.get("userName") or ct.actor_user_name(record)
+        return Undone(account, "user", user, UndoneKind.LOGIN_PROFILE, CONSOLE_LOGIN) if isinstance(user, str) else None
+    for verb, field in zip(verbs, ("policyArn", "policyName"), strict=True):
+        for noun, principal in _KINDS.items():
+            if name == f"{verb}{noun}Policy":
+                who, item = req.get(f"{principal}Name"), req.get(field)
+                if isinstance(who, str) and who and isinstance(item, str) and item:
+                    return Undone(account, principal, who, UndoneKind.GUARD, item)
+    return None
 
 
 def _undone_key(record: dict) -> str | None:
-    undone = _grant(record, _UNDO, "Inactive") if _by_bot(record) else None
+    if not by_bot(record):
+        return None
+    undone = _grant(record, _UNDO, "Inactive") or _guard(record, _GUARD_ON)
     return undone.key() if undone else None
 
 
@@ -87,12 +105,19 @@ def facts(undone: Iterable[Undone], action: str, alert_id: int, at: datetime | N
 
 
 def match(record: dict, ctx: RuleContext) -> Match | None:
-    """A successful call that gives back, to the same principal, a grant the bot took away before it."""
-    restored = _grant(record, _REDO, "Active")
+    """A successful call that gives back, to the same principal, a grant the bot took away before it (or takes off
+    the containment it put on)."""
     at = ct.event_time(record)
-    if restored is None or at is None:
+    if at is None:
         return None
-    known = ctx.recall(UNDONE.name, restored.key(), at)
+    restored, known = None, None
+    for candidate in (_grant(record, _REDO, "Active"), _guard(record, _GUARD_OFF)):
+        known = ctx.recall(UNDONE.name, candidate.key(), at) if candidate else None
+        if known:
+            restored = candidate
+            break
+    if restored is None:
+        return None
     try:
         undone = json.loads(known) if known else None
         when = utc(undone.get("at")) if isinstance(undone, dict) else None
@@ -101,7 +126,13 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if when is None or when > at:  # a fact from after this event (an old archive replayed later) says nothing
         return None
     who = f"{restored.principal_type} {restored.principal_name}"
-    if restored.kind is UndoneKind.KEY:
+    if restored.kind is UndoneKind.LOGIN_PROFILE:
+        title, fix = f"Console password of {who} set again after the bot's quarantine deleted it", Remediation()
+    elif restored.kind is UndoneKind.GUARD:
+        label = restored.item.rsplit("/", 1)[-1]
+        title = f"Containment policy {label} the bot put on {who} removed"
+        fix = Remediation(key_user=restored.principal_name if restored.principal_type == "user" else None)
+    elif restored.kind is UndoneKind.KEY:
         title, fix = (
             f"Access key {restored.item} of {who} made Active again",
             Remediation(key_user=restored.principal_name, access_key_id=restored.item),
@@ -133,6 +164,10 @@ _UNDONE_KEY = Undone(ACCOUNT, "user", "build-agent", UndoneKind.KEY, _KEY).key()
 _UNDONE_ADMIN = Undone(ACCOUNT, "user", "build-agent", UndoneKind.POLICY, ADMINISTRATOR_ACCESS).key()
 _UNDONE_INLINE = Undone(ACCOUNT, "role", "ci-deployer", UndoneKind.INLINE, "bootstrap").key()
 _EARLIER = json.dumps({"at": "2024-05-14T08:30:00Z", "how": "alert #41's button"})
+_QUARANTINE = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
+_UNDONE_QUARANTINE = Undone(ACCOUNT, "user", "build-agent", UndoneKind.GUARD, _QUARANTINE).key()
+_UNDONE_CONSOLE_LOGIN = Undone(ACCOUNT, "user", "build-agent", UndoneKind.LOGIN_PROFILE, CONSOLE_LOGIN).key()
+_UNDONE_REVOKE = Undone(ACCOUNT, "role", "OpsAdmin", UndoneKind.GUARD, "AWSRevokeOlderSessions").key()
 
 RULE = Rule(
     id="remediation_reverted",
@@ -147,11 +182,18 @@ RULE = Rule(
         "Take the grant away again with the button, then find the credentials that restored it (the actor "
         "here) and disable them as well: the intruder still has a foothold."
     ),
-    event_names=frozenset({"UpdateAccessKey"} | _POLICY_EVENTS),
+    event_names=frozenset({"UpdateAccessKey", "CreateLoginProfile"} | _POLICY_EVENTS),
     event_sources=frozenset({"iam.amazonaws.com"}),
     match=match,
     remembers=(UNDONE,),
-    supersedes=("privileged_grant", "privileged_user_created"),
+    # The bot's own containment taken off is this one alert (it says what the bot did), not the general ones too.
+    supersedes=(
+        "privileged_grant",
+        "privileged_user_created",
+        "login_profile_created",
+        "quarantine_removed",
+        "guardrail_removed",
+    ),
     reports={"MITRE ATT&CK": ("T1098", "T1078.004")},
     references=(
         aws_api("iam.amazonaws.com", "UpdateAccessKey"),
@@ -192,6 +234,46 @@ RULE = Rule(
             ),
             expect=True,
             context={"remembered": {"undone_by_bot": {_UNDONE_INLINE: _EARLIER}}},
+        ),
+        Example(
+            "the quarantine policy the bot attached detached again",
+            iam_call(
+                "DetachUserPolicy",
+                {"userName": "build-agent", "policyArn": _QUARANTINE},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e508",
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_QUARANTINE: _EARLIER}}},
+        ),
+        Example(
+            "a console password the quarantine deleted set again",
+            iam_call(
+                "CreateLoginProfile",
+                {"userName": "build-agent", "passwordResetRequired": False},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e509",
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_CONSOLE_LOGIN: _EARLIER}}},
+        ),
+        Example(
+            "the revoke-sessions policy the bot put on a role deleted",
+            iam_call(
+                "DeleteRolePolicy",
+                {"roleName": "OpsAdmin", "policyName": "AWSRevokeOlderSessions"},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e510",
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_REVOKE: _EARLIER}}},
+        ),
+        Example(
+            "a console password set for a user the bot never quarantined",
+            iam_call(
+                "CreateLoginProfile",
+                {"userName": "alice", "passwordResetRequired": True},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e511",
+            ),
+            expect=False,
+            context={"remembered": {"undone_by_bot": {_UNDONE_CONSOLE_LOGIN: _EARLIER}}},
         ),
         Example(
             "a key the bot never touched made Active",

@@ -398,6 +398,7 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
         "iam_disable_key": "Disable mallory's keys",
         "iam_disable_actor_key": f"Disable actor key {alice_key[-6:]}",
         "iam_mute_similar": "Mute similar",
+        "iam_quarantine_user": "Quarantine user alice",  # the actor is an IAM user
     }
     [disable] = [
         e
@@ -426,7 +427,13 @@ def test_grant_to_a_user_disables_the_grantees_keys_never_the_actors(make_bot, s
         bot, example_records.iam_call("AddUserToGroup", joined, event_id="mallory-joins-admins", actor=alice)
     )
     labels = alert_labels(bot.fake.calls_of("chat.postMessage")[-1].args)
-    assert labels.keys() == {"iam_ack", "iam_disable_key", "iam_disable_actor_key", "iam_mute_similar"}
+    assert labels.keys() == {
+        "iam_ack",
+        "iam_disable_key",
+        "iam_disable_actor_key",
+        "iam_mute_similar",
+        "iam_quarantine_user",
+    }
     assert labels["iam_disable_key"] == "Disable mallory's keys"
     bot.click(second, "iam_disable_key", "U0ADMIN1")
     [again] = wait_action(bot, second)
