@@ -1,4 +1,5 @@
-"""The scheduled digest: what is open, new and resolved, mutes about to expire, and the trend."""
+"""The digest (scheduled or asked for): what is open, new and resolved, what was muted, mutes about to expire, and
+the trend."""
 
 from __future__ import annotations
 
@@ -30,4 +31,5 @@ def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
             resolved_findings_before=len(old_changes.resolved),
             open_findings=len(store.findings(FindingState.OPEN)),
         ),
+        muted=store.mutes_created_between(since, until),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.rows import AlertRow, FindingRow, MuteRow
@@ -32,3 +32,4 @@ class Digest:
     resolved_findings: list[FindingRow]
     expiring_mutes: list[MuteRow]
     trend: Trend
+    muted: list[MuteRow] = field(default_factory=list)  # finding mutes made in the period (lifted ones too)
