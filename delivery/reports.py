@@ -16,8 +16,6 @@ from slackui.blocks import escape
 
 log = logging.getLogger(__name__)
 
-DIGEST_LINKS = 10  # the digest lists (and so links) at most this many open alerts
-
 
 class SlackReports:
     """Delivers what audits produce to one channel (audit.service.Delivery)."""
@@ -63,7 +61,7 @@ class SlackReports:
 
     def digest(self, digest: Digest) -> None:
         """Post a digest (audit.digest.build_digest's content), its open alerts linked to their messages."""
-        links = self.permalinks(digest.unacknowledged[:DIGEST_LINKS])
+        links = self.permalinks(digest.unacknowledged[: blocks.DIGEST_ALERTS])
         self.client.chat_postMessage(channel=self.channel, **blocks.digest_message(digest, links), unfurl_links=False)
 
     def permalinks(self, alerts: list[AlertRow]) -> dict[int, str]:

@@ -13,7 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from audit.service import AuditService
+from audit.service import DEFAULT_DIGEST_DAYS, AuditService
 from delivery.reports import SlackReports
 from handlers.deps import Deps
 from slackui.blocks import escape
@@ -151,7 +151,11 @@ class DigestRequest:
     def describe(self) -> str:
         """The period in words, for the ack."""
         if self.days is None:
-            span = "since the last digest" if self.after_last else "the last 7 days; no digest was posted yet"
+            span = (
+                "since the last digest"
+                if self.after_last
+                else f"the last {DEFAULT_DIGEST_DAYS} days; no digest was posted yet"
+            )
         else:
             span = f"the last {self.days} day{'s' if self.days != 1 else ''}"
         return f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC ({span})"

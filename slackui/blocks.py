@@ -370,6 +370,7 @@ def audit_report(
 # A link Slack returns (chat.getPermalink): https, and nothing that could end or split a mrkdwn <url|text> link.
 _SAFE_LINK = re.compile(r"https://[A-Za-z0-9.\-]+(?::[0-9]+)?/[A-Za-z0-9/._\-?=&%]*")
 _DIGEST_SECTION_BUDGET = 2900  # below a section's 3,000 characters, with room for the heading
+DIGEST_ALERTS = 10  # the digest lists (and so links) at most this many open alerts
 
 
 def _budgeted(heading: str, lines: list[str], total: int) -> dict:
@@ -389,7 +390,7 @@ def _budgeted(heading: str, lines: list[str], total: int) -> dict:
 def digest_open_alerts(alerts: list[AlertRow], links: Mapping[int, str]) -> dict:
     """The digest's open (unacknowledged) alerts, each title linking to its Slack message when it was posted."""
     lines = []
-    for a in alerts[:10]:
+    for a in alerts[:DIGEST_ALERTS]:
         title = escape(a.title, 100)
         link = links.get(a.id, "")
         shown = f"<{link}|{title}>" if _SAFE_LINK.fullmatch(link) else title
