@@ -1,4 +1,5 @@
-"""The scheduled digest: what is open, new and resolved, mutes about to expire, what rule mutes hid, the trend."""
+"""The digest (scheduled or asked for): what is open, new and resolved, what was muted and what rule mutes hid,
+mutes about to expire, and the trend."""
 
 from __future__ import annotations
 
@@ -33,4 +34,5 @@ def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
         ),
         muted_events=muted_events,
         muting_mutes=muting_mutes,
+        muted=store.mutes_created_between(since, until),
     )

@@ -17,6 +17,10 @@ from storage import Store
 
 log = logging.getLogger(__name__)
 
+DIGEST_JOB = "digest"  # the scheduled digest's job name (app/wiring.py scheduled_jobs); its slots mark each digest
+DEFAULT_DIGEST_DAYS = 7
+MAX_DIGEST_DAYS = 365
+
 
 class AuditBusy(Exception):
     """An audit is already running."""
@@ -102,7 +106,26 @@ class AuditService:
         """Deliver the digest for [since, until)."""
         delivery.digest(build_digest(self.store, since, until))
 
+    def last_digest(self) -> datetime | None:
+        """When the last scheduled digest was due (its slot), or None before the first."""
+        return self.store.last_slot(DIGEST_JOB)
+
+    def requested_digest_period(self, days: int | None) -> tuple[datetime, datetime]:
+        """The period of a digest asked for now (`/iam digest [DAYS]`): the last `days`, else since the last
+        scheduled digest."""
+        return requested_period(self.store.clock(), days, self.last_digest())
+
 
 def digest_period(slot: datetime, previous: datetime | None) -> tuple[datetime, datetime]:
     """The period a digest due at `slot` covers: since the previous scheduled digest (a week by default)."""
     return (previous or slot - timedelta(days=7)), slot
+
+
+def requested_period(now: datetime, days: int | None, last_digest: datetime | None) -> tuple[datetime, datetime]:
+    """The period a digest asked for at `now` covers: the last `days`, else since the last scheduled digest (a week
+    when none ran; never more than a year)."""
+    if days is not None:
+        return now - timedelta(days=days), now
+    if last_digest is None or last_digest >= now:
+        return now - timedelta(days=DEFAULT_DIGEST_DAYS), now
+    return max(last_digest, now - timedelta(days=MAX_DIGEST_DAYS)), now

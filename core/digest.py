@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from core.rows import AlertRow, FindingRow, MuteRow
@@ -35,3 +35,4 @@ class Digest:
     trend: Trend
     muted_events: int = 0  # events of the period rule mutes kept out of Slack (stored all the same)
     muting_mutes: int = 0  # how many rule mutes kept them out
+    muted: list[MuteRow] = field(default_factory=list)  # finding mutes made in the period (lifted ones too)

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from audit.report import AuditReport
 from core.digest import Digest
+from core.rows import AlertRow
 from slackui import blocks
 from slackui.blocks import escape
 
@@ -59,5 +60,21 @@ class SlackReports:
         )
 
     def digest(self, digest: Digest) -> None:
-        """Post a digest (audit.digest.build_digest's content)."""
-        self.client.chat_postMessage(channel=self.channel, **blocks.digest_message(digest))
+        """Post a digest (audit.digest.build_digest's content), its open alerts linked to their messages."""
+        links = self.permalinks(digest.unacknowledged[: blocks.DIGEST_ALERTS])
+        self.client.chat_postMessage(channel=self.channel, **blocks.digest_message(digest, links), unfurl_links=False)
+
+    def permalinks(self, alerts: list[AlertRow]) -> dict[int, str]:
+        """Each posted alert's message link (chat.getPermalink), by alert id; one that Slack refuses is left out."""
+        links: dict[int, str] = {}
+        for alert in alerts:
+            if not (alert.channel and alert.ts):
+                continue  # not posted (yet): nothing to link to
+            try:
+                reply = self.client.chat_getPermalink(channel=alert.channel, message_ts=alert.ts)
+            except SlackApiError as err:
+                log.warning("no link to alert #%s's message: %s", alert.id, err.response.get("error"))
+                continue
+            if isinstance(reply.get("permalink"), str):
+                links[alert.id] = reply["permalink"]
+        return links

@@ -1,5 +1,5 @@
-"""The /iam slash command: audit, status, mute, unmute, mute-rule, unmute-rule, mutes, help. The ack answers at once;
-every write runs after it."""
+"""The /iam slash command: audit, status, digest, mute, unmute, mute-rule, unmute-rule, mutes, help. The ack
+answers at once; every write (and every post) runs after it."""
 
 from __future__ import annotations
 
@@ -7,10 +7,13 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from audit.service import DEFAULT_DIGEST_DAYS, AuditService
 from core.rule_mutes import MuteScope, refusal
 from delivery.reports import SlackReports
 from detections import rule
@@ -21,6 +24,8 @@ HELP = (
     "*IAM Warden* watches this AWS organization's identities and posts alerts here.\n"
     "• `/iam audit` — audit IAM posture now; the report is posted in this channel\n"
     "• `/iam status` — last audit, open alerts, muted findings\n"
+    "• `/iam digest [DAYS]` — post the digest in this channel now: the last DAYS (1 to 365; default: since the "
+    "last scheduled digest, or 7 days)\n"
     "• `/iam mute CHECK TARGET [DAYS] REASON` — hide a finding (admins). TARGET is a resource ARN, "
     "`account:<id>` for an account-wide finding, or `tag:Key=Value`; DAYS is 1 to 365 (default 30)\n"
     "• `/iam unmute MUTE_ID` — lift a mute (admins)\n"
@@ -37,6 +42,7 @@ MUTE_USAGE = (
     "Usage: `/iam mute CHECK TARGET [DAYS] REASON` — e.g. `/iam mute old_access_keys "
     "arn:aws:iam::111122223333:user/ci 14 rotation scheduled for Friday`"
 )
+DIGEST_USAGE = "Usage: `/iam digest [DAYS]` — e.g. `/iam digest 3` for the last three days"
 UNMUTE_USAGE = "Usage: `/iam unmute MUTE_ID` (`/iam unmute` lists the active mutes)"
 ARN_MAX = 1024  # an IAM role ARN is at most ~620 characters (512 of path, 64 of name)
 REASON_MAX = 300
@@ -143,6 +149,28 @@ class UnmuteRequest:
 
 
 @dataclass(frozen=True)
+class DigestRequest:
+    """A `/iam digest` with its period worked out, to be built and posted after the ack."""
+
+    since: datetime
+    until: datetime
+    days: int | None  # None: since the last scheduled digest (a week when none ran)
+    after_last: bool = False  # the period starts at the last scheduled digest
+
+    def describe(self) -> str:
+        """The period in words, for the ack."""
+        if self.days is None:
+            span = (
+                "since the last digest"
+                if self.after_last
+                else f"the last {DEFAULT_DIGEST_DAYS} days; no digest was posted yet"
+            )
+        else:
+            span = f"the last {self.days} day{'s' if self.days != 1 else ''}"
+        return f"{self.since:%Y-%m-%d %H:%M} to {self.until:%Y-%m-%d %H:%M} UTC ({span})"
+
+
+@dataclass(frozen=True)
 class IamCommand:
     """`/iam SUB ARGS...`, parsed and checked once per request; the ack and the lazy work read the same one."""
 
@@ -153,6 +181,7 @@ class IamCommand:
     # mute and unmute: what to write after the ack, or else the whole answer (a refusal, a usage line, the listing)
     write: Write | None = None
     answer: str | None = None
+    digest: DigestRequest | None = None  # digest: the period to post after the ack
 
     @classmethod
     def parse(cls, command: dict, deps: Deps) -> IamCommand:
@@ -160,6 +189,16 @@ class IamCommand:
         words = (command.get("text") or "").split()
         sub, args, user = (words[0].lower() if words else "help"), tuple(words[1:]), command.get("user_id", "")
         checked: Write | str | None = None
+        if sub == "digest":
+            asked = check_digest(deps, args)
+            return cls(
+                sub,
+                args,
+                user,
+                command.get("channel_id", ""),
+                answer=asked if isinstance(asked, str) else None,
+                digest=None if isinstance(asked, str) else asked,
+            )
         if sub == "mute":
             checked = check_mute(deps, user, args)
         elif sub == "unmute":
@@ -174,6 +213,21 @@ class IamCommand:
             write=None if isinstance(checked, str) else checked,
             answer=checked if isinstance(checked, str) else None,
         )
+
+
+def check_digest(deps: Deps, args: tuple[str, ...]) -> DigestRequest | str:
+    """Parse `/iam digest [DAYS]` (read-only, so anyone may, as `/iam status`): the period, or the reply naming
+    the problem."""
+    if deps.audits is None:
+        return "Digests are not configured on this bot."
+    if len(args) > 1:
+        return f"`/iam digest` takes at most one argument, DAYS. {DIGEST_USAGE}"
+    try:
+        days = parse_days(args[0]) if args else None
+    except Usage as bad:
+        return f"{bad} {DIGEST_USAGE}"
+    since, until = deps.audits.requested_digest_period(days)
+    return DigestRequest(since, until, days, after_last=days is None and deps.audits.last_digest() is not None)
 
 
 def check_mute(deps: Deps, user: str, args: tuple[str, ...]) -> MuteRequest | str:
@@ -236,8 +290,19 @@ def apply(deps: Deps, user: str, write: Write) -> str:
     )
 
 
+def post_digest(audits: AuditService, reports: SlackReports, asked: DigestRequest, respond: Respond) -> None:
+    """Build and post the digest asked for; a Slack refusal (e.g. the bot is not in the channel) is told to the
+    user who asked."""
+    try:
+        audits.post_digest(reports, asked.since, asked.until)
+    except SlackApiError as err:
+        error = shown(str(err.response.get("error") or "unknown error"), 40)
+        respond(response_type="ephemeral", text=f":warning: The digest could not be posted in this channel: `{error}`.")
+
+
 def register(app: App, deps: Deps) -> None:
-    """Bind /iam: answers that need no write in the ack; audits, mutes and unmutes in a lazy listener, after it."""
+    """Bind /iam: answers that need no write in the ack; audits, digests, mutes and unmutes in a lazy listener,
+    after it."""
 
     def parse(command: dict, context: BoltContext, next_: Callable[[], None]) -> None:
         context["iam"] = IamCommand.parse(command, deps)  # Bolt copies it into the lazy listener's context
@@ -255,6 +320,11 @@ def register(app: App, deps: Deps) -> None:
             )
         elif iam.sub == "status":
             ack(response_type="ephemeral", text=status_text(deps))
+        elif iam.digest is not None:
+            ack(
+                response_type="ephemeral",
+                text=f":newspaper: Posting the digest of {iam.digest.describe()} in this channel…",
+            )
         elif iam.answer is not None:
             ack(response_type="ephemeral", text=iam.answer)
         elif iam.write is not None:
@@ -267,6 +337,8 @@ def register(app: App, deps: Deps) -> None:
         iam: IamCommand = context["iam"]
         if iam.sub == "audit" and deps.audits is not None:
             deps.audits.audit_and_post(SlackReports(client, iam.channel), "slash", iam.user)
+        elif iam.digest is not None and deps.audits is not None:
+            post_digest(deps.audits, SlackReports(client, iam.channel), iam.digest, respond)
         elif iam.write is not None:
             respond(response_type="ephemeral", text=apply(deps, iam.user, iam.write))
 

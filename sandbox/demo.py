@@ -33,7 +33,7 @@ from app.wiring import Runtime, build, start_background
 from config import load
 from core.actions import ActionId
 from sandbox import seed
-from sandbox.page_server import USERS, Backend, PageServer
+from sandbox.page_server import TEAM, USERS, Backend, PageServer
 from slackui import blocks
 from standins.slack import FakeSlack
 
@@ -143,6 +143,7 @@ class Sandbox:
         session = self._start_aws()
         self.seeded = self._seed(session)
         self.fake = FakeSlack(token=f"xoxb-sandbox-{secrets.token_hex(8)}")
+        self.fake.team_url = f"https://{TEAM['domain']}.slack.com/"  # message links (the digest's) jump on the page
         self.say(f"[4/6] Slack stand-in serving the Web API on {self.fake.start()}")
         secret = secrets.token_hex(16)
         self._start_bot(session, secret)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from core import containment
@@ -14,7 +15,7 @@ from core.states import FINAL_STATES, ActionState, AlertStatus
 if TYPE_CHECKING:
     from checks.engine import Result
     from core.digest import Digest
-    from core.rows import ActionRow, AlertRow, AuditRow, FindingRow, RuleMuteRow
+    from core.rows import ActionRow, AlertRow, AuditRow, FindingRow, MuteRow, RuleMuteRow
 
 
 class AuditSummary(Protocol):
@@ -463,14 +464,54 @@ def muted_line(events: int, mutes: int) -> str:
     return f"{events} muted by {mutes} mute{'' if mutes == 1 else 's'} (`/iam mutes` lists them)"
 
 
-def digest_message(digest: Digest) -> dict:
-    """The scheduled digest: unacknowledged alerts, new and resolved findings, expiring mutes, trend."""
-    alerts = digest.unacknowledged
-    alert_lines = [
-        f"{a.severity.emoji} {escape(a.title, 120)} — `{escape(a.actor_arn, 120)}` "
-        f"(alert #{a.id}, {a.created_at:%Y-%m-%d})"
-        for a in alerts[:10]
+# A link Slack returns (chat.getPermalink): https, and nothing that could end or split a mrkdwn <url|text> link.
+_SAFE_LINK = re.compile(r"https://[A-Za-z0-9.\-]+(?::[0-9]+)?/[A-Za-z0-9/._\-?=&%]*")
+_DIGEST_SECTION_BUDGET = 2900  # below a section's 3,000 characters, with room for the heading
+DIGEST_ALERTS = 10  # the digest lists (and so links) at most this many open alerts
+
+
+def _budgeted(heading: str, lines: list[str], total: int) -> dict:
+    """A section of `heading` and as many whole `lines` as fit (a cut would break a link), then "…and N more"."""
+    kept: list[str] = []
+    used = len(heading)
+    for line in lines:
+        if used + len(line) + 1 > _DIGEST_SECTION_BUDGET:
+            break
+        kept.append(line)
+        used += len(line) + 1
+    if total > len(kept):
+        kept.append(f"…and {total - len(kept)} more")
+    return section(heading + "\n" + ("\n".join(kept) or "none"))
+
+
+def digest_open_alerts(alerts: list[AlertRow], links: Mapping[int, str]) -> dict:
+    """The digest's open (unacknowledged) alerts, each title linking to its Slack message when it was posted."""
+    lines = []
+    for a in alerts[:DIGEST_ALERTS]:
+        title = escape(a.title, 100)
+        link = links.get(a.id, "")
+        shown = f"<{link}|{title}>" if _SAFE_LINK.fullmatch(link) else title
+        lines.append(
+            f"{a.severity.emoji} {shown} — `{escape(a.actor_arn, 100)}` (alert #{a.id}, {a.created_at:%Y-%m-%d})"
+        )
+    return _budgeted(f"*Unacknowledged alerts ({len(alerts)})*", lines, len(alerts))
+
+
+def digest_muted(mutes: list[MuteRow]) -> dict:
+    """The finding mutes made in the digest's period: which check on what, by whom, until when, and why."""
+    lines = [
+        f":mute: #{m.id} `{escape(m.check_id, 60)}` on `{escape(m.resource, 100)}` by <@{escape(m.muted_by, 20)}> "
+        + (f"(lifted {m.removed_at:%Y-%m-%d})" if m.removed_at else f"until {m.expires_at:%Y-%m-%d}")
+        + f": {escape(m.reason, 80)}"
+        for m in mutes[:10]
     ]
+    return _budgeted(f"*Muted in this period ({len(mutes)})*", lines, len(mutes))
+
+
+def digest_message(digest: Digest, links: Mapping[int, str] | None = None) -> dict:
+    """The digest: unacknowledged alerts (linked to their messages by `links`, alert id -> permalink), new and
+    resolved findings, what was muted, expiring mutes, trend."""
+    alerts = digest.unacknowledged
     new_lines = [
         f"{f.severity.emoji} {escape(f.title, 100)} — `{escape(f.resource, 120)}`" for f in digest.new_findings[:10]
     ]
@@ -500,10 +541,11 @@ def digest_message(digest: Digest) -> dict:
                 f"*Muted alerts*\n{muted_line(digest.muted_events, digest.muting_mutes)}",
             ],
         ),
-        section(f"*Unacknowledged alerts ({len(alerts)})*\n" + ("\n".join(alert_lines) or "none")),
+        digest_open_alerts(alerts, links or {}),
         section(f"*New findings ({len(digest.new_findings)})*\n" + ("\n".join(new_lines) or "none")),
         section(f"*Resolved findings ({len(digest.resolved_findings)})*\n" + ("\n".join(resolved_lines) or "none")),
         section(f"*Mutes expiring within 7 days ({len(digest.expiring_mutes)})*\n" + ("\n".join(mute_lines) or "none")),
+        digest_muted(digest.muted),
     ]
     text = (
         f"IAM Warden digest: {len(alerts)} unacknowledged alerts, {len(digest.new_findings)} new and "

@@ -102,6 +102,7 @@ class FakeSlack:
         # whose url was made with a user, and anything added with add_ephemeral (e.g. a slash command's reply).
         self.ephemeral_log: list[dict] = []
         self.version = 0  # grows on every change a viewer would see
+        self.team_url = "https://test.slack.com/"  # auth.test's url; message permalinks start with it
         self.outside_channels: set[str] = set()  # channels conversations.info says the bot is not a member of
         self.missing_channels: set[str] = set()  # channels conversations.info does not know
         self._response_users: dict[str, tuple[str, str | None]] = {}  # response_url name -> (user, channel)
@@ -315,7 +316,7 @@ class FakeSlack:
             "bot_id": "BBOT",
             "team_id": "T0TEST",
             "team": "test",
-            "url": "https://test.slack.com/",
+            "url": self.team_url,
         }
 
     def _chat_postMessage(self, args: dict) -> dict:
@@ -334,6 +335,13 @@ class FakeSlack:
         }
         self.messages.setdefault(channel, []).append(message)
         return {"ok": True, "channel": channel, "ts": message["ts"], "message": message}
+
+    def _chat_getPermalink(self, args: dict) -> dict:
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        if not any(m["ts"] == ts for m in self.messages.get(channel, [])):
+            return {"ok": False, "error": "message_not_found"}
+        link = f"{self.team_url}archives/{channel}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel, "permalink": link}
 
     def _chat_update(self, args: dict) -> dict:
         for message in self.messages.get(args.get("channel", ""), []):

@@ -208,6 +208,14 @@ class Findings(Area):
                 return mute
         return None
 
+    def mutes_created_between(self, since: datetime, until: datetime) -> list[MuteRow]:
+        """Finding mutes made in [since, until), lifted or expired since or not, oldest first."""
+        with self._db.lock:
+            rows = self._db.sql["mutes"].rows_where(
+                "created_at >= ? AND created_at < ?", [iso(since), iso(until)], order_by="created_at, id"
+            )
+            return [MuteRow.from_row(row) for row in rows]
+
     def mutes_expiring(self, within: timedelta) -> list[MuteRow]:
         """Active mutes that expire within `within`."""
         limit = self._db.clock() + within

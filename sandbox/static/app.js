@@ -33,6 +33,8 @@ const ENTITIES = { "&lt;": "<", "&gt;": ">", "&amp;": "&" };
 // Slack mrkdwn: control sequences <…>, code blocks, inline code, *bold*, _italic_, ~strike~, :emoji:, newlines.
 const TOKEN = /<([^<>\n]*)>|```([\s\S]+?)```|`([^`\n]+)`|\*([^*\n]+)\*|_([^_\n]+)_|~([^~\n]+)~|:([a-z0-9_+-]+):|\n/g;
 const SAFE_URL = /^(https?:|mailto:)/i;
+// A Slack message link (chat.getPermalink's): jumps to that message on this page instead of leaving it.
+const MESSAGE_LINK = /^https:\/\/[a-z0-9-]+\.slack\.com\/archives\/[A-Z0-9]+\/p([0-9]{10})([0-9]{6})(?:[?#].*)?$/;
 
 const app = {
   me: localStorage.getItem("sandbox-user") || "U0ADMIN1",
@@ -109,7 +111,21 @@ function control(inner) {
   }
   const url = decode(target);
   if (!SAFE_URL.test(url)) return document.createTextNode(label || url);
+  const message = MESSAGE_LINK.exec(url);
+  if (message) return h("a", { href: "#", class: "message-link", dataset: { ts: `${message[1]}.${message[2]}` }, onclick: jumpToMessage }, label || url);
   return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, label || url);
+}
+
+function jumpToMessage(event) {
+  event.preventDefault();
+  const target = document.querySelector(`#messages .message[data-ts="${event.currentTarget.dataset.ts}"]`);
+  if (!target) {
+    say("That message is no longer in this channel.", true);
+    return;
+  }
+  target.scrollIntoView({ block: "center" });
+  target.classList.add("jumped");
+  setTimeout(() => target.classList.remove("jumped"), 2000);
 }
 
 function appendInline(parent, text) {
@@ -321,6 +337,20 @@ async function sendCommand(event) {
   refresh(true);
 }
 
+async function postDigest(event) {
+  const node = event.currentTarget;
+  node.disabled = true;
+  try {
+    const reply = await api("/api/command", { user: app.me, command: "/iam", text: "digest" });
+    say(`Sent /iam digest as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+  } catch (err) {
+    say(`Digest failed: ${err.message}`, true);
+  } finally {
+    node.disabled = false;
+    refresh(true);
+  }
+}
+
 async function simulate(id, node) {
   node.disabled = true;
   const userAgent = document.getElementById("user-agent").value;
@@ -448,6 +478,7 @@ function start() {
     refresh(true);
   });
   document.getElementById("command-form").addEventListener("submit", sendCommand);
+  document.getElementById("digest-post").addEventListener("click", postDigest);
   document.getElementById("account-refresh").addEventListener("click", refreshAccount);
   refresh(true);
   refreshAccount();

@@ -91,3 +91,26 @@ def test_expiring_mutes_listed(tmp_path):
     assert [m.resource for m in digest.expiring_mutes] == ["r"]
     assert "waiting for vendor" in str(digest_message(digest)["blocks"])
     store.close()
+
+
+def test_requested_period_days_else_since_the_last_digest_else_a_week():
+    from audit.service import requested_period
+
+    now = START + timedelta(days=30)
+    assert requested_period(now, 3, START) == (now - timedelta(days=3), now)
+    assert requested_period(now, None, START) == (START, now)
+    assert requested_period(now, None, None) == (now - timedelta(days=7), now)
+    assert requested_period(now, None, now + timedelta(hours=1)) == (now - timedelta(days=7), now)  # clock skew
+    assert requested_period(now, None, now - timedelta(days=800)) == (now - timedelta(days=365), now)
+
+
+def test_unsafe_permalinks_are_not_linked(tmp_path):
+    from core.digest import Digest, Trend
+    from core.rows import AlertRow
+
+    alert = AlertRow(id=7, severity=Severity.HIGH, title="T", actor_arn="a", created_at=START)
+    digest = Digest(START, START, [alert], [], [], [], Trend(0, 0, 0, 0, 0, 0, 0))
+    for bad in ("javascript:alert(1)", "https://x.slack.com/a|b", "https://x.slack.com/a>b", "http://x/"):
+        assert "<" not in str(digest_message(digest, {7: bad})["blocks"][2])
+    good = "https://x.slack.com/archives/C1/p1"
+    assert f"<{good}|T>" in digest_message(digest, {7: good})["blocks"][2]["text"]["text"]
