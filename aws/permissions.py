@@ -45,6 +45,20 @@ ACTIONS: dict[str, str] = {
     "access-analyzer:ListAnalyzers": "audit: IAM Access Analyzer enabled",
     "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
     "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
+    # audit: IAM Identity Center (the account that manages it; elsewhere ListInstances answers with none)
+    "sso:ListInstances": "audit: IAM Identity Center instances",
+    "sso:ListPermissionSets": "audit: Identity Center permission sets",
+    "sso:DescribePermissionSet": "audit: a permission set's session duration",
+    "sso:ListManagedPoliciesInPermissionSet": "audit: a permission set's AWS managed policies",
+    "sso:GetInlinePolicyForPermissionSet": "audit: a permission set's inline policy",
+    "sso:ListCustomerManagedPolicyReferencesInPermissionSet": "audit: a permission set's customer-managed policies",
+    "sso:GetPermissionsBoundaryForPermissionSet": "audit: a permission set's permissions boundary",
+    "sso:ListAccountsForProvisionedPermissionSet": "audit: the accounts a permission set is provisioned to",
+    "sso:ListAccountAssignments": "audit: who holds a permission set in an account",
+    "sso:ListAccountAssignmentsForPrincipal": "audit: a user's or group's assignments (when fewer calls)",
+    "identitystore:ListUsers": "audit: Identity Center users (individual identities, names in findings)",
+    "identitystore:ListGroups": "audit: Identity Center groups (names in findings)",
+    "identitystore:ListGroupMemberships": "audit: the people an assigned group reaches",
     "iam:SimulatePrincipalPolicy": "bot.py check: the bot's own policy allows every action on this list",
     # bot.py hunt: Athena over the organization trail's bucket (Athena reads the catalog and S3 as its caller)
     "athena:StartQueryExecution": "hunt: run the generated query over the CloudTrail table",
@@ -59,7 +73,7 @@ ACTIONS: dict[str, str] = {
 }
 
 # IAM's action prefix for boto3 service names that differ from it.
-_PREFIX = {"accessanalyzer": "access-analyzer"}
+_PREFIX = {"accessanalyzer": "access-analyzer", "sso-admin": "sso"}
 # API operations whose IAM action has another name.
 _ACTION_OF_OPERATION = {("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration"}
 

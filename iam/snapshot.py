@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 from iam.authorization import Authorization
-from iam.policy import Verdict, judge_documents
+from iam.policy import Verdict, judge_bounded, judge_documents, judge_managed_arn
 
 # Names of the snapshot's parts; a check declares which it needs, and a part that could not be collected
 # (AccessDenied, an API the endpoint lacks) turns those checks into "could not check" instead of findings.
@@ -19,6 +20,7 @@ PARTS = (
     "trails",
     "access_advisor",
     "access_analyzer",
+    "identity_center",  # IAM Identity Center instances, permission sets, assignments, identity store (sso-admin)
 )
 
 
@@ -39,6 +41,7 @@ class Snapshot:
     trails: list[dict] | None = None  # DescribeTrails entries + "Status" + "EventSelectors" (+ advanced)
     access_advisor: dict[str, list[dict]] | None = None  # principal ARN -> ServicesLastAccessed entries
     analyzers: list[dict] | None = None  # IAM Access Analyzer analyzers (ListAnalyzers)
+    identity_center: IdentityCenter | None = None  # empty (no instances) where the account manages none
     regions: tuple[str, ...] = ("us-east-1",)  # where the regional parts (trails, analyzers) were collected
     errors: dict[str, str] = field(default_factory=dict)
     api_calls: dict[str, int] = field(default_factory=dict)  # "iam:GetAccountAuthorizationDetails" -> count
@@ -77,9 +80,124 @@ class Snapshot:
             if v.admin_equivalent and arn.split(":", 5)[-1].split("/", 1)[0] in kinds
         }
 
+    def permission_set_power(self, permission_set_arn: str, account: str) -> Verdict:
+        """The power a permission set gives in `account` (customer-managed references resolve by name there)."""
+        return self._permission_set_verdicts.setdefault(
+            (permission_set_arn, account), self._judge_permission_set(permission_set_arn, account)
+        )
+
+    @cached_property
+    def _permission_set_verdicts(self) -> dict[tuple[str, str], Verdict]:
+        return {}
+
+    def _judge_permission_set(self, arn: str, account: str) -> Verdict:
+        center = self.identity_center or IdentityCenter()
+        pset = center.permission_sets[arn]
+        managed = {**self.managed_documents, **center.policy_documents}
+        documents: list[dict] = [managed[a] for a in pset.managed_policies if a in managed]
+        known = [v for a in pset.managed_policies if a not in managed and (v := judge_managed_arn(a)) is not None]
+        notes = [f"AWS managed policy {a} was not read" for a in pset.managed_policies if a not in managed]
+        if pset.inline_policy is not None:
+            documents.append(pset.inline_policy)
+        local = self._customer_documents() if account == self.account else {}
+        for ref in pset.customer_policies:
+            if ref in local:
+                documents.append(local[ref])
+            else:
+                notes.append(f"customer-managed policy {ref} in account {account} was not read")
+        boundary = None
+        if pset.boundary_unknown:
+            notes.append(f"its permissions boundary was not read ({pset.boundary_unknown})")
+        elif pset.boundary:
+            boundary = self._boundary_document(pset.boundary, managed, local)
+            if boundary is None:
+                notes.append("its permissions boundary was not read")
+        return judge_bounded(documents, boundary, known, notes)
+
+    def _customer_documents(self) -> dict[str, dict]:
+        """`/path/Name` -> document of this account's customer-managed policies."""
+        docs = self.managed_documents
+        # The ARN holds the path and name (`arn:aws:iam::123456789012:policy/path/Name`); entries may lack PolicyName.
+        return {
+            p["Arn"].split(":", 5)[5].removeprefix("policy"): docs[p["Arn"]]
+            for p in self.policies or []
+            if p.get("Arn") in docs and p["Arn"].split(":")[4:5] != ["aws"]
+        }
+
+    @staticmethod
+    def _boundary_document(boundary: dict, managed: dict[str, dict], local: dict[str, dict]) -> dict | None:
+        if boundary.get("ManagedPolicyArn"):
+            return managed.get(boundary["ManagedPolicyArn"])
+        ref = boundary.get("CustomerManagedPolicyReference") or {}
+        return local.get(f"{ref.get('Path', '/')}{ref.get('Name', '')}")
+
     def credential(self, user: str) -> dict[str, str] | None:
         """The credential report row of one user (`<root_account>` for root), or None."""
         for row in self.credential_report or []:
             if row.get("user") == user:
                 return row
         return None
+
+
+_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+
+
+@dataclass(frozen=True)
+class PermissionSet:
+    """One IAM Identity Center permission set and the policies it gives (DescribePermissionSet and friends)."""
+
+    arn: str
+    name: str
+    instance_arn: str
+    session_duration: str | None = None  # ISO 8601, e.g. "PT1H" (AWS's default when unset)
+    managed_policies: tuple[str, ...] = ()  # AWS managed policy ARNs
+    inline_policy: dict | None = None
+    customer_policies: tuple[str, ...] = ()  # customer-managed references as `/path/Name`
+    boundary: dict | None = None  # PermissionsBoundary as the API returns it, None without one
+    boundary_unknown: str = ""  # why the boundary could not be read ("" when it was)
+
+    @property
+    def session_seconds(self) -> int | None:
+        """The session duration in seconds (3600 when unset), or None when it cannot be parsed."""
+        match = _DURATION.match(self.session_duration or "PT1H")
+        if not match or not any(match.groups()):
+            return None
+        hours, minutes, seconds = (int(g or 0) for g in match.groups())
+        return hours * 3600 + minutes * 60 + seconds
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A permission set assigned to a user or group in an account (ListAccountAssignments)."""
+
+    instance_arn: str
+    account: str
+    permission_set_arn: str
+    principal_type: str  # USER | GROUP
+    principal_id: str
+
+
+@dataclass
+class IdentityCenter:
+    """What IAM Identity Center holds, as seen from the account that manages it (empty elsewhere)."""
+
+    instances: list[dict] = field(default_factory=list)  # ListInstances entries
+    permission_sets: dict[str, PermissionSet] = field(default_factory=dict)  # ARN -> permission set
+    assignments: list[Assignment] = field(default_factory=list)
+    users: dict[str, dict] = field(default_factory=dict)  # identity store user id -> ListUsers entry
+    groups: dict[str, dict] = field(default_factory=dict)  # identity store group id -> ListGroups entry
+    members: dict[str, tuple[str, ...]] = field(default_factory=dict)  # assigned group id -> member user ids
+    policy_documents: dict[str, dict] = field(default_factory=dict)  # AWS managed policy ARN -> document
+
+    def principal_name(self, principal_type: str, principal_id: str) -> str:
+        """`user alice`, `group Admins` (the id when the identity store did not name it)."""
+        if principal_type == "GROUP":
+            return f"group {self.groups.get(principal_id, {}).get('DisplayName') or principal_id}"
+        return f"user {self.users.get(principal_id, {}).get('UserName') or principal_id}"
+
+    def people(self, assignment: Assignment) -> set[str]:
+        """The user ids an assignment reaches: its user, or its group's members (the group's id when unknown)."""
+        if assignment.principal_type == "USER":
+            return {assignment.principal_id}
+        members = self.members.get(assignment.principal_id)
+        return set(members) if members is not None else {f"group:{assignment.principal_id}"}

@@ -211,6 +211,11 @@ def test_a_moto_account_is_collected_whole_but_for_what_moto_lacks(aws: boto3.Se
         "iam:GetPolicy": 1,
         "iam:GetPolicyVersion": 1,
         LIFECYCLE: 1,
+        # moto has an Identity Center instance in every region (AWS: one, in its home region), each empty here
+        "identitystore:ListGroups": 2,
+        "identitystore:ListUsers": 2,
+        "sso:ListInstances": 2,
+        "sso:ListPermissionSets": 2,
     }
 
 
@@ -480,6 +485,11 @@ def test_stubbed_account_advisor_priority_and_analyzers(aws: boto3.Session, sess
         "iam:GetCredentialReport": 1,
         "iam:GetServiceLastAccessedDetails": 5,
         "iam:ListVirtualMFADevices": 1,
+        # Identity Center falls through to moto's empty instances, one per region
+        "identitystore:ListGroups": 2,
+        "identitystore:ListUsers": 2,
+        "sso:ListInstances": 2,
+        "sso:ListPermissionSets": 2,
     }
 
 
