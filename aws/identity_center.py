@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from core.cloudtrail import policy_document
-from iam.snapshot import Assignment, IdentityCenter, PermissionSet, Snapshot
+from iam.snapshot import Assignment, IdentityCenter, PermissionSet, PermissionSetReach, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -212,3 +212,60 @@ def _assignment(instance: str, entry: dict) -> Assignment:
         principal_type=entry["PrincipalType"],
         principal_id=entry["PrincipalId"],
     )
+
+
+class _Lookup:
+    """The `Collecting` side of a live lookup: plain clients from the sessions, failures named by their code."""
+
+    def __init__(self, sessions: Any, account: str) -> None:
+        self.sessions = sessions
+        self.account = account
+
+    def client(self, service: str, region: str = "us-east-1") -> Any:
+        return self.sessions.client(service, self.account, region=region)
+
+    def reason(self, err: BaseException) -> str:
+        if isinstance(err, ClientError):
+            return str(err.response.get("Error", {}).get("Code") or "ClientError")
+        return type(err).__name__
+
+
+def permission_set_reach(
+    sessions: Any,
+    account: str,
+    region: str,
+    instance_arn: str,
+    permission_set_arn: str,
+    managed_document: Callable[[str], dict | None],
+) -> PermissionSetReach:
+    """One permission set read live (for a detection rule): its policies by source, and how many principals and
+    accounts it is assigned to. Customer-managed references resolve in `account` (the managing account)."""
+    lookup = _Lookup(sessions, account)
+    sso = lookup.client("sso-admin", region)
+    pset, provisioned = _permission_set(lookup, sso, instance_arn, permission_set_arn)
+    documents: dict[str, dict] = {}
+    for arn in pset.managed_policies:
+        doc = managed_document(arn)
+        if doc is not None:
+            documents[f"managed:{arn}"] = doc
+    if pset.inline_policy is not None:
+        documents["inline"] = pset.inline_policy
+    for ref in pset.customer_policies:
+        doc = managed_document(f"arn:aws:iam::{account}:policy{ref}")
+        if doc is not None:
+            documents[f"customer:{ref}"] = doc
+    boundary = pset.boundary or {}
+    boundary_arn = boundary.get("ManagedPolicyArn") or (
+        "arn:aws:iam::{}:policy{}{}".format(
+            account,
+            boundary["CustomerManagedPolicyReference"].get("Path") or "/",
+            boundary["CustomerManagedPolicyReference"]["Name"],
+        )
+        if boundary.get("CustomerManagedPolicyReference")
+        else None
+    )
+    if boundary_arn and (doc := managed_document(boundary_arn)) is not None:
+        documents["boundary"] = doc
+    found = _assignments_by_pair(sso, instance_arn, {permission_set_arn: provisioned})
+    principals = {(a.principal_type, a.principal_id) for a in found}
+    return PermissionSetReach(pset, documents, len(principals), len({a.account for a in found}))

@@ -11,6 +11,7 @@ from core.severity import Severity
 
 if TYPE_CHECKING:
     from core.rows import AlertRow
+    from iam.snapshot import PermissionSetReach
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Remediation:
 
     `principal_*` with `policy_arn` or `inline_policy_name` enable `iam_detach_policy`;
     `key_user` (optionally narrowed to `access_key_id`) enables `iam_disable_key`.
+    The five `sso_*` fields enable `iam_remove_assignment`.
     The actor's own long-term key (`iam_disable_actor_key`) is derived from the record by the pipeline.
     """
 
@@ -28,6 +30,12 @@ class Remediation:
     inline_policy_name: str | None = None
     key_user: str | None = None
     access_key_id: str | None = None
+    # An IAM Identity Center account assignment (`iam_remove_assignment`): all five name exactly one assignment.
+    sso_instance_arn: str | None = None
+    sso_account: str | None = None
+    sso_permission_set_arn: str | None = None
+    sso_principal_type: str | None = None  # USER | GROUP
+    sso_principal_id: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """The non-empty fields, for storage."""
@@ -89,6 +97,12 @@ class RuleContext(Protocol):
     def organization_policy_type(self, policy_id: str) -> str | None:
         """The type of an Organizations policy (`SERVICE_CONTROL_POLICY`, `TAG_POLICY`, ...), or None if unknown."""
 
+    def permission_set_reach(
+        self, account: str, region: str, instance_arn: str, permission_set_arn: str
+    ) -> PermissionSetReach | None:
+        """An IAM Identity Center permission set's policies and how many principals and accounts it is assigned
+        to, read in the managing `account` and `region`, or None (offline, or it cannot be read)."""
+
     def trusted_accounts(self, account: str) -> frozenset[str]:
         """Accounts a role of `account` may trust: the account itself, IAMBOT_TRUSTED_ACCOUNTS and, when AWS can
         list them, the organization's accounts."""
@@ -113,7 +127,8 @@ class Example:
     expect: bool
     # Facts the test context answers with: {"policies": {arn: doc}, "groups": {name: [doc]},
     # "created_users": [name], "users": {name: [doc]}, "task_sessions": {access key id: {"by": arn, "task": arn}},
-    # "inline": {"user/bob/policy-name": doc}, "organization": [account id], "org_policies": {policy id: type}}.
+    # "inline": {"user/bob/policy-name": doc}, "organization": [account id], "org_policies": {policy id: type},
+    # "permission_sets": {arn: {"name", "documents" (by source), "managed" (ARNs), "principals", "accounts"}}}.
     context: Mapping[str, object] = field(default_factory=dict)
 
 

@@ -201,3 +201,29 @@ class IdentityCenter:
             return {assignment.principal_id}
         members = self.members.get(assignment.principal_id)
         return set(members) if members is not None else {f"group:{assignment.principal_id}"}
+
+
+@dataclass(frozen=True)
+class PermissionSetReach:
+    """One permission set as a live lookup sees it: its policy documents by source, and how far it reaches.
+
+    Sources are `managed:<arn>`, `inline`, `customer:/path/Name` (resolved in the managing account) and
+    `boundary`; a policy whose document could not be read is absent (an AWS managed one is then judged by name).
+    """
+
+    permission_set: PermissionSet
+    documents: dict[str, dict] = field(default_factory=dict)
+    principals: int = 0  # users and groups assigned it, in any account
+    accounts: int = 0  # accounts it is assigned in
+
+    def verdict(self, without: str | None = None) -> Verdict:
+        """The set's power, or what it would be without the policy from source `without`."""
+        docs = {k: v for k, v in self.documents.items() if k != without and k != "boundary"}
+        known = [
+            verdict
+            for arn in self.permission_set.managed_policies
+            if f"managed:{arn}" not in self.documents
+            and f"managed:{arn}" != without
+            and (verdict := judge_managed_arn(arn)) is not None
+        ]
+        return judge_bounded(list(docs.values()), self.documents.get("boundary"), known)
