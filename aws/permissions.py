@@ -28,6 +28,7 @@ ACTIONS: dict[str, str] = {
     "iam:DeleteUserPolicy": "button iam_detach_policy (inline policies)",
     "iam:DeleteGroupPolicy": "button iam_detach_policy (inline policies)",
     "iam:DeleteRolePolicy": "button iam_detach_policy (inline policies)",
+    "sso:DeleteAccountAssignment": "button iam_remove_assignment (exactly the assignment in the alert)",
     "iam:ListAccessKeys": "buttons iam_disable_key and iam_disable_actor_key",
     "iam:UpdateAccessKey": "buttons iam_disable_key and iam_disable_actor_key (set to Inactive)",
     # audits (one snapshot per account)

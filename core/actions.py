@@ -14,8 +14,15 @@ class ActionId(StrEnum):
     DISABLE_KEY = "iam_disable_key"
     DISABLE_ACTOR_KEY = "iam_disable_actor_key"
     MUTE_FINDING = "iam_mute_finding"
+    REMOVE_ASSIGNMENT = "iam_remove_assignment"  # an IAM Identity Center account assignment
 
 
 # The buttons of an alert message, and those of them that change AWS (each one a remediation).
-ALERT_ACTIONS = (ActionId.ACK, ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY)
-DESTRUCTIVE = (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY)
+ALERT_ACTIONS = (
+    ActionId.ACK,
+    ActionId.DETACH_POLICY,
+    ActionId.DISABLE_KEY,
+    ActionId.DISABLE_ACTOR_KEY,
+    ActionId.REMOVE_ASSIGNMENT,
+)
+DESTRUCTIVE = (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY, ActionId.REMOVE_ASSIGNMENT)

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     ActionId.DETACH_POLICY: "policy removal",
     ActionId.DISABLE_KEY: "access key disable",
     ActionId.DISABLE_ACTOR_KEY: "actor key disable",
+    ActionId.REMOVE_ASSIGNMENT: "assignment removal",
 }
 STATE_ICONS = {
     ActionState.DONE: ":white_check_mark:",
@@ -182,7 +183,34 @@ def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
                 ),
             )
         )
+    assignment = remove_assignment_button(alert, finished)
+    if assignment is not None:
+        buttons.append(assignment)
     return buttons
+
+
+SSO_FIELDS = ("sso_instance_arn", "sso_account", "sso_permission_set_arn", "sso_principal_type", "sso_principal_id")
+
+
+def remove_assignment_button(alert: AlertRow, finished: set[str]) -> dict | None:
+    """**Remove assignment**: when the alert names exactly one Identity Center account assignment."""
+    fix = alert.remediation
+    if ActionId.REMOVE_ASSIGNMENT in finished or not all(fix.get(k) for k in SSO_FIELDS):
+        return None
+    who = f"{fix['sso_principal_type'].lower()} {fix['sso_principal_id']}"
+    permission_set = alert.facts.get("Permission set") or _name(fix["sso_permission_set_arn"])
+    return button(
+        ActionId.REMOVE_ASSIGNMENT,
+        "Remove assignment",
+        str(alert.id),
+        "danger",
+        confirm(
+            "Remove the assignment?",
+            f"Delete the assignment of permission set *{escape(permission_set)}* to {escape(who)} in account "
+            f"{escape(fix['sso_account'])}. Their sessions end at the next sign-in check; it can be assigned again.",
+            "Remove",
+        ),
+    )
 
 
 def alert_fields(alert: AlertRow) -> list[str]:
