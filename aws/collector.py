@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from aws.identity_center import collect_identity_center
 from aws.permissions import UndeclaredCall, action_name
 from aws.sessions import AwsSessions, MemberRoleError
 from aws.unused_access import UNUSED_ACCESS_TYPES, finding_details, list_findings, pick_analyzer
@@ -271,6 +272,7 @@ class _Collector:
         self.part(snapshot, "account_summary", self.account_summary)
         self.part(snapshot, "trails", lambda s: self.trails(s, regions))
         self.part(snapshot, "access_analyzer", lambda s: self.access_analyzer(s, regions))
+        self.part(snapshot, "identity_center", lambda s: self.identity_center(s, regions))
         self.part(snapshot, "credential_report", self.credential_report)
         self.part(snapshot, "access_advisor", lambda s: self.last_access(s, advisor_limit, concurrency, detail_limit))
         self.scanner_parts(snapshot)
@@ -312,6 +314,11 @@ class _Collector:
             policies += [job.result() for job in jobs]
         snapshot.policies = policies
         snapshot.users, snapshot.groups, snapshot.roles = users, groups, roles
+
+    def identity_center(self, snapshot: Snapshot, regions: tuple[str, ...]) -> None:
+        """IAM Identity Center (aws/identity_center.py); AWS managed policies read as for the authorization part."""
+        iam = self.client("iam")
+        collect_identity_center(self, snapshot, regions, lambda arn: self._aws_managed(iam, arn))
 
     @staticmethod
     def _aws_managed(iam: Any, arn: str) -> dict:

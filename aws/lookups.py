@@ -11,10 +11,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.authz import authorization_details
 from aws.collector import collect_authorization
+from aws.identity_center import permission_set_reach
 from aws.organizations import list_accounts, policy_type
 from aws.sessions import AwsSessions, MemberRoleError
 from core.cloudtrail import policy_document
 from iam.authorization import Authorization
+from iam.snapshot import PermissionSetReach
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,24 @@ class IamLookups:
     def organization_policy_type(self, policy_id: str) -> str | None:
         """The type of an Organizations policy, or None when it cannot be described (deleted, or no access)."""
         return self._cached(("org-policy", policy_id), lambda: policy_type(self.sessions, policy_id))
+
+    def permission_set_reach(
+        self, account: str, region: str, instance_arn: str, permission_set_arn: str
+    ) -> PermissionSetReach | None:
+        """An Identity Center permission set's policies and reach, read in its managing account (not cached: the
+        event that asks has just changed it)."""
+        try:
+            return permission_set_reach(
+                self.sessions,
+                account,
+                region,
+                instance_arn,
+                permission_set_arn,
+                lambda arn: self.managed_policy_document(account, arn),
+            )
+        except (ClientError, BotoCoreError, MemberRoleError) as err:
+            log.info("Identity Center lookup of %s failed: %s", permission_set_arn, err)
+            return None
 
     @staticmethod
     def _version(iam: Any, policy_arn: str, version_id: str) -> dict | None:

@@ -35,6 +35,7 @@ ACTIONS: dict[str, str] = {
     "iam:PutUserPolicy": "button iam_quarantine_user: deny-all inline policy where AWS's quarantine is missing",
     "iam:DeleteLoginProfile": "button iam_quarantine_user: delete the user's console password",
     "iam:PutRolePolicy": "button iam_revoke_sessions: the inline AWSRevokeOlderSessions deny on older sessions",
+    "sso:DeleteAccountAssignment": "button iam_remove_assignment (exactly the assignment in the alert)",
     # audits (one snapshot per account)
     "iam:GenerateCredentialReport": "audit: credential report (passwords, keys, MFA, last use)",
     "iam:GetCredentialReport": "audit: credential report",
@@ -56,6 +57,20 @@ ACTIONS: dict[str, str] = {
     "access-analyzer:GetFinding": "audit: a principal's unused services, for its trimmed policy (GetFindingV2)",
     "organizations:DescribePolicy": "tell a detached or deleted service control policy from a tag or backup policy",
     "organizations:ListAccounts": "audit: IAMBOT_ACCOUNTS=organization; trusts of the organization's accounts",
+    # audit: IAM Identity Center (the account that manages it; elsewhere ListInstances answers with none)
+    "sso:ListInstances": "audit: IAM Identity Center instances",
+    "sso:ListPermissionSets": "audit: Identity Center permission sets",
+    "sso:DescribePermissionSet": "audit, identity_center_admin_grant: a permission set's session duration",
+    "sso:ListManagedPoliciesInPermissionSet": "audit, identity_center_admin_grant: its AWS managed policies",
+    "sso:GetInlinePolicyForPermissionSet": "audit, identity_center_admin_grant: a permission set's inline policy",
+    "sso:ListCustomerManagedPolicyReferencesInPermissionSet": "audit, identity_center_admin_grant: customer policies",
+    "sso:GetPermissionsBoundaryForPermissionSet": "audit, identity_center_admin_grant: its permissions boundary",
+    "sso:ListAccountsForProvisionedPermissionSet": "audit, identity_center_admin_grant: accounts it is provisioned to",
+    "sso:ListAccountAssignments": "audit, identity_center_admin_grant: who holds a permission set in an account",
+    "sso:ListAccountAssignmentsForPrincipal": "audit: a user's or group's assignments (when fewer calls)",
+    "identitystore:ListUsers": "audit: Identity Center users (individual identities, names in findings)",
+    "identitystore:ListGroups": "audit: Identity Center groups (names in findings)",
+    "identitystore:ListGroupMemberships": "audit: the people an assigned group reaches",
     "iam:SimulatePrincipalPolicy": "bot.py check: the bot's own policy allows every action on this list",
     # bot.py hunt: Athena over the organization trail's bucket (Athena reads the catalog and S3 as its caller)
     "athena:StartQueryExecution": "hunt: run the generated query over the CloudTrail table",
@@ -75,7 +90,7 @@ ACTIONS: dict[str, str] = {
 }
 
 # IAM's action prefix for boto3 service names that differ from it.
-_PREFIX = {"accessanalyzer": "access-analyzer"}
+_PREFIX = {"accessanalyzer": "access-analyzer", "sso-admin": "sso"}
 # API operations whose IAM action has another name.
 _ACTION_OF_OPERATION = {
     ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",

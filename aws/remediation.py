@@ -68,6 +68,7 @@ class Remediator:
             ActionId.DISABLE_ACTOR_KEY: self.disable_actor_key,
             ActionId.QUARANTINE_USER: self.quarantine_user,
             ActionId.REVOKE_SESSIONS: self.revoke_sessions,
+            ActionId.REMOVE_ASSIGNMENT: self.remove_assignment,
         }
         try:
             return handlers[action](alert)
@@ -212,6 +213,54 @@ class Remediator:
             f"set {', '.join(active)} of user {user} to Inactive",
             ", ".join(filter(None, request_ids)),
             tuple(Undone(account, "user", user, UndoneKind.KEY, key_id) for key_id in active),
+        )
+
+    def remove_assignment(self, alert: AlertRow) -> Outcome:
+        """Delete exactly the IAM Identity Center account assignment the alert names (DeleteAccountAssignment in
+        the alert's account and region, where Identity Center is managed).
+
+        Refused when the alert names no complete assignment, or when it is the permission set's last assignment
+        in the target account and that account has no admin-equivalent IAM principal left (never the last admin).
+        """
+        fix = alert.remediation
+        keys = ("sso_instance_arn", "sso_account", "sso_permission_set_arn", "sso_principal_type", "sso_principal_id")
+        if not all(fix.get(k) for k in keys) or fix["sso_principal_type"] not in ("USER", "GROUP"):
+            return Outcome(ActionState.REFUSED, "this alert names no Identity Center assignment to remove")
+        instance, target, pset = fix["sso_instance_arn"], fix["sso_account"], fix["sso_permission_set_arn"]
+        kind, principal = fix["sso_principal_type"], fix["sso_principal_id"]
+        sso = self.sessions.client("sso-admin", alert.account, region=alert.region or "us-east-1")
+        holders = [
+            (a["PrincipalType"], a["PrincipalId"])
+            for page in sso.get_paginator("list_account_assignments").paginate(
+                InstanceArn=instance, AccountId=target, PermissionSetArn=pset
+            )
+            for a in page.get("AccountAssignments", [])
+        ]
+        who = f"{kind.lower()} {principal}"
+        if (kind, principal) not in holders:
+            return Outcome(ActionState.NOOP, f"nothing to do: {who} no longer holds this permission set in {target}")
+        if holders == [(kind, principal)] and not admin_principals(
+            authorization_details(collect_authorization(self.sessions, target))
+        ):
+            return Outcome(
+                ActionState.REFUSED,
+                f"{who} is the last holder of this permission set in account {target}, which has no "
+                "admin-equivalent IAM principal; fix it by hand after giving someone else admin access",
+            )
+        reply = sso.delete_account_assignment(
+            InstanceArn=instance,
+            TargetId=target,
+            TargetType="AWS_ACCOUNT",
+            PermissionSetArn=pset,
+            PrincipalType=kind,
+            PrincipalId=principal,
+        )
+        status = reply.get("AccountAssignmentDeletionStatus", {})
+        state = str(status.get("Status") or "requested").lower().replace("_", " ")
+        return Outcome(
+            ActionState.DONE,
+            f"removed the assignment of {pset.rsplit('/', 1)[-1]} to {who} in account {target} ({state})",
+            _request_id(reply),
         )
 
     @staticmethod

@@ -72,6 +72,7 @@ PASSWORD = "Correct-Horse-Battery-Staple-1"
 AUDIT_GOAL_S = 60.0
 RSS_GOAL_MB = 300.0
 CALLS_CONSTANT = 50  # fixed calls: reports, summary, trails, analyzers, and AWS-managed policies in use
+CENTER_SERVICES = ("sso:", "identitystore:")  # counted apart: the goal allows "plus the Identity Center pages"
 AWS_MANAGED = [
     "arn:aws:iam::aws:policy/ReadOnlyAccess",
     "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
@@ -258,6 +259,67 @@ def seed_backend(ops: list[Op]) -> None:
             raise ValueError(f"no backend mapping for {op}")
 
 
+def seed_identity_center(sizes: dict[str, int], seed: int = 11) -> dict[str, int]:
+    """IAM Identity Center in moto's backends directly: permission sets (a few admin, some with 8- or 12-hour
+    sessions), identity store users and groups with members, and account assignments in this account (moto reports a
+    permission set as provisioned to its own account only). Returns what was made."""
+    from moto.identitystore.models import identitystore_backends
+    from moto.ssoadmin.models import ssoadmin_backends
+
+    rng = random.Random(seed)
+    sso = ssoadmin_backends[ACCOUNT]["us-east-1"]
+    (instance,) = sso.instances
+    store = identitystore_backends[ACCOUNT]["us-east-1"]
+    store_id = instance.identity_store_id
+    users = [
+        store.create_user(
+            store_id,
+            f"person-{n:05d}",
+            {"GivenName": "P", "FamilyName": str(n)},
+            f"Person {n}",
+            "",
+            "",
+            [],
+            [],
+            [],
+            "",
+            "",
+            "",
+            "",
+            "",
+        )[0]
+        for n in range(sizes["sso_users"])
+    ]
+    groups = [store.create_group(store_id, f"team-{n:03d}", "")[0] for n in range(sizes["sso_groups"])]
+    for group in groups:
+        for user in rng.sample(users, min(len(users), rng.randint(2, 12))):
+            store.create_group_membership(store_id, group, {"UserId": user})
+    sets = []
+    for n in range(sizes["permission_sets"]):
+        roll = rng.random()
+        duration = "PT12H" if roll < 0.05 else "PT8H" if roll < 0.15 else "PT1H"
+        arn = sso.create_permission_set(f"set-{n:03d}", "", instance.instance_arn, duration, "", [])["PermissionSetArn"]
+        if n < 3:
+            sso.attach_managed_policy_to_permission_set(instance.instance_arn, arn, ADMIN)
+        else:
+            sso.attach_managed_policy_to_permission_set(
+                instance.instance_arn, arn, rng.choice([a for a in AWS_MANAGED if "/service-role/" not in a])
+            )
+            if rng.random() < 0.5:
+                sso.put_inline_policy_to_permission_set(instance.instance_arn, arn, document(narrow(rng)))
+        sso.provision_permission_set(instance.instance_arn, arn)
+        sets.append(arn)
+    made: set[tuple[str, str, str]] = set()
+    while len(made) < sizes["assignments"]:
+        kind = "GROUP" if rng.random() < 0.7 else "USER"
+        principal = rng.choice(groups if kind == "GROUP" else users)
+        key = (rng.choice(sets), kind, principal)
+        if key not in made:
+            made.add(key)
+            sso.create_account_assignment(instance.instance_arn, ACCOUNT, "AWS_ACCOUNT", key[0], kind, principal)
+    return {"permission_sets": len(sets), "assignments": len(made), "users": len(users), "groups": len(groups)}
+
+
 def seed_api(ops: list[Op], url: str) -> None:
     """Apply the plan as boto3 calls to the server."""
     iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1")
@@ -278,7 +340,7 @@ def seed_account_level(url: str) -> None:
     cloudtrail.start_logging(Name="org-trail")
 
 
-def server_side(conn: Connection, sizes: dict[str, int], how: str) -> None:
+def server_side(conn: Connection, sizes: dict[str, int], how: str, center: dict[str, int]) -> None:
     """Child process: run and seed the moto server, report its address, serve until told to stop."""
     from moto.server import ThreadedMotoServer
 
@@ -295,7 +357,8 @@ def server_side(conn: Connection, sizes: dict[str, int], how: str) -> None:
     else:
         seed_backend(ops)
     seed_account_level(url)
-    conn.send({"url": url, "seconds": time.perf_counter() - started, "ops": len(ops)})
+    made = seed_identity_center(center)
+    conn.send({"url": url, "seconds": time.perf_counter() - started, "ops": len(ops), "center": made})
     conn.recv()  # "stop"
     conn.send(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     server.stop()
@@ -381,6 +444,25 @@ class PartTimes(logging.Handler):
             self.seconds[str(part)] = self.seconds.get(str(part), 0.0) + float(seconds)
 
 
+def center_pages(center: Any, made: dict[str, int]) -> int:
+    """The Identity Center pages the APIs need at 100 items a page: ListInstances, ListPermissionSets, six reads per
+    permission set, a ListAccountAssignments page per (set, account) pair (moto: one account each), ListUsers,
+    ListGroups, and ListGroupMemberships per assigned group."""
+    per_pair: Counter = Counter((a.permission_set_arn, a.account) for a in center.assignments)
+    pairs = sum(max(1, math.ceil(n / 100)) for n in per_pair.values())
+    pairs += made["permission_sets"] - len({p for p, _ in per_pair})  # provisioned sets nobody holds: one page each
+    groups = len({a.principal_id for a in center.assignments if a.principal_type == "GROUP"})
+    return (
+        1
+        + max(1, math.ceil(made["permission_sets"] / 100))
+        + 6 * made["permission_sets"]
+        + pairs
+        + max(1, math.ceil(made["users"] / 100))
+        + max(1, math.ceil(made["groups"] / 100))
+        + groups
+    )
+
+
 def measure(
     scenario: str,
     url: str,
@@ -388,6 +470,7 @@ def measure(
     checks: tuple[Check, ...],
     stand_in: AnalyzerStandIn | None,
     seed_s: float,
+    made: dict[str, int],
 ) -> dict[str, Any]:
     """Collect the snapshot and run the checks once, print the figures, and return the summary's."""
     from aws.collector import NOTES, collect
@@ -415,7 +498,8 @@ def measure(
     snapshot_s, checks_s = collected - started, audited - collected
     total_s = seed_s + snapshot_s + checks_s
     audit_s = snapshot_s + checks_s
-    calls = {k: v for k, v in snapshot.api_calls.items() if k not in NOTES}
+    center_calls = {k: v for k, v in snapshot.api_calls.items() if k.startswith(CENTER_SERVICES)}
+    calls = {k: v for k, v in snapshot.api_calls.items() if k not in NOTES and k not in center_calls}
     notes = {k: v for k, v in snapshot.api_calls.items() if k in NOTES}
     goal_calls = args.users / 100 + CALLS_CONSTANT
     items = args.users + args.roles + args.groups + args.policies
@@ -447,6 +531,21 @@ def measure(
             "is read for the collector's detail_limit most powerful principals only)"
         )
     print(f"last access from: {snapshot.last_access_source or 'neither'} ({snapshot.last_access_note or 'preferred'})")
+    center = snapshot.identity_center
+    if center is not None:
+        pages = center_pages(center, made)
+        total_center = sum(center_calls.values())
+        verdict = "met" if total_center <= pages else "MISSED"
+        print(
+            f"AWS calls for Identity Center: {total_center}   its pages (1 + sets/100 + 6 per set + a page per "
+            f"(set, account) + users/100 + groups/100 + a page per assigned group) = {pages}: {verdict}"
+        )
+        for name, count in center_calls.items():
+            print(f"  {name:<45}{count:6d}")
+        print(
+            f"  collected {len(center.permission_sets)} permission sets, {len(center.assignments)} assignments, "
+            f"{len(center.users)} users, {len(center.groups)} groups"
+        )
     print()
     print(f"snapshot errors: {snapshot.errors or 'none'}")
     print(
@@ -491,8 +590,18 @@ def main() -> int:
     parser.add_argument(
         "--analyzer", choices=("both", "absent", "present"), default="both", help="an unused-access analyzer"
     )
+    parser.add_argument("--permission-sets", type=int, default=200, help="IAM Identity Center permission sets")
+    parser.add_argument("--assignments", type=int, default=5000, help="Identity Center account assignments")
+    parser.add_argument("--sso-users", type=int, default=1000, help="identity store users")
+    parser.add_argument("--sso-groups", type=int, default=100, help="identity store groups")
     args = parser.parse_args()
     sizes = {"users": args.users, "roles": args.roles, "groups": args.groups, "policies": args.policies}
+    center_sizes = {
+        "permission_sets": args.permission_sets,
+        "assignments": args.assignments,
+        "sso_users": args.sso_users,
+        "sso_groups": args.sso_groups,
+    }
 
     from checks import all_checks
 
@@ -500,7 +609,7 @@ def main() -> int:
     baseline = rss_mb()
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
-    server = context.Process(target=server_side, args=(theirs, sizes, args.seed), daemon=True)
+    server = context.Process(target=server_side, args=(theirs, sizes, args.seed, center_sizes), daemon=True)
     server.start()
     seeded = ours.recv()
     url = seeded["url"]
@@ -510,12 +619,17 @@ def main() -> int:
         f"{'boto3 calls' if args.seed == 'api' else 'the moto backend directly'}; password policy, bucket "
         f"and trail via boto3) in {seeded['seconds']:.1f} s"
     )
+    made = seeded["center"]
+    print(
+        f"Identity Center (moto backend): {made['permission_sets']} permission sets, {made['assignments']} "
+        f"assignments, {made['users']} users, {made['groups']} groups"
+    )
 
     scenarios = {"both": ("absent", "present"), "absent": ("absent",), "present": ("present",)}[args.analyzer]
     summary = {}
     for scenario in scenarios:
         stand_in = AnalyzerStandIn(args.users, args.roles) if scenario == "present" else None
-        summary[scenario] = measure(scenario, url, args, checks, stand_in, seeded["seconds"])
+        summary[scenario] = measure(scenario, url, args, checks, stand_in, seeded["seconds"], made)
     ours.send("stop")
     server_peak = ours.recv()
     server.join(timeout=10)

@@ -19,6 +19,7 @@ class ActionId(StrEnum):
     # Containment (core/containment.py says whom they act on).
     QUARANTINE_USER = "iam_quarantine_user"
     REVOKE_SESSIONS = "iam_revoke_sessions"
+    REMOVE_ASSIGNMENT = "iam_remove_assignment"  # an IAM Identity Center account assignment
 
 
 # The buttons of an alert message, and those of them that change AWS (each one a remediation).
@@ -27,9 +28,10 @@ ALERT_ACTIONS = (
     ActionId.DETACH_POLICY,
     ActionId.DISABLE_KEY,
     ActionId.DISABLE_ACTOR_KEY,
+    ActionId.REMOVE_ASSIGNMENT,
     ActionId.MUTE_SIMILAR,
 )
-DESTRUCTIVE = (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY)
+DESTRUCTIVE = (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY, ActionId.REMOVE_ASSIGNMENT)
 # The containment buttons: remediations too (confirmed, admins only, approvals), which act on a whole identity.
 CONTAINMENT = (ActionId.QUARANTINE_USER, ActionId.REVOKE_SESSIONS)
 ALERT_ACTIONS += CONTAINMENT
@@ -61,6 +63,11 @@ BUTTON_DOCS: dict[ActionId, ButtonDoc] = {
     ),
     ActionId.DISABLE_ACTOR_KEY: ButtonDoc(
         "Disable actor key", "sets the long-term key (`AKIA…`) the actor signed the call with to Inactive"
+    ),
+    ActionId.REMOVE_ASSIGNMENT: ButtonDoc(
+        "Remove assignment",
+        "deletes exactly the IAM Identity Center account assignment in the alert (permission set, principal, "
+        "account); refused for the last holder of an account that has no admin-equivalent IAM principal",
     ),
     ActionId.MUTE_SIMILAR: ButtonDoc(
         "Mute similar",

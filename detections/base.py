@@ -12,6 +12,7 @@ from core.severity import Severity
 
 if TYPE_CHECKING:
     from core.rows import AlertRow
+    from iam.snapshot import PermissionSetReach
 
 
 # The errorCode of a call refused for want of permission (AccessDenied, AccessDeniedException): what a rule's
@@ -32,6 +33,7 @@ class Remediation:
 
     `principal_*` with `policy_arn` or `inline_policy_name` enable `iam_detach_policy`;
     `key_user` (optionally narrowed to `access_key_id`) enables `iam_disable_key`.
+    The five `sso_*` fields enable `iam_remove_assignment`.
     The actor's own long-term key (`iam_disable_actor_key`) is derived from the record by the pipeline.
     """
 
@@ -41,6 +43,12 @@ class Remediation:
     inline_policy_name: str | None = None
     key_user: str | None = None
     access_key_id: str | None = None
+    # An IAM Identity Center account assignment (`iam_remove_assignment`): all five name exactly one assignment.
+    sso_instance_arn: str | None = None
+    sso_account: str | None = None
+    sso_permission_set_arn: str | None = None
+    sso_principal_type: str | None = None  # USER | GROUP
+    sso_principal_id: str | None = None
 
     def as_dict(self) -> dict[str, str]:
         """The non-empty fields, for storage."""
@@ -102,6 +110,12 @@ class RuleContext(Protocol):
     def organization_policy_type(self, policy_id: str) -> str | None:
         """The type of an Organizations policy (`SERVICE_CONTROL_POLICY`, `TAG_POLICY`, ...), or None if unknown."""
 
+    def permission_set_reach(
+        self, account: str, region: str, instance_arn: str, permission_set_arn: str
+    ) -> PermissionSetReach | None:
+        """An IAM Identity Center permission set's policies and how many principals and accounts it is assigned
+        to, read in the managing `account` and `region`, or None (offline, or it cannot be read)."""
+
     def trusted_accounts(self, account: str) -> frozenset[str]:
         """Accounts a role of `account` may trust: the account itself, IAMBOT_TRUSTED_ACCOUNTS and, when AWS can
         list them, the organization's accounts."""
@@ -128,6 +142,7 @@ class Example:
     # "created_users": [name], "users": {name: [doc]}, "task_sessions": {access key id: {"by": arn, "task": arn}},
     # "inline": {"user/bob/policy-name": doc}, "organization": [account id], "org_policies": {policy id: type},
     # "refused": n, "refused_reads": n (what iam_writes_refused's two memories count)}.
+    # "permission_sets": {arn: {"name", "documents" (by source), "managed" (ARNs), "principals", "accounts"}}}.
     context: Mapping[str, object] = field(default_factory=dict)
 
 

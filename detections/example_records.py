@@ -372,3 +372,34 @@ def sign_in_step(
 
 QUARANTINE_V2 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"
 QUARANTINE_V3 = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
+
+
+SSO_INSTANCE = "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6"
+
+
+def permission_set_arn(suffix: str) -> str:
+    """An IAM Identity Center permission set ARN as CloudTrail writes it (`permissionSet/<instance id>/ps-…`)."""
+    return f"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-{suffix}"
+
+
+def sso_call(
+    event_name: str,
+    request: dict | None,
+    response: dict | None = None,
+    *,
+    event_id: str,
+    actor: dict | None = None,
+    error: str | None = None,
+    **kwargs: Any,
+) -> dict:
+    """A call to the IAM Identity Center admin API (sso.amazonaws.com; the console's calls say "AWS Internal")."""
+    return event(
+        event_name,
+        "sso.amazonaws.com",
+        event_id=event_id,
+        actor=actor,
+        request={"instanceArn": SSO_INSTANCE, **(request or {})},
+        response=response,
+        error=error,
+        **kwargs,
+    )

@@ -541,3 +541,34 @@ def name_looks_privileged(policy_arn_or_name: str) -> bool:
         return True
     compact = re.sub(r"[^a-z]", "", name.lower())
     return any(run in compact for run in _PRIVILEGED_RUNS)
+
+
+_POWER_ORDER = {power: rank for rank, power in enumerate(Power)}  # strongest first
+
+
+def strongest(verdicts: Iterable[Verdict]) -> Verdict:
+    """The most powerful of several verdicts (NO_POWER when there are none)."""
+    return min(verdicts, key=lambda v: _POWER_ORDER[v.power], default=NO_POWER)
+
+
+def judge_bounded(
+    documents: Iterable[dict], boundary: dict | None = None, known: Iterable[Verdict] = (), notes: Iterable[str] = ()
+) -> Verdict:
+    """The power of identity policies held together (`documents`, plus verdicts already `known` for policies
+    judged by name, e.g. AWS managed ones whose text was not read), capped by a permissions boundary document.
+
+    A boundary that is itself not admin-equivalent caps the holder below admin; one that is leaves the weaker of
+    the two verdicts (the effective permissions are the intersection, which can be no stronger than either).
+    `notes` (e.g. policies that could not be read) are added to an admin-equivalent verdict's reasons.
+    """
+    verdict = strongest([judge_documents(documents), *known])
+    if boundary is not None and verdict.admin_equivalent:
+        capped = judge_document(boundary)
+        if not capped.admin_equivalent:
+            return Verdict(Power.NONE, (f"capped by its permissions boundary, which {capped.summary}",))
+        if _POWER_ORDER[capped.power] > _POWER_ORDER[verdict.power]:
+            verdict = Verdict(capped.power, (*capped.reasons, "(as far as its permissions boundary allows)"))
+    extra = tuple(notes)
+    if extra:
+        verdict = Verdict(verdict.power, (*verdict.reasons, *extra) if verdict.reasons else (verdict.summary, *extra))
+    return verdict

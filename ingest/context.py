@@ -8,6 +8,7 @@ from typing import Protocol
 from core.times import utc
 from detections import all_rules
 from detections.memory import Fact, MemoryBook
+from iam.snapshot import PermissionSetReach
 from storage import Store
 
 
@@ -26,6 +27,10 @@ class IamFacts(Protocol):
     def organization_accounts(self) -> frozenset[str] | None: ...
 
     def organization_policy_type(self, policy_id: str) -> str | None: ...
+
+    def permission_set_reach(
+        self, account: str, region: str, instance_arn: str, permission_set_arn: str
+    ) -> PermissionSetReach | None: ...
 
 
 class PipelineContext:
@@ -98,6 +103,14 @@ class PipelineContext:
     def organization_policy_type(self, policy_id: str) -> str | None:
         """See RuleContext."""
         return self.iam.organization_policy_type(policy_id) if self.iam else None
+
+    def permission_set_reach(
+        self, account: str, region: str, instance_arn: str, permission_set_arn: str
+    ) -> PermissionSetReach | None:
+        """See RuleContext."""
+        if not self.iam or not (instance_arn and permission_set_arn and account):
+            return None
+        return self.iam.permission_set_reach(account, region, instance_arn, permission_set_arn)
 
     def trusted_accounts(self, account: str) -> frozenset[str]:
         """See RuleContext."""

@@ -53,6 +53,7 @@ ACTION_LABELS = {
     ActionId.MUTE_SIMILAR: "mute of similar alerts",
     ActionId.QUARANTINE_USER: "user quarantine",
     ActionId.REVOKE_SESSIONS: "role session revocation",
+    ActionId.REMOVE_ASSIGNMENT: "assignment removal",
 }
 STATE_ICONS = {
     ActionState.DONE: ":white_check_mark:",
@@ -188,6 +189,9 @@ def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
                 ),
             )
         )
+    assignment = remove_assignment_button(alert, finished)
+    if assignment is not None:
+        buttons.append(assignment)
     # Only alerts on CloudTrail events: the pipeline consults mutes; an alert the bot raises itself (feed_silent) is
     # made elsewhere and has no actor to mute.
     from_trail = str(alert.event_source or "").endswith(".amazonaws.com")
@@ -261,6 +265,30 @@ def mute_similar_button(alert: AlertRow) -> dict:
             f"`{escape(alert.account or '?', 20)}` for {RULE_MUTE_DAYS} days. They are still stored and counted, "
             "not posted.",
             "Mute",
+        ),
+    )
+
+
+SSO_FIELDS = ("sso_instance_arn", "sso_account", "sso_permission_set_arn", "sso_principal_type", "sso_principal_id")
+
+
+def remove_assignment_button(alert: AlertRow, finished: set[str]) -> dict | None:
+    """**Remove assignment**: when the alert names exactly one Identity Center account assignment."""
+    fix = alert.remediation
+    if ActionId.REMOVE_ASSIGNMENT in finished or not all(fix.get(k) for k in SSO_FIELDS):
+        return None
+    who = f"{fix['sso_principal_type'].lower()} {fix['sso_principal_id']}"
+    permission_set = alert.facts.get("Permission set") or _name(fix["sso_permission_set_arn"])
+    return button(
+        ActionId.REMOVE_ASSIGNMENT,
+        "Remove assignment",
+        str(alert.id),
+        "danger",
+        confirm(
+            "Remove the assignment?",
+            f"Delete the assignment of permission set *{escape(permission_set)}* to {escape(who)} in account "
+            f"{escape(fix['sso_account'])}. Their sessions end at the next sign-in check; it can be assigned again.",
+            "Remove",
         ),
     )
 

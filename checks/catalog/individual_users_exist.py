@@ -1,4 +1,4 @@
-"""People have their own identities (IAM users, or IAM Identity Center roles) instead of sharing root."""
+"""People have their own identities (IAM users, IAM Identity Center users or roles) instead of sharing root."""
 
 from __future__ import annotations
 
@@ -30,13 +30,19 @@ def _federated(role: dict) -> bool:
 
 
 def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
-    """Pass with at least one IAM user, an AWSReservedSSO_* role, or a role federated users assume."""
+    """Pass with at least one IAM user, an IAM Identity Center user, an AWSReservedSSO_* role, or a role
+    federated users assume. The Identity Center part is read when it was collected, not required: without it
+    the roles still tell."""
     users = snapshot.users or []
+    center_users = list((snapshot.identity_center.users if snapshot.identity_center else {}).values())
     roles = snapshot.roles or []
     sso = [r["RoleName"] for r in roles if r["RoleName"].startswith(SSO_PREFIX)]
     federated = [r["RoleName"] for r in roles if _federated(r)]
     if users:
         yield ok(ACCOUNT, f"The account has {plural(len(users), 'IAM user')} for individual access.")
+    elif center_users:
+        people = plural(len(center_users), "IAM Identity Center user")
+        yield ok(ACCOUNT, f"People have their own identities in IAM Identity Center ({people}).")
     elif sso:
         yield ok(ACCOUNT, f"People sign in through IAM Identity Center ({plural(len(sso), 'AWSReservedSSO_ role')}).")
     elif federated:
@@ -45,7 +51,7 @@ def evaluate(snapshot: Snapshot) -> Iterator[Finding]:
     else:
         yield fail(
             ACCOUNT,
-            "The account has no IAM users, no IAM Identity Center roles and no federated roles, "
+            "The account has no IAM users, no IAM Identity Center users or roles and no federated roles, "
             "so people can only work in it as root.",
         )
 
@@ -57,7 +63,8 @@ CHECK = Check(
     rationale=(
         "If no person has an identity of their own, everyone who works in the account does so as root: one "
         "shared secret with unlimited power, no least privilege, and a CloudTrail that cannot tell people apart. "
-        "IAM Identity Center (seen as AWSReservedSSO_* roles) or another identity provider counts as individual "
+        "IAM Identity Center (its users, or AWSReservedSSO_* roles in member accounts) or another identity provider "
+        "counts as individual "
         "access just as IAM users do."
     ),
     remediation=(

@@ -217,6 +217,11 @@ def test_a_moto_account_is_collected_whole_but_for_what_moto_lacks(aws: boto3.Se
         "iam:ListSAMLProviders": 1,
         "iam:ListServerCertificates": 1,
         "iam:ListVirtualMFADevices": 1,
+        # moto has an Identity Center instance in every region (AWS: one, in its home region), each empty here
+        "identitystore:ListGroups": 2,
+        "identitystore:ListUsers": 2,
+        "sso:ListInstances": 2,
+        "sso:ListPermissionSets": 2,
     }
 
 
@@ -503,6 +508,11 @@ def test_stubbed_account_advisor_priority_and_analyzers(aws: boto3.Session, sess
         "iam:ListOrganizationsFeatures": 1,
         "iam:ListSAMLProviders": 1,
         "iam:ListServerCertificates": 1,
+        # Identity Center falls through to moto's empty instances, one per region
+        "identitystore:ListGroups": 2,
+        "identitystore:ListUsers": 2,
+        "sso:ListInstances": 2,
+        "sso:ListPermissionSets": 2,
     }
     assert snap.organization_features == {
         "Role": "management",

@@ -111,8 +111,13 @@ def test_every_remediation_id_is_dispatched_and_answers_with_an_action_state(aws
 
     states = [Remediator(sessions).run(action, alert).state for action in DESTRUCTIVE]
 
-    assert DESTRUCTIVE == (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_ACTOR_KEY)
-    # The key disabled by the second button leaves nothing for the third to do.
-    assert states == [ActionState.REFUSED, ActionState.DONE, ActionState.NOOP]
+    assert DESTRUCTIVE == (
+        ActionId.DETACH_POLICY,
+        ActionId.DISABLE_KEY,
+        ActionId.DISABLE_ACTOR_KEY,
+        ActionId.REMOVE_ASSIGNMENT,
+    )
+    # The key disabled by the second button leaves nothing for the third to do; the alert names no assignment.
+    assert states == [ActionState.REFUSED, ActionState.DONE, ActionState.NOOP, ActionState.REFUSED]
     assert all(type(state) is ActionState for state in states)
     assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"][0]["Status"] == "Inactive"

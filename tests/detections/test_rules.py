@@ -27,6 +27,7 @@ from detections.example_records import (
     root,
 )
 from detections.grants import UNVERIFIED_POWER, analyse_grant
+from iam.snapshot import PermissionSet, PermissionSetReach
 
 
 class ExampleContext:
@@ -45,6 +46,7 @@ class ExampleContext:
         self.organization = frozenset(facts.get("organization") or ())  # type: ignore[call-overload]
         self.org_policies: dict = dict(facts.get("org_policies") or {})
         self.remembered: dict = dict(facts.get("remembered") or {})  # {memory: {key: value}} for any other memory
+        self.permission_sets: dict = dict(facts.get("permission_sets") or {})  # {arn: {name, documents, ...}}
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         return self.policies.get(policy_arn)
@@ -63,6 +65,17 @@ class ExampleContext:
 
     def organization_policy_type(self, policy_id: str) -> str | None:
         return self.org_policies.get(policy_id)
+
+    def permission_set_reach(
+        self, account: str, region: str, instance_arn: str, permission_set_arn: str
+    ) -> PermissionSetReach | None:
+        facts = self.permission_sets.get(permission_set_arn)
+        if facts is None:
+            return None
+        pset = PermissionSet(
+            permission_set_arn, facts["name"], instance_arn, managed_policies=tuple(facts.get("managed", ()))
+        )
+        return PermissionSetReach(pset, dict(facts["documents"]), facts["principals"], facts["accounts"])
 
     def trusted_accounts(self, account: str) -> frozenset[str]:
         return self.organization | {account}
