@@ -14,7 +14,7 @@ from detections.rules.trail_tampering import lost_logging
 
 # The feed's EventBridge rules are named by CloudFormation "<stack>-<logical id>-<suffix>" (deploy/eventbridge-sqs.yaml;
 # the StackSet's member rules are Forward<logical id>), and its queue keeps the template's default name.
-FEED_RULE_IDS = ("IamEventsRule", "RootActivityRule", "RefusedIamReadsRule")
+FEED_RULE_IDS = ("IamEventsRule", "IdentityCenterEventsRule", "RootActivityRule", "RefusedIamReadsRule")
 FEED_QUEUE = "iam-warden-events"
 FEED_EVENTS = frozenset({"DisableRule", "DeleteRule", "RemoveTargets", "PutTargets", "PutRule", "DeleteQueue"})
 

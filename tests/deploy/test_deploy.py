@@ -40,6 +40,7 @@ PSEUDO_PARAMETERS = {
     "AWS::URLSuffix",
 }
 FOURTEEN_DAYS = 14 * 24 * 3600
+IDENTITY_CENTER = {"sso.amazonaws.com", "sso-directory.amazonaws.com"}
 
 
 def load_template(path: Path) -> dict:
@@ -77,14 +78,25 @@ def pattern_names(values: list) -> list[str]:
     return values
 
 
-def name_rule(template: dict) -> dict:
-    """The pattern of the rule that selects events by name."""
-    (found,) = [
-        r
+def name_rules(template: dict) -> list[dict]:
+    """The patterns of the rules that select events by name (split by source, so each fits EventBridge's quota)."""
+    return [
+        r["Properties"]["EventPattern"]
         for r in rules_of(template).values()
         if not {"userIdentity", "errorCode"} & set(r["Properties"]["EventPattern"]["detail"])
     ]
-    return found["Properties"]["EventPattern"]
+
+
+def assert_names_and_sources_follow_the_registry(patterns: list[dict]) -> None:
+    """Between them the name rules list exactly the rules' event names, each name in one rule only, sorted; the
+    first matches exactly the rules' event sources and both detail-types, the others API calls by name alone."""
+    names = [n for p in patterns for n in p["detail"]["eventName"]]
+    assert sorted(names) == sorted(detections.event_names())  # each name once: no event reaches the queue twice
+    assert all(p["detail"]["eventName"] == sorted(p["detail"]["eventName"]) for p in patterns)
+    assert patterns[0]["source"] == sorted(eventbridge_source(s) for s in detections.event_sources())
+    assert all("source" not in p for p in patterns[1:])  # names no other service has: any source
+    assert patterns[0]["detail-type"] == DETAIL_TYPES
+    assert all(set(p["detail-type"]) <= set(DETAIL_TYPES) for p in patterns)
 
 
 def root_rules(template: dict) -> list[dict]:
@@ -181,14 +193,17 @@ def member_statements(template: dict) -> list[dict]:
 
 
 def test_event_pattern_names_are_exactly_the_rules_event_names():
-    pattern = name_rule(load_template(EVENTS_TEMPLATE))
-    assert pattern["detail"]["eventName"] == sorted(detections.event_names())
+    patterns = name_rules(load_template(EVENTS_TEMPLATE))
+    assert len(patterns) == 2  # IamEventsRule and IdentityCenterEventsRule
+    assert_names_and_sources_follow_the_registry(patterns)
 
 
 def test_event_pattern_sources_map_the_rules_event_sources():
-    pattern = name_rule(load_template(EVENTS_TEMPLATE))
-    assert pattern["source"] == sorted(eventbridge_source(s) for s in detections.event_sources())
-    assert pattern["detail-type"] == DETAIL_TYPES
+    patterns = name_rules(load_template(EVENTS_TEMPLATE))
+    assert {"aws.sso", "aws.sso-directory"} <= set(patterns[0]["source"])
+    # Identity Center's calls, apart: every name of the second rule is read by a rule of an Identity Center source.
+    readers = {n for r in detections.all_rules() if r.event_sources & IDENTITY_CENTER for n in r.event_names}
+    assert set(patterns[1]["detail"]["eventName"]) <= readers
 
 
 def test_eventbridge_source_naming():
@@ -481,6 +496,7 @@ EXPECTED_TYPES = {
         "EventQueue": "AWS::SQS::Queue",
         "IamEventsRule": "AWS::Events::Rule",
         "RootActivityRule": "AWS::Events::Rule",
+        "IdentityCenterEventsRule": "AWS::Events::Rule",
         "RefusedIamReadsRule": "AWS::Events::Rule",
         "HeartbeatRule": "AWS::Events::Rule",
         "EventQueuePolicy": "AWS::SQS::QueuePolicy",
@@ -583,8 +599,8 @@ def test_events_stack_deploys_and_routes_exactly_the_events_rules_read(aws_env):
 
         events = boto3.client("events", region_name="us-east-1")
         rules = events.list_rules()["Rules"]
-        assert len(rules) == 4
-        assert sorted(r.get("ScheduleExpression", "") for r in rules) == ["", "", "", "rate(5 minutes)"]
+        assert len(rules) == 5
+        assert sorted(r.get("ScheduleExpression", "") for r in rules) == ["", "", "", "", "rate(5 minutes)"]
         for rule in rules:
             targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
             assert [t["Arn"] for t in targets] == [outputs["QueueArn"]]

@@ -23,11 +23,12 @@ from tests.deploy.test_deploy import (
     EVENTS_TEMPLATE,
     MEMBER_TEMPLATE,
     SAMPLE,
+    assert_names_and_sources_follow_the_registry,
     dangling_references,
     eventbridge_source,
     load_template,
     member_statements,
-    name_rule,
+    name_rules,
     policy_actions,
     received_event_ids,
     refused_read_probes,
@@ -71,7 +72,7 @@ def member_template() -> dict:
 def test_member_rules_have_the_central_rules_patterns():
     central = load_template(EVENTS_TEMPLATE)
     member = member_template()
-    assert name_rule(member) == name_rule(central)
+    assert name_rules(member) == name_rules(central)
     assert root_rules(member) == root_rules(central)
     assert refused_rules(member) == refused_rules(central)
     assert len(rules_of(member)) == len(rules_of(central))
@@ -80,10 +81,7 @@ def test_member_rules_have_the_central_rules_patterns():
 def test_member_patterns_follow_the_rule_registry():
     member = member_template()
     names = sorted(detections.event_names())
-    pattern = name_rule(member)
-    assert pattern["detail"]["eventName"] == names
-    assert pattern["source"] == sorted(eventbridge_source(s) for s in detections.event_sources())
-    assert pattern["detail-type"] == DETAIL_TYPES
+    assert_names_and_sources_follow_the_registry(name_rules(member))
     roots = root_rules(member)
     assert len(roots) == (1 if detections.reads_root_events() else 0)
     for root in roots:
@@ -283,6 +281,7 @@ EXPECTED_TYPES = {
         "ForwardEventsRole": "AWS::IAM::Role",
         "ForwardIamEventsRule": "AWS::Events::Rule",
         "ForwardRootActivityRule": "AWS::Events::Rule",
+        "ForwardIdentityCenterEventsRule": "AWS::Events::Rule",
         "ForwardRefusedIamReadsRule": "AWS::Events::Rule",
         "MemberRole": "AWS::IAM::Role",
     },
