@@ -204,3 +204,27 @@ def test_every_scenario_raises_its_alert_and_changes_moto(sandbox):
     alice = next(u for u in account["users"] if u["name"] == "alice-admin")
     intern = next(u for u in account["users"] if u["name"] == "dev-intern")
     assert alice["mfa"] == 0 and any(p.startswith("break-glass") for p in intern["inline"])
+
+
+# The Post digest control: /iam digest is sent as the chosen user, the digest is posted into the channel, and its
+# link to an open alert jumps to that alert's message on the page. Here, not in a module of its own: a second
+# module would start a second sandbox on the same in-process moto, which the first one already seeded.
+def test_post_digest_posts_it_in_the_channel_with_links_that_jump_to_the_alerts(page, sandbox):
+    simulate(page, "root_login")
+    alert = alert_message(page, "Root")
+    alert_ts = alert.get_attribute("data-ts")
+    page.click("#digest-post")
+    ack = messages(page, "Posting the digest of", ".message.ephemeral")
+    ack.wait_for()
+    assert "since the last digest" in ack.inner_text() or "no digest was posted yet" in ack.inner_text()
+    digest = messages(page, "IAM Warden digest").first
+    digest.wait_for(timeout=20_000)
+    assert re.search(r"Unacknowledged alerts \(\d+\)", digest.inner_text())
+    assert "Muted in this period" in digest.inner_text()
+    link = digest.locator(f'a.message-link[data-ts="{alert_ts}"]')
+    expect(link).to_have_count(1)
+    assert link.get_attribute("href") == "#"  # stays on the page: no fake slack.com address opened
+    posted = sandbox.fake.message(sandbox.page.backend.channel, digest.get_attribute("data-ts"))
+    assert "https://iam-warden-sandbox.slack.com/archives/" in str(posted["blocks"])
+    link.click()
+    expect(alert).to_have_class(re.compile(r"\bjumped\b"))
