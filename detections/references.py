@@ -15,6 +15,7 @@ _AWS_API = {
     "rolesanywhere.amazonaws.com": "https://docs.aws.amazon.com/rolesanywhere/latest/APIReference/",
     "securityhub.amazonaws.com": "https://docs.aws.amazon.com/securityhub/1.0/APIReference/",
     "sqs.amazonaws.com": "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/",
+    "sso.amazonaws.com": "https://docs.aws.amazon.com/singlesignon/latest/APIReference/",
     "sts.amazonaws.com": "https://docs.aws.amazon.com/STS/latest/APIReference/",
 }
 
@@ -28,6 +29,9 @@ IAM_IN_CLOUDTRAIL = "https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail
 ACCESS_DENIED = "https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html"
 PERMISSIONS_BOUNDARIES = "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html"
 QUARANTINE_POLICY = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSCompromisedKeyQuarantineV3.html"
+IDENTITY_CENTER_IN_CLOUDTRAIL = (
+    "https://docs.aws.amazon.com/singlesignon/latest/userguide/logging-using-cloudtrail.html"
+)
 SCHEDULED_RULES = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html"
 
 

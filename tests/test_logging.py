@@ -116,7 +116,7 @@ def test_main_configures_logging_for_audit_replay_and_demo(monkeypatch, capture)
 
         return run
 
-    monkeypatch.setattr(bot_module, "run_audit", record("audit"))
+    monkeypatch.setattr(bot_module.audit_cli, "run_audit", record("audit"))
     monkeypatch.setattr(bot_module, "replay", record("replay"))
     monkeypatch.setattr(sandbox.demo, "run_demo", record("demo"))
     for argv in (["audit"], ["replay", "x.json"], ["demo", "--once"]):

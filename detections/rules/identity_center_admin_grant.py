@@ -16,6 +16,7 @@ from detections.example_records import (
     sso_call,
 )
 from detections.grants import UNVERIFIED_POWER
+from detections.references import IDENTITY_CENTER_IN_CLOUDTRAIL, aws_api
 from iam.policy import Power, Verdict, judge_document, judge_managed_arn, name_looks_privileged
 from iam.snapshot import PermissionSetReach
 
@@ -180,6 +181,13 @@ RULE = Rule(
     event_sources=frozenset({"sso.amazonaws.com"}),
     match=match,
     reports={"MITRE ATT&CK": ("T1098", "T1098.003")},
+    references=(
+        aws_api("sso.amazonaws.com", "CreateAccountAssignment"),
+        aws_api("sso.amazonaws.com", "AttachManagedPolicyToPermissionSet"),
+        aws_api("sso.amazonaws.com", "PutInlinePolicyToPermissionSet"),
+        aws_api("sso.amazonaws.com", "AttachCustomerManagedPolicyReferenceToPermissionSet"),
+        IDENTITY_CENTER_IN_CLOUDTRAIL,
+    ),
     examples=(
         Example(
             "admin permission set assigned to a group (online)",
