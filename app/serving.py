@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import logging
+import signal
 import sys
 import threading
 import time
@@ -38,6 +40,8 @@ def serve(settings: Settings) -> int:
     """
     shutdown = Shutdown(deadline=STOP_DEADLINE)
     shutdown.install_signals()
+    # `kill -USR1` prints every thread's stack to stderr (a stuck stop can then be seen, not guessed).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         rt = build(settings)
     except KeyboardInterrupt:

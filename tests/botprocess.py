@@ -112,9 +112,17 @@ class BotProcess:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 20.0) -> int:
-        """Send `sig` and wait for the exit code."""
+        """Send `sig` and wait for the exit code; a bot still running after `timeout` is asked for a dump of its
+        threads (SIGUSR1, faulthandler), killed, and the test fails with its stderr."""
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            self.kill()
+            tail = self.stderr[-6000:]
+            raise AssertionError(f"bot.py serve still running {timeout:.0f} s after {sig.name}:\n{tail}") from None
 
     def kill(self) -> None:
         """Make sure the process is gone (test clean-up)."""
