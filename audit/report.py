@@ -1,4 +1,5 @@
-"""An audit's outcome and its printable forms: the JSON contract, CSV, and a terminal table."""
+"""An audit's outcome and its printable forms: the JSON contract, CSV, and the summary lines (the terminal table
+is audit/terminal.py's)."""
 
 from __future__ import annotations
 
@@ -124,18 +125,6 @@ class AuditReport:
         for row in [*self.as_json()["findings"], *self.gaps()]:
             writer.writerow(row)
         return out.getvalue()
-
-    def table_text(self) -> str:
-        """A terminal table of failing and muted results, then errors and a summary line."""
-        rows = [r for r in self.as_json()["findings"] if r["status"] != Status.PASS]
-        lines = [f"{'SEVERITY':<9} {'STATUS':<6} {'CHECK':<34} {'ACCOUNT':<12} RESOURCE / DETAIL"]
-        for r in rows:
-            lines.append(f"{r['severity']:<9} {r['status']:<6} {r['check']:<34} {r['account']:<12} {r['resource']}")
-            lines.append(f"{'':<64} {r['detail']}")
-        for err in self.errors:
-            lines.append(f"could not check: {err}")
-        lines += self.summary_lines()
-        return "\n".join(lines) + "\n"
 
     def summary_lines(self) -> list[str]:
         """The closing line(s): counts most severe first, muted, new and resolved, and whether the audit was whole."""

@@ -8,6 +8,7 @@ import io
 import boto3
 from botocore.awsrequest import AWSResponse
 
+from audit import terminal
 from audit.runner import Auditor
 from aws.sessions import AwsSessions
 from checks import all_checks
@@ -47,7 +48,7 @@ def test_one_of_two_accounts_unreachable_is_named_in_every_form_and_exits_4(aws:
     [gap] = [r for r in csv_rows(report.csv_text()) if r["status"] == "error"]
     assert (gap["account"], gap["resource"], gap["check"]) == (MEMBER, "account", "")
     assert "cannot assume" in gap["detail"]
-    table = report.table_text()
+    table = terminal.table(report, {})
     assert "1 of 2 account(s) audited" in table and "AUDIT INCOMPLETE: 1 account(s) not audited" in table
     assert "no open findings;" not in table
 
@@ -62,7 +63,7 @@ def test_exit_codes_complete_incomplete_blocking_and_unreached(tmp_path):
     assert skipped.exit_code() == 4 and skipped.audited() == [A1]  # test_password ran, test_mfa could not
     [gap] = [r for r in csv_rows(skipped.csv_text()) if r["status"] == "error"]
     assert (gap["check"], gap["account"]) == ("test_mfa", A1) and "AccessDenied" in gap["detail"]
-    assert "1 check(s) could not run" in skipped.table_text()
+    assert "1 check(s) could not run" in terminal.table(skipped, {})
 
     blocking = World({A1: [user(A1, "bad-alice")]}, min_length=16, unreachable={A2})
     report = Auditor(FakeSessions(), store, (A1, A2), collect=blocking.collect, checks=CHECKS).run("cli")
