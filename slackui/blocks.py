@@ -194,8 +194,7 @@ def alert_buttons(alert: AlertRow, done: Iterable[str] = ()) -> list[dict]:
         buttons.append(assignment)
     # Only alerts on CloudTrail events: the pipeline consults mutes; an alert the bot raises itself (feed_silent) is
     # made elsewhere and has no actor to mute.
-    from_trail = str(alert.event_source or "").endswith(".amazonaws.com")
-    if ActionId.MUTE_SIMILAR not in finished and alert.actor_arn and alert.rule and from_trail:
+    if ActionId.MUTE_SIMILAR not in finished and alert.actor_arn and alert.rule and from_cloudtrail(alert):
         buttons.append(mute_similar_button(alert))
     return buttons + containment_buttons(alert, finished)
 
@@ -302,6 +301,11 @@ def rule_mute_line(mute: RuleMuteRow) -> str:
     )
 
 
+def from_cloudtrail(alert: AlertRow) -> bool:
+    """Whether the alert is about a CloudTrail event (not one the bot raised itself, such as feed_silent)."""
+    return str(alert.event_source or "").endswith(".amazonaws.com")
+
+
 def alert_fields(alert: AlertRow) -> list[str]:
     """The who / what / where / when fields of an alert."""
     mfa = {True: "yes", False: "*no*", None: "n/a"}[alert.mfa]
@@ -318,7 +322,7 @@ def alert_fields(alert: AlertRow) -> list[str]:
         f"*From*\n{escape(alert.source_ip or 'unknown')} · {escape(alert.user_agent or '?', 80)}",
         f"*When*\n{escape(alert.event_time)}",
         f"*Event*\n<{console_link(alert.event_id, alert.region)}|{escape(alert.event_name)}>"
-        if str(alert.event_source or "").endswith(".amazonaws.com")
+        if from_cloudtrail(alert)
         else f"*Event*\n{escape(alert.event_name)} (raised by the bot, not a CloudTrail event)",
     ]
     return fields[:10]
