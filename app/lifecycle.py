@@ -104,6 +104,16 @@ class Shutdown:
             signal.signal(sig, first)
 
 
+def wait_for_stop(stop: threading.Event, poll: float = 0.2) -> None:
+    """Block the main thread until `stop` is set, still running signal handlers within `poll` seconds.
+
+    A plain `stop.wait()` never wakes for a signal the kernel delivered to another thread (any thread may take a
+    process-directed signal): the handler only runs once the main thread is back in Python, so SIGTERM was lost.
+    """
+    while not stop.wait(poll):
+        pass
+
+
 def backoff(first: float = 1.0, cap: float = 60.0) -> Iterator[float]:
     """Delays 1, 2, 4 … up to `cap` seconds, forever."""
     delay = first

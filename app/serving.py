@@ -16,7 +16,7 @@ from waitress import create_server
 from waitress.server import BaseWSGIServer, MultiSocketServer
 
 from app.http import MAX_BODY, wsgi_app
-from app.lifecycle import Shutdown, SlackRejected, until_reachable
+from app.lifecycle import Shutdown, SlackRejected, until_reachable, wait_for_stop
 from app.socket_mode import SocketModeHandler
 from app.wiring import Runtime, build, start_background
 from config import Settings
@@ -101,7 +101,7 @@ def _serve(rt: Runtime, closers: list[Callable[[], None]]) -> int:
         closers.append(health.close)
         threading.Thread(target=_run_until_closed, args=(health,), name="healthz", daemon=True).start()
         log.info("Socket Mode connected; GET /healthz on port %s", settings.port)
-        rt.stop.wait()
+        wait_for_stop(rt.stop)
         return 0
     server = create_server(
         wsgi_app(rt),

@@ -127,7 +127,7 @@ def test_a_close_frame_from_slack_is_followed_by_a_new_connection_at_once(bot, f
 def test_a_signal_closes_the_connection_with_a_close_frame_and_exits_0(bot, fake_slack, sig):
     link = fake_slack.socket_link()
     assert bot.stop(sig) == 0
-    assert not link.open and link.close_frame
+    assert not link.open and link.close_frame, bot.stderr[-4000:]
     assert "Traceback" not in bot.stderr
 
 

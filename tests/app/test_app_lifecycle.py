@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import itertools
 import logging
+import signal
 import socket
 import threading
+import time
 import urllib.error
 
 import pytest
 from slack_sdk import WebClient
 
-from app.lifecycle import Shutdown, SlackRejected, backoff, describe, transient, until_reachable
+from app.lifecycle import Shutdown, SlackRejected, backoff, describe, transient, until_reachable, wait_for_stop
 from tests.conftest import BOT_TOKEN
 
 
@@ -138,3 +140,32 @@ def test_a_stop_within_its_deadline_exits_at_once_and_says_nothing_of_it():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and time.monotonic() - started < 4  # the daemon timer does not hold the exit
     assert "steps done" in done.stdout and "exiting now" not in done.stderr
+
+
+def test_a_signal_taken_by_another_thread_still_reaches_the_waiting_main_thread():
+    # The kernel may hand a process-directed SIGTERM to any thread; pthread_kill makes that deterministic. The
+    # handler (run by the main thread) must interrupt the wait at once, not when something else sets the event.
+    stop = threading.Event()
+    fallback = threading.Timer(5.0, stop.set)  # a plain stop.wait() would only end here
+    fallback.start()
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGUSR2, handler)
+
+    def take_the_signal() -> None:  # in this thread, once the main thread waits
+        time.sleep(0.3)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR2)
+
+    other = threading.Thread(target=take_the_signal)
+    start = time.monotonic()
+    try:
+        other.start()
+        with pytest.raises(KeyboardInterrupt):
+            wait_for_stop(stop)
+        assert time.monotonic() - start < 2.0
+    finally:
+        signal.signal(signal.SIGUSR2, previous)
+        fallback.cancel()
+        other.join()
