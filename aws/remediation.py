@@ -17,7 +17,7 @@ from core import containment
 from core.actions import ActionId
 from core.metrics import Metrics
 from core.states import ActionState
-from core.undone import CONSOLE_LOGIN, Undone, UndoneKind
+from core.undone import CONSOLE_LOGIN, Undone, UndoneKind, sso_principal
 from iam.authorization import Attachment
 
 if TYPE_CHECKING:
@@ -261,6 +261,7 @@ class Remediator:
             ActionState.DONE,
             f"removed the assignment of {pset.rsplit('/', 1)[-1]} to {who} in account {target} ({state})",
             _request_id(reply),
+            (Undone(target, sso_principal(kind), principal, UndoneKind.ASSIGNMENT, pset),),
         )
 
     @staticmethod

@@ -18,9 +18,17 @@ class UndoneKind(StrEnum):
     # Containment (iam_quarantine_user, iam_revoke_sessions): power taken away by adding a deny, or a password.
     GUARD = "guard"  # a deny policy the bot put on (item: a managed policy's ARN or an inline policy's name)
     LOGIN_PROFILE = "login"  # a console password deleted (item: CONSOLE_LOGIN)
+    # iam_remove_assignment: an IAM Identity Center account assignment deleted (principal_type "sso-user" or
+    # "sso-group", principal_name the identity store id, account the assigned account, item the permission set ARN).
+    ASSIGNMENT = "assignment"
 
 
 CONSOLE_LOGIN = "console password"  # the item of an Undone LOGIN_PROFILE (a user has one login profile)
+
+
+def sso_principal(principal_type: str) -> str:
+    """The Undone principal_type of an Identity Center principal ("USER" -> "sso-user", "GROUP" -> "sso-group")."""
+    return f"sso-{principal_type.lower()}"
 
 
 @dataclass(frozen=True)

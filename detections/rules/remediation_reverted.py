@@ -1,12 +1,13 @@
 """A grant the bot took away came back: a disabled key set Active again, a detached policy re-attached, a deleted
 inline policy put back, on the same principal; or its containment undone: the quarantine or revoke-sessions policy
-it put on taken off, the console password its quarantine deleted set again.
+it put on taken off, the console password its quarantine deleted set again; or an IAM Identity Center account
+assignment it removed created again (the same permission set, principal and account).
 
 The rule learns what the bot undid two ways, both kept in one memory (so it survives restarts):
 - the remediation button records each grant it took away as a fact (`facts`, called by the button path), at once
   and whether or not CloudTrail delivers the bot's own calls;
 - the bot's own remediation calls in CloudTrail (UpdateAccessKey to Inactive, Detach*Policy, Delete*Policy, and its
-  containment's Attach*Policy, Put*Policy, whose User-Agent holds the bot's app id, or made by its "iam-warden"
+  containment's Attach*Policy, Put*Policy, DeleteAccountAssignment, whose User-Agent holds the bot's app id, or made by its "iam-warden"
   member-role session), so `bot.py replay` of an archive that holds them finds the revert offline too (a deleted
   password only from the button's record: DeleteLoginProfile is not among the events the feed delivers).
 Limits: a grant undone by hand, or more than RETENTION ago, is not known; a caller who forges the bot's User-Agent
@@ -22,9 +23,18 @@ from datetime import UTC, datetime, timedelta
 from core import cloudtrail as ct
 from core.severity import Severity
 from core.times import utc
-from core.undone import CONSOLE_LOGIN, Undone, UndoneKind, by_bot
+from core.undone import CONSOLE_LOGIN, Undone, UndoneKind, by_bot, sso_principal
 from detections.base import Example, Match, Memory, Remediation, Rule, RuleContext
-from detections.example_records import ACCOUNT, ADMINISTRATOR_ACCESS, access_key_id, iam_call, iam_user, policy_json
+from detections.example_records import (
+    ACCOUNT,
+    ADMINISTRATOR_ACCESS,
+    SSO_INSTANCE,
+    access_key_id,
+    iam_call,
+    iam_user,
+    policy_json,
+    sso_call,
+)
 from detections.memory import Fact
 from detections.references import aws_api
 
@@ -76,10 +86,26 @@ def _guard(record: dict, verbs: tuple[str, str]) -> Undone | None:
     return None
 
 
+def _assignment(record: dict, event_name: str) -> Undone | None:
+    """The Identity Center account assignment a successful CreateAccountAssignment or DeleteAccountAssignment
+    names (request fields as CloudTrail logs them: targetId, permissionSetArn, principalType, principalId)."""
+    if ct.failed(record) or record.get("eventName") != event_name:
+        return None
+    req = ct.request(record)
+    target, pset = req.get("targetId"), req.get("permissionSetArn")
+    kind, principal = req.get("principalType"), req.get("principalId")
+    values = (target, pset, kind, principal)
+    if not all(isinstance(v, str) and v for v in values) or kind not in ("USER", "GROUP"):
+        return None
+    return Undone(str(target), sso_principal(str(kind)), str(principal), UndoneKind.ASSIGNMENT, str(pset))
+
+
 def _undone_key(record: dict) -> str | None:
     if not by_bot(record):
         return None
-    undone = _grant(record, _UNDO, "Inactive") or _guard(record, _GUARD_ON)
+    undone = (
+        _grant(record, _UNDO, "Inactive") or _guard(record, _GUARD_ON) or _assignment(record, "DeleteAccountAssignment")
+    )
     return undone.key() if undone else None
 
 
@@ -111,7 +137,12 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if at is None:
         return None
     restored, known = None, None
-    for candidate in (_grant(record, _REDO, "Active"), _guard(record, _GUARD_OFF)):
+    candidates = (
+        _grant(record, _REDO, "Active"),
+        _guard(record, _GUARD_OFF),
+        _assignment(record, "CreateAccountAssignment"),
+    )
+    for candidate in candidates:
         known = ctx.recall(UNDONE.name, candidate.key(), at) if candidate else None
         if known:
             restored = candidate
@@ -126,6 +157,8 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     if when is None or when > at:  # a fact from after this event (an old archive replayed later) says nothing
         return None
     who = f"{restored.principal_type} {restored.principal_name}"
+    if restored.kind is UndoneKind.ASSIGNMENT:
+        return _assignment_back(record, restored, undone)
     if restored.kind is UndoneKind.LOGIN_PROFILE:
         title, fix = f"Console password of {who} set again after the bot's quarantine deleted it", Remediation()
     elif restored.kind is UndoneKind.GUARD:
@@ -155,6 +188,30 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     )
 
 
+def _assignment_back(record: dict, restored: Undone, undone: dict) -> Match:
+    """The match for an Identity Center assignment the bot removed, created again: the button is offered anew."""
+    kind = restored.principal_type.removeprefix("sso-")
+    set_name = restored.item.rsplit("/", 1)[-1]
+    return Match(
+        title=(
+            f"Identity Center assignment the bot removed created again: {set_name} to {kind} "
+            f"{restored.principal_name} in {restored.account}"
+        ),
+        target=restored.item,
+        facts={
+            "Restored": f"permission set {set_name} for {kind} {restored.principal_name} in {restored.account}",
+            "Undone by the bot": f"{undone['at']}, {undone['how']}",
+        },
+        remediation=Remediation(
+            sso_instance_arn=str(ct.request(record).get("instanceArn") or "") or None,
+            sso_account=restored.account,
+            sso_permission_set_arn=restored.item,
+            sso_principal_type=kind.upper(),
+            sso_principal_id=restored.principal_name,
+        ),
+    )
+
+
 _BOT = iam_user("iam-warden-bot")
 _BOT_AGENT = (
     "Boto3/1.34.100 md/Botocore#1.34.100 ua/2.0 os/linux#6.1.0 md/arch#x86_64 lang/python#3.12.3 app/iam-warden"
@@ -168,6 +225,16 @@ _QUARANTINE = "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV3"
 _UNDONE_QUARANTINE = Undone(ACCOUNT, "user", "build-agent", UndoneKind.GUARD, _QUARANTINE).key()
 _UNDONE_CONSOLE_LOGIN = Undone(ACCOUNT, "user", "build-agent", UndoneKind.LOGIN_PROFILE, CONSOLE_LOGIN).key()
 _UNDONE_REVOKE = Undone(ACCOUNT, "role", "OpsAdmin", UndoneKind.GUARD, "AWSRevokeOlderSessions").key()
+_ADMIN_SET = f"arn:aws:sso:::permissionSet/{SSO_INSTANCE.rsplit('/', 1)[-1]}/ps-7a1e2d3c4b5a6f70"
+_SSO_GROUP = "34887428-4081-7042-c3c6-928d41300a11"
+_UNDONE_ASSIGNMENT = Undone(ACCOUNT, "sso-group", _SSO_GROUP, UndoneKind.ASSIGNMENT, _ADMIN_SET).key()
+_ASSIGNMENT = {
+    "targetId": ACCOUNT,
+    "targetType": "AWS_ACCOUNT",
+    "permissionSetArn": _ADMIN_SET,
+    "principalType": "GROUP",
+    "principalId": _SSO_GROUP,
+}
 
 RULE = Rule(
     id="remediation_reverted",
@@ -182,8 +249,8 @@ RULE = Rule(
         "Take the grant away again with the button, then find the credentials that restored it (the actor "
         "here) and disable them as well: the intruder still has a foothold."
     ),
-    event_names=frozenset({"UpdateAccessKey", "CreateLoginProfile"} | _POLICY_EVENTS),
-    event_sources=frozenset({"iam.amazonaws.com"}),
+    event_names=frozenset({"UpdateAccessKey", "CreateLoginProfile", "CreateAccountAssignment"} | _POLICY_EVENTS),
+    event_sources=frozenset({"iam.amazonaws.com", "sso.amazonaws.com"}),
     match=match,
     remembers=(UNDONE,),
     # The bot's own containment taken off is this one alert (it says what the bot did), not the general ones too.
@@ -193,11 +260,13 @@ RULE = Rule(
         "login_profile_created",
         "quarantine_removed",
         "guardrail_removed",
+        "identity_center_admin_grant",
     ),
     reports={"MITRE ATT&CK": ("T1098", "T1078.004")},
     references=(
         aws_api("iam.amazonaws.com", "UpdateAccessKey"),
         aws_api("iam.amazonaws.com", "AttachUserPolicy"),
+        aws_api("sso.amazonaws.com", "CreateAccountAssignment"),
     ),
     examples=(
         Example(
@@ -274,6 +343,27 @@ RULE = Rule(
             ),
             expect=False,
             context={"remembered": {"undone_by_bot": {_UNDONE_CONSOLE_LOGIN: _EARLIER}}},
+        ),
+        Example(
+            "an Identity Center assignment the bot removed created again",
+            sso_call(
+                "CreateAccountAssignment",
+                _ASSIGNMENT,
+                {"accountAssignmentCreationStatus": {"status": "IN_PROGRESS", **_ASSIGNMENT}},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e512",
+            ),
+            expect=True,
+            context={"remembered": {"undone_by_bot": {_UNDONE_ASSIGNMENT: _EARLIER}}},
+        ),
+        Example(
+            "the same permission set assigned to another group",
+            sso_call(
+                "CreateAccountAssignment",
+                {**_ASSIGNMENT, "principalId": "34887428-4081-7042-c3c6-928d41300b22"},
+                event_id="7d1f0c2e-3b4a-4c5d-8e6f-a1b2c3d4e513",
+            ),
+            expect=False,
+            context={"remembered": {"undone_by_bot": {_UNDONE_ASSIGNMENT: _EARLIER}}},
         ),
         Example(
             "a key the bot never touched made Active",

@@ -4,14 +4,18 @@ last-admin guard are refused, and two admins are needed when IAMBOT_APPROVALS=2.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import pytest
 
 from core.severity import Severity
+from detections import example_records as samples
 from tests.conftest import OUTSIDER
 from tests.handlers.test_buttons import (
     ADMIN_POLICY,
     iam_user,
+    ingest,
     posted_alert,
     thread_replies,
     wait_action,
@@ -168,3 +172,43 @@ def test_two_admins_are_needed_when_approvals_is_two(make_bot, aws, center, admi
     action = bot.store.actions(alert.id)[-1]
     assert (action.requested_by, action.approved_by) == ("U0ADMIN1", "U0ADMIN2")
     assert holders(center, admin) == [("USER", user)]
+
+
+def test_an_assignment_the_button_removed_created_again_is_one_critical_alert_offering_the_button_again(
+    make_bot, aws, center, admin_set
+):
+    admin, _group, user = admin_set
+    bot = make_bot(session=aws)
+    alert = assignment_alert(bot, center, admin, "USER", user)
+    bot.click(alert, "iam_remove_assignment", "U0ADMIN1")
+    assert wait_action(bot, alert)[0].state == "done"
+
+    again = {
+        "instanceArn": center.instance,
+        "targetId": ACCOUNT,
+        "targetType": "AWS_ACCOUNT",
+        "permissionSetArn": admin,
+        "principalType": "USER",
+        "principalId": user,
+    }
+    later = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    record = samples.sso_call("CreateAccountAssignment", again, event_id="assign-again", time=later)
+    reverted = ingest(bot, record)  # exactly one alert: identity_center_admin_grant is superseded
+    assert (reverted.rule, reverted.severity) == ("remediation_reverted", Severity.CRITICAL)
+    set_id = admin.rsplit("/", 1)[-1]
+    assert reverted.title == (
+        f"Identity Center assignment the bot removed created again: {set_id} to user {user} in {ACCOUNT}"
+    )
+    assert f"alert #{alert.id}'s button" in reverted.facts["Undone by the bot"]
+    assert "iam_remove_assignment" in buttons_of(bot.fake.calls_of("chat.postMessage")[-1].args["blocks"])
+
+    other = {**again, "principalId": _group, "principalType": "GROUP"}  # never removed by the bot: no revert
+    assert not any(
+        a.rule == "remediation_reverted"
+        for a in map(
+            bot.store.alert,
+            bot.rt.pipeline.process(
+                [samples.sso_call("CreateAccountAssignment", other, event_id="assign-other", time=later)], "test"
+            ).alert_ids,
+        )
+    )
