@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, R
 import handlers
 from audit.runner import Auditor
 from audit.schedule import Jobs, latest_slot
-from audit.service import AuditService, digest_period
+from audit.service import DIGEST_JOB, AuditService, digest_period
 from aws.lookups import IamLookups
 from aws.remediation import Remediator
 from aws.sessions import AwsSessions
@@ -184,11 +184,11 @@ def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: 
             raise RuntimeError("the scheduled audit did not finish (the channel was told why)")
 
     def digest(slot: datetime) -> None:
-        previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
+        previous = latest_slot(jobs.triggers[DIGEST_JOB], slot - timedelta(seconds=1), slot - timedelta(days=400))
         since, until = digest_period(slot, previous)
         audits.post_digest(reports, since, until)
 
-    jobs = Jobs(store, {"audit": (settings.audit_cron, audit), "digest": (settings.digest_cron, digest)})
+    jobs = Jobs(store, {"audit": (settings.audit_cron, audit), DIGEST_JOB: (settings.digest_cron, digest)})
     return jobs
 
 

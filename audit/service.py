@@ -17,7 +17,7 @@ from storage import Store
 
 log = logging.getLogger(__name__)
 
-DIGEST_JOB = "digest"  # the scheduled digest's job name (app/wiring.py scheduled_jobs); its slots mark each digest
+DIGEST_JOB = "digest"  # the scheduled digest's job name (app/wiring.py uses it); its slots mark each digest
 DEFAULT_DIGEST_DAYS = 7
 MAX_DIGEST_DAYS = 365
 
