@@ -11,14 +11,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app import __version__, audit_cli
-from app.checkup import check
 from app.logs import configure_logging
-from app.serving import serve
-from app.wiring import aws_sessions, build, slack_client
-from aws.causes import CALL_ERRORS, describe
-from aws.sessions import AwsSessions
 from config import ConfigError, Settings, help_table, load, log_format, read_env_file
-from storage import Store
+
+# The commands import what they run when they run (boto3, slack_bolt and the wiring take about a second to load):
+# `bot.py --help` and a bad setting answer at once.
 
 if TYPE_CHECKING:
     from core.rows import AlertRow
@@ -90,6 +87,8 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
             named.append(f"{source.removeprefix('replay:')}: {reason}")
 
     if post:
+        from app.wiring import build
+
         settings = load(serving=True)
         rt = build(settings)
         store, pipeline = rt.store, rt.pipeline
@@ -130,8 +129,11 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
 def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> int:
     """`bot.py hunt`: run the chosen rules over the trail's history in Athena or CloudTrail Lake; print (or post)
     the alerts."""
+    from app.wiring import build
     from aws.athena import Athena, AthenaError
+    from aws.causes import CALL_ERRORS, describe
     from aws.cloudtrail_lake import Lake, LakeError
+    from aws.sessions import AwsSessions
     from config import trusted_accounts as config_trusted_accounts
     from detections import all_rules
     from hunt.query import HuntQuery, QueryError, athena_sql, choose_rules, event_data_store, lake_sql, parse_when
@@ -141,6 +143,7 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
     from ingest.pipeline import BatchResult, Pipeline
     from slackui.alerts import render_alert
     from slackui.terminal import render
+    from storage import Store
 
     now = now or datetime.now(UTC)
     lake_region: str | None = None
@@ -271,6 +274,21 @@ def _summary(alert: AlertRow) -> dict:
     }
 
 
+def serve(settings: Settings) -> int:
+    """`bot.py serve` (app/serving.py)."""
+    from app.serving import serve as run
+
+    return run(settings)
+
+
+def check(settings: Settings) -> int:
+    """`bot.py check` (app/checkup.py): one line per check on stdout."""
+    from app.checkup import check as run
+    from app.wiring import aws_sessions, slack_client
+
+    return run(settings, slack_client(settings), lambda: aws_sessions(settings), sys.stdout)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     top = argparse.ArgumentParser(
@@ -343,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             configure_logging(quiet)
             settings = load(serving=True)
-            return check(settings, slack_client(settings), lambda: aws_sessions(settings), sys.stdout)
+            return check(settings)
         if args.command == "audit":
             configure_logging(quiet)
             return audit_cli.run_audit(args, sys.stdout)

@@ -10,21 +10,20 @@ import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
 from app.progress import ProgressBar, logging_around
-from app.wiring import audit_service, registered_checks
 from audit.ocsf import ocsf_text
 from audit.report import AuditReport
-from audit.runner import AuditProgress
 from audit.terminal import table
-from aws.causes import CALL_ERRORS, describe
-from aws.sessions import AwsSessions
 from checks.base import Check
 from config import load
 from core.severity import Severity
 from storage import Store
+
+if TYPE_CHECKING:
+    from audit.runner import AuditProgress
 
 FORMATS = ("table", "json", "csv", "ocsf")
 SUFFIXES = {"table": "txt", "json": "json", "csv": "csv", "ocsf": "ocsf.json"}
@@ -141,6 +140,11 @@ def run_audit(args: argparse.Namespace, out: TextIO, err: TextIO = sys.stderr) -
     Exit 2 with one `error:` line on bad usage or when no account could be audited (no credentials, endpoint
     unreachable, credentials rejected, access denied), else 3 when a finding at --fail-on or worse is open, 4 when
     some accounts or checks could not run, 0 otherwise."""
+    # Here, not at the top: `bot.py --help` and the other commands need neither boto3 nor the bot's wiring.
+    from app.wiring import audit_service, registered_checks
+    from aws.causes import CALL_ERRORS, describe
+    from aws.sessions import AwsSessions
+
     registered = registered_checks()
     try:
         checks = choose_checks(_items(args.checks), _items(args.severity), registered)
