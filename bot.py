@@ -14,8 +14,8 @@ from app import __version__, audit_cli
 from app.logs import configure_logging
 from config import ConfigError, Settings, help_table, load, log_format, read_env_file
 
-# The commands import what they run when they run (boto3, slack_bolt and the wiring take about a second to load):
-# `bot.py --help` and a bad setting answer at once.
+# The commands import what they run when they run: boto3, slack_bolt and the wiring cost ~0.5 s of CPU to load,
+# which `bot.py --help` and a bad setting need not pay (measured idle: --help 0.65-0.72 s -> 0.15-0.17 s user CPU).
 
 if TYPE_CHECKING:
     from core.rows import AlertRow

@@ -7,9 +7,10 @@ The rule learns what the bot undid two ways, both kept in one memory (so it surv
 - the remediation button records each grant it took away as a fact (`facts`, called by the button path), at once
   and whether or not CloudTrail delivers the bot's own calls;
 - the bot's own remediation calls in CloudTrail (UpdateAccessKey to Inactive, Detach*Policy, Delete*Policy, and its
-  containment's Attach*Policy, Put*Policy, DeleteAccountAssignment, whose User-Agent holds the bot's app id, or made by its "iam-warden"
+  containment's Attach*Policy, Put*Policy, whose User-Agent holds the bot's app id, or made by its "iam-warden"
   member-role session), so `bot.py replay` of an archive that holds them finds the revert offline too (a deleted
-  password only from the button's record: DeleteLoginProfile is not among the events the feed delivers).
+  password and a removed Identity Center assignment only from the button's record: neither DeleteLoginProfile nor
+  DeleteAccountAssignment is among the events the feed delivers).
 Limits: a grant undone by hand, or more than RETENTION ago, is not known; a caller who forges the bot's User-Agent
 on its own Detach call can only add alerts, never hide one.
 """
@@ -86,10 +87,10 @@ def _guard(record: dict, verbs: tuple[str, str]) -> Undone | None:
     return None
 
 
-def _assignment(record: dict, event_name: str) -> Undone | None:
-    """The Identity Center account assignment a successful CreateAccountAssignment or DeleteAccountAssignment
-    names (request fields as CloudTrail logs them: targetId, permissionSetArn, principalType, principalId)."""
-    if ct.failed(record) or record.get("eventName") != event_name:
+def _assignment_created(record: dict) -> Undone | None:
+    """The Identity Center account assignment a successful CreateAccountAssignment makes (request fields as
+    CloudTrail logs them: targetId, permissionSetArn, principalType, principalId)."""
+    if ct.failed(record) or record.get("eventName") != "CreateAccountAssignment":
         return None
     req = ct.request(record)
     target, pset = req.get("targetId"), req.get("permissionSetArn")
@@ -103,9 +104,7 @@ def _assignment(record: dict, event_name: str) -> Undone | None:
 def _undone_key(record: dict) -> str | None:
     if not by_bot(record):
         return None
-    undone = (
-        _grant(record, _UNDO, "Inactive") or _guard(record, _GUARD_ON) or _assignment(record, "DeleteAccountAssignment")
-    )
+    undone = _grant(record, _UNDO, "Inactive") or _guard(record, _GUARD_ON)
     return undone.key() if undone else None
 
 
@@ -140,7 +139,7 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
     candidates = (
         _grant(record, _REDO, "Active"),
         _guard(record, _GUARD_OFF),
-        _assignment(record, "CreateAccountAssignment"),
+        _assignment_created(record),
     )
     for candidate in candidates:
         known = ctx.recall(UNDONE.name, candidate.key(), at) if candidate else None
