@@ -148,7 +148,14 @@ def build(
         checks=checks,
     )
     handlers.register(app, deps)
-    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes, metrics=metrics)
+    poster = Poster(
+        store,
+        client,
+        settings.channel,
+        thread_minutes=settings.thread_minutes,
+        metrics=metrics,
+        routes=settings.routing,
+    )
     context = PipelineContext(
         store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
     )
@@ -177,7 +184,7 @@ def audit_service(
 
 def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
     """The audit and digest jobs on their crontab schedules."""
-    reports = SlackReports(client, settings.channel)
+    reports = SlackReports(client, settings.channel, settings.routing)
 
     def audit(_slot: datetime) -> None:
         if not audits.audit_and_post(reports, "schedule", None):
@@ -186,7 +193,7 @@ def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: 
     def digest(slot: datetime) -> None:
         previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
         since, until = digest_period(slot, previous)
-        audits.post_digest(reports, since, until)
+        audits.post_digest(reports, since, until, settings.routing)
 
     jobs = Jobs(store, {"audit": (settings.audit_cron, audit), "digest": (settings.digest_cron, digest)})
     return jobs

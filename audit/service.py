@@ -12,6 +12,7 @@ from audit.report import AuditReport
 from audit.runner import Auditor, Progress
 from core.digest import Digest
 from core.metrics import Metrics
+from core.routing import Routes
 from core.states import FindingState
 from storage import Store
 
@@ -41,8 +42,8 @@ class Delivery(Protocol):
     def unreached(self, failure: str) -> None:
         """The audit reached no account; `failure` says why."""
 
-    def digest(self, digest: Digest) -> None:
-        """A digest's content (build_digest)."""
+    def digest(self, digest: Digest, channel: str | None = None) -> None:
+        """A digest's content (build_digest), to `channel` (None: where the delivery posts by default)."""
 
 
 class AuditService:
@@ -102,9 +103,14 @@ class AuditService:
         self.deliver_report(delivery, report)
         return True
 
-    def post_digest(self, delivery: Delivery, since: datetime, until: datetime) -> None:
-        """Deliver the digest for [since, until)."""
-        delivery.digest(build_digest(self.store, since, until))
+    def post_digest(self, delivery: Delivery, since: datetime, until: datetime, routes: Routes | None = None) -> None:
+        """Deliver the digest for [since, until): the whole of it, or with IAMBOT_ROUTES (`routes`) one digest per
+        channel of what was routed there (the default channel's covering the rest)."""
+        if routes is None or not routes.routes:
+            delivery.digest(build_digest(self.store, since, until))
+            return
+        for channel in routes.channels():
+            delivery.digest(build_digest(self.store, since, until, routes, channel), channel)
 
     def last_digest(self) -> datetime | None:
         """When the last scheduled digest was due (its slot), or None before the first."""

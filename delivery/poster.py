@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.metrics import Metrics
+from core.routing import Routes
 from core.rows import AlertRow
 from core.severity import Severity
 from core.states import PostState
@@ -34,7 +35,8 @@ NEEDS_HUMAN = {
 
 
 class Poster:
-    """Drains the alerts outbox into a channel. Thread-safe `wake()`; `run()` loops until stopped."""
+    """Drains the alerts outbox into the channels `routes` picks (`channel` alone without routes). Thread-safe
+    `wake()`; `run()` loops until stopped."""
 
     def __init__(
         self,
@@ -46,10 +48,11 @@ class Poster:
         monotonic: Callable[[], float] = time.monotonic,
         on_posted: Callable[[int, float], None] | None = None,
         metrics: Metrics | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self.store = store
         self.client = client
-        self.channel = channel
+        self.routes = routes or Routes(channel)
         self.thread_window = timedelta(minutes=thread_minutes)
         self.min_interval = min_interval
         self.monotonic = monotonic
@@ -68,17 +71,18 @@ class Poster:
         were found already posted (matched by the message metadata the bot attaches)."""
         found = 0
         for alert in self.store.alerts(post_state=PostState.SENDING):
-            ts = self._find_posted(alert)
+            channel = self.routes.for_alert(alert)
+            ts = self._find_posted(alert, channel)
             if ts:
-                self.store.mark_posted(alert.id, self.channel, ts[0], ts[1])
+                self.store.mark_posted(alert.id, channel, ts[0], ts[1])
                 found += 1
         return found
 
-    def _find_posted(self, alert: AlertRow) -> tuple[str, str | None] | None:
+    def _find_posted(self, alert: AlertRow, channel: str) -> tuple[str, str | None] | None:
         oldest = (alert.sending_since or alert.created_at) - timedelta(minutes=5)
         try:
             reply = self.client.conversations_history(
-                channel=self.channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True, limit=200
+                channel=channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True, limit=200
             )
         except SlackApiError as err:
             log.warning(
@@ -113,11 +117,12 @@ class Poster:
         if wait > 0:
             time.sleep(wait)
         message = render_alert(alert, self.store.actions(alert.id))
+        channel = self.routes.for_alert(alert)
         thread_ts = None
         reply_broadcast = False
         if self.thread_window:
             since = self.store.clock() - self.thread_window
-            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id)
+            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id, channel=channel)
             if root and root.id < alert.id:
                 thread_ts = root.ts
                 # A critical alert must not hide in a thread: it is also sent to the channel.
@@ -125,7 +130,7 @@ class Poster:
         self.store.mark_sending(alert.id)
         try:
             reply = self.client.chat_postMessage(
-                channel=self.channel,
+                channel=channel,
                 text=message["text"],
                 blocks=message["blocks"],
                 thread_ts=thread_ts,
