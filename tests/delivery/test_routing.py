@@ -162,3 +162,36 @@ def test_the_scheduled_audit_report_follows_its_route(make_bot, aws, routes, cha
     assert {u["channel"] for u in bot.fake.uploads.values()} == {channel}
     others = [c.args["channel"] for c in bot.fake.calls_of("chat.postMessage") if c.args["channel"] != channel]
     assert others == []
+
+
+def test_the_mute_button_on_a_routed_report_answers_in_that_channel(make_bot, aws):
+    bot = make_bot(session=aws, checks=CHECKS, routes=parse_routes(f"account:{A1}={TEAM}")[0])
+    world = World({A1: [user(A1, "bad-alice"), user(A1, "carol")]})
+    auditor = bot.rt.audits.auditor
+    auditor.collect, auditor.accounts_setting = world.collect, (A1,)
+    assert bot.rt.jobs.fire("audit", datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    [report] = [m for m in bot.fake.channel_messages(TEAM) if m["text"].startswith("IAM audit")]
+    finding = next(f for f in bot.store.findings("open") if f.resource.endswith("bad-alice"))
+    # the report's own Mute button for that finding, pressed as Slack sends it from the team's channel
+    [button] = [
+        b["accessory"]
+        for b in report["blocks"]
+        if b.get("accessory", {}).get("action_id") == "iam_mute_finding" and b["accessory"]["value"] == str(finding.id)
+    ]
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0ADMIN1"},
+        "team": {"id": "T0TEST"},
+        "api_app_id": "A0TEST",
+        "container": {"type": "message", "message_ts": report["ts"], "channel_id": TEAM},
+        "channel": {"id": TEAM},
+        "message": {"ts": report["ts"]},
+        "trigger_id": "1.1",
+        "response_url": bot.fake.response_url("mute"),
+        "actions": [{**button, "block_id": "b", "action_ts": "1"}],
+    }
+    assert bot.send(payload).status == 200
+    assert bot.fake.wait_for(lambda: any(m["thread_ts"] == report["ts"] for m in bot.fake.channel_messages(TEAM)))
+    [reply] = [m for m in bot.fake.channel_messages(TEAM) if m["thread_ts"] == report["ts"]]
+    assert reply["text"].startswith(":mute: <@U0ADMIN1> muted `test_mfa`")
+    assert bot.fake.channel_messages(CHANNEL) == []
