@@ -179,7 +179,7 @@ def audit_service(
     """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
     checks = all_checks() if checks is None else checks
     auditor = Auditor(sessions, store, settings.accounts, settings.regions, checks=checks)
-    return AuditService(auditor, store, metrics)
+    return AuditService(auditor, store, metrics, routes=settings.routing)
 
 
 def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
@@ -193,7 +193,7 @@ def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: 
     def digest(slot: datetime) -> None:
         previous = latest_slot(jobs.triggers["digest"], slot - timedelta(seconds=1), slot - timedelta(days=400))
         since, until = digest_period(slot, previous)
-        audits.post_digest(reports, since, until, settings.routing)
+        audits.post_digest(reports, since, until)
 
     jobs = Jobs(store, {"audit": (settings.audit_cron, audit), "digest": (settings.digest_cron, digest)})
     return jobs

@@ -49,10 +49,13 @@ class Delivery(Protocol):
 class AuditService:
     """Runs audits (never two at once in this process) and delivers reports and digests."""
 
-    def __init__(self, auditor: Auditor, store: Store, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, auditor: Auditor, store: Store, metrics: Metrics | None = None, routes: Routes | None = None
+    ) -> None:
         self.auditor = auditor
         self.store = store
         self.metrics = metrics or Metrics()
+        self.routes = routes  # IAMBOT_ROUTES: digests are split by channel when it routes anything
         self._running = threading.Lock()
 
     def describe_target(self) -> str:
@@ -103,14 +106,18 @@ class AuditService:
         self.deliver_report(delivery, report)
         return True
 
-    def post_digest(self, delivery: Delivery, since: datetime, until: datetime, routes: Routes | None = None) -> None:
-        """Deliver the digest for [since, until): the whole of it, or with IAMBOT_ROUTES (`routes`) one digest per
-        channel of what was routed there (the default channel's covering the rest)."""
-        if routes is None or not routes.routes:
+    def post_digest(self, delivery: Delivery, since: datetime, until: datetime, asked_in: str | None = None) -> None:
+        """Deliver the digest for [since, until). Without routes: the whole of it. With IAMBOT_ROUTES: the scheduled
+        digest (`asked_in` None) is one digest per channel of what was routed there, the default channel's covering
+        the rest; one asked for in a routed channel (`asked_in`) is that channel's share, elsewhere the whole."""
+        routes = self.routes
+        if routes is None or not routes.routes or (asked_in is not None and asked_in not in routes.channels()):
             delivery.digest(build_digest(self.store, since, until))
-            return
-        for channel in routes.channels():
-            delivery.digest(build_digest(self.store, since, until, routes, channel), channel)
+        elif asked_in is not None:
+            delivery.digest(build_digest(self.store, since, until, routes, asked_in))
+        else:
+            for channel in routes.channels():
+                delivery.digest(build_digest(self.store, since, until, routes, channel), channel)
 
     def last_digest(self) -> datetime | None:
         """When the last scheduled digest was due (its slot), or None before the first."""

@@ -4,6 +4,7 @@ audit reports and one digest per channel."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 
@@ -15,7 +16,7 @@ from core.severity import Severity
 from delivery.poster import Poster
 from storage import Store
 from tests.audit.test_lifecycle import A1, CHECKS, World, user
-from tests.conftest import CHANNEL, settings
+from tests.conftest import CHANNEL, OUTSIDER, post, settings, sign
 from tests.handlers.test_buttons import ACCOUNT, attached, iam_user, posted_alert, wait_action
 from tests.outbox import alert, stored
 
@@ -195,3 +196,41 @@ def test_the_mute_button_on_a_routed_report_answers_in_that_channel(make_bot, aw
     [reply] = [m for m in bot.fake.channel_messages(TEAM) if m["thread_ts"] == report["ts"]]
     assert reply["text"].startswith(":mute: <@U0ADMIN1> muted `test_mfa`")
     assert bot.fake.channel_messages(CHANNEL) == []
+
+
+def digest_command(bot, channel: str) -> None:
+    """`/iam digest 1` typed in `channel`, signed as Slack sends it."""
+    body = urlencode(
+        {
+            "team_id": "T0TEST",
+            "channel_id": channel,
+            "user_id": OUTSIDER,
+            "command": "/iam",
+            "text": "digest 1",
+            "response_url": bot.fake.response_url("cmd"),
+            "trigger_id": "1.2.3",
+        }
+    )
+    assert post(bot.url, body, sign(body), "application/x-www-form-urlencoded").status == 200
+
+
+def test_a_digest_asked_for_in_a_routed_channel_is_its_share_and_elsewhere_the_whole(bot):
+    posted_alert(bot, title="Admin policy attached to user bob")
+    posted_alert(bot, severity=Severity.MEDIUM, title="Inline policy put on user eve")
+    posted_alert(bot, account=TEAM_ACCOUNT, title="Admin policy attached to user team-bob")
+    digest_command(bot, TEAM)
+    assert bot.fake.wait_for(
+        lambda: any(m["text"].startswith("IAM Warden digest") for m in bot.fake.channel_messages(TEAM))
+    )
+    team = digest_text(bot.fake, TEAM)
+    assert "team-bob" in team and "user bob" not in team and "user eve" not in team
+    digest_command(bot, CHANNEL)  # the default channel: what no route took
+    assert bot.fake.wait_for(
+        lambda: any(m["text"].startswith("IAM Warden digest") for m in bot.fake.channel_messages(CHANNEL))
+    )
+    default = digest_text(bot.fake, CHANNEL)
+    assert "user eve" in default and "user bob" not in default and "team-bob" not in default
+    digest_command(bot, "C0ELSEWHERE")  # a channel no route names: the whole digest
+    assert bot.fake.wait_for(lambda: bot.fake.channel_messages("C0ELSEWHERE"))
+    whole = digest_text(bot.fake, "C0ELSEWHERE")
+    assert all(name in whole for name in ("user bob", "user eve", "team-bob"))
