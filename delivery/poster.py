@@ -32,6 +32,8 @@ NEEDS_HUMAN = {
     "token_revoked",
     "missing_scope",
 }
+# Refusals of one channel: an alert its route sends to such a channel goes to the default channel instead.
+CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 class Poster:
@@ -112,12 +114,12 @@ class Poster:
                     return posted
                 posted += 1
 
-    def _post(self, alert: AlertRow) -> bool:
+    def _post(self, alert: AlertRow, channel: str | None = None) -> bool:
         wait = self._last_post + self.min_interval - self.monotonic()
         if wait > 0:
             time.sleep(wait)
         message = render_alert(alert, self.store.actions(alert.id))
-        channel = self.routes.for_alert(alert)
+        channel = channel or self.routes.for_alert(alert)
         thread_ts = None
         reply_broadcast = False
         if self.thread_window:
@@ -140,8 +142,18 @@ class Poster:
             )
         except SlackApiError as err:
             error = str(err.response.get("error"))
-            self.store.mark_post_failed(alert.id, error)
             self.metrics.alert_post_failures.inc()
+            if error in CHANNEL_ERRORS and channel != self.routes.default:
+                # A routed channel the bot cannot post in must not hold the alert back from everyone.
+                log.error(
+                    "Slack refused alert %s in its routed channel %s: %s (invite the bot there); posting it to %s",
+                    alert.id,
+                    channel,
+                    error,
+                    self.routes.default,
+                )
+                return self._post(alert, self.routes.default)
+            self.store.mark_post_failed(alert.id, error)
             self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             hint = " (invite the bot to the channel / check its token and scopes)" if error in NEEDS_HUMAN else ""
             log.error("Slack refused alert %s: %s%s; retrying in %.0fs", alert.id, error, hint, self._backoff)

@@ -67,6 +67,26 @@ def test_a_thread_never_spans_two_channels(tmp_path, fake_slack):
     store.close()
 
 
+def test_an_alert_its_routed_channel_refuses_goes_to_the_default_channel(tmp_path, fake_slack, caplog):
+    store = Store(tmp_path / "w.db")
+    client = slack_client(settings(tmp_path, fake_slack))
+    poster = Poster(store, client, CHANNEL, min_interval=0.0, routes=Routes(CHANNEL, ROUTES))
+    [alert_id] = stored(store, alert(1, severity=Severity.CRITICAL))
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel", status=200)
+    assert poster.drain() == 1
+    assert fake_slack.channel_messages(INCIDENT) == [] and len(fake_slack.channel_messages(CHANNEL)) == 1
+    assert [c.args["channel"] for c in fake_slack.calls_of("chat.postMessage")] == [INCIDENT, CHANNEL]
+    assert store.alert(alert_id).channel == CHANNEL
+    assert f"in its routed channel {INCIDENT}: not_in_channel (invite the bot there); posting it to {CHANNEL}" in (
+        caplog.text
+    )
+    # the default channel refusing too keeps the alert in the outbox, as without routes
+    stored(store, alert(2, severity=Severity.CRITICAL))
+    fake_slack.fail_next("chat.postMessage", error="not_in_channel", status=200, times=2)
+    assert poster.drain() == 0 and store.counts()["unposted"] == 1
+    store.close()
+
+
 def test_recovery_looks_for_an_in_flight_alert_in_its_routed_channel(tmp_path, fake_slack):
     store = Store(tmp_path / "w.db")
     client = slack_client(settings(tmp_path, fake_slack))
