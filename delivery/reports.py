@@ -12,6 +12,7 @@ from audit.report import AuditReport
 from core.digest import Digest
 from core.routing import Routes
 from core.rows import AlertRow
+from delivery.poster import CHANNEL_ERRORS
 from slackui import blocks
 from slackui.blocks import escape
 
@@ -28,15 +29,27 @@ class SlackReports:
         self.routes = routes
 
     def report(self, report: AuditReport, fixes: dict[str, str], finding_ids: dict[tuple[str, str, str], int]) -> None:
-        """Post the report, with the full results as CSV and JSON files in its thread; a Slack error is logged."""
+        """Post the report, with the full results as CSV and JSON files in its thread; a Slack error is logged. A
+        routed channel that refuses it (the bot not in it) leaves it to the default channel."""
         message = blocks.audit_report(report, fixes, finding_ids)
+        for channel in dict.fromkeys([self.report_channel(report), self.channel]):
+            try:
+                reply = self.client.chat_postMessage(channel=channel, **message, unfurl_links=False)
+            except SlackApiError as err:
+                error = err.response.get("error")
+                log.error("could not post audit #%s to %s: %s", report.audit_id, channel, error)
+                if error in CHANNEL_ERRORS:
+                    continue
+                return
+            self._attach_files(report, channel, reply["ts"])
+            return
+
+    def _attach_files(self, report: AuditReport, channel: str, ts: str) -> None:
         stamp = f"iam-audit-{report.audit_id}"
-        channel = self.report_channel(report)
         try:
-            reply = self.client.chat_postMessage(channel=channel, **message, unfurl_links=False)
             self.client.files_upload_v2(
                 channel=channel,
-                thread_ts=reply["ts"],
+                thread_ts=ts,
                 initial_comment="Every result of this audit (failing, muted and passing).",
                 file_uploads=[
                     {"content": report.csv_text(), "filename": f"{stamp}.csv", "title": f"{stamp}.csv"},

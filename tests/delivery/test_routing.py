@@ -185,6 +185,20 @@ def test_the_scheduled_audit_report_follows_its_route(make_bot, aws, routes, cha
     assert others == []
 
 
+def test_a_report_its_routed_channel_refuses_goes_to_the_default_channel(make_bot, aws, caplog):
+    bot = make_bot(session=aws, checks=CHECKS, routes=parse_routes(f"account:{A1}={TEAM}")[0])
+    world = World({A1: [user(A1, "bad-alice"), user(A1, "carol")]})
+    auditor = bot.rt.audits.auditor
+    auditor.collect, auditor.accounts_setting = world.collect, (A1,)
+    bot.fake.fail_next("chat.postMessage", error="not_in_channel", status=200)
+    assert bot.rt.jobs.fire("audit", datetime(2026, 11, 23, 6, 0, tzinfo=UTC))
+    assert [c.args["channel"] for c in bot.fake.calls_of("chat.postMessage")] == [TEAM, CHANNEL]
+    [report] = [m for m in bot.fake.channel_messages(CHANNEL) if m["text"].startswith("IAM audit")]
+    assert bot.fake.wait_for(lambda: len(bot.fake.uploads) == 2)
+    assert {(u["channel"], u["thread_ts"]) for u in bot.fake.uploads.values()} == {(CHANNEL, report["ts"])}
+    assert f"could not post audit #1 to {TEAM}: not_in_channel" in caplog.text
+
+
 def test_the_mute_button_on_a_routed_report_answers_in_that_channel(make_bot, aws):
     bot = make_bot(session=aws, checks=CHECKS, routes=parse_routes(f"account:{A1}={TEAM}")[0])
     world = World({A1: [user(A1, "bad-alice"), user(A1, "carol")]})
