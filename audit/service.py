@@ -27,6 +27,10 @@ class AuditBusy(Exception):
     """An audit is already running."""
 
 
+class DigestUndelivered(Exception):
+    """Some channels' digests could not be posted (the others were)."""
+
+
 class Delivery(Protocol):
     """Where an audit's outcome goes (delivery.reports.SlackReports posts it to a channel)."""
 
@@ -116,8 +120,15 @@ class AuditService:
         elif asked_in is not None:
             delivery.digest(build_digest(self.store, since, until, routes, asked_in))
         else:
-            for channel in routes.channels():
-                delivery.digest(build_digest(self.store, since, until, routes, channel), channel)
+            refused = []
+            for channel in routes.channels():  # one channel refusing must not cost the others their digest
+                try:
+                    delivery.digest(build_digest(self.store, since, until, routes, channel), channel)
+                except Exception:
+                    log.exception("the digest for channel %s could not be posted", channel)
+                    refused.append(channel)
+            if refused:
+                raise DigestUndelivered(f"no digest could be posted in {', '.join(refused)}")
 
     def last_digest(self) -> datetime | None:
         """When the last scheduled digest was due (its slot), or None before the first."""

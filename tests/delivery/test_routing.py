@@ -151,6 +151,18 @@ def test_the_digest_is_posted_per_channel_with_what_was_routed_there(bot):
         assert "*Alerts raised*\\n1 (" in text and "*Open findings now*\\n1" in text
 
 
+def test_a_channel_refusing_its_digest_leaves_the_others_theirs_and_the_run_failed(bot, caplog):
+    posted_alert(bot, title="Admin policy attached to user bob")
+    bot.fake.fail_next("chat.postMessage", error="not_in_channel", status=200)  # the default channel's, first
+    slot = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0)
+    assert bot.rt.jobs.fire("digest", slot)
+    assert "user bob" in digest_text(bot.fake, INCIDENT) and digest_text(bot.fake, TEAM)
+    assert not any(m["text"].startswith("IAM Warden digest") for m in bot.fake.channel_messages(CHANNEL))
+    [run] = bot.store.db["job_runs"].rows_where("job = ?", ["digest"])
+    assert run["outcome"] == "failed: DigestUndelivered"
+    assert f"the digest for channel {CHANNEL} could not be posted" in caplog.text
+
+
 def test_without_routes_the_digest_is_one_message_in_the_default_channel(make_bot, aws):
     bot = make_bot(session=aws)
     posted_alert(bot)
