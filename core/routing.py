@@ -76,7 +76,9 @@ def _route(key: str, channel: str) -> Route | str:
         why.append(f"{key} is not {SYNTAX}")
     if not CHANNEL_ID.match(channel):
         why.append(f"{channel} is not a channel id (C…; a name will not do)")
-    return "; ".join(why) if why or route is None else route
+    if why or route is None:
+        return "; ".join(why)
+    return route
 
 
 @dataclass(frozen=True)
