@@ -10,6 +10,8 @@ from typing import TypeVar
 
 from dotenv import load_dotenv
 
+from core.routing import CHANNEL_ID, Route, Routes, parse_routes
+
 T = TypeVar("T")
 # LOG_FORMAT: lines for a person reading a terminal, or one JSON object per line for a log shipper.
 LOG_FORMATS = ("text", "json")
@@ -52,6 +54,12 @@ VARIABLES: tuple[Var, ...] = (
         "IAMBOT_CHANNEL",
         "channel id where alerts and reports are posted (e.g. C0123456789)",
         needed_to_serve=True,
+    ),
+    Var(
+        "IAMBOT_ROUTES",
+        "channels by account and severity, e.g. critical=C0INCIDENT,account:111122223333=C0TEAM: alerts, "
+        "scheduled reports and digests go to their account's route, else their severity's, else IAMBOT_CHANNEL",
+        "",
     ),
     Var(
         "IAMBOT_ADMINS",
@@ -138,7 +146,6 @@ VARIABLES: tuple[Var, ...] = (
 )
 
 _SLACK_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _QUEUE_URL = re.compile(r"^https?://\S+/\d{12}/[\w.-]+$")
 
 
@@ -169,6 +176,7 @@ class Settings:
     app_token: str = field(default="", repr=False)
     slack_api_url: str = "https://slack.com/api/"
     channel: str = ""
+    routes: tuple[Route, ...] = ()  # IAMBOT_ROUTES; `routing` adds the default channel
     admins: frozenset[str] = frozenset()
     responders: frozenset[str] = frozenset()
     approvals: int = 1
@@ -194,6 +202,11 @@ class Settings:
 
     def __repr__(self) -> str:
         return f"Settings(channel={self.channel!r}, admins={sorted(self.admins)!r}, db_path={self.db_path!r})"
+
+    @property
+    def routing(self) -> Routes:
+        """Where things are posted: IAMBOT_ROUTES, falling back to IAMBOT_CHANNEL."""
+        return Routes(self.channel, self.routes)
 
     @property
     def socket_mode(self) -> bool:
@@ -252,10 +265,12 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
             "(or set SLACK_APP_TOKEN to use Socket Mode)"
         )
     channel = get("IAMBOT_CHANNEL")
-    if channel and not _CHANNEL_ID.match(channel):
+    if channel and not CHANNEL_ID.match(channel):
         problems.append(
             f"IAMBOT_CHANNEL={channel!r} must be a channel id (C…), not a name; it is {_var('IAMBOT_CHANNEL').purpose}"
         )
+    routes, route_problems = parse_routes(get("IAMBOT_ROUTES"))
+    problems.extend(route_problems)
     raw_admins = get("IAMBOT_ADMINS")
     admins = checked(lambda: _ids(raw_admins, _var("IAMBOT_ADMINS"), _SLACK_ID), None)
     if serving and raw_admins and admins == frozenset():
@@ -307,6 +322,7 @@ def load(env: Mapping[str, str] | None = None, serving: bool = True) -> Settings
         app_token=app_token,
         slack_api_url=get("SLACK_API_URL"),
         channel=channel,
+        routes=routes,
         admins=admins or frozenset(),
         responders=checked(lambda: _ids(get("IAMBOT_RESPONDERS"), _var("IAMBOT_RESPONDERS"), _SLACK_ID), frozenset()),
         approvals=number("IAMBOT_APPROVALS", 1, 2),

@@ -87,7 +87,8 @@ def permissions(sessions: AwsSessions) -> CheckResult:
 def run_checks(settings: Settings, client: WebClient, make_sessions: Callable[[], AwsSessions]) -> list[CheckResult]:
     """Every check, in order; each runs even when an earlier one failed. `make_sessions` builds the AWS sessions
     (an AWS_PROFILE naming no profile fails there, and is reported as the identity check)."""
-    results = [slack_token(client), slack_channel(client, settings.channel)]
+    # every channel alerts, reports and digests may be posted to (IAMBOT_CHANNEL, then each of IAMBOT_ROUTES)
+    results = [slack_token(client), *(slack_channel(client, channel) for channel in settings.routing.channels())]
     try:
         sessions = make_sessions()
     except CALL_ERRORS as err:

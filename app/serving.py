@@ -88,7 +88,9 @@ def _serve(rt: Runtime, closers: list[Callable[[], None]]) -> int:
     who = until_reachable(startup_probe(settings).auth_test, "auth.test", rt.stop)
     if who is None:
         return 0
-    log.info("connected to Slack team %s as %s; alerts go to %s", who.get("team"), who.get("user"), settings.channel)
+    routes = ", ".join(str(route) for route in settings.routes) or "none"
+    team, user = who.get("team"), who.get("user")
+    log.info("connected to Slack team %s as %s; alerts go to %s (routes: %s)", team, user, settings.channel, routes)
     start_background(rt)
     if settings.socket_mode:
         handler = SocketModeHandler(rt.app, settings.app_token)

@@ -148,7 +148,14 @@ def build(
         checks=checks,
     )
     handlers.register(app, deps)
-    poster = Poster(store, client, settings.channel, thread_minutes=settings.thread_minutes, metrics=metrics)
+    poster = Poster(
+        store,
+        client,
+        settings.channel,
+        thread_minutes=settings.thread_minutes,
+        metrics=metrics,
+        routes=settings.routing,
+    )
     context = PipelineContext(
         store, IamLookups(sessions), settings.correlation_minutes, trusted_accounts=settings.trusted_accounts
     )
@@ -172,12 +179,12 @@ def audit_service(
     """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
     checks = all_checks() if checks is None else checks
     auditor = Auditor(sessions, store, settings.accounts, settings.regions, checks=checks)
-    return AuditService(auditor, store, metrics)
+    return AuditService(auditor, store, metrics, routes=settings.routing)
 
 
 def scheduled_jobs(settings: Settings, store: Store, client: WebClient, audits: AuditService) -> Jobs:
     """The audit and digest jobs on their crontab schedules."""
-    reports = SlackReports(client, settings.channel)
+    reports = SlackReports(client, settings.channel, settings.routing)
 
     def audit(_slot: datetime) -> None:
         if not audits.audit_and_post(reports, "schedule", None):

@@ -12,6 +12,7 @@ from audit.report import AuditReport
 from audit.runner import Auditor, Progress
 from core.digest import Digest
 from core.metrics import Metrics
+from core.routing import Routes
 from core.states import FindingState
 from storage import Store
 
@@ -24,6 +25,10 @@ MAX_DIGEST_DAYS = 365
 
 class AuditBusy(Exception):
     """An audit is already running."""
+
+
+class DigestUndelivered(Exception):
+    """Some channels' digests could not be posted (the others were)."""
 
 
 class Delivery(Protocol):
@@ -41,17 +46,20 @@ class Delivery(Protocol):
     def unreached(self, failure: str) -> None:
         """The audit reached no account; `failure` says why."""
 
-    def digest(self, digest: Digest) -> None:
-        """A digest's content (build_digest)."""
+    def digest(self, digest: Digest, channel: str | None = None) -> None:
+        """A digest's content (build_digest), to `channel` (None: where the delivery posts by default)."""
 
 
 class AuditService:
     """Runs audits (never two at once in this process) and delivers reports and digests."""
 
-    def __init__(self, auditor: Auditor, store: Store, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, auditor: Auditor, store: Store, metrics: Metrics | None = None, routes: Routes | None = None
+    ) -> None:
         self.auditor = auditor
         self.store = store
         self.metrics = metrics or Metrics()
+        self.routes = routes  # IAMBOT_ROUTES: digests are split by channel when it routes anything
         self._running = threading.Lock()
 
     def describe_target(self) -> str:
@@ -102,9 +110,25 @@ class AuditService:
         self.deliver_report(delivery, report)
         return True
 
-    def post_digest(self, delivery: Delivery, since: datetime, until: datetime) -> None:
-        """Deliver the digest for [since, until)."""
-        delivery.digest(build_digest(self.store, since, until))
+    def post_digest(self, delivery: Delivery, since: datetime, until: datetime, asked_in: str | None = None) -> None:
+        """Deliver the digest for [since, until). Without routes: the whole of it. With IAMBOT_ROUTES: the scheduled
+        digest (`asked_in` None) is one digest per channel of what was routed there, the default channel's covering
+        the rest; one asked for in a routed channel (`asked_in`) is that channel's share, elsewhere the whole."""
+        routes = self.routes
+        if routes is None or not routes.routes or (asked_in is not None and asked_in not in routes.channels()):
+            delivery.digest(build_digest(self.store, since, until))
+        elif asked_in is not None:
+            delivery.digest(build_digest(self.store, since, until, routes, asked_in))
+        else:
+            refused = []
+            for channel in routes.channels():  # one channel refusing must not cost the others their digest
+                try:
+                    delivery.digest(build_digest(self.store, since, until, routes, channel), channel)
+                except Exception:
+                    log.exception("the digest for channel %s could not be posted", channel)
+                    refused.append(channel)
+            if refused:
+                raise DigestUndelivered(f"no digest could be posted in {', '.join(refused)}")
 
     def last_digest(self) -> datetime | None:
         """When the last scheduled digest was due (its slot), or None before the first."""

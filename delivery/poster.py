@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.metrics import Metrics
+from core.routing import Routes
 from core.rows import AlertRow
 from core.severity import Severity
 from core.states import PostState
@@ -31,10 +32,13 @@ NEEDS_HUMAN = {
     "token_revoked",
     "missing_scope",
 }
+# Refusals of one channel: an alert its route sends to such a channel goes to the default channel instead.
+CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived"}
 
 
 class Poster:
-    """Drains the alerts outbox into a channel. Thread-safe `wake()`; `run()` loops until stopped."""
+    """Drains the alerts outbox into the channels `routes` picks (`channel` alone without routes). Thread-safe
+    `wake()`; `run()` loops until stopped."""
 
     def __init__(
         self,
@@ -46,10 +50,11 @@ class Poster:
         monotonic: Callable[[], float] = time.monotonic,
         on_posted: Callable[[int, float], None] | None = None,
         metrics: Metrics | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self.store = store
         self.client = client
-        self.channel = channel
+        self.routes = routes or Routes(channel)
         self.thread_window = timedelta(minutes=thread_minutes)
         self.min_interval = min_interval
         self.monotonic = monotonic
@@ -68,17 +73,18 @@ class Poster:
         were found already posted (matched by the message metadata the bot attaches)."""
         found = 0
         for alert in self.store.alerts(post_state=PostState.SENDING):
-            ts = self._find_posted(alert)
+            channel = self.routes.for_alert(alert)
+            ts = self._find_posted(alert, channel)
             if ts:
-                self.store.mark_posted(alert.id, self.channel, ts[0], ts[1])
+                self.store.mark_posted(alert.id, channel, ts[0], ts[1])
                 found += 1
         return found
 
-    def _find_posted(self, alert: AlertRow) -> tuple[str, str | None] | None:
+    def _find_posted(self, alert: AlertRow, channel: str) -> tuple[str, str | None] | None:
         oldest = (alert.sending_since or alert.created_at) - timedelta(minutes=5)
         try:
             reply = self.client.conversations_history(
-                channel=self.channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True, limit=200
+                channel=channel, oldest=f"{oldest.timestamp():.6f}", include_all_metadata=True, limit=200
             )
         except SlackApiError as err:
             log.warning(
@@ -108,16 +114,17 @@ class Poster:
                     return posted
                 posted += 1
 
-    def _post(self, alert: AlertRow) -> bool:
+    def _post(self, alert: AlertRow, channel: str | None = None) -> bool:
         wait = self._last_post + self.min_interval - self.monotonic()
         if wait > 0:
             time.sleep(wait)
         message = render_alert(alert, self.store.actions(alert.id))
+        channel = channel or self.routes.for_alert(alert)
         thread_ts = None
         reply_broadcast = False
         if self.thread_window:
             since = self.store.clock() - self.thread_window
-            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id)
+            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id, channel=channel)
             if root and root.id < alert.id:
                 thread_ts = root.ts
                 # A critical alert must not hide in a thread: it is also sent to the channel.
@@ -125,7 +132,7 @@ class Poster:
         self.store.mark_sending(alert.id)
         try:
             reply = self.client.chat_postMessage(
-                channel=self.channel,
+                channel=channel,
                 text=message["text"],
                 blocks=message["blocks"],
                 thread_ts=thread_ts,
@@ -135,8 +142,18 @@ class Poster:
             )
         except SlackApiError as err:
             error = str(err.response.get("error"))
-            self.store.mark_post_failed(alert.id, error)
             self.metrics.alert_post_failures.inc()
+            if error in CHANNEL_ERRORS and channel != self.routes.default:
+                # A routed channel the bot cannot post in must not hold the alert back from everyone.
+                log.error(
+                    "Slack refused alert %s in its routed channel %s: %s (invite the bot there); posting it to %s",
+                    alert.id,
+                    channel,
+                    error,
+                    self.routes.default,
+                )
+                return self._post(alert, self.routes.default)
+            self.store.mark_post_failed(alert.id, error)
             self._backoff = min(max(self._backoff * 2, 1.0), 300.0)
             hint = " (invite the bot to the channel / check its token and scopes)" if error in NEEDS_HUMAN else ""
             log.error("Slack refused alert %s: %s%s; retrying in %.0fs", alert.id, error, hint, self._backoff)

@@ -294,7 +294,7 @@ def post_digest(audits: AuditService, reports: SlackReports, asked: DigestReques
     """Build and post the digest asked for; a Slack refusal (e.g. the bot is not in the channel) is told to the
     user who asked."""
     try:
-        audits.post_digest(reports, asked.since, asked.until)
+        audits.post_digest(reports, asked.since, asked.until, asked_in=reports.channel)
     except SlackApiError as err:
         error = shown(str(err.response.get("error") or "unknown error"), 40)
         respond(response_type="ephemeral", text=f":warning: The digest could not be posted in this channel: `{error}`.")

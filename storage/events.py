@@ -195,3 +195,11 @@ class Events(Area):
         """How many alerts were raised in [since, until)."""
         with self._db.lock:
             return self._db.sql["alerts"].count_where("created_at >= ? AND created_at < ?", [iso(since), iso(until)])
+
+    def alerts_raised(self, since: datetime, until: datetime) -> list[AlertRow]:
+        """The alerts raised in [since, until) (muted ones too), oldest first."""
+        with self._db.lock:
+            rows = self._db.sql["alerts"].rows_where(
+                "created_at >= ? AND created_at < ?", [iso(since), iso(until)], order_by="id"
+            )
+            return [AlertRow.from_row(r) for r in rows]

@@ -49,13 +49,17 @@ class Outbox(Area):
         with self._db.tx() as db:
             db["alerts"].update(alert_id, {"post_state": PostState.PENDING, "post_error": error[:500]})
 
-    def thread_root(self, thread_key: str, since: datetime, exclude_id: int) -> AlertRow | None:
-        """The first posted top-level alert of this thread key at or after `since`, if any."""
+    def thread_root(
+        self, thread_key: str, since: datetime, exclude_id: int, channel: str | None = None
+    ) -> AlertRow | None:
+        """The first posted top-level alert of this thread key at or after `since` (in `channel` when given), if any."""
+        in_channel = " AND channel = ?" if channel else ""
         with self._db.lock:
             rows = list(
                 self._db.sql["alerts"].rows_where(
-                    "thread_key = ? AND created_at >= ? AND post_state = ? AND thread_ts IS NULL AND id != ?",
-                    [thread_key, iso(since), PostState.POSTED, exclude_id],
+                    "thread_key = ? AND created_at >= ? AND post_state = ? AND thread_ts IS NULL AND id != ?"
+                    + in_channel,
+                    [thread_key, iso(since), PostState.POSTED, exclude_id, *([channel] if channel else [])],
                     order_by="id",
                     limit=1,
                 )

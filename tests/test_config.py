@@ -180,3 +180,31 @@ def test_version_is_printed_and_matches_pyproject():
     )
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert done.returncode == 0 and done.stdout.strip() == f"IAM Warden {version}"
+
+
+def test_routes_parse_into_channels_with_the_default_as_fallback():
+    routes = load({**GOOD, "IAMBOT_ROUTES": " critical=C0INCIDENT , account:111122223333=C0TEAM,HIGH=C0INCIDENT"})
+    routing = routes.routing
+    assert routing.channels() == ("C0ALERTS", "C0INCIDENT", "C0TEAM")
+    assert routing.channel("critical", "444455556666") == "C0INCIDENT"
+    assert routing.channel("high", None) == "C0INCIDENT"
+    assert routing.channel("medium", "444455556666") == "C0ALERTS"
+    assert routing.channel("critical", "111122223333") == "C0TEAM"  # the account route wins
+    assert load(GOOD).routing.channels() == ("C0ALERTS",)
+
+
+def test_every_bad_route_is_reported_at_once_with_the_other_bad_settings():
+    raw = "critical=#incident,urgent=C0X,account:12345=C0TEAM,high,high=C0A,high=C0B,medium=C0M,medium=C0M"
+    with pytest.raises(ConfigError) as caught:
+        load({**GOOD, "IAMBOT_ROUTES": raw, "IAMBOT_APPROVALS": "3"})
+    assert str(caught.value).splitlines() == [
+        "IAMBOT_ROUTES: 'critical=#incident': #incident is not a channel id (C…; a name will not do)",
+        "IAMBOT_ROUTES: 'urgent=C0X': urgent is not a severity (critical, high, medium, low, info) or "
+        "account:<12-digit id>",
+        "IAMBOT_ROUTES: 'account:12345=C0TEAM': 12345 is not a 12-digit account id",
+        "IAMBOT_ROUTES: 'high' is not KEY=CHANNEL, KEY being a severity (critical, high, medium, low, info) or "
+        "account:<12-digit id>",
+        "IAMBOT_ROUTES: high is routed twice (C0A and C0B)",
+        "IAMBOT_APPROVALS='3' must be a whole number from 1 to 2; it is how many different admins must press a "
+        "destructive button before it runs (1 or 2)",
+    ]

@@ -17,6 +17,7 @@ from app.checkup import check
 from app.wiring import aws_sessions, slack_client
 from aws.permissions import ACTIONS
 from aws.selfcheck import principal_arn
+from core.routing import parse_routes
 from tests.conftest import BOT_TOKEN, CHANNEL, SIGNING_SECRET, settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +133,23 @@ def test_command_line_check_with_aws_unreachable_exits_1_and_prints_no_secret(tm
     assert "AWS endpoint unreachable" in lines[2]
     for secret in (BOT_TOKEN, SIGNING_SECRET, "testing-secret-key"):
         assert secret not in done.stdout + done.stderr
+
+
+def test_every_routed_channel_is_checked_and_one_the_bot_is_not_in_fails(tmp_path, fake_slack, aws):
+    fake_slack.outside_channels.add("C0TEAM")
+    routes, _ = parse_routes(f"critical=C0INCIDENT,high=C0INCIDENT,account:111122223333=C0TEAM,low={CHANNEL}")
+    config = settings(tmp_path, fake_slack, routes=routes)
+    sessions = aws_sessions(config, aws)
+    out = io.StringIO()
+    with Stubber(sessions.client("iam")) as stubber, Stubber(sessions.client("cloudtrail")) as trail:
+        simulated(stubber, sessions.identity()["Arn"])
+        trail.add_response("lookup_events", {"Events": []}, {"MaxResults": 1})
+        assert check(config, slack_client(config), lambda: sessions, out) == 1
+    lines = out.getvalue().splitlines()
+    assert lines[1:4] == [
+        f"ok    Slack channel {CHANNEL}: #{CHANNEL.lower()}, the bot is a member",
+        "ok    Slack channel C0INCIDENT: #c0incident, the bot is a member",
+        "FAIL  Slack channel C0TEAM: the bot is not a member of #c0team: invite it (/invite @the-bot)",
+    ]
+    assert [c.args["channel"] for c in fake_slack.calls_of("conversations.info")] == [CHANNEL, "C0INCIDENT", "C0TEAM"]
+    assert all(line.startswith("ok") for line in lines[4:])
