@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import secrets
+import sys
 import threading
 import time
 import urllib.error
@@ -411,6 +412,17 @@ def _day(value: Any) -> str | None:
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else None
 
 
+class _Server(ThreadingHTTPServer):
+    """The page's HTTP server; a browser leaving mid-request is routine, not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # reset or closed while reading the request line
+            return
+        super().handle_error(request, client_address)
+
+
 class PageServer:
     """The page and its API over HTTP on 127.0.0.1 (threaded; stop() ends it)."""
 
@@ -423,14 +435,13 @@ class PageServer:
         """Serve on `port`, or on a free port (saying so) when `port` is taken; returns the page's URL."""
         handler = _handler(self.backend)
         try:
-            self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+            self._server = _Server(("127.0.0.1", port), handler)
         except OSError as err:
             if err.errno not in (errno.EADDRINUSE, errno.EACCES):
                 raise
             reason = "is in use" if err.errno == errno.EADDRINUSE else "needs privileges"
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            self._server = _Server(("127.0.0.1", 0), handler)
             say(f"port {port} {reason}; the sandbox page uses free port {self.port} instead")
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-page", daemon=True
         )
@@ -473,14 +484,19 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
 
         def _guarded(self, work: Callable[[], None]) -> None:
             try:
-                port = self.server.server_address[1]
-                if self.headers.get("Host", "") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
-                    raise ApiError(421, "wrong Host header")  # DNS rebinding: answer our own address only
-                work()
-            except ApiError as err:
-                self._json({"error": str(err)}, err.status)
-            except Exception as err:  # report, don't drop the connection; the sandbox keeps running
-                self._json({"error": f"{type(err).__name__}: {err}"}, 500)
+                try:
+                    port = self.server.server_address[1]
+                    if self.headers.get("Host", "") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                        raise ApiError(421, "wrong Host header")  # DNS rebinding: answer our own address only
+                    work()
+                except ApiError as err:
+                    self._json({"error": str(err)}, err.status)
+                except ConnectionError:
+                    raise
+                except Exception as err:  # report, don't drop the connection; the sandbox keeps running
+                    self._json({"error": f"{type(err).__name__}: {err}"}, 500)
+            except ConnectionError:  # the tab was closed or reloaded mid-request: nobody is left to answer
+                self.close_connection = True
 
         def _get(self) -> None:
             url = urlparse(self.path)
