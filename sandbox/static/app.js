@@ -45,6 +45,8 @@ const app = {
   accountBusy: false,
   accountAgain: false,
   scenariosShown: false,
+  openThreads: new Set(), // parent ts of the threads the user expanded; collapsed ("3 replies") otherwise
+  last: null, // the last state shown, to redraw when a thread is opened or closed
 };
 
 // -- DOM helpers ---------------------------------------------------------------------------------------------
@@ -118,7 +120,13 @@ function control(inner) {
 
 function jumpToMessage(event) {
   event.preventDefault();
-  const target = document.querySelector(`#messages .message[data-ts="${event.currentTarget.dataset.ts}"]`);
+  const ts = event.currentTarget.dataset.ts;
+  const parent = app.last && app.last.timeline.find((item) => item.replies.some((r) => r.ts === ts));
+  if (parent && !document.querySelector(`#messages .message[data-ts="${ts}"]`)) {
+    app.openThreads.add(parent.ts); // the message is a reply in a collapsed thread: open it first
+    renderMessages(app.last);
+  }
+  const target = document.querySelector(`#messages .message[data-ts="${ts}"]`);
   if (!target) {
     say("That message is no longer in this channel.", true);
     return;
@@ -203,7 +211,7 @@ function renderBlock(block, index, message) {
     case "divider":
       return h("hr", { class: "block divider" });
     default:
-      return h("div", { class: "block unknown" }, `[unsupported block: ${block.type}]`);
+      return h("div", { class: "block unknown", dataset: { blockType: String(block.type) } }, "(this part of the message cannot be shown here)");
   }
 }
 
@@ -240,24 +248,42 @@ function renderItem(item, inThread) {
         h("span", { class: "author" }, "IAM Warden"),
         h("span", { class: "app-badge" }, "APP"),
         h("span", { class: "time" }, clock(item.ts)),
-        item.edits ? h("span", { class: "edited", title: `updated ${item.edits} time(s) with chat.update` }, "(edited)") : null,
+        item.edits ? h("span", { class: "edited", title: `updated ${item.edits} time(s)` }, "(edited)") : null,
       ),
       item.broadcast ? h("div", { class: "broadcast-note" }, "replied to a thread \u00b7 also sent to the channel") : null,
       ephemeral ? h("div", { class: "ephemeral-note" }, "\u{1f441} Only visible to you") : null,
       h("div", { class: "content" }, renderContent(item)),
-      !inThread && item.replies && item.replies.length
-        ? h("div", { class: "thread" }, h("div", { class: "thread-head" }, `${item.replies.length} ${item.replies.length === 1 ? "reply" : "replies"}`), item.replies.map((r) => renderItem(r, true)))
-        : null,
+      !inThread && item.replies && item.replies.length ? renderThread(item) : null,
     ),
   );
   return node;
+}
+
+// A thread as Slack shows it in the channel: collapsed to "3 replies" until clicked, then its replies inline.
+function renderThread(item) {
+  const open = app.openThreads.has(item.ts);
+  const count = item.replies.length;
+  const last = item.replies[count - 1];
+  const toggle = h(
+    "button",
+    { type: "button", class: "thread-toggle", "aria-expanded": String(open), dataset: { ts: item.ts }, onclick: () => toggleThread(item.ts) },
+    h("span", { class: "reply-count" }, `${count} ${count === 1 ? "reply" : "replies"}`),
+    h("span", { class: "reply-last" }, open ? "Hide replies" : `Last reply ${clock(last.ts)}`),
+  );
+  return h("div", { class: "thread" + (open ? " open" : "") }, toggle, open ? h("div", { class: "thread-replies" }, item.replies.map((r) => renderItem(r, true))) : null);
+}
+
+function toggleThread(ts) {
+  if (app.openThreads.has(ts)) app.openThreads.delete(ts);
+  else app.openThreads.add(ts);
+  if (app.last) renderMessages(app.last);
 }
 
 function renderMessages(data) {
   const box = document.getElementById("messages");
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const items = data.timeline.map((item) => renderItem(item, false));
-  if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Simulate an event, or type /iam audit."));
+  if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Press one of the buttons on the right, or send /iam audit."));
   box.replaceChildren(...items);
   if (nearBottom || app.renderedFor !== data.me) box.scrollTop = box.scrollHeight;
 }
@@ -297,6 +323,11 @@ async function api(path, body) {
   return data;
 }
 
+// A status line for something sent to IAM Warden: said plainly, with the error code only when it refused.
+function answered(what, status) {
+  return status >= 200 && status < 300 ? `${what}.` : `${what}, but IAM Warden did not take it (error ${status}).`;
+}
+
 function say(text, error) {
   const status = document.getElementById("status");
   status.textContent = text;
@@ -305,13 +336,13 @@ function say(text, error) {
 
 async function clickButton(node, element, blockId, message) {
   if (element.confirm && !(await askConfirm(element.confirm))) {
-    say("Cancelled: nothing was sent to the bot.");
+    say("Cancelled: nothing was done.");
     return;
   }
   node.disabled = true;
   try {
     const reply = await api("/api/click", { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" });
-    say(`Sent the signed block_actions request as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+    say(answered(`Clicked “${element.text ? element.text.text : element.action_id}” as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Click failed: ${err.message}`, true);
   } finally {
@@ -330,7 +361,7 @@ async function sendCommand(event) {
   }
   try {
     const reply = await api("/api/command", { user: app.me, command: match[1], text: match[2] });
-    say(`Sent ${match[1]} as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+    say(answered(`Sent ${raw} as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Command failed: ${err.message}`, true);
   }
@@ -342,7 +373,7 @@ async function postDigest(event) {
   node.disabled = true;
   try {
     const reply = await api("/api/command", { user: app.me, command: "/iam", text: "digest" });
-    say(`Sent /iam digest as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+    say(answered(`Asked for the digest as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Digest failed: ${err.message}`, true);
   } finally {
@@ -358,7 +389,7 @@ async function simulate(id, node) {
     const reply = await api("/api/simulate", { scenario: id, user_agent: userAgent });
     const about = reply.users.length ? ` about user ${reply.users.join(", ")}` : "";
     document.getElementById("simulate").dataset.lastUsers = reply.users.join(",");
-    say(`Queued ${reply.sent.join(", ")}${about}. The bot's SQS worker picks them up; alerts appear in a moment.`);
+    say(`Sent to IAM Warden: ${reply.sent.join(", ")}${about}. Its alerts appear in a moment.`);
   } catch (err) {
     say(`Simulation failed: ${err.message}`, true);
   } finally {
@@ -402,7 +433,7 @@ function renderAccount(account) {
     h("ul", { class: "roles" }, account.roles.map((r) => h("li", { dataset: { role: r.name } }, h("strong", {}, r.name), ` \u2014 ${[...r.attached, ...r.inline.map((p) => `${p} (inline)`)].join(", ") || "no policies"}; created ${r.created || "?"}, last used ${r.last_used || "never"}`))),
     h("h3", {}, "Account settings"),
     h("ul", { class: "settings" }, h("li", {}, "Password policy: ", passwordPolicy(account.password_policy)), h("li", { id: "trail-status" }, `Trail ${account.trail.name}: `, account.trail.logging ? "logging" : h("span", { class: "warn" }, "NOT logging"))),
-    h("h3", {}, "Planted problems"),
+    h("h3", {}, "Problems this practice account has on purpose"),
     h("ul", { class: "problems" }, account.problems.map((p) => h("li", {}, p))),
     h("p", { class: "note", id: "root-note" }, h("strong", {}, "Root user: "), account.root_note),
   );
@@ -433,7 +464,7 @@ function renderUsers(data) {
   const select = document.getElementById("user-select");
   app.users = Object.fromEntries(data.users.map((u) => [u.id, u]));
   if (select.options.length === data.users.length) return;
-  select.replaceChildren(...data.users.map((u) => h("option", { value: u.id }, `${u.name} (${u.id}, ${u.role})`)));
+  select.replaceChildren(...data.users.map((u) => h("option", { value: u.id }, `${u.name} (${u.role === "admin" ? "admin" : "no admin rights"})`)));
   select.value = app.me;
 }
 
@@ -456,6 +487,7 @@ async function refresh(force) {
     if (data.me !== app.me || (data.me === app.renderedFor && data.version < app.version)) return; // stale reply
     if (data.version !== app.version || data.me !== app.renderedFor) {
       const changed = data.version !== app.version;
+      app.last = data;
       renderMessages(data);
       app.version = data.version;
       app.renderedFor = data.me;

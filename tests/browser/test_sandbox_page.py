@@ -4,6 +4,7 @@ dialog), non-admins are refused, /iam audit posts a report, and attacker-control
 from __future__ import annotations
 
 import re
+import time
 
 try:
     from playwright.sync_api import expect
@@ -11,6 +12,7 @@ except ImportError:  # the browser fixture then skips (or, under CI, fails) sayi
     expect = None
 
 from sandbox.seed import ADMIN_POLICY
+from tests.browser import screenshots
 
 ALERT_WAIT = 40_000  # ms: SQS long poll, rules, the poster's one post per second
 XSS = "<img src=x onerror=alert(1)>"
@@ -19,7 +21,10 @@ XSS = "<img src=x onerror=alert(1)>"
 def simulate(page, scenario: str, user_agent: str = "") -> str:
     """Press a Simulate button; returns the user the events are about ('' for none)."""
     page.evaluate("delete document.getElementById('simulate').dataset.lastUsers")
-    page.fill("#user-agent", user_agent)
+    if user_agent:  # the field sits in the collapsed Advanced part of the panel
+        if not page.locator("#user-agent").is_visible():
+            page.click("#advanced summary")
+        page.fill("#user-agent", user_agent)
     page.click(f'#scenarios button[data-scenario="{scenario}"]')
     expect(page.locator("#simulate")).to_have_attribute("data-last-users", re.compile(".*"))
     return page.locator("#simulate").get_attribute("data-last-users") or ""
@@ -35,6 +40,19 @@ def alert_message(page, title: str):
     message = messages(page, title).first
     message.wait_for(timeout=ALERT_WAIT)
     return message
+
+
+def thread_reply(scope, text: str, timeout: float = ALERT_WAIT):
+    """The first thread reply under `scope` (the page or a message) holding `text`, once it arrived; threads are
+    collapsed ("3 replies") as in Slack, so every collapsed thread is opened while waiting."""
+    page = scope.page if hasattr(scope, "page") else scope
+    reply = scope.locator(".thread .message", has_text=text).first
+    end = time.monotonic() + timeout / 1000
+    while reply.count() == 0 and time.monotonic() < end:
+        page.evaluate("document.querySelectorAll('.thread-toggle[aria-expanded=\"false\"]').forEach(b => b.click())")
+        time.sleep(0.2)
+    reply.wait_for(timeout=max(1.0, end - time.monotonic()) * 1000)
+    return reply
 
 
 def act_as(page, user: str) -> None:
@@ -65,12 +83,63 @@ def test_simulated_privileged_user_is_alerted_live_with_thread_and_styled_button
     assert alert.locator('.btn.danger[data-action-id="iam_detach_policy"]').count() == 1
     # user_created opened the actor's thread; the critical alert is a reply broadcast to the channel too.
     parent = messages(page, f"IAM user {user} created").first
-    parent.locator(".thread .message", has_text=f"New user {user} given").first.wait_for(timeout=ALERT_WAIT)
+    thread_reply(parent, f"New user {user} given")
     assert messages(page, f"New user {user} given", ".message.broadcast").count() == 1
     # The simulated changes are real in the moto account, and the panel shows them.
     row = account_row(page, user)
     assert "AdministratorAccess" in row.locator(".policies").inner_text()
     assert row.locator(".key-status.active").count() == 1
+
+
+def test_the_page_speaks_plainly_and_keeps_the_hostile_input_field_out_of_the_way(page):
+    page.locator("#account tr[data-user]").first.wait_for()
+    chrome = "\n".join(page.inner_text(s) for s in (".topbar", "#simulate", "#account", "#command-form"))
+    titles = page.evaluate("[...document.querySelectorAll('[title]')].map(n => n.title).join('\\n')")
+    for word in (
+        "moto",
+        "stand-in",
+        "SQS",
+        "EventBridge",
+        "block_actions",
+        "HTTP",
+        "polling",
+        "userAgent",
+        "chat.update",
+        "payload",
+        "real-shaped",
+        "Planted",
+        "U0ADMIN1",
+    ):
+        assert word not in chrome and word not in titles, word
+    assert "practice AWS account" in chrome
+    # The hostile-input field is in a collapsed Advanced part, one click away.
+    expect(page.locator("#user-agent")).to_be_hidden()
+    assert page.get_attribute("#advanced", "open") is None
+    page.click("#advanced summary")
+    expect(page.locator("#user-agent")).to_be_visible()
+    page.fill("#command-input", "/iam help")
+    page.click("#command-send")
+    expect(page.locator("#status")).to_have_text("Sent /iam help as Ada Admin.")
+
+
+def test_emoji_are_drawn_with_a_colour_emoji_font(page):
+    """The glyph Chromium really draws: without an emoji font (fonts-noto-color-emoji) it falls back to another
+    family or an empty box, and this fails."""
+    page.evaluate(
+        """() => { const n = mrkdwn(':red_circle: :white_check_mark:'); n.id = 'emoji-probe';
+                   document.body.append(n); }"""
+    )
+    probe = page.locator("#emoji-probe .emoji").first
+    assert probe.inner_text() == "\U0001f534"
+    box = probe.bounding_box()
+    assert box is not None and box["width"] > 4 and box["height"] > 4
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+    node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "#emoji-probe .emoji"})["nodeId"]
+    fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+    assert [f["familyName"] for f in fonts if f["glyphCount"]] == ["Noto Color Emoji"], fonts
 
 
 def test_non_admin_click_is_refused_and_the_account_is_unchanged(page, sandbox):
@@ -89,7 +158,7 @@ def test_non_admin_click_is_refused_and_the_account_is_unchanged(page, sandbox):
     expect(page.locator("#messages")).not_to_contain_text("Only IAM Warden admins can run policy removal")
 
 
-def test_admin_detach_asks_to_confirm_then_removes_the_policy_and_updates_the_alert(page, sandbox, screenshot_paths):
+def test_admin_detach_asks_to_confirm_then_removes_the_policy_and_updates_the_alert(page, sandbox, tmp_path):
     user = simulate(page, "privileged_user_created")
     title = f"New user {user} given admin-equivalent power"
     alert = alert_message(page, title)
@@ -115,12 +184,11 @@ def test_admin_detach_asks_to_confirm_then_removes_the_policy_and_updates_the_al
     assert updated.locator('[data-action-id="iam_detach_policy"]').count() == 0
     assert attached(sandbox, user) == []
     expect(account_row(page, user).locator(".policies")).not_to_contain_text("AdministratorAccess")
-    reply = page.locator(".thread .message", has_text=f"detached AdministratorAccess from user {user}")
-    reply.first.wait_for()
+    thread_reply(page, f"detached AdministratorAccess from user {user}", timeout=15_000)
+    page.evaluate("document.querySelectorAll('.thread-toggle[aria-expanded=\"true\"]').forEach(b => b.click())")
     updated.scroll_into_view_if_needed()
-    for path in screenshot_paths:
-        page.screenshot(path=str(path))
-    assert screenshot_paths[0].stat().st_size > 10_000
+    shot = screenshots.save(page, "sandbox.png", tmp_path)
+    assert shot.stat().st_size > 10_000
 
 
 def test_iam_audit_acks_ephemerally_then_posts_the_report_with_files(page, sandbox):
@@ -132,6 +200,7 @@ def test_iam_audit_acks_ephemerally_then_posts_the_report_with_files(page, sandb
     report = messages(page, "IAM audit of account").first
     report.wait_for(timeout=150_000)
     assert "audit #" in report.inner_text()
+    thread_reply(report, "iam-audit-", timeout=20_000)
     csv = report.locator(".thread a.file", has_text=re.compile(r"iam-audit-\d+\.csv"))
     csv.wait_for(timeout=20_000)
     download = page.request.get(sandbox.page_url.rstrip("/") + csv.get_attribute("href"))
@@ -211,7 +280,8 @@ def test_every_scenario_raises_its_alert_and_changes_moto(sandbox):
 # module would start a second sandbox on the same in-process moto, which the first one already seeded.
 def test_post_digest_posts_it_in_the_channel_with_links_that_jump_to_the_alerts(page, sandbox):
     simulate(page, "root_login")
-    alert = alert_message(page, "Root")
+    # (not just "Root": the audit report's root findings say it too, and threads are collapsed)
+    alert = alert_message(page, "Root user signed in without MFA")
     alert_ts = alert.get_attribute("data-ts")
     page.click("#digest-post")
     ack = messages(page, "Posting the digest of", ".message.ephemeral")
@@ -228,3 +298,41 @@ def test_post_digest_posts_it_in_the_channel_with_links_that_jump_to_the_alerts(
     assert "https://iam-warden-sandbox.slack.com/archives/" in str(posted["blocks"])
     link.click()
     expect(alert).to_have_class(re.compile(r"\bjumped\b"))
+
+
+# After the digest test: this one's alerts would push the root alert out of the digest's ten.
+def test_threads_are_collapsed_to_their_reply_count_until_clicked(page, sandbox):
+    user = simulate(page, "privileged_user_created")
+    # The thread the new user's alerts went to (the actor's: an earlier test may have opened it).
+    ts = page.wait_for_function(
+        """text => { const found = app.last && app.last.timeline.find(
+                       i => !i.broadcast && i.replies.some(r => JSON.stringify(r).includes(text)));
+                     return found ? found.ts : null; }""",
+        arg=f"New user {user} given",
+        timeout=ALERT_WAIT,
+    ).json_value()
+    parent = page.locator(f'#messages > .message[data-ts="{ts}"]')
+    toggle = parent.locator(":scope > .message-body > .thread > .thread-toggle")
+    expect(toggle).to_have_text(re.compile(r"^\d+ repl(y|ies)Last reply \d"), timeout=ALERT_WAIT)
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert parent.locator(".thread .message").count() == 0  # collapsed: the replies are not in the channel
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    shown, said = page.evaluate(
+        """ts => { const m = document.querySelector(`#messages .message[data-ts="${ts}"]`);
+                   return [m.querySelectorAll('.thread .message').length,
+                           m.querySelector('.reply-count').textContent]; }""",
+        parent.get_attribute("data-ts"),
+    )
+    assert shown >= 1 and said == f"{shown} {'reply' if shown == 1 else 'replies'}"
+    expect(parent.locator(".thread .message", has_text=f"New user {user} given").first).to_be_visible()
+    # The channel is redrawn on every change; an opened thread stays open.
+    before = page.get_attribute("body", "data-version")
+    page.fill("#command-input", "/iam help")
+    page.click("#command-send")
+    expect(page.locator("body")).not_to_have_attribute("data-version", before)
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    assert parent.locator(".thread .message").count() >= shown
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(parent.locator(".thread .message")).to_have_count(0)
