@@ -9,7 +9,14 @@ happens here, server-side, so the secret never reaches the browser. The API:
     POST /api/click           {user, channel, ts, action_id, block_id, value}
     POST /api/command         {user, command, text}
     POST /api/simulate        {scenario, user_agent?}
+    POST /api/home            {user}: the user opened the App Home tab (the bot gets app_home_opened)
+    POST /api/view_action     {user, view_id, action_id, block_id, picked?, values?}: a click or choice in a view
+    POST /api/view_submit     {user, view_id, values}: the modal's submit button (the bot gets view_submission)
+    POST /api/view_close      {user, view_id}: the modal's close button (view_closed when the view asks for it)
     GET  /files/<id>          an uploaded file's content
+
+`values` is what the page's inputs hold, {block_id: {action_id: text, option value or list of them}}; the
+view.state Slack would send is built from it and the view's own elements (sandbox/views.py).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import boto3
 from botocore.exceptions import ClientError
 
-from sandbox import scenarios
+from sandbox import scenarios, views
 from sandbox.seed import TRAIL_NAME, Seeded
 from standins.signing import slack_headers
 from standins.slack import FakeSlack
@@ -127,6 +134,7 @@ class Backend:
         self.iam = session.client("iam")
         self.cloudtrail = session.client("cloudtrail")
         self.sqs = session.client("sqs")
+        self.views = views.Views(fake)
         self._clicks = 0
         self._lock = threading.Lock()
 
@@ -148,14 +156,17 @@ class Backend:
             if e["channel"] in (self.channel, None)
         ]
         items += self._file_items()
+        home, modal = self.views.home(me.id), self.views.modal(me.id)
         return {
-            "version": self.fake.version,
+            "version": self.fake.version + self.views.version,
             "me": me.id,
             "users": [{"id": u.id, "name": u.name, "role": u.role} for u in self.users.values()],
             "bot": {"id": "UBOT", "name": "IAM Warden"},
             "channel": {"id": self.channel, "name": self.channel_name},
             "timeline": thread_items(items),
             "scenarios": [{"id": s.id, "label": s.label, "description": s.description} for s in scenarios.SCENARIOS],
+            "home": {"id": home.id, "view": home.view} if home else None,
+            "modal": {"id": modal.id, "view": modal.view} if modal else None,
         }
 
     @staticmethod
@@ -269,10 +280,9 @@ class Backend:
         found = find_element(message, action_id, _text(body, "block_id", 255, required=False), value)
         if found is None:
             raise ApiError(404, "that message has no such button (any more)")
-        with self._lock:
-            self._clicks += 1
-            number = self._clicks
+        number = self._next()
         payload = block_actions(user, self.channel, self.channel_name, message, found, number)
+        payload["trigger_id"] = self.views.trigger(user.id, number)
         payload["response_url"] = self.fake.response_url(f"click-{number}", user.id, self.channel)
         status, _reply = self._post({"payload": json.dumps(payload)})
         return {"status": status}
@@ -284,9 +294,7 @@ class Backend:
         text = _text(body, "text", 2000, required=False)
         if command != "/iam":
             raise ApiError(400, f"{command} is not a command of this workspace; try /iam")
-        with self._lock:
-            self._clicks += 1
-            number = self._clicks
+        number = self._next()
         form = {
             "token": "sandbox-verification-token",
             "team_id": TEAM["id"],
@@ -300,7 +308,7 @@ class Backend:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(f"command-{number}", user.id, self.channel),
-            "trigger_id": f"{number}.{secrets.token_hex(6)}",
+            "trigger_id": self.views.trigger(user.id, number),
         }
         status, reply = self._post(form)
         shown = ""
@@ -329,10 +337,115 @@ class Backend:
             "users": sorted(users),
         }
 
+    def open_home(self, body: dict) -> dict:
+        """Send the app_home_opened event Slack sends when the user opens the app's Home tab."""
+        user = self.user(_text(body, "user"))
+        event = views.app_home_opened(user.id, self.views.home(user.id), TEAM["id"], APP_ID)
+        status, _reply = self._post_json(event)
+        return {"status": status}
+
+    def view_action(self, body: dict) -> dict:
+        """Send the block_actions request for a click (or a choice in a select) in the user's App Home or modal."""
+        user, shown = self._shown(body)
+        action_id = _text(body, "action_id", 255)
+        block_id = _text(body, "block_id", 255, required=False)
+        found = [(b, e) for b, e in views.elements(shown.view) if e["action_id"] == action_id and block_id in ("", b)]
+        if not found:
+            raise ApiError(404, "that view has no such element (any more)")
+        number = self._next()
+        payload = {
+            **self._from(user, number),
+            "type": "block_actions",
+            "container": {"type": "view", "view_id": shown.id},
+            "view": views.view_payload(shown, views.state_values(shown.view, body.get("values")), TEAM["id"], APP_ID),
+            "actions": [views.view_action(found[0][1], found[0][0], body.get("picked"))],
+        }
+        status, _reply = self._post({"payload": json.dumps(payload)})
+        return {"status": status}
+
+    def view_submit(self, body: dict) -> dict:
+        """Send view_submission for the user's modal and do what the bot answers: show its errors, update the
+        view, push one, or close the modal (an empty answer)."""
+        user, shown = self._shown(body, "modal")
+        number = self._next()
+        values = views.state_values(shown.view, body.get("values"))
+        payload = {
+            **self._from(user, number),
+            "type": "view_submission",
+            "view": views.view_payload(shown, values, TEAM["id"], APP_ID),
+            "response_urls": [],
+        }
+        status, reply = self._post({"payload": json.dumps(payload)})
+        if status != 200:
+            return {"status": status}
+        try:
+            answer = json.loads(reply) if reply.strip() else {}
+        except ValueError:
+            answer = {}
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        new_view = answer.get("view") if isinstance(answer, dict) else None
+        if action == "errors":
+            errors = answer.get("errors") if isinstance(answer.get("errors"), dict) else {}
+            return {"status": status, "errors": {str(k): str(v) for k, v in errors.items()}}
+        if action in ("update", "push") and isinstance(new_view, dict):
+            (self.views.update if action == "update" else self.views.push)(shown, new_view)
+        else:
+            self.views.close(shown, everything=action == "clear")
+        return {"status": status}
+
+    def view_close(self, body: dict) -> dict:
+        """Close the user's modal; the bot hears of it (view_closed) only when the view asked to be told."""
+        user, shown = self._shown(body, "modal")
+        status = None
+        if shown.view.get("notify_on_close"):
+            payload = {
+                **self._from(user, self._next()),
+                "type": "view_closed",
+                "view": views.view_payload(
+                    shown, views.state_values(shown.view, body.get("values")), TEAM["id"], APP_ID
+                ),
+                "is_cleared": bool(shown.view.get("clear_on_close")),
+            }
+            status, _reply = self._post({"payload": json.dumps(payload)})
+        self.views.close(shown, everything=bool(shown.view.get("clear_on_close")))
+        return {"status": status}
+
+    def _shown(self, body: dict, kind: str = "") -> tuple[SlackUser, views.Shown]:
+        user = self.user(_text(body, "user"))
+        try:
+            shown = self.views.get(user.id, _text(body, "view_id", 40))
+        except views.ViewError as err:
+            raise ApiError(err.status, str(err)) from err
+        if kind and shown.kind != kind:
+            raise ApiError(400, f"that view is not a {kind}")
+        return user, shown
+
+    def _from(self, user: SlackUser, number: int) -> dict:
+        """The parts every interactive payload from `user` carries."""
+        return {
+            "team": TEAM,
+            "user": slack_user(user),
+            "api_app_id": APP_ID,
+            "token": "sandbox-verification-token",
+            "trigger_id": self.views.trigger(user.id, number),
+            "is_enterprise_install": False,
+        }
+
+    def _next(self) -> int:
+        with self._lock:
+            self._clicks += 1
+            return self._clicks
+
     def _post(self, form: dict[str, str]) -> tuple[int, str]:
         """POST a form to the bot's /slack/events, signed as Slack signs it."""
-        body = urlencode(form)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **slack_headers(body, self.secret)}
+        return self._deliver(urlencode(form), "application/x-www-form-urlencoded")
+
+    def _post_json(self, value: dict) -> tuple[int, str]:
+        """POST an Events API body (JSON) to the bot's /slack/events, signed."""
+        return self._deliver(json.dumps(value), "application/json")
+
+    def _deliver(self, body: str, content_type: str) -> tuple[int, str]:
+        headers = {"Content-Type": content_type, **slack_headers(body, self.secret)}
         # The bot's own loopback address, set by the sandbox: never a user-supplied URL.
         request = urllib.request.Request(self.bot_url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
         try:
@@ -342,6 +455,11 @@ class Backend:
             return err.code, err.read().decode("utf-8", "replace")
         except OSError as err:
             raise ApiError(502, f"the bot did not answer: {type(err).__name__}") from err
+
+
+def slack_user(user: SlackUser) -> dict:
+    """The `user` object of an interactive payload."""
+    return {"id": user.id, "username": user.name.lower().replace(" ", "."), "name": user.name, "team_id": TEAM["id"]}
 
 
 def block_actions(user: SlackUser, channel: str, channel_name: str, message: dict, found: tuple, number: int) -> dict:
@@ -360,12 +478,7 @@ def block_actions(user: SlackUser, channel: str, channel_name: str, message: dic
     return {
         "type": "block_actions",
         "team": TEAM,
-        "user": {
-            "id": user.id,
-            "username": user.name.lower().replace(" ", "."),
-            "name": user.name,
-            "team_id": TEAM["id"],
-        },
+        "user": slack_user(user),
         "api_app_id": APP_ID,
         "token": "sandbox-verification-token",
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False},
@@ -524,7 +637,15 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
                 raise ApiError(404, "not found")
 
         def _post(self) -> None:
-            routes = {"/api/click": backend.click, "/api/command": backend.command, "/api/simulate": backend.simulate}
+            routes = {
+                "/api/click": backend.click,
+                "/api/command": backend.command,
+                "/api/simulate": backend.simulate,
+                "/api/home": backend.open_home,
+                "/api/view_action": backend.view_action,
+                "/api/view_submit": backend.view_submit,
+                "/api/view_close": backend.view_close,
+            }
             route = routes.get(urlparse(self.path).path)
             if route is None:
                 raise ApiError(404, "not found")

@@ -47,6 +47,10 @@ const app = {
   scenariosShown: false,
   openThreads: new Set(), // parent ts of the threads the user expanded; collapsed ("3 replies") otherwise
   last: null, // the last state shown, to redraw when a thread is opened or closed
+  tab: "channel", // or "home": the app's Home tab
+  homeKey: null, // what the Home tab and the modal show now (id and view), to redraw only when it changes
+  homeAnswer: null, // the bot's answer to app_home_opened, once it came
+  modalKey: "",
 };
 
 // -- DOM helpers ---------------------------------------------------------------------------------------------
@@ -176,7 +180,13 @@ function textObject(obj) {
 
 // -- Block Kit ------------------------------------------------------------------------------------------------
 
-function button(element, blockId, message) {
+// A context says what the interactive parts of blocks do where they are shown: in a channel message a click is
+// block_actions on that message; in the Home tab or a modal it is block_actions on the view (see viewContext).
+function messageContext(message) {
+  return { onButton: (node, element, blockId) => clickButton(node, element, blockId, message) };
+}
+
+function button(element, blockId, ctx) {
   const style = ["primary", "danger"].includes(element.style) ? " " + element.style : "";
   return h(
     "button",
@@ -184,13 +194,109 @@ function button(element, blockId, message) {
       type: "button",
       class: "btn" + style,
       dataset: { actionId: element.action_id || "", value: element.value || "", blockId },
-      onclick: (event) => clickButton(event.currentTarget, element, blockId, message),
+      onclick: (event) => ctx.onButton(event.currentTarget, element, blockId),
     },
     textObject(element.text),
   );
 }
 
-function renderBlock(block, index, message) {
+function plain(obj) {
+  return obj && obj.text !== undefined ? String(obj.text) : "";
+}
+
+function optionNodes(options, selected) {
+  return options.map((o) => {
+    const node = h("option", { value: o.value }, plain(o.text));
+    node.selected = selected.includes(o.value);
+    return node;
+  });
+}
+
+// A select, text field, date, radio group… of Block Kit, marked .input-el with its block and action id so its value
+// can be read (readValue); with `dispatch`, a change is sent at once (as in an actions block), else on submit.
+function inputElement(element, blockId, ctx, dispatch) {
+  const data = { blockId, actionId: element.action_id || "", kind: element.type || "" };
+  const initial = [element.initial_option, ...(element.initial_options || [])].filter(Boolean).map((o) => o.value);
+  let node;
+  switch (element.type) {
+    case "plain_text_input":
+    case "number_input":
+    case "email_text_input":
+    case "url_text_input":
+    case "datepicker":
+    case "timepicker": {
+      const kinds = { number_input: "number", email_text_input: "email", url_text_input: "url", datepicker: "date", timepicker: "time" };
+      node = element.multiline ? h("textarea", { rows: "4" }) : h("input", { type: kinds[element.type] || "text" });
+      node.value = element.initial_value || element.initial_date || element.initial_time || "";
+      if (element.placeholder) node.placeholder = plain(element.placeholder);
+      if (element.max_length) node.maxLength = element.max_length;
+      break;
+    }
+    case "static_select":
+    case "multi_static_select":
+    case "users_select":
+    case "multi_users_select":
+    case "conversations_select":
+    case "channels_select": {
+      const multi = element.type.startsWith("multi_");
+      node = h("select", {});
+      node.multiple = multi;
+      if (!multi) node.append(h("option", { value: "" }, plain(element.placeholder) || "Choose…"));
+      if (element.type.includes("users")) {
+        const picked = [element.initial_user, ...(element.initial_users || [])].filter(Boolean);
+        node.append(...optionNodes(Object.values(app.users).map((u) => ({ value: u.id, text: { text: u.name } })), picked));
+      } else if (element.type.includes("select") && !element.type.includes("static")) {
+        const channel = app.last ? app.last.channel : { id: "", name: "" };
+        node.append(...optionNodes([{ value: channel.id, text: { text: "#" + channel.name } }], [element.initial_conversation || element.initial_channel]));
+      } else {
+        node.append(...optionNodes(element.options || [], initial));
+        for (const group of element.option_groups || []) node.append(h("optgroup", { label: plain(group.label) }, optionNodes(group.options || [], initial)));
+      }
+      break;
+    }
+    case "radio_buttons":
+    case "checkboxes": {
+      const type = element.type === "radio_buttons" ? "radio" : "checkbox";
+      const name = `${blockId}.${element.action_id}`;
+      node = h("div", { class: "choices" }, (element.options || []).map((o) => {
+        const box = h("input", { type, name, value: o.value });
+        box.checked = initial.includes(o.value);
+        return h("label", { class: "choice" }, box, " ", textObject(o.text));
+      }));
+      break;
+    }
+    default:
+      return h("span", { class: "unknown", dataset: { elementType: String(element.type) } }, "(this part cannot be shown here)");
+  }
+  node.classList.add("input-el");
+  Object.assign(node.dataset, data);
+  if (dispatch && ctx.onPick) node.addEventListener("change", () => ctx.onPick(node, element, blockId, readValue(node)));
+  return node;
+}
+
+function readValue(el) {
+  if (el.dataset.kind === "radio_buttons") {
+    const checked = el.querySelector("input:checked");
+    return checked ? checked.value : "";
+  }
+  if (el.dataset.kind === "checkboxes") return [...el.querySelectorAll("input:checked")].map((i) => i.value);
+  if (el.multiple) return [...el.selectedOptions].map((o) => o.value);
+  return el.value;
+}
+
+// What the inputs under `root` hold, as the sandbox server takes it: {block_id: {action_id: value}}.
+function collectValues(root) {
+  const values = {};
+  for (const el of root.querySelectorAll(".input-el")) (values[el.dataset.blockId] ||= {})[el.dataset.actionId] = readValue(el);
+  return values;
+}
+
+function interactive(element, blockId, ctx) {
+  if (element.type === "button") return button(element, blockId, ctx);
+  return inputElement(element, blockId, ctx, true);
+}
+
+function renderBlock(block, index, ctx) {
   const blockId = block.block_id || `b${index}`;
   switch (block.type) {
     case "section": {
@@ -199,13 +305,24 @@ function renderBlock(block, index, message) {
       if (block.text) main.append(h("div", { class: "section-text" }, textObject(block.text)));
       if (block.fields) main.append(h("div", { class: "fields" }, block.fields.map((f) => h("div", { class: "field" }, textObject(f)))));
       node.append(main);
-      if (block.accessory && block.accessory.type === "button") node.append(h("div", { class: "accessory" }, button(block.accessory, blockId, message)));
+      if (block.accessory && block.accessory.type !== "image") node.append(h("div", { class: "accessory" }, interactive(block.accessory, blockId, ctx)));
       return node;
     }
     case "context":
       return h("div", { class: "block context" }, (block.elements || []).map((e) => (e.type === "image" ? h("span", { class: "img-alt" }, `[${e.alt_text || "image"}]`) : h("span", { class: "context-el" }, textObject(e)))));
     case "actions":
-      return h("div", { class: "block actions" }, (block.elements || []).filter((e) => e.type === "button").map((e) => button(e, blockId, message)));
+      return h("div", { class: "block actions" }, (block.elements || []).map((e) => interactive(e, blockId, ctx)));
+    case "input":
+      return h(
+        "div",
+        { class: "block input", dataset: { blockId } },
+        h("div", { class: "input-label" }, textObject(block.label), block.optional ? h("span", { class: "optional" }, " (optional)") : null),
+        inputElement(block.element || {}, blockId, ctx, false),
+        block.hint ? h("div", { class: "input-hint" }, textObject(block.hint)) : null,
+        h("div", { class: "input-error", dataset: { blockId }, hidden: true }),
+      );
+    case "image":
+      return h("div", { class: "block context" }, h("span", { class: "img-alt" }, `[${block.alt_text || "image"}]`));
     case "header":
       return h("div", { class: "block header" }, textObject(block.text));
     case "divider":
@@ -224,7 +341,7 @@ function renderContent(item) {
       h("div", { class: "files" }, item.files.map((f) => h("a", { class: "file", href: `/files/${encodeURIComponent(f.id)}`, download: f.name, dataset: { fileId: f.id } }, h("span", { class: "file-icon" }, "\u{1f4c4}"), h("span", { class: "file-name" }, f.name), h("span", { class: "file-size" }, `${f.size} bytes`)))),
     );
   }
-  if (item.blocks && item.blocks.length) return h("div", { class: "blocks" }, item.blocks.map((b, i) => renderBlock(b, i, item)));
+  if (item.blocks && item.blocks.length) return h("div", { class: "blocks" }, item.blocks.map((b, i) => renderBlock(b, i, messageContext(item))));
   return h("div", { class: "section-text" }, mrkdwn(item.text));
 }
 
@@ -286,6 +403,135 @@ function renderMessages(data) {
   if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Press one of the buttons on the right, or send /iam audit."));
   box.replaceChildren(...items);
   if (nearBottom || app.renderedFor !== data.me) box.scrollTop = box.scrollHeight;
+}
+
+// -- the app's Home tab and modals (views the bot published or opened) ---------------------------------------
+
+function viewContext(viewId, root) {
+  return {
+    onButton: (node, element, blockId) => viewAction(node, viewId, element, blockId, undefined, root),
+    onPick: (node, element, blockId, picked) => viewAction(node, viewId, element, blockId, picked, root),
+  };
+}
+
+async function viewAction(node, viewId, element, blockId, picked, root) {
+  if (element.confirm && !(await askConfirm(element.confirm))) {
+    say("Cancelled: nothing was done.");
+    return;
+  }
+  node.disabled = true;
+  const what = picked === undefined ? `Clicked \u201c${plain(element.text) || element.action_id}\u201d` : "Made a choice";
+  try {
+    const reply = await api("/api/view_action", { user: app.me, view_id: viewId, action_id: element.action_id, block_id: blockId, picked, values: collectValues(root) });
+    say(answered(`${what} as ${userName(app.me)}`, reply.status));
+  } catch (err) {
+    say(`That did not work: ${err.message}`, true);
+  } finally {
+    node.disabled = false;
+    refresh(true);
+  }
+}
+
+function showTab(which) {
+  app.tab = which;
+  for (const name of ["channel", "home"]) {
+    document.getElementById(`tab-${name}`).setAttribute("aria-selected", String(name === which));
+    document.getElementById(`${name}-pane`).hidden = name !== which;
+  }
+  if (which === "home") openHome();
+}
+
+// Opening the tab is what tells the bot (app_home_opened), every time, as in Slack.
+async function openHome() {
+  app.homeAnswer = null;
+  app.homeKey = null;
+  renderHome(app.last);
+  try {
+    const reply = await api("/api/home", { user: app.me });
+    app.homeAnswer = reply.status;
+  } catch (err) {
+    app.homeAnswer = 0;
+    say(`Could not open the Home tab: ${err.message}`, true);
+  }
+  app.homeKey = null;
+  renderHome(app.last);
+  refresh(true);
+}
+
+function renderHome(data) {
+  const box = document.getElementById("home");
+  const home = data && data.home;
+  const key = home ? home.id + JSON.stringify(home.view) : `none:${app.homeAnswer}`;
+  if (key === app.homeKey) return;
+  app.homeKey = key;
+  box.dataset.viewId = home ? home.id : "";
+  if (!home) {
+    const waiting = app.homeAnswer === null ? "Opening IAM Warden's Home tab\u2026" : "IAM Warden has not put anything on its Home tab yet.";
+    box.replaceChildren(h("p", { class: "empty" }, waiting));
+    return;
+  }
+  box.replaceChildren(...(home.view.blocks || []).map((b, i) => renderBlock(b, i, viewContext(home.id, box))));
+}
+
+function renderModal(data) {
+  const backdrop = document.getElementById("view-modal");
+  const modal = data.modal;
+  const key = modal ? modal.id + JSON.stringify(modal.view) : "";
+  if (key === app.modalKey) return; // unchanged: keep what the user typed
+  app.modalKey = key;
+  backdrop.hidden = !modal;
+  if (!modal) return;
+  const view = modal.view;
+  const body = document.getElementById("view-body");
+  backdrop.dataset.viewId = modal.id;
+  document.getElementById("view-title").replaceChildren(textObject(view.title || { type: "plain_text", text: "" }));
+  body.replaceChildren(...(view.blocks || []).map((b, i) => renderBlock(b, i, viewContext(modal.id, body))));
+  const submit = document.getElementById("view-submit");
+  submit.hidden = !view.submit;
+  submit.replaceChildren(textObject(view.submit || { type: "plain_text", text: "Submit" }));
+  document.getElementById("view-cancel").replaceChildren(textObject(view.close || { type: "plain_text", text: "Cancel" }));
+  const first = body.querySelector("input, textarea, select");
+  if (first) first.focus();
+}
+
+function showErrors(errors) {
+  for (const node of document.querySelectorAll("#view-body .input-error")) {
+    const message = errors[node.dataset.blockId];
+    node.hidden = !message;
+    node.textContent = message || "";
+  }
+}
+
+async function submitModal() {
+  const viewId = document.getElementById("view-modal").dataset.viewId;
+  const button = document.getElementById("view-submit");
+  showErrors({});
+  button.disabled = true;
+  try {
+    const reply = await api("/api/view_submit", { user: app.me, view_id: viewId, values: collectValues(document.getElementById("view-body")) });
+    if (reply.errors && Object.keys(reply.errors).length) {
+      showErrors(reply.errors);
+      say("IAM Warden asks you to correct the marked fields.", true);
+    } else {
+      say(answered(`Submitted as ${userName(app.me)}`, reply.status), reply.status !== 200);
+    }
+  } catch (err) {
+    say(`Submitting failed: ${err.message}`, true);
+  } finally {
+    button.disabled = false;
+    refresh(true);
+  }
+}
+
+async function closeModal() {
+  const viewId = document.getElementById("view-modal").dataset.viewId;
+  try {
+    await api("/api/view_close", { user: app.me, view_id: viewId, values: collectValues(document.getElementById("view-body")) });
+    say("Closed without submitting.");
+  } catch (err) {
+    say(`Closing failed: ${err.message}`, true);
+  }
+  refresh(true);
 }
 
 // -- confirm dialog --------------------------------------------------------------------------------------------
@@ -489,6 +735,8 @@ async function refresh(force) {
       const changed = data.version !== app.version;
       app.last = data;
       renderMessages(data);
+      renderHome(data);
+      renderModal(data);
       app.version = data.version;
       app.renderedFor = data.me;
       document.body.dataset.version = String(data.version);
@@ -507,8 +755,14 @@ function start() {
     app.me = event.target.value;
     localStorage.setItem("sandbox-user", app.me);
     say(`Now acting as ${userName(app.me)}.`);
-    refresh(true);
+    if (app.tab === "home") openHome(); // the Home tab is each user's own
+    else refresh(true);
   });
+  document.getElementById("tab-channel").addEventListener("click", () => showTab("channel"));
+  document.getElementById("tab-home").addEventListener("click", () => showTab("home"));
+  document.getElementById("view-submit").addEventListener("click", submitModal);
+  document.getElementById("view-cancel").addEventListener("click", closeModal);
+  document.getElementById("view-x").addEventListener("click", closeModal);
   document.getElementById("command-form").addEventListener("submit", sendCommand);
   document.getElementById("digest-post").addEventListener("click", postDigest);
   document.getElementById("account-refresh").addEventListener("click", refreshAccount);

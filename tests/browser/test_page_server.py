@@ -69,3 +69,90 @@ def test_a_tab_closed_mid_response_or_mid_request_leaves_no_traceback(served, ca
     out, err = capfd.readouterr()
     assert "Traceback" not in err + out
     assert "Exception occurred during processing" not in err + out
+
+
+# -- App Home and modals, as the page server reads them from the Slack stand-in (sandbox/views.py) -----------------
+
+PICK = {
+    "type": "modal",
+    "callback_id": "pick",
+    "title": {"type": "plain_text", "text": "Pick"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "rule",
+            "label": {"type": "plain_text", "text": "Rule"},
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "option_groups": [
+                    {
+                        "label": {"type": "plain_text", "text": "Root"},
+                        "options": [{"text": {"type": "plain_text", "text": "Root sign-in"}, "value": "root_login"}],
+                    }
+                ],
+            },
+        },
+        {
+            "type": "input",
+            "label": {"type": "plain_text", "text": "Days"},
+            "element": {"type": "number_input", "action_id": "n", "is_decimal_allowed": False},
+        },
+        {"type": "section", "text": {"type": "mrkdwn", "text": "no input here"}},
+    ],
+}
+
+
+def test_modals_belong_to_the_user_whose_trigger_opened_them_and_stack_like_slacks():
+    from slack_sdk import WebClient
+
+    from sandbox.views import ViewError, Views
+    from standins.slack import FakeSlack
+
+    fake = FakeSlack()
+    fake.start()
+    try:
+        views = Views(fake)
+        web = WebClient(token=fake.token, base_url=fake.base_url)
+        before = views.version
+        web.views_open(trigger_id=views.trigger("U0ADMIN1", 1), view=PICK)
+        web.views_open(trigger_id="1.not-handed-out", view={**PICK, "callback_id": "nobody's"})
+        web.views_publish(user_id="U0VIEWER", view={"type": "home", "blocks": []})
+        assert views.version == before + 3
+        first = views.modal("U0ADMIN1")
+        assert first is not None and first.view["callback_id"] == "pick" and first.id == "VO000001"
+        assert views.modal("U0VIEWER") is None and views.home("U0ADMIN1") is None
+        assert views.home("U0VIEWER").id == "VP000001"
+        with pytest.raises(ViewError):
+            views.get("U0VIEWER", first.id)  # not Val's to submit or close
+        web.views_push(trigger_id=views.trigger("U0ADMIN1", 2), view={**PICK, "callback_id": "second"})
+        assert views.modal("U0ADMIN1").view["callback_id"] == "second"
+        views.close(views.modal("U0ADMIN1"))  # closing the pushed view shows the one under it again
+        assert views.modal("U0ADMIN1").id == first.id
+        views.update(first, {**PICK, "callback_id": "updated"})
+        assert views.modal("U0ADMIN1").view["callback_id"] == "updated"
+        views.push(first, {**PICK, "callback_id": "pushed by an answer"})
+        views.close(views.modal("U0ADMIN1"), everything=True)  # response_action "clear"
+        assert views.modal("U0ADMIN1") is None
+    finally:
+        fake.stop()
+
+
+def test_view_state_holds_only_what_the_view_offers():
+    from sandbox.views import state_values
+
+    typed = {"rule": {"pick": "root_login"}, "b1": {"n": "7"}, "forged": {"x": "1"}}
+    assert state_values(PICK, typed) == {
+        "rule": {
+            "pick": {
+                "type": "static_select",
+                "selected_option": {"text": {"type": "plain_text", "text": "Root sign-in"}, "value": "root_login"},
+            }
+        },
+        "b1": {"n": {"type": "number_input", "value": "7"}},
+    }
+    made_up = state_values(PICK, {"rule": {"pick": "admin_everything"}, "b1": {"n": "9" * 4000}})
+    assert made_up == {
+        "rule": {"pick": {"type": "static_select", "selected_option": None}},
+        "b1": {"n": {"type": "number_input", "value": None}},
+    }

@@ -3,8 +3,16 @@ dialog), non-admins are refused, /iam audit posts a report, and attacker-control
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 
 try:
     from playwright.sync_api import expect
@@ -238,6 +246,260 @@ def test_mrkdwn_renders_slack_formatting_and_nothing_else(page):
     assert "<em>" not in html and "<strong>" not in html and text.endswith(":not_an_emoji:")
     html, text = render("&lt;img src=x onerror=alert(1)&gt; &amp;amp;")
     assert text == "<img src=x onerror=alert(1)> &amp;" and "<img" not in html
+
+
+# -- App Home and modals: any view the bot publishes or opens through the Slack stand-in ----------------------------
+
+
+class BotDouble:
+    """Stands in for the bot's /slack/events while a test drives views: records what the page sends (checking
+    Slack's signature) and answers what the test queued (200 with an empty body when nothing is queued)."""
+
+    def __init__(self, secret: str) -> None:
+        self.verifier = SignatureVerifier(secret)
+        self.received: list[dict] = []
+        self.answers: list[dict] = []
+        self.arrived = threading.Condition()
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                signed = self.verifier_ok(raw)
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    body = json.loads(raw)  # an Events API body
+                else:
+                    form = {k: v[0] for k, v in parse_qs(raw).items()}
+                    body = json.loads(form["payload"]) if "payload" in form else form
+                answer = double.answers.pop(0) if double.answers else None
+                data = json.dumps(answer).encode() if answer else b""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                with double.arrived:
+                    double.received.append({"signed": signed, "body": body})
+                    double.arrived.notify_all()
+
+            def verifier_ok(self, raw: str) -> bool:
+                return double.verifier.is_valid(
+                    raw, self.headers.get("X-Slack-Request-Timestamp", ""), self.headers.get("X-Slack-Signature", "")
+                )
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/slack/events"
+
+    def next(self, kind: str, timeout: float = 10) -> dict:
+        """The next request whose type (payload type, event type or slash command) is `kind`, signed."""
+
+        def found():
+            for item in self.received:
+                body = item["body"]
+                if kind in (body.get("type"), (body.get("event") or {}).get("type"), body.get("command")):
+                    return item
+            return None
+
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: found() is not None, timeout), (kind, self.received)
+            item = found()
+            self.received.remove(item)
+        assert item["signed"], f"{kind} was not signed with the signing secret"
+        return item["body"]
+
+
+@pytest.fixture
+def bot_double(sandbox, monkeypatch):
+    double = BotDouble(sandbox.page.backend.secret)
+    monkeypatch.setattr(sandbox.page.backend, "bot_url", double.url)
+    yield double
+    double.server.shutdown()
+
+
+def web(sandbox) -> WebClient:
+    """A Web API client on the Slack stand-in, as the bot's."""
+    return WebClient(token=sandbox.fake.token, base_url=sandbox.fake.base_url)
+
+
+HOME = {
+    "type": "home",
+    "blocks": [
+        {"type": "header", "text": {"type": "plain_text", "text": "Open incidents :rotating_light:"}},
+        {
+            "type": "section",
+            "block_id": "incident-7",
+            "text": {"type": "mrkdwn", "text": "*Root user signed in without MFA*"},
+            "fields": [
+                {"type": "mrkdwn", "text": "*Severity*\ncritical"},
+                {"type": "mrkdwn", "text": "*Account*\n1234"},
+            ],
+            "accessory": {
+                "type": "button",
+                "action_id": "home_ack",
+                "value": "7",
+                "text": {"type": "plain_text", "text": "Acknowledge"},
+            },
+        },
+        {"type": "divider"},
+        {
+            "type": "actions",
+            "block_id": "filters",
+            "elements": [
+                {
+                    "type": "static_select",
+                    "action_id": "home_severity",
+                    "placeholder": {"type": "plain_text", "text": "Severity"},
+                    "options": [
+                        {"text": {"type": "plain_text", "text": "Critical"}, "value": "critical"},
+                        {"text": {"type": "plain_text", "text": "High"}, "value": "high"},
+                    ],
+                },
+                {
+                    "type": "button",
+                    "action_id": "home_audit",
+                    "value": "run",
+                    "style": "primary",
+                    "text": {"type": "plain_text", "text": "Run audit"},
+                },
+            ],
+        },
+    ],
+}
+
+
+def test_the_home_tab_tells_the_bot_it_was_opened_shows_the_published_view_and_sends_its_clicks(
+    page, sandbox, bot_double
+):
+    page.click("#tab-home")
+    opened = bot_double.next("app_home_opened")
+    assert (opened["type"], opened["event"]["user"], opened["event"]["tab"]) == ("event_callback", "U0ADMIN1", "home")
+    expect(page.locator("#home")).to_contain_text("has not put anything on its Home tab yet")
+    assert page.locator("#messages").is_hidden()
+
+    web(sandbox).views_publish(user_id="U0ADMIN1", view=HOME)
+    home = page.locator("#home")
+    expect(home.locator(".header")).to_have_text("Open incidents \U0001f6a8")
+    assert "Root user signed in without MFA" in home.locator("strong").first.inner_text()
+    assert home.locator(".field").all_inner_texts() == ["Severity\ncritical", "Account\n1234"]
+    view_id = home.get_attribute("data-view-id")
+    assert re.fullmatch(r"VP\d{6}", view_id)
+
+    home.locator('[data-action-id="home_ack"]').click()
+    click = bot_double.next("block_actions")
+    assert click["container"] == {"type": "view", "view_id": view_id}
+    assert (click["view"]["id"], click["view"]["type"], click["user"]["id"]) == (view_id, "home", "U0ADMIN1")
+    [action] = click["actions"]
+    assert (action["action_id"], action["block_id"], action["value"]) == ("home_ack", "incident-7", "7")
+
+    home.locator('select[data-action-id="home_severity"]').select_option("high")
+    choice = bot_double.next("block_actions")
+    [action] = choice["actions"]
+    assert (action["type"], action["block_id"], action["selected_option"]["value"]) == (
+        "static_select",
+        "filters",
+        "high",
+    )
+    assert choice["view"]["state"]["values"]["filters"]["home_severity"]["selected_option"]["value"] == "high"
+
+    # Each user has their own Home: Val sees no view of Ada's, and the bot hears Val opened it.
+    act_as(page, "U0VIEWER")
+    assert bot_double.next("app_home_opened")["event"]["user"] == "U0VIEWER"
+    expect(home).to_contain_text("has not put anything on its Home tab yet")
+    page.click("#tab-channel")
+    expect(page.locator("#messages")).to_be_visible()
+
+
+MODAL = {
+    "type": "modal",
+    "callback_id": "mute_modal",
+    "private_metadata": "alert=7",
+    "title": {"type": "plain_text", "text": "Mute a rule"},
+    "submit": {"type": "plain_text", "text": "Mute"},
+    "close": {"type": "plain_text", "text": "Cancel"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "rule",
+            "label": {"type": "plain_text", "text": "Rule"},
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Root sign-in"}, "value": "root_login"},
+                    {"text": {"type": "plain_text", "text": "Trail tampering"}, "value": "trail_tampering"},
+                ],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "days",
+            "label": {"type": "plain_text", "text": "Days"},
+            "element": {"type": "number_input", "action_id": "n", "is_decimal_allowed": False, "initial_value": "7"},
+        },
+        {
+            "type": "input",
+            "block_id": "reason",
+            "label": {"type": "plain_text", "text": "Reason"},
+            "element": {"type": "plain_text_input", "action_id": "text", "multiline": True},
+            "hint": {"type": "plain_text", "text": "Shown in the digest"},
+        },
+    ],
+}
+
+
+def test_a_modal_opened_with_a_users_trigger_is_theirs_and_submits_its_inputs(page, sandbox, bot_double):
+    page.fill("#command-input", "/iam mute")
+    page.click("#command-send")
+    command = bot_double.next("/iam")
+    web(sandbox).views_open(trigger_id=command["trigger_id"], view=MODAL)
+    modal = page.locator("#view-modal")
+    expect(modal).to_be_visible()
+    assert page.inner_text("#view-title") == "Mute a rule"
+    assert page.inner_text("#view-submit") == "Mute" and page.inner_text("#view-cancel") == "Cancel"
+    assert modal.locator(".input-hint").inner_text() == "Shown in the digest"
+    act_as(page, "U0VIEWER")  # opened with Ada's trigger: only Ada sees it
+    expect(modal).to_be_hidden()
+    act_as(page, "U0ADMIN1")
+    expect(modal).to_be_visible()
+
+    modal.locator('select[data-action-id="pick"]').select_option("trail_tampering")
+    modal.locator('textarea[data-action-id="text"]').fill("<b>maintenance</b> window")
+    bot_double.answers.append({"response_action": "errors", "errors": {"reason": "Say who approved it"}})
+    page.click("#view-submit")
+    submitted = bot_double.next("view_submission")
+    view = submitted["view"]
+    assert (view["callback_id"], view["private_metadata"], view["type"]) == ("mute_modal", "alert=7", "modal")
+    assert view["state"]["values"] == {
+        "rule": {"pick": {"type": "static_select", "selected_option": MODAL["blocks"][0]["element"]["options"][1]}},
+        "days": {"n": {"type": "number_input", "value": "7"}},
+        "reason": {"text": {"type": "plain_text_input", "value": "<b>maintenance</b> window"}},
+    }
+    assert submitted["user"]["id"] == "U0ADMIN1"
+    error = modal.locator('.input-error[data-block-id="reason"]')
+    expect(error).to_have_text("Say who approved it")
+    expect(modal).to_be_visible()  # still open, with what was typed
+    assert modal.locator('textarea[data-action-id="text"]').input_value() == "<b>maintenance</b> window"
+
+    modal.locator('textarea[data-action-id="text"]').fill("approved by Sam")
+    page.click("#view-submit")  # nothing queued: an empty 200, so the modal closes
+    assert bot_double.next("view_submission")["view"]["state"]["values"]["reason"]["text"]["value"] == "approved by Sam"
+    expect(modal).to_be_hidden()
+    assert sandbox.page.backend.views.modal("U0ADMIN1") is None
+
+    # Cancel: the bot hears of it when the view asks (notify_on_close), and the modal goes.
+    page.fill("#command-input", "/iam mute")
+    page.click("#command-send")
+    trigger = bot_double.next("/iam")["trigger_id"]
+    web(sandbox).views_open(trigger_id=trigger, view={**MODAL, "notify_on_close": True})
+    expect(modal).to_be_visible()
+    page.click("#view-cancel")
+    closed = bot_double.next("view_closed")
+    assert (closed["view"]["callback_id"], closed["user"]["id"]) == ("mute_modal", "U0ADMIN1")
+    expect(modal).to_be_hidden()
 
 
 EXPECTED_RULES = {
