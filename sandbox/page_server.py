@@ -6,7 +6,7 @@ happens here, server-side, so the secret never reaches the browser. The API:
 
     GET  /api/state?user=U…   the channel as that user sees it (with their ephemeral messages)
     GET  /api/account         the moto account's users, keys, roles, password policy and trail
-    POST /api/click           {user, channel, ts, action_id, block_id, value}
+    POST /api/click           {user, channel, ts, action_id, block_id, value} or, for a select, {…, picked}
     POST /api/command         {user, command, text}
     POST /api/simulate        {scenario, user_agent?}
     POST /api/home            {user}: the user opened the App Home tab (the bot gets app_home_opened)
@@ -269,19 +269,30 @@ class Backend:
     # -- acting ----------------------------------------------------------------------------------------------
 
     def click(self, body: dict) -> dict:
-        """Send the block_actions request Slack would send for a click on one of the message's buttons."""
+        """Send the block_actions request Slack would send for a click on one of the message's buttons (or, with
+        `picked`, a choice in one of its selects)."""
         user = self.user(_text(body, "user"))
         ts = _text(body, "ts", 40)
         message = self.fake.message(self.channel, ts)
         if message is None:
             raise ApiError(404, "no such message")
         action_id = _text(body, "action_id", 255)
-        value = _text(body, "value", 2000, required=False)
-        found = find_element(message, action_id, _text(body, "block_id", 255, required=False), value)
+        block_id = _text(body, "block_id", 255, required=False)
+        if "picked" in body:
+            choices = [
+                (b, e)
+                for b, e in views.elements(message)
+                if e["action_id"] == action_id and e.get("type") != "button" and block_id in ("", b)
+            ]
+            found = choices[0] if choices else None
+        else:
+            found = find_element(message, action_id, block_id, _text(body, "value", 2000, required=False))
         if found is None:
             raise ApiError(404, "that message has no such button (any more)")
         number = self._next()
         payload = block_actions(user, self.channel, self.channel_name, message, found, number)
+        if "picked" in body:
+            payload["actions"] = [views.view_action(found[1], found[0], body["picked"])]
         payload["trigger_id"] = self.views.trigger(user.id, number)
         payload["response_url"] = self.fake.response_url(f"click-{number}", user.id, self.channel)
         status, _reply = self._post({"payload": json.dumps(payload)})

@@ -183,7 +183,10 @@ function textObject(obj) {
 // A context says what the interactive parts of blocks do where they are shown: in a channel message a click is
 // block_actions on that message; in the Home tab or a modal it is block_actions on the view (see viewContext).
 function messageContext(message) {
-  return { onButton: (node, element, blockId) => clickButton(node, element, blockId, message) };
+  return {
+    onButton: (node, element, blockId) => clickButton(node, element, blockId, message),
+    onPick: (node, element, blockId, picked) => clickButton(node, element, blockId, message, picked),
+  };
 }
 
 function button(element, blockId, ctx) {
@@ -580,15 +583,19 @@ function say(text, error) {
   status.className = "status" + (error ? " error" : "");
 }
 
-async function clickButton(node, element, blockId, message) {
+// A click on a message's button, or (with `picked`) a choice in one of its selects.
+async function clickButton(node, element, blockId, message, picked) {
   if (element.confirm && !(await askConfirm(element.confirm))) {
     say("Cancelled: nothing was done.");
     return;
   }
   node.disabled = true;
+  const body = { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" };
+  if (picked !== undefined) body.picked = picked;
   try {
-    const reply = await api("/api/click", { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" });
-    say(answered(`Clicked “${element.text ? element.text.text : element.action_id}” as ${userName(app.me)}`, reply.status));
+    const reply = await api("/api/click", body);
+    const what = picked === undefined ? `Clicked \u201c${plain(element.text) || element.action_id}\u201d` : "Made a choice";
+    say(answered(`${what} as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Click failed: ${err.message}`, true);
   } finally {

@@ -502,6 +502,23 @@ def test_a_modal_opened_with_a_users_trigger_is_theirs_and_submits_its_inputs(pa
     expect(modal).to_be_hidden()
 
 
+def test_a_select_in_a_channel_message_sends_the_choice(page, sandbox, bot_double):
+    channel = sandbox.page.backend.channel
+    options = [{"text": {"type": "plain_text", "text": f"{d} days"}, "value": str(d)} for d in (1, 7, 30)]
+    select = {"type": "static_select", "action_id": "mute_days", "options": options}
+    posted = web(sandbox).chat_postMessage(
+        channel=channel,
+        text="Mute for how long?",
+        blocks=[{"type": "actions", "block_id": "mute", "elements": [select]}],
+    )
+    picker = page.locator(f'.message[data-ts="{posted["ts"]}"] select[data-action-id="mute_days"]')
+    picker.select_option("7")
+    choice = bot_double.next("block_actions")
+    assert choice["container"]["message_ts"] == posted["ts"]
+    [action] = choice["actions"]
+    assert (action["type"], action["block_id"], action["selected_option"]) == ("static_select", "mute", options[1])
+
+
 EXPECTED_RULES = {
     "root_login": "root_login",
     "root_login_mfa": "root_login",
@@ -598,3 +615,18 @@ def test_threads_are_collapsed_to_their_reply_count_until_clicked(page, sandbox)
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "false")
     expect(parent.locator(".thread .message")).to_have_count(0)
+    # A digest link to a reply in a collapsed thread opens that thread and shows the reply.
+    digests = messages(page, "IAM Warden digest")
+    before = digests.count()
+    page.click("#digest-post")
+    expect(digests).to_have_count(before + 1, timeout=20_000)
+    digest = digests.last
+    hidden = page.evaluate(
+        """n => [...document.querySelectorAll('#messages a.message-link')].slice(-n).map(a => a.dataset.ts)
+                 .filter(ts => !document.querySelector(`#messages .message[data-ts="${ts}"]`))""",
+        digest.locator("a.message-link").count(),
+    )
+    assert hidden, "no digest link leads into a collapsed thread"
+    digest.locator(f'a.message-link[data-ts="{hidden[0]}"]').first.click()
+    target = page.locator(f'#messages .thread .message[data-ts="{hidden[0]}"]')
+    expect(target).to_have_class(re.compile(r"\bjumped\b"))
