@@ -1,11 +1,12 @@
 """App Home and modals on the sandbox page: the views the bot published or opened through the Slack stand-in, and the
 requests Slack sends the bot when someone uses them.
 
-The views are read from the stand-in's recorded calls (views.publish, views.open, views.push), whatever listener made
-them, so any Block Kit view shows without the page knowing what it is for. A modal belongs to the user whose
-trigger_id opened it: the page server hands every click and command a trigger_id (`Views.trigger`) and remembers
-whose it is, as Slack does. The requests built here are the ones Slack sends: the `app_home_opened` event,
-`block_actions` from a view, `view_submission` with the view's state, `view_closed`.
+The views are read from the stand-in's recorded calls (views.publish, views.open, views.push, and views.update by the
+view ids the page hands out or by external_id), whatever listener made them, so any Block Kit view shows without the
+page knowing what it is for. A modal belongs to the user whose trigger_id opened it: the page server hands every
+click and command a trigger_id (`Views.trigger`) and remembers whose it is, as Slack does. The requests built here
+are the ones Slack sends: the `app_home_opened` event, `block_actions` from a view, `view_submission` with the
+view's state, `view_closed`.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Views:
         self.fake = fake
         self._triggers: dict[str, str] = {}  # trigger_id -> the user it was handed to
         self._closed: set[str] = set()
-        self._updated: dict[str, dict] = {}  # view id -> the view a response_action "update" put in its place
+        self._updated: list[tuple[float, str, dict]] = []  # (when, view id, view) of response_action "update"s
         self._pushed: list[Shown] = []  # views a response_action "push" opened
         self._changes = 0
         self._lock = threading.Lock()
@@ -82,7 +83,7 @@ class Views:
     @property
     def version(self) -> int:
         """Grows with every view recorded or changed (the page redraws when it does)."""
-        calls = sum(len(self.fake.calls_of(m)) for m in VIEW_METHODS)
+        calls = sum(len(self.fake.calls_of(m)) for m in (*VIEW_METHODS, "views.update"))
         with self._lock:
             return calls + self._changes
 
@@ -102,8 +103,20 @@ class Views:
                     shown.append(Shown(f"V{letter}{number:06d}", kind, user, view, call.at))
         with self._lock:
             shown += self._pushed
-            updated = dict(self._updated)
-        shown = [Shown(s.id, s.kind, s.user, updated.get(s.id, s.view), s.at) for s in shown]
+            updates = [(at, view_id, "", view) for at, view_id, view in self._updated]
+        for call in self.fake.calls_of("views.update"):
+            view = _view(call.args.get("view"))
+            if view is not None:
+                updates.append(
+                    (call.at, str(call.args.get("view_id") or ""), str(call.args.get("external_id") or ""), view)
+                )
+        for _at, view_id, external_id, view in sorted(updates, key=lambda u: u[0]):  # in the order they happened
+            shown = [
+                Shown(s.id, s.kind, s.user, view, s.at)
+                if s.id == view_id or (external_id and s.view.get("external_id") == external_id)
+                else s
+                for s in shown
+            ]
         return sorted(shown, key=lambda s: s.at)
 
     def home(self, user_id: str) -> Shown | None:
@@ -140,7 +153,7 @@ class Views:
     def update(self, shown: Shown, view: dict) -> None:
         """Put `view` in the place of a shown one (response_action "update")."""
         with self._lock:
-            self._updated[shown.id] = view
+            self._updated.append((time.monotonic(), shown.id, view))
             self._changes += 1
 
     def push(self, shown: Shown, view: dict) -> None:

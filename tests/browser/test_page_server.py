@@ -131,6 +131,12 @@ def test_modals_belong_to_the_user_whose_trigger_opened_them_and_stack_like_slac
         assert views.modal("U0ADMIN1").id == first.id
         views.update(first, {**PICK, "callback_id": "updated"})
         assert views.modal("U0ADMIN1").view["callback_id"] == "updated"
+        web.views_update(view_id=first.id, view={**PICK, "callback_id": "by views.update"})  # the id payloads carry
+        assert views.modal("U0ADMIN1").view["callback_id"] == "by views.update"
+        web.views_publish(user_id="U0VIEWER", view={"type": "home", "external_id": "home-val", "blocks": []})
+        web.views_update(external_id="home-val", view={"type": "home", "callback_id": "refreshed", "blocks": []})
+        assert views.home("U0VIEWER").view["callback_id"] == "refreshed"
+        assert views.version == before + 9  # 7 recorded calls, 2 changes made on the page
         views.push(first, {**PICK, "callback_id": "pushed by an answer"})
         views.close(views.modal("U0ADMIN1"), everything=True)  # response_action "clear"
         assert views.modal("U0ADMIN1") is None
