@@ -536,6 +536,10 @@ def _day(value: Any) -> str | None:
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else None
 
 
+class _ClientGone(Exception):
+    """The browser's connection broke (a tab closed or reloaded) while its request was read or answered."""
+
+
 class _Server(ThreadingHTTPServer):
     """The page's HTTP server; a browser leaving mid-request is routine, not an error worth a traceback."""
 
@@ -615,11 +619,11 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
                     work()
                 except ApiError as err:
                     self._json({"error": str(err)}, err.status)
-                except ConnectionError:
+                except _ClientGone:
                     raise
                 except Exception as err:  # report, don't drop the connection; the sandbox keeps running
                     self._json({"error": f"{type(err).__name__}: {err}"}, 500)
-            except ConnectionError:  # the tab was closed or reloaded mid-request: nobody is left to answer
+            except _ClientGone:  # nobody is left to answer
                 self.close_connection = True
 
         def _get(self) -> None:
@@ -666,7 +670,7 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
             if length > MAX_BODY:
                 raise ApiError(413, "request too large")
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(self._read(length) or b"{}")
             except ValueError as err:
                 raise ApiError(400, "body is not JSON") from err
             if not isinstance(body, dict):
@@ -676,7 +680,19 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
         def _json(self, value: object, status: int = 200) -> None:
             self._send(status, json.dumps(value).encode(), "application/json; charset=utf-8")
 
+        def _read(self, length: int) -> bytes:
+            try:
+                return self.rfile.read(length)
+            except ConnectionError as err:
+                raise _ClientGone from err
+
         def _send(self, status: int, data: bytes, kind: str, extra: dict[str, str] | None = None) -> None:
+            try:
+                self._write(status, data, kind, extra)
+            except ConnectionError as err:
+                raise _ClientGone from err
+
+        def _write(self, status: int, data: bytes, kind: str, extra: dict[str, str] | None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))

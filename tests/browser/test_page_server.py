@@ -7,6 +7,7 @@ import socket
 import struct
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -69,6 +70,24 @@ def test_a_tab_closed_mid_response_or_mid_request_leaves_no_traceback(served, ca
     out, err = capfd.readouterr()
     assert "Traceback" not in err + out
     assert "Exception occurred during processing" not in err + out
+
+
+class RefusedUpstream:
+    def account(self) -> dict:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_a_connection_error_of_the_backend_itself_is_still_answered():
+    """Only the browser's own connection going away is silent: the backend losing a connection is a 500."""
+    server = PageServer(RefusedUpstream())
+    server.start(0, lambda _line: None)
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(server.url + "api/account", timeout=5)
+    finally:
+        server.stop()
+    assert answer.value.code == 500
+    assert "ConnectionRefusedError" in answer.value.read().decode()
 
 
 # -- App Home and modals, as the page server reads them from the Slack stand-in (sandbox/views.py) -----------------
