@@ -770,6 +770,10 @@ function start() {
   document.getElementById("view-submit").addEventListener("click", submitModal);
   document.getElementById("view-cancel").addEventListener("click", closeModal);
   document.getElementById("view-x").addEventListener("click", closeModal);
+  document.addEventListener("keydown", (event) => {
+    const confirming = !document.getElementById("confirm-modal").hidden; // that dialog's own Escape comes first
+    if (event.key === "Escape" && !confirming && !document.getElementById("view-modal").hidden) closeModal();
+  });
   document.getElementById("command-form").addEventListener("submit", sendCommand);
   document.getElementById("digest-post").addEventListener("click", postDigest);
   document.getElementById("account-refresh").addEventListener("click", refreshAccount);

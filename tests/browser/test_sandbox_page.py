@@ -500,6 +500,14 @@ def test_a_modal_opened_with_a_users_trigger_is_theirs_and_submits_its_inputs(pa
     closed = bot_double.next("view_closed")
     assert (closed["view"]["callback_id"], closed["user"]["id"]) == ("mute_modal", "U0ADMIN1")
     expect(modal).to_be_hidden()
+    # Escape closes a modal too, as in Slack.
+    page.fill("#command-input", "/iam mute")
+    page.click("#command-send")
+    web(sandbox).views_open(trigger_id=bot_double.next("/iam")["trigger_id"], view=MODAL)
+    expect(modal).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(modal).to_be_hidden()
+    assert sandbox.page.backend.views.modal("U0ADMIN1") is None
 
 
 def test_a_select_in_a_channel_message_sends_the_choice(page, sandbox, bot_double):
