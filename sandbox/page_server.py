@@ -6,10 +6,17 @@ happens here, server-side, so the secret never reaches the browser. The API:
 
     GET  /api/state?user=U…   the channel as that user sees it (with their ephemeral messages)
     GET  /api/account         the moto account's users, keys, roles, password policy and trail
-    POST /api/click           {user, channel, ts, action_id, block_id, value}
+    POST /api/click           {user, channel, ts, action_id, block_id, value} or, for a select, {…, picked}
     POST /api/command         {user, command, text}
     POST /api/simulate        {scenario, user_agent?}
+    POST /api/home            {user}: the user opened the App Home tab (the bot gets app_home_opened)
+    POST /api/view_action     {user, view_id, action_id, block_id, picked?, values?}: a click or choice in a view
+    POST /api/view_submit     {user, view_id, values}: the modal's submit button (the bot gets view_submission)
+    POST /api/view_close      {user, view_id}: the modal's close button (view_closed when the view asks for it)
     GET  /files/<id>          an uploaded file's content
+
+`values` is what the page's inputs hold, {block_id: {action_id: text, option value or list of them}}; the
+view.state Slack would send is built from it and the view's own elements (sandbox/views.py).
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import errno
 import json
 import secrets
+import sys
 import threading
 import time
 import urllib.error
@@ -31,7 +39,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import boto3
 from botocore.exceptions import ClientError
 
-from sandbox import scenarios
+from sandbox import scenarios, views
 from sandbox.seed import TRAIL_NAME, Seeded
 from standins.signing import slack_headers
 from standins.slack import FakeSlack
@@ -126,6 +134,7 @@ class Backend:
         self.iam = session.client("iam")
         self.cloudtrail = session.client("cloudtrail")
         self.sqs = session.client("sqs")
+        self.views = views.Views(fake)
         self._clicks = 0
         self._lock = threading.Lock()
 
@@ -147,14 +156,17 @@ class Backend:
             if e["channel"] in (self.channel, None)
         ]
         items += self._file_items()
+        home, modal = self.views.home(me.id), self.views.modal(me.id)
         return {
-            "version": self.fake.version,
+            "version": self.fake.version + self.views.version,
             "me": me.id,
             "users": [{"id": u.id, "name": u.name, "role": u.role} for u in self.users.values()],
             "bot": {"id": "UBOT", "name": "IAM Warden"},
             "channel": {"id": self.channel, "name": self.channel_name},
             "timeline": thread_items(items),
             "scenarios": [{"id": s.id, "label": s.label, "description": s.description} for s in scenarios.SCENARIOS],
+            "home": {"id": home.id, "view": home.view} if home else None,
+            "modal": {"id": modal.id, "view": modal.view} if modal else None,
         }
 
     @staticmethod
@@ -257,21 +269,31 @@ class Backend:
     # -- acting ----------------------------------------------------------------------------------------------
 
     def click(self, body: dict) -> dict:
-        """Send the block_actions request Slack would send for a click on one of the message's buttons."""
+        """Send the block_actions request Slack would send for a click on one of the message's buttons (or, with
+        `picked`, a choice in one of its selects)."""
         user = self.user(_text(body, "user"))
         ts = _text(body, "ts", 40)
         message = self.fake.message(self.channel, ts)
         if message is None:
             raise ApiError(404, "no such message")
         action_id = _text(body, "action_id", 255)
-        value = _text(body, "value", 2000, required=False)
-        found = find_element(message, action_id, _text(body, "block_id", 255, required=False), value)
+        block_id = _text(body, "block_id", 255, required=False)
+        if "picked" in body:
+            choices = [
+                (b, e)
+                for b, e in views.elements(message)
+                if e["action_id"] == action_id and e.get("type") != "button" and block_id in ("", b)
+            ]
+            found = choices[0] if choices else None
+        else:
+            found = find_element(message, action_id, block_id, _text(body, "value", 2000, required=False))
         if found is None:
             raise ApiError(404, "that message has no such button (any more)")
-        with self._lock:
-            self._clicks += 1
-            number = self._clicks
+        number = self._next()
         payload = block_actions(user, self.channel, self.channel_name, message, found, number)
+        if "picked" in body:
+            payload["actions"] = [views.view_action(found[1], found[0], body["picked"])]
+        payload["trigger_id"] = self.views.trigger(user.id, number)
         payload["response_url"] = self.fake.response_url(f"click-{number}", user.id, self.channel)
         status, _reply = self._post({"payload": json.dumps(payload)})
         return {"status": status}
@@ -283,9 +305,7 @@ class Backend:
         text = _text(body, "text", 2000, required=False)
         if command != "/iam":
             raise ApiError(400, f"{command} is not a command of this workspace; try /iam")
-        with self._lock:
-            self._clicks += 1
-            number = self._clicks
+        number = self._next()
         form = {
             "token": "sandbox-verification-token",
             "team_id": TEAM["id"],
@@ -299,7 +319,7 @@ class Backend:
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
             "response_url": self.fake.response_url(f"command-{number}", user.id, self.channel),
-            "trigger_id": f"{number}.{secrets.token_hex(6)}",
+            "trigger_id": self.views.trigger(user.id, number),
         }
         status, reply = self._post(form)
         shown = ""
@@ -328,10 +348,115 @@ class Backend:
             "users": sorted(users),
         }
 
+    def open_home(self, body: dict) -> dict:
+        """Send the app_home_opened event Slack sends when the user opens the app's Home tab."""
+        user = self.user(_text(body, "user"))
+        event = views.app_home_opened(user.id, self.views.home(user.id), TEAM["id"], APP_ID)
+        status, _reply = self._post_json(event)
+        return {"status": status}
+
+    def view_action(self, body: dict) -> dict:
+        """Send the block_actions request for a click (or a choice in a select) in the user's App Home or modal."""
+        user, shown = self._shown(body)
+        action_id = _text(body, "action_id", 255)
+        block_id = _text(body, "block_id", 255, required=False)
+        found = [(b, e) for b, e in views.elements(shown.view) if e["action_id"] == action_id and block_id in ("", b)]
+        if not found:
+            raise ApiError(404, "that view has no such element (any more)")
+        number = self._next()
+        payload = {
+            **self._from(user, number),
+            "type": "block_actions",
+            "container": {"type": "view", "view_id": shown.id},
+            "view": views.view_payload(shown, views.state_values(shown.view, body.get("values")), TEAM["id"], APP_ID),
+            "actions": [views.view_action(found[0][1], found[0][0], body.get("picked"))],
+        }
+        status, _reply = self._post({"payload": json.dumps(payload)})
+        return {"status": status}
+
+    def view_submit(self, body: dict) -> dict:
+        """Send view_submission for the user's modal and do what the bot answers: show its errors, update the
+        view, push one, or close the modal (an empty answer)."""
+        user, shown = self._shown(body, "modal")
+        number = self._next()
+        values = views.state_values(shown.view, body.get("values"))
+        payload = {
+            **self._from(user, number),
+            "type": "view_submission",
+            "view": views.view_payload(shown, values, TEAM["id"], APP_ID),
+            "response_urls": [],
+        }
+        status, reply = self._post({"payload": json.dumps(payload)})
+        if status != 200:
+            return {"status": status}
+        try:
+            answer = json.loads(reply) if reply.strip() else {}
+        except ValueError:
+            answer = {}
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        new_view = answer.get("view") if isinstance(answer, dict) else None
+        if action == "errors":
+            errors = answer.get("errors") if isinstance(answer.get("errors"), dict) else {}
+            return {"status": status, "errors": {str(k): str(v) for k, v in errors.items()}}
+        if action in ("update", "push") and isinstance(new_view, dict):
+            (self.views.update if action == "update" else self.views.push)(shown, new_view)
+        else:
+            self.views.close(shown, everything=action == "clear")
+        return {"status": status}
+
+    def view_close(self, body: dict) -> dict:
+        """Close the user's modal; the bot hears of it (view_closed) only when the view asked to be told."""
+        user, shown = self._shown(body, "modal")
+        status = None
+        if shown.view.get("notify_on_close"):
+            payload = {
+                **self._from(user, self._next()),
+                "type": "view_closed",
+                "view": views.view_payload(
+                    shown, views.state_values(shown.view, body.get("values")), TEAM["id"], APP_ID
+                ),
+                "is_cleared": bool(shown.view.get("clear_on_close")),
+            }
+            status, _reply = self._post({"payload": json.dumps(payload)})
+        self.views.close(shown, everything=bool(shown.view.get("clear_on_close")))
+        return {"status": status}
+
+    def _shown(self, body: dict, kind: str = "") -> tuple[SlackUser, views.Shown]:
+        user = self.user(_text(body, "user"))
+        try:
+            shown = self.views.get(user.id, _text(body, "view_id", 40))
+        except views.ViewError as err:
+            raise ApiError(err.status, str(err)) from err
+        if kind and shown.kind != kind:
+            raise ApiError(400, f"that view is not a {kind}")
+        return user, shown
+
+    def _from(self, user: SlackUser, number: int) -> dict:
+        """The parts every interactive payload from `user` carries."""
+        return {
+            "team": TEAM,
+            "user": slack_user(user),
+            "api_app_id": APP_ID,
+            "token": "sandbox-verification-token",
+            "trigger_id": self.views.trigger(user.id, number),
+            "is_enterprise_install": False,
+        }
+
+    def _next(self) -> int:
+        with self._lock:
+            self._clicks += 1
+            return self._clicks
+
     def _post(self, form: dict[str, str]) -> tuple[int, str]:
         """POST a form to the bot's /slack/events, signed as Slack signs it."""
-        body = urlencode(form)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", **slack_headers(body, self.secret)}
+        return self._deliver(urlencode(form), "application/x-www-form-urlencoded")
+
+    def _post_json(self, value: dict) -> tuple[int, str]:
+        """POST an Events API body (JSON) to the bot's /slack/events, signed."""
+        return self._deliver(json.dumps(value), "application/json")
+
+    def _deliver(self, body: str, content_type: str) -> tuple[int, str]:
+        headers = {"Content-Type": content_type, **slack_headers(body, self.secret)}
         # The bot's own loopback address, set by the sandbox: never a user-supplied URL.
         request = urllib.request.Request(self.bot_url, data=body.encode(), headers=headers, method="POST")  # noqa: S310
         try:
@@ -341,6 +466,11 @@ class Backend:
             return err.code, err.read().decode("utf-8", "replace")
         except OSError as err:
             raise ApiError(502, f"the bot did not answer: {type(err).__name__}") from err
+
+
+def slack_user(user: SlackUser) -> dict:
+    """The `user` object of an interactive payload."""
+    return {"id": user.id, "username": user.name.lower().replace(" ", "."), "name": user.name, "team_id": TEAM["id"]}
 
 
 def block_actions(user: SlackUser, channel: str, channel_name: str, message: dict, found: tuple, number: int) -> dict:
@@ -359,12 +489,7 @@ def block_actions(user: SlackUser, channel: str, channel_name: str, message: dic
     return {
         "type": "block_actions",
         "team": TEAM,
-        "user": {
-            "id": user.id,
-            "username": user.name.lower().replace(" ", "."),
-            "name": user.name,
-            "team_id": TEAM["id"],
-        },
+        "user": slack_user(user),
         "api_app_id": APP_ID,
         "token": "sandbox-verification-token",
         "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False},
@@ -411,6 +536,21 @@ def _day(value: Any) -> str | None:
     return value.strftime("%Y-%m-%d") if hasattr(value, "strftime") else None
 
 
+class _ClientGone(Exception):
+    """The browser's connection broke (a tab closed or reloaded) while its request was read or answered."""
+
+
+class _Server(ThreadingHTTPServer):
+    """The page's HTTP server; a browser leaving mid-request is routine, not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # reset or closed while reading the request line
+            return
+        super().handle_error(request, client_address)
+
+
 class PageServer:
     """The page and its API over HTTP on 127.0.0.1 (threaded; stop() ends it)."""
 
@@ -423,14 +563,13 @@ class PageServer:
         """Serve on `port`, or on a free port (saying so) when `port` is taken; returns the page's URL."""
         handler = _handler(self.backend)
         try:
-            self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+            self._server = _Server(("127.0.0.1", port), handler)
         except OSError as err:
             if err.errno not in (errno.EADDRINUSE, errno.EACCES):
                 raise
             reason = "is in use" if err.errno == errno.EADDRINUSE else "needs privileges"
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            self._server = _Server(("127.0.0.1", 0), handler)
             say(f"port {port} {reason}; the sandbox page uses free port {self.port} instead")
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="sandbox-page", daemon=True
         )
@@ -473,14 +612,19 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
 
         def _guarded(self, work: Callable[[], None]) -> None:
             try:
-                port = self.server.server_address[1]
-                if self.headers.get("Host", "") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
-                    raise ApiError(421, "wrong Host header")  # DNS rebinding: answer our own address only
-                work()
-            except ApiError as err:
-                self._json({"error": str(err)}, err.status)
-            except Exception as err:  # report, don't drop the connection; the sandbox keeps running
-                self._json({"error": f"{type(err).__name__}: {err}"}, 500)
+                try:
+                    port = self.server.server_address[1]
+                    if self.headers.get("Host", "") not in (f"127.0.0.1:{port}", f"localhost:{port}"):
+                        raise ApiError(421, "wrong Host header")  # DNS rebinding: answer our own address only
+                    work()
+                except ApiError as err:
+                    self._json({"error": str(err)}, err.status)
+                except _ClientGone:
+                    raise
+                except Exception as err:  # report, don't drop the connection; the sandbox keeps running
+                    self._json({"error": f"{type(err).__name__}: {err}"}, 500)
+            except _ClientGone:  # nobody is left to answer
+                self.close_connection = True
 
         def _get(self) -> None:
             url = urlparse(self.path)
@@ -508,7 +652,15 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
                 raise ApiError(404, "not found")
 
         def _post(self) -> None:
-            routes = {"/api/click": backend.click, "/api/command": backend.command, "/api/simulate": backend.simulate}
+            routes = {
+                "/api/click": backend.click,
+                "/api/command": backend.command,
+                "/api/simulate": backend.simulate,
+                "/api/home": backend.open_home,
+                "/api/view_action": backend.view_action,
+                "/api/view_submit": backend.view_submit,
+                "/api/view_close": backend.view_close,
+            }
             route = routes.get(urlparse(self.path).path)
             if route is None:
                 raise ApiError(404, "not found")
@@ -518,7 +670,7 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
             if length > MAX_BODY:
                 raise ApiError(413, "request too large")
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(self._read(length) or b"{}")
             except ValueError as err:
                 raise ApiError(400, "body is not JSON") from err
             if not isinstance(body, dict):
@@ -528,7 +680,19 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
         def _json(self, value: object, status: int = 200) -> None:
             self._send(status, json.dumps(value).encode(), "application/json; charset=utf-8")
 
+        def _read(self, length: int) -> bytes:
+            try:
+                return self.rfile.read(length)
+            except ConnectionError as err:
+                raise _ClientGone from err
+
         def _send(self, status: int, data: bytes, kind: str, extra: dict[str, str] | None = None) -> None:
+            try:
+                self._write(status, data, kind, extra)
+            except ConnectionError as err:
+                raise _ClientGone from err
+
+        def _write(self, status: int, data: bytes, kind: str, extra: dict[str, str] | None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))

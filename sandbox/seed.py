@@ -25,16 +25,17 @@ TRAIL_BUCKET = f"aws-cloudtrail-logs-{ACCOUNT}-sandbox"
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 
+# What the page says about root: moto has no root user (its account summary always reports AccountMFAEnabled = 0
+# and its credential report has no <root_account> row), said in a user's words.
 ROOT_NOTE = (
-    "moto has no root user, so the sandbox cannot seed root facts (root MFA, root access keys, root sign-ins). "
-    "Its account summary always reports AccountMFAEnabled = 0, which is why audits here find root without MFA; "
-    "the credential report has no <root_account> row. The root sign-in buttons in Simulate send real-shaped "
-    "root events anyway."
+    "this practice account has no real root user, so its root facts (root MFA, root access keys, root sign-ins) "
+    "cannot be set up. That is why audits here always find root without MFA. The root sign-in buttons still send "
+    "the events a real root sign-in would."
 )
 
 # The problems the seed plants, as the page lists them.
 PROBLEMS = (
-    "root user without MFA (as moto reports it; see the note)",
+    "root user without MFA (see the note below)",
     "two admin users with AdministratorAccess: alice-admin and bob-ops",
     "bob-ops, an admin, signs in to the console without MFA",
     "carol-analyst, a console user, has no MFA",

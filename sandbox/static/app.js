@@ -45,6 +45,12 @@ const app = {
   accountBusy: false,
   accountAgain: false,
   scenariosShown: false,
+  openThreads: new Set(), // parent ts of the threads the user expanded; collapsed ("3 replies") otherwise
+  last: null, // the last state shown, to redraw when a thread is opened or closed
+  tab: "channel", // or "home": the app's Home tab
+  homeKey: null, // what the Home tab and the modal show now (id and view), to redraw only when it changes
+  homeAnswer: null, // the bot's answer to app_home_opened, once it came
+  modalKey: "",
 };
 
 // -- DOM helpers ---------------------------------------------------------------------------------------------
@@ -118,7 +124,13 @@ function control(inner) {
 
 function jumpToMessage(event) {
   event.preventDefault();
-  const target = document.querySelector(`#messages .message[data-ts="${event.currentTarget.dataset.ts}"]`);
+  const ts = event.currentTarget.dataset.ts;
+  const parent = app.last && app.last.timeline.find((item) => item.replies.some((r) => r.ts === ts));
+  if (parent && !document.querySelector(`#messages .message[data-ts="${ts}"]`)) {
+    app.openThreads.add(parent.ts); // the message is a reply in a collapsed thread: open it first
+    renderMessages(app.last);
+  }
+  const target = document.querySelector(`#messages .message[data-ts="${ts}"]`);
   if (!target) {
     say("That message is no longer in this channel.", true);
     return;
@@ -168,7 +180,16 @@ function textObject(obj) {
 
 // -- Block Kit ------------------------------------------------------------------------------------------------
 
-function button(element, blockId, message) {
+// A context says what the interactive parts of blocks do where they are shown: in a channel message a click is
+// block_actions on that message; in the Home tab or a modal it is block_actions on the view (see viewContext).
+function messageContext(message) {
+  return {
+    onButton: (node, element, blockId) => clickButton(node, element, blockId, message),
+    onPick: (node, element, blockId, picked) => clickButton(node, element, blockId, message, picked),
+  };
+}
+
+function button(element, blockId, ctx) {
   const style = ["primary", "danger"].includes(element.style) ? " " + element.style : "";
   return h(
     "button",
@@ -176,13 +197,109 @@ function button(element, blockId, message) {
       type: "button",
       class: "btn" + style,
       dataset: { actionId: element.action_id || "", value: element.value || "", blockId },
-      onclick: (event) => clickButton(event.currentTarget, element, blockId, message),
+      onclick: (event) => ctx.onButton(event.currentTarget, element, blockId),
     },
     textObject(element.text),
   );
 }
 
-function renderBlock(block, index, message) {
+function plain(obj) {
+  return obj && obj.text !== undefined ? String(obj.text) : "";
+}
+
+function optionNodes(options, selected) {
+  return options.map((o) => {
+    const node = h("option", { value: o.value }, plain(o.text));
+    node.selected = selected.includes(o.value);
+    return node;
+  });
+}
+
+// A select, text field, date, radio group… of Block Kit, marked .input-el with its block and action id so its value
+// can be read (readValue); with `dispatch`, a change is sent at once (as in an actions block), else on submit.
+function inputElement(element, blockId, ctx, dispatch) {
+  const data = { blockId, actionId: element.action_id || "", kind: element.type || "" };
+  const initial = [element.initial_option, ...(element.initial_options || [])].filter(Boolean).map((o) => o.value);
+  let node;
+  switch (element.type) {
+    case "plain_text_input":
+    case "number_input":
+    case "email_text_input":
+    case "url_text_input":
+    case "datepicker":
+    case "timepicker": {
+      const kinds = { number_input: "number", email_text_input: "email", url_text_input: "url", datepicker: "date", timepicker: "time" };
+      node = element.multiline ? h("textarea", { rows: "4" }) : h("input", { type: kinds[element.type] || "text" });
+      node.value = element.initial_value || element.initial_date || element.initial_time || "";
+      if (element.placeholder) node.placeholder = plain(element.placeholder);
+      if (element.max_length) node.maxLength = element.max_length;
+      break;
+    }
+    case "static_select":
+    case "multi_static_select":
+    case "users_select":
+    case "multi_users_select":
+    case "conversations_select":
+    case "channels_select": {
+      const multi = element.type.startsWith("multi_");
+      node = h("select", {});
+      node.multiple = multi;
+      if (!multi) node.append(h("option", { value: "" }, plain(element.placeholder) || "Choose…"));
+      if (element.type.includes("users")) {
+        const picked = [element.initial_user, ...(element.initial_users || [])].filter(Boolean);
+        node.append(...optionNodes(Object.values(app.users).map((u) => ({ value: u.id, text: { text: u.name } })), picked));
+      } else if (element.type.includes("select") && !element.type.includes("static")) {
+        const channel = app.last ? app.last.channel : { id: "", name: "" };
+        node.append(...optionNodes([{ value: channel.id, text: { text: "#" + channel.name } }], [element.initial_conversation || element.initial_channel]));
+      } else {
+        node.append(...optionNodes(element.options || [], initial));
+        for (const group of element.option_groups || []) node.append(h("optgroup", { label: plain(group.label) }, optionNodes(group.options || [], initial)));
+      }
+      break;
+    }
+    case "radio_buttons":
+    case "checkboxes": {
+      const type = element.type === "radio_buttons" ? "radio" : "checkbox";
+      const name = `${blockId}.${element.action_id}`;
+      node = h("div", { class: "choices" }, (element.options || []).map((o) => {
+        const box = h("input", { type, name, value: o.value });
+        box.checked = initial.includes(o.value);
+        return h("label", { class: "choice" }, box, " ", textObject(o.text));
+      }));
+      break;
+    }
+    default:
+      return h("span", { class: "unknown", dataset: { elementType: String(element.type) } }, "(this part cannot be shown here)");
+  }
+  node.classList.add("input-el");
+  Object.assign(node.dataset, data);
+  if (dispatch && ctx.onPick) node.addEventListener("change", () => ctx.onPick(node, element, blockId, readValue(node)));
+  return node;
+}
+
+function readValue(el) {
+  if (el.dataset.kind === "radio_buttons") {
+    const checked = el.querySelector("input:checked");
+    return checked ? checked.value : "";
+  }
+  if (el.dataset.kind === "checkboxes") return [...el.querySelectorAll("input:checked")].map((i) => i.value);
+  if (el.multiple) return [...el.selectedOptions].map((o) => o.value);
+  return el.value;
+}
+
+// What the inputs under `root` hold, as the sandbox server takes it: {block_id: {action_id: value}}.
+function collectValues(root) {
+  const values = {};
+  for (const el of root.querySelectorAll(".input-el")) (values[el.dataset.blockId] ||= {})[el.dataset.actionId] = readValue(el);
+  return values;
+}
+
+function interactive(element, blockId, ctx) {
+  if (element.type === "button") return button(element, blockId, ctx);
+  return inputElement(element, blockId, ctx, true);
+}
+
+function renderBlock(block, index, ctx) {
   const blockId = block.block_id || `b${index}`;
   switch (block.type) {
     case "section": {
@@ -191,19 +308,30 @@ function renderBlock(block, index, message) {
       if (block.text) main.append(h("div", { class: "section-text" }, textObject(block.text)));
       if (block.fields) main.append(h("div", { class: "fields" }, block.fields.map((f) => h("div", { class: "field" }, textObject(f)))));
       node.append(main);
-      if (block.accessory && block.accessory.type === "button") node.append(h("div", { class: "accessory" }, button(block.accessory, blockId, message)));
+      if (block.accessory && block.accessory.type !== "image") node.append(h("div", { class: "accessory" }, interactive(block.accessory, blockId, ctx)));
       return node;
     }
     case "context":
       return h("div", { class: "block context" }, (block.elements || []).map((e) => (e.type === "image" ? h("span", { class: "img-alt" }, `[${e.alt_text || "image"}]`) : h("span", { class: "context-el" }, textObject(e)))));
     case "actions":
-      return h("div", { class: "block actions" }, (block.elements || []).filter((e) => e.type === "button").map((e) => button(e, blockId, message)));
+      return h("div", { class: "block actions" }, (block.elements || []).map((e) => interactive(e, blockId, ctx)));
+    case "input":
+      return h(
+        "div",
+        { class: "block input", dataset: { blockId } },
+        h("div", { class: "input-label" }, textObject(block.label), block.optional ? h("span", { class: "optional" }, " (optional)") : null),
+        inputElement(block.element || {}, blockId, ctx, false),
+        block.hint ? h("div", { class: "input-hint" }, textObject(block.hint)) : null,
+        h("div", { class: "input-error", dataset: { blockId }, hidden: true }),
+      );
+    case "image":
+      return h("div", { class: "block context" }, h("span", { class: "img-alt" }, `[${block.alt_text || "image"}]`));
     case "header":
       return h("div", { class: "block header" }, textObject(block.text));
     case "divider":
       return h("hr", { class: "block divider" });
     default:
-      return h("div", { class: "block unknown" }, `[unsupported block: ${block.type}]`);
+      return h("div", { class: "block unknown", dataset: { blockType: String(block.type) } }, "(this part of the message cannot be shown here)");
   }
 }
 
@@ -216,7 +344,7 @@ function renderContent(item) {
       h("div", { class: "files" }, item.files.map((f) => h("a", { class: "file", href: `/files/${encodeURIComponent(f.id)}`, download: f.name, dataset: { fileId: f.id } }, h("span", { class: "file-icon" }, "\u{1f4c4}"), h("span", { class: "file-name" }, f.name), h("span", { class: "file-size" }, `${f.size} bytes`)))),
     );
   }
-  if (item.blocks && item.blocks.length) return h("div", { class: "blocks" }, item.blocks.map((b, i) => renderBlock(b, i, item)));
+  if (item.blocks && item.blocks.length) return h("div", { class: "blocks" }, item.blocks.map((b, i) => renderBlock(b, i, messageContext(item))));
   return h("div", { class: "section-text" }, mrkdwn(item.text));
 }
 
@@ -240,26 +368,173 @@ function renderItem(item, inThread) {
         h("span", { class: "author" }, "IAM Warden"),
         h("span", { class: "app-badge" }, "APP"),
         h("span", { class: "time" }, clock(item.ts)),
-        item.edits ? h("span", { class: "edited", title: `updated ${item.edits} time(s) with chat.update` }, "(edited)") : null,
+        item.edits ? h("span", { class: "edited", title: `updated ${item.edits} time(s)` }, "(edited)") : null,
       ),
       item.broadcast ? h("div", { class: "broadcast-note" }, "replied to a thread \u00b7 also sent to the channel") : null,
       ephemeral ? h("div", { class: "ephemeral-note" }, "\u{1f441} Only visible to you") : null,
       h("div", { class: "content" }, renderContent(item)),
-      !inThread && item.replies && item.replies.length
-        ? h("div", { class: "thread" }, h("div", { class: "thread-head" }, `${item.replies.length} ${item.replies.length === 1 ? "reply" : "replies"}`), item.replies.map((r) => renderItem(r, true)))
-        : null,
+      !inThread && item.replies && item.replies.length ? renderThread(item) : null,
     ),
   );
   return node;
+}
+
+// A thread as Slack shows it in the channel: collapsed to "3 replies" until clicked, then its replies inline.
+function renderThread(item) {
+  const open = app.openThreads.has(item.ts);
+  const count = item.replies.length;
+  const last = item.replies[count - 1];
+  const toggle = h(
+    "button",
+    { type: "button", class: "thread-toggle", "aria-expanded": String(open), dataset: { ts: item.ts }, onclick: () => toggleThread(item.ts) },
+    h("span", { class: "reply-count" }, `${count} ${count === 1 ? "reply" : "replies"}`),
+    h("span", { class: "reply-last" }, open ? "Hide replies" : `Last reply ${clock(last.ts)}`),
+  );
+  return h("div", { class: "thread" + (open ? " open" : "") }, toggle, open ? h("div", { class: "thread-replies" }, item.replies.map((r) => renderItem(r, true))) : null);
+}
+
+function toggleThread(ts) {
+  if (app.openThreads.has(ts)) app.openThreads.delete(ts);
+  else app.openThreads.add(ts);
+  if (app.last) renderMessages(app.last);
 }
 
 function renderMessages(data) {
   const box = document.getElementById("messages");
   const nearBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
   const items = data.timeline.map((item) => renderItem(item, false));
-  if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Simulate an event, or type /iam audit."));
+  if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Press one of the buttons on the right, or send /iam audit."));
   box.replaceChildren(...items);
   if (nearBottom || app.renderedFor !== data.me) box.scrollTop = box.scrollHeight;
+}
+
+// -- the app's Home tab and modals (views the bot published or opened) ---------------------------------------
+
+function viewContext(viewId, root) {
+  return {
+    onButton: (node, element, blockId) => viewAction(node, viewId, element, blockId, undefined, root),
+    onPick: (node, element, blockId, picked) => viewAction(node, viewId, element, blockId, picked, root),
+  };
+}
+
+async function viewAction(node, viewId, element, blockId, picked, root) {
+  if (element.confirm && !(await askConfirm(element.confirm))) {
+    say("Cancelled: nothing was done.");
+    return;
+  }
+  node.disabled = true;
+  const what = picked === undefined ? `Clicked \u201c${plain(element.text) || element.action_id}\u201d` : "Made a choice";
+  try {
+    const reply = await api("/api/view_action", { user: app.me, view_id: viewId, action_id: element.action_id, block_id: blockId, picked, values: collectValues(root) });
+    say(answered(`${what} as ${userName(app.me)}`, reply.status));
+  } catch (err) {
+    say(`That did not work: ${err.message}`, true);
+  } finally {
+    node.disabled = false;
+    refresh(true);
+  }
+}
+
+function showTab(which) {
+  app.tab = which;
+  for (const name of ["channel", "home"]) {
+    document.getElementById(`tab-${name}`).setAttribute("aria-selected", String(name === which));
+    document.getElementById(`${name}-pane`).hidden = name !== which;
+  }
+  if (which === "home") openHome();
+}
+
+// Opening the tab is what tells the bot (app_home_opened), every time, as in Slack.
+async function openHome() {
+  app.homeAnswer = null;
+  app.homeKey = null;
+  renderHome(app.last);
+  try {
+    const reply = await api("/api/home", { user: app.me });
+    app.homeAnswer = reply.status;
+  } catch (err) {
+    app.homeAnswer = 0;
+    say(`Could not open the Home tab: ${err.message}`, true);
+  }
+  app.homeKey = null;
+  renderHome(app.last);
+  refresh(true);
+}
+
+function renderHome(data) {
+  const box = document.getElementById("home");
+  const home = data && data.home;
+  const key = home ? home.id + JSON.stringify(home.view) : `none:${app.homeAnswer}`;
+  if (key === app.homeKey) return;
+  app.homeKey = key;
+  box.dataset.viewId = home ? home.id : "";
+  if (!home) {
+    const waiting = app.homeAnswer === null ? "Opening IAM Warden's Home tab\u2026" : "IAM Warden has not put anything on its Home tab yet.";
+    box.replaceChildren(h("p", { class: "empty" }, waiting));
+    return;
+  }
+  box.replaceChildren(...(home.view.blocks || []).map((b, i) => renderBlock(b, i, viewContext(home.id, box))));
+}
+
+function renderModal(data) {
+  const backdrop = document.getElementById("view-modal");
+  const modal = data.modal;
+  const key = modal ? modal.id + JSON.stringify(modal.view) : "";
+  if (key === app.modalKey) return; // unchanged: keep what the user typed
+  app.modalKey = key;
+  backdrop.hidden = !modal;
+  if (!modal) return;
+  const view = modal.view;
+  const body = document.getElementById("view-body");
+  backdrop.dataset.viewId = modal.id;
+  document.getElementById("view-title").replaceChildren(textObject(view.title || { type: "plain_text", text: "" }));
+  body.replaceChildren(...(view.blocks || []).map((b, i) => renderBlock(b, i, viewContext(modal.id, body))));
+  const submit = document.getElementById("view-submit");
+  submit.hidden = !view.submit;
+  submit.replaceChildren(textObject(view.submit || { type: "plain_text", text: "Submit" }));
+  document.getElementById("view-cancel").replaceChildren(textObject(view.close || { type: "plain_text", text: "Cancel" }));
+  const first = body.querySelector("input, textarea, select");
+  if (first) first.focus();
+}
+
+function showErrors(errors) {
+  for (const node of document.querySelectorAll("#view-body .input-error")) {
+    const message = errors[node.dataset.blockId];
+    node.hidden = !message;
+    node.textContent = message || "";
+  }
+}
+
+async function submitModal() {
+  const viewId = document.getElementById("view-modal").dataset.viewId;
+  const button = document.getElementById("view-submit");
+  showErrors({});
+  button.disabled = true;
+  try {
+    const reply = await api("/api/view_submit", { user: app.me, view_id: viewId, values: collectValues(document.getElementById("view-body")) });
+    if (reply.errors && Object.keys(reply.errors).length) {
+      showErrors(reply.errors);
+      say("IAM Warden asks you to correct the marked fields.", true);
+    } else {
+      say(answered(`Submitted as ${userName(app.me)}`, reply.status), reply.status !== 200);
+    }
+  } catch (err) {
+    say(`Submitting failed: ${err.message}`, true);
+  } finally {
+    button.disabled = false;
+    refresh(true);
+  }
+}
+
+async function closeModal() {
+  const viewId = document.getElementById("view-modal").dataset.viewId;
+  try {
+    await api("/api/view_close", { user: app.me, view_id: viewId, values: collectValues(document.getElementById("view-body")) });
+    say("Closed without submitting.");
+  } catch (err) {
+    say(`Closing failed: ${err.message}`, true);
+  }
+  refresh(true);
 }
 
 // -- confirm dialog --------------------------------------------------------------------------------------------
@@ -297,21 +572,30 @@ async function api(path, body) {
   return data;
 }
 
+// A status line for something sent to IAM Warden: said plainly, with the error code only when it refused.
+function answered(what, status) {
+  return status >= 200 && status < 300 ? `${what}.` : `${what}, but IAM Warden did not take it (error ${status}).`;
+}
+
 function say(text, error) {
   const status = document.getElementById("status");
   status.textContent = text;
   status.className = "status" + (error ? " error" : "");
 }
 
-async function clickButton(node, element, blockId, message) {
+// A click on a message's button, or (with `picked`) a choice in one of its selects.
+async function clickButton(node, element, blockId, message, picked) {
   if (element.confirm && !(await askConfirm(element.confirm))) {
-    say("Cancelled: nothing was sent to the bot.");
+    say("Cancelled: nothing was done.");
     return;
   }
   node.disabled = true;
+  const body = { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" };
+  if (picked !== undefined) body.picked = picked;
   try {
-    const reply = await api("/api/click", { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" });
-    say(`Sent the signed block_actions request as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+    const reply = await api("/api/click", body);
+    const what = picked === undefined ? `Clicked \u201c${plain(element.text) || element.action_id}\u201d` : "Made a choice";
+    say(answered(`${what} as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Click failed: ${err.message}`, true);
   } finally {
@@ -330,7 +614,7 @@ async function sendCommand(event) {
   }
   try {
     const reply = await api("/api/command", { user: app.me, command: match[1], text: match[2] });
-    say(`Sent ${match[1]} as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+    say(answered(`Sent ${raw} as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Command failed: ${err.message}`, true);
   }
@@ -342,7 +626,7 @@ async function postDigest(event) {
   node.disabled = true;
   try {
     const reply = await api("/api/command", { user: app.me, command: "/iam", text: "digest" });
-    say(`Sent /iam digest as ${userName(app.me)}; the bot answered HTTP ${reply.status}.`);
+    say(answered(`Asked for the digest as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Digest failed: ${err.message}`, true);
   } finally {
@@ -358,7 +642,7 @@ async function simulate(id, node) {
     const reply = await api("/api/simulate", { scenario: id, user_agent: userAgent });
     const about = reply.users.length ? ` about user ${reply.users.join(", ")}` : "";
     document.getElementById("simulate").dataset.lastUsers = reply.users.join(",");
-    say(`Queued ${reply.sent.join(", ")}${about}. The bot's SQS worker picks them up; alerts appear in a moment.`);
+    say(`Sent to IAM Warden: ${reply.sent.join(", ")}${about}. Its alerts appear in a moment.`);
   } catch (err) {
     say(`Simulation failed: ${err.message}`, true);
   } finally {
@@ -402,7 +686,7 @@ function renderAccount(account) {
     h("ul", { class: "roles" }, account.roles.map((r) => h("li", { dataset: { role: r.name } }, h("strong", {}, r.name), ` \u2014 ${[...r.attached, ...r.inline.map((p) => `${p} (inline)`)].join(", ") || "no policies"}; created ${r.created || "?"}, last used ${r.last_used || "never"}`))),
     h("h3", {}, "Account settings"),
     h("ul", { class: "settings" }, h("li", {}, "Password policy: ", passwordPolicy(account.password_policy)), h("li", { id: "trail-status" }, `Trail ${account.trail.name}: `, account.trail.logging ? "logging" : h("span", { class: "warn" }, "NOT logging"))),
-    h("h3", {}, "Planted problems"),
+    h("h3", {}, "Problems this practice account has on purpose"),
     h("ul", { class: "problems" }, account.problems.map((p) => h("li", {}, p))),
     h("p", { class: "note", id: "root-note" }, h("strong", {}, "Root user: "), account.root_note),
   );
@@ -433,7 +717,7 @@ function renderUsers(data) {
   const select = document.getElementById("user-select");
   app.users = Object.fromEntries(data.users.map((u) => [u.id, u]));
   if (select.options.length === data.users.length) return;
-  select.replaceChildren(...data.users.map((u) => h("option", { value: u.id }, `${u.name} (${u.id}, ${u.role})`)));
+  select.replaceChildren(...data.users.map((u) => h("option", { value: u.id }, `${u.name} (${u.role === "admin" ? "admin" : "no admin rights"})`)));
   select.value = app.me;
 }
 
@@ -456,7 +740,10 @@ async function refresh(force) {
     if (data.me !== app.me || (data.me === app.renderedFor && data.version < app.version)) return; // stale reply
     if (data.version !== app.version || data.me !== app.renderedFor) {
       const changed = data.version !== app.version;
+      app.last = data;
       renderMessages(data);
+      renderHome(data);
+      renderModal(data);
       app.version = data.version;
       app.renderedFor = data.me;
       document.body.dataset.version = String(data.version);
@@ -475,7 +762,17 @@ function start() {
     app.me = event.target.value;
     localStorage.setItem("sandbox-user", app.me);
     say(`Now acting as ${userName(app.me)}.`);
-    refresh(true);
+    if (app.tab === "home") openHome(); // the Home tab is each user's own
+    else refresh(true);
+  });
+  document.getElementById("tab-channel").addEventListener("click", () => showTab("channel"));
+  document.getElementById("tab-home").addEventListener("click", () => showTab("home"));
+  document.getElementById("view-submit").addEventListener("click", submitModal);
+  document.getElementById("view-cancel").addEventListener("click", closeModal);
+  document.getElementById("view-x").addEventListener("click", closeModal);
+  document.addEventListener("keydown", (event) => {
+    const confirming = !document.getElementById("confirm-modal").hidden; // that dialog's own Escape comes first
+    if (event.key === "Escape" && !confirming && !document.getElementById("view-modal").hidden) closeModal();
   });
   document.getElementById("command-form").addEventListener("submit", sendCommand);
   document.getElementById("digest-post").addEventListener("click", postDigest);

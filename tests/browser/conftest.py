@@ -24,7 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _missing(reason: str) -> None:
@@ -83,13 +82,3 @@ def page(browser: Any, sandbox: Sandbox) -> Iterator[Any]:
     context.close()
     assert seen.dialogs == [], f"the page opened native dialogs: {seen.dialogs}"
     assert seen.errors == [], f"JavaScript errors on the page: {seen.errors}"
-
-
-@pytest.fixture
-def screenshot_paths(tmp_path: Path) -> list[Path]:
-    """Where to save the screenshot: always the test's tmp dir; docs/sandbox.png too with IAMBOT_SCREENSHOT=1."""
-    paths = [tmp_path / "sandbox.png"]
-    if os.environ.get("IAMBOT_SCREENSHOT") == "1":
-        (REPO / "docs").mkdir(exist_ok=True)
-        paths.append(REPO / "docs" / "sandbox.png")
-    return paths
