@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from checks.engine import Result
     from core.digest import Digest
     from core.rows import ActionRow, AlertRow, AuditRow, FindingRow, MuteRow, RuleMuteRow
+    from core.settled import Settled
 
 
 class AuditSummary(Protocol):
@@ -342,11 +343,27 @@ def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
     return lines
 
 
-def alert_message(alert: AlertRow, rationale: str, response: str, actions: Iterable[ActionRow] = ()) -> dict:
-    """The full alert message: text fallback plus blocks, reflecting the alert's current status."""
+def settled_line(done: Settled) -> str:
+    """A button another action made moot, said instead of offering it: `bob's keys disabled by <@U1> (alert #3)`."""
+    icon = STATE_ICONS[ActionState.NOOP if done.noop else ActionState.DONE]
+    found = " (nothing was left to do)" if done.noop else ""
+    return f"{icon} {escape(done.what, 200)} by <@{done.by}>{found} (alert #{done.alert_id})"
+
+
+def alert_message(
+    alert: AlertRow,
+    rationale: str,
+    response: str,
+    actions: Iterable[ActionRow] = (),
+    settled: Mapping[str, Settled] | None = None,
+) -> dict:
+    """The full alert message: text fallback plus blocks, reflecting the alert's current status. `settled` (from
+    core.settled) names the buttons an action on this or another alert about the same principal made moot: each
+    is said as done instead of offered."""
     severity = alert.severity
     trail = list(actions)
-    done = {a.action for a in trail if a.state in FINAL_STATES}
+    settled = settled or {}
+    done = {a.action for a in trail if a.state in FINAL_STATES} | set(settled)
     headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert.title, 150)}"
     if alert.occurrences > 1:
         headline += f"  _(x{alert.occurrences})_"
@@ -356,7 +373,7 @@ def alert_message(alert: AlertRow, rationale: str, response: str, actions: Itera
         section(f"*What to do*\n{escape(response, 1200)}"),
         context(f"rule `{alert.rule}`", f"event `{escape(alert.event_id)}`", f"alert #{alert.id}"),
     ]
-    lines = status_lines(alert, trail)
+    lines = status_lines(alert, trail) + [settled_line(d) for d in settled.values()]
     if alert.mute_id is not None:  # shown where a muted alert is read: replay, the sandbox page
         lines.insert(0, f":mute: muted by rule mute #{alert.mute_id}: stored and counted, not posted")
     if lines:
