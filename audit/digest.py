@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.digest import Digest, Trend
-from core.states import AlertStatus, FindingState, PostState
+from core.states import AlertStatus, PostState
 from storage import Store
 
 
@@ -16,6 +16,8 @@ def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
     now_changes = store.findings_between(since, until)
     old_changes = store.findings_between(before, since)
     muted_events, muting_mutes = store.muted_between(since, until)
+    last = store.last_audit()
+    open_counts = last.counts if last else {}  # the figure /iam status and the report show (core/severity.py)
     return Digest(
         since=since,
         until=until,
@@ -30,9 +32,10 @@ def build_digest(store: Store, since: datetime, until: datetime) -> Digest:
             new_findings_before=len(old_changes.new),
             resolved_findings=len(now_changes.resolved),
             resolved_findings_before=len(old_changes.resolved),
-            open_findings=len(store.findings(FindingState.OPEN)),
+            open_findings=sum(open_counts.values()),
         ),
         muted_events=muted_events,
         muting_mutes=muting_mutes,
         muted=store.mutes_created_between(since, until),
+        open_counts=open_counts,
     )

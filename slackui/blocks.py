@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 from core import containment
 from core.actions import ActionId
 from core.rule_mutes import similar_actor
-from core.severity import Severity
+from core.severity import Severity, by_severity, counts_text
 from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
@@ -432,8 +432,8 @@ MUTE_DAYS = 30
 
 
 def severity_counts_line(counts: dict[str, int]) -> str:
-    """`:red_circle: 2 critical · …` for the severities that have findings."""
-    parts = [f"{Severity(s).emoji} {n} {s}" for s, n in counts.items() if n]
+    """`:red_circle: 2 critical · …` for the severities that have findings, critical first."""
+    parts = [f"{Severity(s).emoji} {n} {s}" for s, n in by_severity(counts).items() if n]
     return "  ·  ".join(parts) or ":white_check_mark: no open findings"
 
 
@@ -500,9 +500,7 @@ def audit_report(
         shown = "\n".join(f"• {escape(e, 300)}" for e in errors[:8])
         more = f"\n…and {len(errors) - 8} more" if len(errors) > 8 else ""
         blocks.append(section(f":warning: *Could not check*\n{shown}{more}"))
-    text = f"IAM audit of {what}{'' if report.complete() else ' (incomplete)'}: " + ", ".join(
-        f"{n} {s}" for s, n in counts.items() if n
-    )
+    text = f"IAM audit of {what}{'' if report.complete() else ' (incomplete)'}: " + counts_text(counts)
     return {"text": text[:3000], "blocks": blocks[:50]}
 
 
@@ -586,7 +584,8 @@ def digest_message(digest: Digest, links: Mapping[int, str] | None = None) -> di
                 f"*Alerts raised*\n{arrow(trend.alerts, trend.alerts_before)}",
                 f"*Findings opened*\n{arrow(trend.new_findings, trend.new_findings_before)}",
                 f"*Findings resolved*\n{arrow(trend.resolved_findings, trend.resolved_findings_before)}",
-                f"*Open findings now*\n{trend.open_findings}",
+                f"*Open findings (last audit)*\n{trend.open_findings}"
+                + (f": {counts_text(digest.open_counts)}" if trend.open_findings else ""),
                 f"*Muted alerts*\n{muted_line(digest.muted_events, digest.muting_mutes)}",
             ],
         ),
