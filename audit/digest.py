@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from core.digest import Digest, Trend
 from core.routing import Routes
 from core.rows import AlertRow, FindingRow, MuteRow
+from core.severity import severity_counts
 from core.states import AlertStatus, FindingState, PostState
 from storage import Store
 
@@ -61,9 +62,13 @@ def _digest(store: Store, since: datetime, until: datetime, share: _Share | None
         alerts, alerts_before = len(raised), sum(1 for a in store.alerts_raised(before, since) if alert(a))
         muted_alerts = [a for a in raised if a.post_state == PostState.MUTED]
         muted_events, muting_mutes = sum(a.occurrences for a in muted_alerts), len({a.mute_id for a in muted_alerts})
+        # a channel's share of the open findings: its accounts' and severities' rows (the audit's figure is whole)
+        open_counts = severity_counts(f.severity for f in store.findings(FindingState.OPEN) if finding(f))
     else:
         alerts, alerts_before = store.alerts_between(since, until), store.alerts_between(before, since)
         muted_events, muting_mutes = store.muted_between(since, until)
+        last = store.last_audit()
+        open_counts = last.counts if last else {}  # the figure /iam status and the report show (core/severity.py)
     return Digest(
         since=since,
         until=until,
@@ -80,9 +85,10 @@ def _digest(store: Store, since: datetime, until: datetime, share: _Share | None
             new_findings_before=sum(1 for f in old_changes.new if finding(f)),
             resolved_findings=len(resolved),
             resolved_findings_before=sum(1 for f in old_changes.resolved if finding(f)),
-            open_findings=sum(1 for f in store.findings(FindingState.OPEN) if finding(f)),
+            open_findings=sum(open_counts.values()),
         ),
         muted_events=muted_events,
         muting_mutes=muting_mutes,
         muted=[m for m in store.mutes_created_between(since, until) if mute(m)],
+        open_counts=open_counts,
     )

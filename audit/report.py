@@ -7,18 +7,25 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from checks.base import Status
 from checks.engine import Result
 from core.rows import AuditRow, FindingRow
-from core.severity import Severity
+from core.severity import Severity, counts_text, severity_counts
 
 COLUMNS = ("check", "severity", "account", "resource", "status", "title", "detail")
 INCOMPLETE = 4  # the exit code of an audit that could not run everywhere and found nothing critical or high
 UNREACHED = 2  # the exit code of an audit that could not audit any account
 _CHECK_ERROR = re.compile(r"(?P<account>[0-9]{12}): could not check (?P<check>\S+) \((?P<why>.*)\)")
 _ACCOUNT_ERROR = re.compile(r"(?P<account>[0-9]{12}): (?P<why>.*)")
+
+
+def open_counts(results: Iterable[Result]) -> dict[str, int]:
+    """The open-findings figure of an audit, as /iam status, the report, the digest and App Home show it: its
+    failing results (muted ones not counted), one per line of the report, per severity (core.severity)."""
+    return severity_counts(r.severity for r in results if r.status == Status.FAIL)
 
 
 @dataclass
@@ -64,11 +71,9 @@ class AuditReport:
         return sorted(rows, key=lambda r: (r.severity.rank, r.check_id, r.resource))
 
     def counts(self) -> dict[str, int]:
-        """Failing results per severity (every severity present, zero included)."""
-        counts = {s.value: 0 for s in Severity}
-        for row in self.failing():
-            counts[row.severity] += 1
-        return counts
+        """Failing (unmuted) results per severity, critical first, zeros included: the figure every surface shows
+        (open_counts)."""
+        return open_counts(self.results)
 
     def muted(self) -> int:
         """How many results a mute hid."""
@@ -128,7 +133,7 @@ class AuditReport:
 
     def summary_lines(self) -> list[str]:
         """The closing line(s): counts most severe first, muted, new and resolved, and whether the audit was whole."""
-        counts = ", ".join(f"{n} {s}" for s, n in self.counts().items() if n)
+        counts = counts_text(self.counts())
         if self.complete():
             scope, nothing = f"{len(self.accounts)} account(s)", "no open findings"
         else:

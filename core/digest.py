@@ -36,3 +36,4 @@ class Digest:
     muted_events: int = 0  # events of the period rule mutes kept out of Slack (stored all the same)
     muting_mutes: int = 0  # how many rule mutes kept them out
     muted: list[MuteRow] = field(default_factory=list)  # finding mutes made in the period (lifted ones too)
+    open_counts: dict[str, int] = field(default_factory=dict)  # the latest audit's (core/severity.py), critical first

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from core.rule_mutes import MuteScope
-from core.severity import Severity
+from core.severity import Severity, by_severity
 from core.states import ActionState, AlertStatus, FindingState, PostState
 from core.times import from_store
 
@@ -261,14 +261,22 @@ class AuditRow:
     requested_by: str | None = None
     finished_at: datetime | None = None
     errors: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # open findings per severity after the audit
+    counts: dict[str, int] = field(default_factory=dict)  # its failing results per severity, critical first
     new: int | None = None
     resolved: int | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AuditRow:
         """From an audits row (accounts, errors and counts are JSON)."""
-        return _build(cls, row, started_at=_time, finished_at=_time, accounts=_json, errors=_json, counts=_json)
+        return _build(
+            cls,
+            row,
+            started_at=_time,
+            finished_at=_time,
+            accounts=_json,
+            errors=_json,
+            counts=lambda text: by_severity(_json(text)),
+        )
 
 
 @dataclass(frozen=True)

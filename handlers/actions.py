@@ -16,9 +16,10 @@ from detections.rules import remediation_reverted
 from handlers.deps import Deps
 from handlers.listening import bind_button, channel_of
 from handlers.mute_similar import mute_similar
+from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
-from slackui.alerts import render_alert
+from slackui.alerts import current_message
 
 # The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see app.logs.configure_logging).
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def _refresh(deps: Deps, client: WebClient, alert_id: int) -> AlertRow:
     """Update the alert's message to show its current status and trail; returns the fresh alert."""
     alert = deps.store.alert(alert_id)
     assert alert is not None
-    client.chat_update(channel=alert.channel, ts=alert.ts, **render_alert(alert, deps.store.actions(alert_id)))
+    client.chat_update(channel=alert.channel, ts=alert.ts, **current_message(deps.store, alert))
     return alert
 
 
@@ -130,3 +131,4 @@ def _remediate(
     logger.info("%s on alert %s by %s: %s", action_id, alert.id, user, outcome.state)
     fresh = _refresh(deps, client, alert.id)
     _reply(client, fresh, blocks.action_reply(done, fresh))
+    refresh_related(deps.store, client, fresh, done, logger)  # the other alerts about the same principal

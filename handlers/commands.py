@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from audit.service import DEFAULT_DIGEST_DAYS, AuditService
 from core.rule_mutes import MuteScope, refusal
+from core.severity import counts_text
 from delivery.reports import SlackReports
 from detections import rule
 from handlers.deps import Deps
@@ -117,8 +118,11 @@ def status_text(deps: Deps) -> str:
     counts = deps.store.counts()
     last = deps.store.last_audit()
     if last:
-        open_counts = ", ".join(f"{n} {s}" for s, n in last.counts.items()) or "no open findings"
-        audit_line = f"last audit #{last.id} finished {last.finished_at:%Y-%m-%dT%H:%M}Z: {open_counts}"
+        open_counts = counts_text(last.counts) or "no open findings"
+        audit_line = (
+            f"last audit #{last.id} finished {last.finished_at:%Y-%m-%dT%H:%M}Z: {open_counts} "
+            "(its failing results, muted ones not counted, as its report lists them)"
+        )
     else:
         audit_line = "no audit yet (`/iam audit`)"
     return (

@@ -19,7 +19,7 @@ from detections import rule
 from handlers.deps import Deps
 from handlers.listening import channel_of
 from slackui import blocks
-from slackui.alerts import render_alert
+from slackui.alerts import current_message
 
 REASON = "muted from alert #{id} (Mute similar)"
 
@@ -50,7 +50,7 @@ def mute_similar(deps: Deps, client: WebClient, body: dict, alert: AlertRow, use
     logger.info("mute similar on alert %s by %s: %s", alert.id, user, state)
     fresh = deps.store.alert(alert.id)
     assert fresh is not None
-    client.chat_update(channel=fresh.channel, ts=fresh.ts, **render_alert(fresh, deps.store.actions(alert.id)))
+    client.chat_update(channel=fresh.channel, ts=fresh.ts, **current_message(deps.store, fresh))
     client.chat_postMessage(
         channel=fresh.channel, thread_ts=fresh.thread_ts or fresh.ts, **blocks.action_reply(done, fresh)
     )

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Protocol
 from core import containment
 from core.actions import ActionId
 from core.rule_mutes import similar_actor
-from core.severity import Severity
+from core.severity import Severity, by_severity, counts_text
 from core.states import FINAL_STATES, ActionState, AlertStatus
 
 if TYPE_CHECKING:
     from checks.engine import Result
     from core.digest import Digest
     from core.rows import ActionRow, AlertRow, AuditRow, FindingRow, MuteRow, RuleMuteRow
+    from core.settled import Settled
 
 
 class AuditSummary(Protocol):
@@ -342,11 +343,27 @@ def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
     return lines
 
 
-def alert_message(alert: AlertRow, rationale: str, response: str, actions: Iterable[ActionRow] = ()) -> dict:
-    """The full alert message: text fallback plus blocks, reflecting the alert's current status."""
+def settled_line(done: Settled) -> str:
+    """A button another action made moot, said instead of offering it: `bob's keys disabled by <@U1> (alert #3)`."""
+    icon = STATE_ICONS[ActionState.NOOP if done.noop else ActionState.DONE]
+    found = " (nothing was left to do)" if done.noop else ""
+    return f"{icon} {escape(done.what, 200)} by <@{done.by}>{found} (alert #{done.alert_id})"
+
+
+def alert_message(
+    alert: AlertRow,
+    rationale: str,
+    response: str,
+    actions: Iterable[ActionRow] = (),
+    settled: Mapping[str, Settled] | None = None,
+) -> dict:
+    """The full alert message: text fallback plus blocks, reflecting the alert's current status. `settled` (from
+    core.settled) names the buttons an action on this or another alert about the same principal made moot: each
+    is said as done instead of offered."""
     severity = alert.severity
     trail = list(actions)
-    done = {a.action for a in trail if a.state in FINAL_STATES}
+    settled = settled or {}
+    done = {a.action for a in trail if a.state in FINAL_STATES} | set(settled)
     headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert.title, 150)}"
     if alert.occurrences > 1:
         headline += f"  _(x{alert.occurrences})_"
@@ -356,7 +373,7 @@ def alert_message(alert: AlertRow, rationale: str, response: str, actions: Itera
         section(f"*What to do*\n{escape(response, 1200)}"),
         context(f"rule `{alert.rule}`", f"event `{escape(alert.event_id)}`", f"alert #{alert.id}"),
     ]
-    lines = status_lines(alert, trail)
+    lines = status_lines(alert, trail) + [settled_line(d) for d in settled.values()]
     if alert.mute_id is not None:  # shown where a muted alert is read: replay, the sandbox page
         lines.insert(0, f":mute: muted by rule mute #{alert.mute_id}: stored and counted, not posted")
     if lines:
@@ -415,8 +432,8 @@ MUTE_DAYS = 30
 
 
 def severity_counts_line(counts: dict[str, int]) -> str:
-    """`:red_circle: 2 critical · …` for the severities that have findings."""
-    parts = [f"{Severity(s).emoji} {n} {s}" for s, n in counts.items() if n]
+    """`:red_circle: 2 critical · …` for the severities that have findings, critical first."""
+    parts = [f"{Severity(s).emoji} {n} {s}" for s, n in by_severity(counts).items() if n]
     return "  ·  ".join(parts) or ":white_check_mark: no open findings"
 
 
@@ -483,9 +500,7 @@ def audit_report(
         shown = "\n".join(f"• {escape(e, 300)}" for e in errors[:8])
         more = f"\n…and {len(errors) - 8} more" if len(errors) > 8 else ""
         blocks.append(section(f":warning: *Could not check*\n{shown}{more}"))
-    text = f"IAM audit of {what}{'' if report.complete() else ' (incomplete)'}: " + ", ".join(
-        f"{n} {s}" for s, n in counts.items() if n
-    )
+    text = f"IAM audit of {what}{'' if report.complete() else ' (incomplete)'}: " + counts_text(counts)
     return {"text": text[:3000], "blocks": blocks[:50]}
 
 
@@ -569,7 +584,8 @@ def digest_message(digest: Digest, links: Mapping[int, str] | None = None) -> di
                 f"*Alerts raised*\n{arrow(trend.alerts, trend.alerts_before)}",
                 f"*Findings opened*\n{arrow(trend.new_findings, trend.new_findings_before)}",
                 f"*Findings resolved*\n{arrow(trend.resolved_findings, trend.resolved_findings_before)}",
-                f"*Open findings now*\n{trend.open_findings}",
+                f"*Open findings (last audit)*\n{trend.open_findings}"
+                + (f": {counts_text(digest.open_counts)}" if trend.open_findings else ""),
                 f"*Muted alerts*\n{muted_line(digest.muted_events, digest.muting_mutes)}",
             ],
         ),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from core.rows import ActionRow
+from collections.abc import Iterable
+from datetime import datetime
+
+from core.rows import ActionRow, AlertRow
 from core.states import FINAL_STATES, ActionState, ClaimVerdict
-from storage.db import Area, storable
+from storage.db import Area, iso, storable
 
 
 class Actions(Area):
@@ -97,3 +100,33 @@ class Actions(Area):
         with self._db.lock:
             rows = self._db.sql["actions"].rows_where("alert_id = ?", [alert_id], order_by="id")
             return [ActionRow.from_row(row) for row in rows]
+
+    def settling_actions(
+        self, actions: Iterable[str], since: datetime, account: str | None = None
+    ) -> list[tuple[ActionRow, AlertRow]]:
+        """Finished (done or noop) actions of the given ids that finished at or after `since`, each with the alert
+        it was pressed on (optionally only alerts of `account`), oldest first: what core.settled reads."""
+        ids = [str(a) for a in actions]
+        if not ids:
+            return []
+        states = sorted(str(s) for s in FINAL_STATES)
+        where = (
+            f"a.action IN ({','.join('?' * len(ids))}) AND a.state IN ({','.join('?' * len(states))})"
+            " AND a.finished_at >= ?"
+        )
+        values: list[object] = [*ids, *states, iso(since)]
+        if account is not None:
+            where += " AND l.account = ?"
+            values.append(account)
+        with self._db.lock:
+            cursor = self._db.sql.conn.execute(
+                "SELECT a.id, l.id FROM actions a JOIN alerts l ON l.id = a.alert_id"  # noqa: S608
+                f" WHERE {where} ORDER BY a.finished_at, a.id",
+                values,
+            )
+            pairs = cursor.fetchall()
+            actions_table, alerts_table = self._db.sql["actions"], self._db.sql["alerts"]
+            return [
+                (ActionRow.from_row(actions_table.get(action_id)), AlertRow.from_row(alerts_table.get(alert_id)))
+                for action_id, alert_id in pairs
+            ]

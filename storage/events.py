@@ -10,7 +10,7 @@ from typing import Any
 
 from core.alert import Alert
 from core.rows import AlertRow, EventRow, MemoryRow
-from core.states import AlertStatus
+from core.states import AlertStatus, PostState
 from storage.cursors import Cursors
 from storage.db import Area, iso, storable, storable_row, storable_values
 from storage.schema import MEMORY_REBUILD
@@ -178,6 +178,17 @@ class Events(Area):
         clause = " AND ".join(f"{k} = ?" for k in where) or "1"
         with self._db.lock:
             rows = self._db.sql["alerts"].rows_where(clause, list(where.values()), order_by="id")
+            return [AlertRow.from_row(r) for r in rows]
+
+    def posted_alerts(self, account: str, until: datetime) -> list[AlertRow]:
+        """The alerts of `account` posted to Slack and raised at or before `until`, oldest first (the messages a
+        remediation may have made stale)."""
+        with self._db.lock:
+            rows = self._db.sql["alerts"].rows_where(
+                "account = ? AND post_state = ? AND created_at <= ?",
+                [storable(account), PostState.POSTED, iso(until)],
+                order_by="id",
+            )
             return [AlertRow.from_row(r) for r in rows]
 
     def acknowledge(self, alert_id: int, user: str) -> tuple[bool, AlertRow]:

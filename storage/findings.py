@@ -8,8 +8,11 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.rows import AuditRow, FindingChanges, FindingRow, MuteRow
+from core.severity import severity_counts
 from core.states import FindingState
 from storage.db import Area, iso
+
+FAILING = "fail"  # checks.base.Status.FAIL: a result no mute hid (storage imports no checks)
 
 
 class FailingResult(Protocol):
@@ -27,6 +30,8 @@ class FailingResult(Protocol):
     def title(self) -> str: ...
     @property
     def detail(self) -> str: ...
+    @property
+    def status(self) -> str: ...  # FAILING, or "muted" (checks.base.Status)
 
 
 class Findings(Area):
@@ -51,9 +56,9 @@ class Findings(Area):
     def record_findings(
         self, audit_id: int, failing: Iterable[FailingResult], checked: set[tuple[str, str]], errors: list[str]
     ) -> FindingChanges:
-        """Fold one audit's failing (or muted) results into the findings; returns the findings it made new, kept
-        open and resolved. `checked` holds the (account, check id) pairs that ran, so a check that could not run
-        resolves nothing."""
+        """Fold one audit's failing (or muted) results into the findings and record the audit's open counts (its
+        failing results per severity); returns the findings it made new, kept open and resolved. `checked` holds
+        the (account, check id) pairs that ran, so a check that could not run resolves nothing."""
         now = self._db.now()
         diff = FindingChanges()
         with self._db.tx() as db:
@@ -107,9 +112,11 @@ class Findings(Area):
                         row["id"], {"status": FindingState.RESOLVED, "resolved_at": now, "last_audit": audit_id}
                     )
                     diff.resolved.append(FindingRow.from_row(table.get(row["id"])))
-            counts: dict[str, int] = {}
-            for row in table.rows_where("status = ?", [FindingState.OPEN]):
-                counts[row["severity"]] = counts.get(row["severity"], 0) + 1
+            # The audit's figure (core/severity.py says why this one): its failing results, muted ones not
+            # counted, one per result as its report lists them (not per stored finding: a check may fail several
+            # times on one resource), non-zero severities only.
+            counted = severity_counts(item.severity for item in failing if item.status == FAILING)
+            counts = {severity: n for severity, n in counted.items() if n}
             db["audits"].update(
                 audit_id,
                 {
