@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.alert import Alert
+from core.feed import AccountFeed
 from core.rows import AlertRow, EventRow, MemoryRow
 from core.states import AlertStatus
+from core.times import utc
 from storage.cursors import Cursors
 from storage.db import Area, iso, storable, storable_row, storable_values
 from storage.schema import MEMORY_REBUILD
@@ -166,6 +168,17 @@ class Events(Area):
         """The latest stored eventTime (CloudTrail's text), or None when no event is stored."""
         with self._db.lock:
             return self._db.sql.conn.execute("SELECT max(event_time) FROM events").fetchone()[0]
+
+    def latest_event_per_account(self, limit: int = 50) -> list[AccountFeed]:
+        """Each account's latest stored event (its eventTime and when it was stored), most recent first, at most
+        `limit` accounts (events the bot made itself, with no account, left out)."""
+        with self._db.lock:
+            rows = self._db.sql.conn.execute(
+                "SELECT account, max(event_time), max(stored_at) FROM events WHERE coalesce(account, '') != ''"
+                " GROUP BY account ORDER BY max(stored_at) DESC LIMIT ?",
+                [limit],
+            ).fetchall()
+        return [AccountFeed(account, utc(event_at), utc(stored_at)) for account, event_at, stored_at in rows]
 
     def alert(self, alert_id: int) -> AlertRow | None:
         """One alert by id, or None."""
