@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 
 from core.actions import ActionId
 from core.severity import Severity
-from core.states import FINAL_STATES, AlertStatus, FindingState, PostState
+from core.states import FINAL_STATES, AlertStatus, PostState
 from handlers.deps import Deps
 from handlers.listening import bind_button
 from slackui import blocks
@@ -87,7 +87,7 @@ def home_content(deps: Deps, user: str, now: datetime | None = None) -> blocks.H
         now=now,
         alerts=alerts,
         open_alerts=counts,
-        findings=store.findings(FindingState.OPEN),
+        findings=store.open_findings_by_check(),
         finding_mutes=store.mutes_expiring(within),
         rule_mutes=store.rule_mutes_expiring(within),
         last_audit=store.last_audit(),

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from checks.engine import Result
     from core.digest import Digest
     from core.feed import FeedHealth
-    from core.rows import ActionRow, AlertRow, AuditRow, FindingRow, MuteRow, RuleMuteRow
+    from core.rows import ActionRow, AlertRow, AuditRow, CheckFindings, FindingRow, MuteRow, RuleMuteRow
 
 
 class AuditSummary(Protocol):
@@ -608,7 +608,7 @@ class HomeContent:
     now: datetime
     alerts: list[tuple[AlertRow, frozenset[str]]]
     open_alerts: dict[Severity, int]
-    findings: list[FindingRow]
+    findings: list[CheckFindings]  # open findings counted per check
     finding_mutes: list[MuteRow]
     rule_mutes: list[RuleMuteRow]
     last_audit: AuditRow | None
@@ -703,18 +703,15 @@ def home_alerts(content: HomeContent) -> list[dict]:
     return blocks
 
 
-def home_findings(findings: list[FindingRow]) -> dict:
-    """Open findings by check: the check's severity, title and id, and how many resources fail it."""
-    by_check: dict[str, list[FindingRow]] = {}
-    for row in findings:
-        by_check.setdefault(row.check_id, []).append(row)
-    ranked = sorted(by_check.values(), key=lambda rows: (rows[0].severity.rank, -len(rows), rows[0].check_id))
+def home_findings(checks: list[CheckFindings]) -> dict:
+    """Open findings by check (most severe check first): the check's severity, title and id, and how many fail it."""
     lines = [
-        f"{rows[0].severity.emoji} {escape(rows[0].title, 120)} `{escape(rows[0].check_id, 60)}`: "
-        f"*{len(rows)}* resource{'' if len(rows) == 1 else 's'}"
-        for rows in ranked
+        f"{c.severity.emoji} {escape(c.title, 120)} `{escape(c.check_id, 60)}`: *{c.count}* "
+        f"resource{'' if c.count == 1 else 's'}"
+        for c in checks
     ]
-    return _listing(f"*Open findings ({len(findings)}) by check*", lines, ":white_check_mark: no open findings")
+    total = sum(c.count for c in checks)
+    return _listing(f"*Open findings ({total}) by check*", lines, ":white_check_mark: no open findings")
 
 
 def home_mutes(finding_mutes: list[MuteRow], rule_mutes: list[RuleMuteRow]) -> dict:

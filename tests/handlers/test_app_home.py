@@ -16,7 +16,7 @@ import yaml
 from slack_sdk.models.views import View
 
 from core.feed import AccountFeed, FeedHealth
-from core.rows import AlertRow
+from core.rows import AlertRow, CheckFindings
 from core.rule_mutes import MuteScope
 from core.severity import Severity
 from core.times import stored
@@ -342,7 +342,8 @@ def test_the_view_stays_within_slack_limits_with_many_and_long_entries(many):
         30,
         accounts=tuple(AccountFeed(f"{i:012d}", None, None) for i in range(400)),
     )
-    view = blocks.home_view(content(alerts, feed=feed))
+    checks = [CheckFindings(f"check_{i}", Severity.HIGH, "A long check title " * 6, 3) for i in range(200)]
+    view = blocks.home_view(content(alerts, feed=feed, findings=checks))
     text = valid_view(view)
     shown = [b for b in view["blocks"] if b.get("block_id", "").startswith("iam_home_alert_")]
     assert len(shown) == min(many, blocks.HOME_ALERTS)
@@ -350,7 +351,9 @@ def test_the_view_stays_within_slack_limits_with_many_and_long_entries(many):
     ranks = [next(s.rank for s in Severity if t.startswith(s.emoji)) for t in sections if "T&lt;&amp;&gt;" in t]
     assert ranks == sorted(ranks)  # critical -> info
     assert "<&>" not in text  # untrusted text escaped
-    assert ":warning: nothing heard for over 30 min" in text and "…and " in text  # accounts cut at a whole line
+    assert ":warning: nothing heard for over 30 min" in text
+    assert "*Open findings (600) by check*" in text
+    assert text.count("…and ") == 2  # the checks and the accounts cut at a whole line, the rest counted
     if many > blocks.HOME_ALERTS:
         assert f"{many - blocks.HOME_ALERTS} more open alerts" in text
 
