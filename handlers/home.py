@@ -75,7 +75,8 @@ def home_content(deps: Deps, user: str, now: datetime | None = None) -> blocks.H
     """What `user`'s Home tab shows, from the store (and the feed's health when the wiring gave a reader)."""
     store = deps.store
     now = now or datetime.now(UTC)
-    open_alerts = store.alerts(status=AlertStatus.OPEN, post_state=PostState.POSTED)
+    # As /iam status counts them (Store.counts): open and not kept out of Slack by a rule mute, posted or not yet.
+    open_alerts = [a for a in store.alerts(status=AlertStatus.OPEN) if a.post_state != PostState.MUTED]
     counts: dict[Severity, int] = {}
     for alert in open_alerts:
         counts[alert.severity] = counts.get(alert.severity, 0) + 1

@@ -12,7 +12,7 @@ from core import containment
 from core.actions import ActionId
 from core.rule_mutes import similar_actor
 from core.severity import Severity
-from core.states import FINAL_STATES, ActionState, AlertStatus
+from core.states import FINAL_STATES, ActionState, AlertStatus, PostState
 
 if TYPE_CHECKING:
     from checks.engine import Result
@@ -600,9 +600,10 @@ _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")  # a channel id, safe inside a <
 
 @dataclass(frozen=True)
 class HomeContent:
-    """What one user's Home tab shows, read from the store by handlers/home.py. `alerts` are the open posted
-    alerts shown, most severe first, each with the actions already finished on it; `open_alerts` counts them all
-    per severity. `may_remediate` and `may_acknowledge` decide which buttons the viewer gets."""
+    """What one user's Home tab shows, read from the store by handlers/home.py. `alerts` are the open alerts shown
+    (not those a rule mute kept out of Slack), most severe first, each with the actions already finished on it;
+    `open_alerts` counts them all per severity. `may_remediate` and `may_acknowledge` decide which buttons the
+    viewer gets."""
 
     user: str
     now: datetime
@@ -675,6 +676,8 @@ def home_alert(alert: AlertRow, done: Iterable[str], may_remediate: bool, may_ac
         f"{alert.severity.emoji} *{title}*\n`{escape(alert.actor_arn or '?', 160)}` · {where} · "
         f"{escape(alert.event_time or '', 40)} · alert #{alert.id}{posted}"
     )
+    if alert.post_state != PostState.POSTED:  # its buttons act once it is in the channel (handlers/actions.py)
+        return [section(text + " · _not posted yet_")]
     blocks = [section(text)]
     buttons = home_alert_buttons(alert, done, may_remediate, may_acknowledge)
     if buttons:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from slack_sdk.models.views import View
 
+from core.alert import Alert
 from core.feed import AccountFeed, FeedHealth
 from core.rows import AlertRow, CheckFindings
 from core.rule_mutes import MuteScope
@@ -267,6 +268,34 @@ def test_acknowledge_and_refresh_from_the_home_tab(make_bot, aws):
     assert "Another grant" in valid_view(published(bot, RESPONDER, count=3))
 
 
+def test_counts_agree_with_iam_status_and_an_unposted_alert_has_no_buttons_yet(make_bot, aws):
+    bot = make_bot(session=aws)
+    posted = posted_alert(bot)
+    waiting = Alert(
+        rule="privileged_grant",
+        severity=Severity.HIGH,
+        title="Waiting for the outbox",
+        event_id="evt-waiting",
+        event_name="AttachUserPolicy",
+        event_source="iam.amazonaws.com",
+        event_time="2026-11-23T08:05:00Z",
+        account=ACCOUNT,
+        region="us-east-1",
+        actor_arn=f"arn:aws:iam::{ACCOUNT}:user/mallory",
+        actor_type="IAMUser",
+        dedup_key="evt-waiting",
+        thread_key="evt-waiting",
+    )
+    assert bot.store.store_batch([{"event_id": "evt-waiting", "account": ACCOUNT, "source": "t"}], [waiting])
+    bot.store.db.execute("UPDATE alerts SET post_state = 'muted' WHERE id = ?", [posted.id])  # kept out by a mute
+    open_home(bot, ADMIN)
+    view = published(bot, ADMIN)
+    text = valid_view(view)
+    assert bot.store.counts()["open"] == 1 and "Open alerts (1)" in text
+    assert "Waiting for the outbox" in text and "_not posted yet_" in text and "Admin policy attached" not in text
+    assert list(action_blocks(view)) == ["iam_home_controls"]
+
+
 def test_the_messages_tab_and_an_event_without_a_user_publish_nothing(make_bot, aws, caplog):
     bot = make_bot(session=aws)
     caplog.set_level(logging.WARNING)
@@ -331,6 +360,7 @@ def test_the_view_stays_within_slack_limits_with_many_and_long_entries(many):
             actor_user="mallory",
             remediation={"principal_type": "user", "principal_name": "bob", "policy_arn": ADMIN_POLICY},
             status="open",
+            post_state="posted",
             channel=CHANNEL,
             ts="1.2",
         )
