@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/poison.py
+	$(BIN)/python bench/app_home.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

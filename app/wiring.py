@@ -30,13 +30,14 @@ from aws.sessions import AwsSessions
 from checks import all_checks
 from checks.base import Check
 from config import Settings
+from core.feed import FeedHealth
 from core.metrics import Metrics
 from core.rows import AlertRow
 from delivery.poster import Poster
 from delivery.reports import SlackReports
 from handlers.deps import Deps
 from ingest.context import PipelineContext
-from ingest.feed_watch import FeedWatch, lookup_life
+from ingest.feed_watch import FeedWatch, feed_health, lookup_life
 from ingest.lookup_poller import LookupPoller
 from ingest.pipeline import Pipeline
 from ingest.sqs_worker import SqsWorker
@@ -146,6 +147,7 @@ def build(
         approvals=settings.approvals,
         audits=audits,
         checks=checks,
+        feed=feed_reader(settings, store),
     )
     handlers.register(app, deps)
     poster = Poster(
@@ -222,20 +224,27 @@ def feed_watch(rt: Runtime, source: EventSource) -> FeedWatch:
         # Broadcast: the channel saw the alert, so it sees the end of the silence too.
         return rt.poster.reply(alert.id, blocks.feed_back_reply(alert, back_at), broadcast=True)
 
+    name = feed_name(rt.settings)
     if isinstance(source, SqsWorker):
-        name = source.queue_url.rsplit("/", 1)[-1]
-        watch = FeedWatch(rt.store, minutes, f"SQS queue {name}", on_alerts=rt.poster.wake, reply=reply)
+        watch = FeedWatch(rt.store, minutes, name, on_alerts=rt.poster.wake, reply=reply)
         source.on_alive = watch.heard
         return watch
-    regions = rt.settings.regions
-    return FeedWatch(
-        rt.store,
-        minutes,
-        f"CloudTrail LookupEvents polls of {', '.join(regions)}",
-        on_alerts=rt.poster.wake,
-        reply=reply,
-        life=lookup_life(rt.store, regions),
-    )
+    life = lookup_life(rt.store, rt.settings.regions)
+    return FeedWatch(rt.store, minutes, name, on_alerts=rt.poster.wake, reply=reply, life=life)
+
+
+def feed_name(settings: Settings) -> str:
+    """The event feed as the feed_silent alert and App Home name it."""
+    if settings.sqs_queue_url:
+        return f"SQS queue {settings.sqs_queue_url.rsplit('/', 1)[-1]}"
+    return f"CloudTrail LookupEvents polls of {', '.join(settings.regions)}"
+
+
+def feed_reader(settings: Settings, store: Store) -> Callable[[], FeedHealth]:
+    """Reads the feed's health from the store (App Home): the SQS worker's stored life, or the LookupEvents polls'."""
+    life = None if settings.sqs_queue_url else lookup_life(store, settings.regions)
+    name, minutes = feed_name(settings), settings.feed_silent_minutes
+    return lambda: feed_health(store, name, minutes, life)
 
 
 def queue_region(queue_url: str) -> str:

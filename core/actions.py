@@ -20,6 +20,7 @@ class ActionId(StrEnum):
     QUARANTINE_USER = "iam_quarantine_user"
     REVOKE_SESSIONS = "iam_revoke_sessions"
     REMOVE_ASSIGNMENT = "iam_remove_assignment"  # an IAM Identity Center account assignment
+    HOME_REFRESH = "iam_home_refresh"  # App Home's Refresh button (anyone; reads the store, no AWS call)
 
 
 # The buttons of an alert message, and those of them that change AWS (each one a remediation).

@@ -286,3 +286,13 @@ class FindingChanges:
     new: list[FindingRow] = field(default_factory=list)
     resolved: list[FindingRow] = field(default_factory=list)
     open: list[FindingRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CheckFindings:
+    """How many open findings one audit check has (App Home lists them by check), with its severity and title."""
+
+    check_id: str
+    severity: Severity
+    title: str
+    count: int

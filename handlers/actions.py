@@ -14,7 +14,8 @@ from core.rows import AlertRow
 from core.states import ActionState, ClaimVerdict, PostState
 from detections.rules import remediation_reverted
 from handlers.deps import Deps
-from handlers.listening import bind_button, channel_of
+from handlers.home import refresh_after_click
+from handlers.listening import bind_button, tell
 from handlers.mute_similar import mute_similar
 from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
@@ -30,14 +31,15 @@ def register(app: App, deps: Deps) -> None:
 
     def on_click(body: dict, action: dict, client: WebClient) -> None:
         handle_click(deps, body, action, client, log)
+        refresh_after_click(deps, body, client)  # a click on App Home: show the result there
 
     for action_id in ALERT_ACTIONS:
         bind_button(app, action_id, on_click, log, f"button {action_id}")
 
 
 def _tell(client: WebClient, body: dict, text: str) -> None:
-    """An ephemeral reply to the user who clicked."""
-    client.chat_postEphemeral(channel=channel_of(body), user=body["user"]["id"], **blocks.ephemeral(text))
+    """A reply only the user who clicked sees (ephemeral, or a direct message for a click on App Home)."""
+    tell(client, body, blocks.ephemeral(text))
 
 
 def _refresh(deps: Deps, client: WebClient, alert_id: int) -> AlertRow:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from audit.service import AuditService
 from aws.remediation import Remediator
 from checks.base import Check
+from core.feed import FeedHealth
 from storage import Store
 
 
@@ -21,6 +23,7 @@ class Deps:
     approvals: int = 1
     audits: AuditService | None = None
     checks: tuple[Check, ...] = ()  # the audit checks (the ids `/iam mute` accepts)
+    feed: Callable[[], FeedHealth] | None = None  # reads the event feed's health (App Home shows it)
 
     def may_remediate(self, user: str) -> bool:
         """Only listed admins may press destructive buttons."""

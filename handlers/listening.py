@@ -33,3 +33,14 @@ def bind_button(app: App, action_id: str, work: ButtonWork, logger: Logger, what
 def channel_of(body: dict) -> str | None:
     """The channel an interaction happened in (a message's buttons name it in `channel` or in `container`)."""
     return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+
+
+def tell(client: WebClient, body: dict, message: dict) -> None:
+    """Answer only the user who clicked: an ephemeral message in the interaction's channel, or, for a click on App
+    Home (a view: no channel, no message), a direct message in the app's Messages tab."""
+    user = body["user"]["id"]
+    channel = channel_of(body)
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user, **message)
+    else:
+        client.chat_postMessage(channel=user, **message)

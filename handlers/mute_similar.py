@@ -17,7 +17,7 @@ from core.rule_mutes import MuteScope, refusal, similar_actor
 from core.states import ActionState, ClaimVerdict
 from detections import rule
 from handlers.deps import Deps
-from handlers.listening import channel_of
+from handlers.listening import tell as tell_user
 from slackui import blocks
 from slackui.alerts import current_message
 
@@ -28,7 +28,7 @@ def mute_similar(deps: Deps, client: WebClient, body: dict, alert: AlertRow, use
     """Authorise, claim, store the rule mute (or find the same one already active), record, update and reply."""
 
     def tell(text: str) -> None:
-        client.chat_postEphemeral(channel=channel_of(body), user=user, **blocks.ephemeral(text))
+        tell_user(client, body, blocks.ephemeral(text))
 
     label = blocks.ACTION_LABELS[ActionId.MUTE_SIMILAR]
     if not deps.may_remediate(user):

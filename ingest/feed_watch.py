@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from core.feed import FeedHealth
 from core.rows import AlertRow
 from core.times import utc
 from detections.rules.feed_silent import silence_alert
@@ -158,6 +159,22 @@ class FeedWatch:
         except (ValueError, TypeError):
             log.warning("unreadable %s cursor; treating the feed as not silent", SILENCE)
             return None
+
+
+def feed_health(store: Store, feed: str, minutes: int, life: Callable[[], datetime | None] | None = None) -> FeedHealth:
+    """What the store knows of the feed's health (App Home shows it): its latest life (the stored heartbeat or
+    message, or `life` in LookupEvents mode), the silence alert still open, and each account's latest event. A
+    life the SQS worker reported in the last minute is not stored yet: the watch stores it at its next check."""
+    last = life() if life is not None else utc(store.cursor(LAST_HEARD))
+    raw = store.cursor(SILENCE)
+    open_alert = None
+    if raw:
+        try:
+            silence = Silence(**json.loads(raw))
+            open_alert = None if silence.back else silence.alert_id
+        except (ValueError, TypeError):
+            log.warning("unreadable %s cursor; the feed's health shows no open silence", SILENCE)
+    return FeedHealth(feed, last, minutes, open_alert, tuple(store.latest_event_per_account()))
 
 
 def lookup_life(store: Store, regions: Iterable[str]) -> Callable[[], datetime | None]:

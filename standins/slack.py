@@ -103,6 +103,7 @@ class FakeSlack:
         self.ephemeral_log: list[dict] = []
         self.version = 0  # grows on every change a viewer would see
         self.team_url = "https://test.slack.com/"  # auth.test's url; message permalinks start with it
+        self.home_views: dict[str, dict] = {}  # user -> the Home tab last published to them (views.publish)
         self.outside_channels: set[str] = set()  # channels conversations.info says the bot is not a member of
         self.missing_channels: set[str] = set()  # channels conversations.info does not know
         self._response_users: dict[str, tuple[str, str | None]] = {}  # response_url name -> (user, channel)
@@ -204,6 +205,12 @@ class FakeSlack:
         with self._lock:
             found = [m for m in self.messages.get(channel, []) if m["ts"] == ts]
             return dict(found[0]) if found else None
+
+    def home_view(self, user: str) -> dict | None:
+        """A copy of the Home tab last published to `user`, or None."""
+        with self._lock:
+            view = self.home_views.get(user)
+            return json.loads(json.dumps(view)) if view else None
 
     def ephemeral_for(self, user: str) -> list[dict]:
         """Copies of what only `user` sees (ephemeral messages, response_url posts), oldest first."""
@@ -394,6 +401,21 @@ class FakeSlack:
         oldest = float(args.get("oldest") or 0)
         picked = [m for m in reversed(found) if float(m["ts"]) >= oldest]
         return {"ok": True, "messages": picked[: int(args.get("limit") or 100)], "has_more": False}
+
+    def _views_publish(self, args: dict) -> dict:
+        # App Home: the latest view published to each user (slack_sdk sends the view as JSON; a form post as text).
+        user, view = args.get("user_id"), args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not user or not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        number = sum(1 for c in self.calls if c.method == "views.publish")
+        published = {**view, "id": f"VHOME{number:06d}", "hash": f"{number}.{self._next_ts()}"}
+        self.home_views[user] = published
+        self.version += 1
+        return {"ok": True, "view": published}
 
     def _apps_connections_open(self, args: dict) -> dict:
         if self._relay_listener is None:

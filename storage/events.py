@@ -9,14 +9,32 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.alert import Alert
+from core.feed import AccountFeed
 from core.rows import AlertRow, EventRow, MemoryRow
 from core.states import AlertStatus, PostState
+from core.times import utc
 from storage.cursors import Cursors
 from storage.db import Area, iso, storable, storable_row, storable_values
 from storage.schema import MEMORY_REBUILD
 
 EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
 MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
+# Each account's latest stored event, by the index on (account, stored_at): the recursive part steps from one
+# account to the next (one index seek each), then one seek per account finds its latest row. A GROUP BY would read
+# every event ever stored.
+_LATEST_PER_ACCOUNT = """
+WITH RECURSIVE accounts(account) AS (
+    SELECT min(account) FROM events WHERE account > ''
+    UNION ALL
+    SELECT (SELECT min(account) FROM events WHERE account > accounts.account) FROM accounts
+    WHERE accounts.account IS NOT NULL
+)
+SELECT accounts.account, latest.event_time, latest.stored_at FROM accounts
+JOIN events AS latest ON latest.event_id = (
+    SELECT event_id FROM events WHERE account = accounts.account ORDER BY stored_at DESC LIMIT 1
+)
+ORDER BY latest.stored_at DESC LIMIT ?
+"""
 
 
 class Events(Area):
@@ -166,6 +184,13 @@ class Events(Area):
         """The latest stored eventTime (CloudTrail's text), or None when no event is stored."""
         with self._db.lock:
             return self._db.sql.conn.execute("SELECT max(event_time) FROM events").fetchone()[0]
+
+    def latest_event_per_account(self, limit: int = 50) -> list[AccountFeed]:
+        """Each account's latest stored event (its eventTime and when it was stored), most recent first, at most
+        `limit` accounts (events the bot made itself, with no account, left out)."""
+        with self._db.lock:
+            rows = self._db.sql.conn.execute(_LATEST_PER_ACCOUNT, [limit]).fetchall()
+        return [AccountFeed(account, utc(event_at), utc(stored_at)) for account, event_at, stored_at in rows]
 
     def alert(self, alert_id: int) -> AlertRow | None:
         """One alert by id, or None."""

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from core.rows import AuditRow, FindingChanges, FindingRow, MuteRow
-from core.severity import severity_counts
+from core.rows import AuditRow, CheckFindings, FindingChanges, FindingRow, MuteRow
+from core.severity import Severity, severity_counts
 from core.states import FindingState
 from storage.db import Area, iso
 
@@ -142,6 +142,18 @@ class Findings(Area):
             else:
                 rows = table.rows_where(order_by=order)
             return [FindingRow.from_row(row) for row in rows]
+
+    def open_findings_by_check(self) -> list[CheckFindings]:
+        """Open findings counted per check, most severe check first, then the most findings (one query: a large
+        account has thousands of findings, App Home shows only the counts)."""
+        with self._db.lock:
+            rows = self._db.sql.conn.execute(
+                "SELECT check_id, min(CASE severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2"
+                " WHEN 'low' THEN 3 ELSE 4 END) AS rank, max(title), count(*) AS n FROM findings WHERE status = ?"
+                " GROUP BY check_id ORDER BY rank, n DESC, check_id",
+                [FindingState.OPEN],
+            ).fetchall()
+        return [CheckFindings(check, list(Severity)[rank], title, count) for check, rank, title, count in rows]
 
     def findings_between(self, since: datetime, until: datetime) -> FindingChanges:
         """Findings first seen (and still open), and findings resolved, in [since, until)."""

@@ -76,6 +76,11 @@ class RuleMutes(Area):
             rows = self._db.sql["rule_mutes"].rows_where(ACTIVE, [self._db.now()], order_by="expires_at, id")
             return [RuleMuteRow.from_row(row) for row in rows]
 
+    def rule_mutes_expiring(self, within: timedelta) -> list[RuleMuteRow]:
+        """Active rule mutes that expire within `within`, soonest first."""
+        limit = self._db.clock() + within
+        return [m for m in self.active_rule_mutes() if m.expires_at <= limit]
+
     def rule_mute(self, mute_id: int) -> RuleMuteRow | None:
         """One rule mute by id (active or not), or None."""
         with self._db.lock:

@@ -184,7 +184,13 @@ def _v5(db: sqlite_utils.Database) -> None:
     db["alerts"].add_column("mute_id", int)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """Each account's latest stored event in a few index lookups (App Home's feed health), not a scan of every
+    event ever stored."""
+    db["events"].create_index(["account", "stored_at"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 MEMORY_VERSION = 4  # the migration that made rule_memory
 MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild

@@ -140,3 +140,21 @@ def test_a_refused_app_token_exits_2_with_one_line(tmp_path, fake_slack, moto_ur
         process.kill()
     assert "error: Slack rejected SLACK_APP_TOKEN (invalid_auth)" in process.stderr
     assert "Traceback" not in process.stderr
+
+
+def test_app_home_opened_over_socket_mode_publishes_the_home_tab(bot, fake_slack):
+    event = {
+        "type": "event_callback",
+        "team_id": "T0TEST",
+        "api_app_id": "A0TEST",
+        "event_id": "Ev0HOME",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T0TEST", "user_id": "UBOT", "is_bot": True}],
+        "event": {"type": "app_home_opened", "user": RESPONDER, "channel": "D0HOME", "tab": "home", "event_ts": "1.0"},
+    }
+    envelope_id = fake_slack.socket_envelope(event, kind="events_api")
+    assert fake_slack.socket_ack(envelope_id) == {"envelope_id": envelope_id}
+    assert fake_slack.wait_for(lambda: fake_slack.home_view(RESPONDER), timeout=10), bot.stderr
+    view = fake_slack.home_view(RESPONDER)
+    assert view["type"] == "home" and any("Open alerts (0)" in str(b) for b in view["blocks"])
+    assert "Traceback" not in bot.stderr

@@ -1,0 +1,98 @@
+"""App Home (`app_home_opened`): the open alerts with their buttons, open findings by check, mutes about to expire,
+the last audit and the feed's health, published to the user who opened it (views.publish).
+
+Thin: ack at once, then read the store and publish in a lazy listener; no AWS call. Admins get the alerts' buttons
+(the same action ids and values as on the alert messages, so handlers/actions.py acts on them), responders the
+Acknowledge button, everyone else a read-only view. A click on the tab republishes it for that user.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from core.actions import ActionId
+from core.severity import Severity
+from core.states import FINAL_STATES, AlertStatus, PostState
+from handlers.deps import Deps
+from handlers.listening import bind_button
+from slackui import blocks
+
+log = logging.getLogger(__name__)  # the bot's own logger, not Bolt's injected one (LOG_LEVEL governs it)
+
+
+def register(app: App, deps: Deps) -> None:
+    """Bind the app_home_opened event and the tab's Refresh button."""
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    def opened(event: dict, client: WebClient) -> None:
+        if event.get("tab") != "home":  # the Messages tab opens with the same event
+            return
+        user = event.get("user")
+        if not isinstance(user, str) or not user:
+            log.warning("app_home_opened without a user; nothing published")
+            return
+        try:
+            publish_home(deps, client, user)
+        except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
+            log.exception("App Home publish failed")
+
+    app.event("app_home_opened")(ack=ack_now, lazy=[opened])
+
+    def on_refresh(body: dict, _action: dict, client: WebClient) -> None:
+        publish_home(deps, client, body["user"]["id"])
+
+    bind_button(app, ActionId.HOME_REFRESH, on_refresh, log, "home refresh")
+
+
+def from_home(body: dict) -> bool:
+    """Whether an interaction came from the Home tab (a view of type home, not a message)."""
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def refresh_after_click(deps: Deps, body: dict, client: WebClient) -> None:
+    """After a button's work: republish the clicker's Home tab when the click came from it, so it shows the result
+    (never raises: the click itself is done)."""
+    if not from_home(body):
+        return
+    try:
+        publish_home(deps, client, body["user"]["id"])
+    except Exception:
+        log.exception("App Home republish after a click failed")
+
+
+def publish_home(deps: Deps, client: WebClient, user: str) -> None:
+    """Read the store and publish `user`'s Home tab."""
+    client.views_publish(user_id=user, view=blocks.home_view(home_content(deps, user)))
+
+
+def home_content(deps: Deps, user: str, now: datetime | None = None) -> blocks.HomeContent:
+    """What `user`'s Home tab shows, from the store (and the feed's health when the wiring gave a reader)."""
+    store = deps.store
+    now = now or datetime.now(UTC)
+    # As /iam status counts them (Store.counts): open and not kept out of Slack by a rule mute, posted or not yet.
+    open_alerts = [a for a in store.alerts(status=AlertStatus.OPEN) if a.post_state != PostState.MUTED]
+    counts: dict[Severity, int] = {}
+    for alert in open_alerts:
+        counts[alert.severity] = counts.get(alert.severity, 0) + 1
+    shown = sorted(open_alerts, key=lambda a: (a.severity.rank, -a.id))[: blocks.HOME_ALERTS]
+    alerts = [(a, frozenset(act.action for act in store.actions(a.id) if act.state in FINAL_STATES)) for a in shown]
+    within = timedelta(days=blocks.HOME_MUTE_DAYS)
+    return blocks.HomeContent(
+        user=user,
+        now=now,
+        alerts=alerts,
+        open_alerts=counts,
+        findings=store.open_findings_by_check(),
+        finding_mutes=store.mutes_expiring(within),
+        rule_mutes=store.rule_mutes_expiring(within),
+        last_audit=store.last_audit(),
+        feed=deps.feed() if deps.feed else None,
+        may_remediate=deps.may_remediate(user),
+        may_acknowledge=deps.may_acknowledge(user),
+    )
