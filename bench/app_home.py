@@ -41,6 +41,7 @@ class Failing:
     severity: str
     title: str
     detail: str = "detail"
+    status: str = "fail"  # not muted
 
 
 def fill(store: Store, events: int, accounts: int, alerts: int, findings: int) -> None:

@@ -148,7 +148,7 @@ def test_the_digest_is_posted_per_channel_with_what_was_routed_there(bot):
     assert "user bob" not in default and ":root" not in default and "user/ops" not in default
     assert "team-bob" in team and "user/ops" in team and "user eve" not in team and ":root" not in team
     for text in (incident, default, team):  # each counts its share: one alert raised, one finding opened
-        assert "*Alerts raised*\\n1 (" in text and "*Open findings now*\\n1" in text
+        assert "*Alerts raised*\\n1 (" in text and "*Open findings (last audit)*\\n1" in text
 
 
 def test_a_channel_refusing_its_digest_leaves_the_others_theirs_and_the_run_failed(bot, caplog):

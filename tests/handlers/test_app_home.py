@@ -39,6 +39,7 @@ class Failing:
     severity: str
     title: str
     detail: str = "detail"
+    status: str = "fail"  # not muted
 
 
 def open_home(bot, user: str, tab: str = "home", kind: str = "app_home_opened") -> int:

@@ -84,6 +84,7 @@ class Failing:
     severity: str
     title: str
     detail: str = "d"
+    status: str = "fail"  # not muted
 
 
 def test_open_findings_counted_per_check_most_severe_first(tmp_path):
