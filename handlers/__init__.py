@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import App
 
-from handlers import actions, commands, findings
+from handlers import actions, commands, findings, modals
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -17,6 +17,7 @@ def register(app: App, deps: Deps) -> None:
     actions.register(app, deps)
     commands.register(app, deps)
     findings.register(app, deps)
+    modals.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict) -> None:
