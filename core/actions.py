@@ -89,3 +89,17 @@ BUTTON_DOCS: dict[ActionId, ButtonDoc] = {
         "sessions work); undo by deleting that policy",
     ),
 }
+
+
+class ModalId(StrEnum):
+    """The ids of the modals' buttons, the mute form's inputs and its view (handlers/modals.py binds them). Not
+    ActionId: none of them acts on AWS or is stored in the actions table."""
+
+    EVENT_DETAILS = "iam_event_details"  # an alert's Details button: the event's record in a modal
+    OPEN_MUTE_FORM = "iam_open_mute_form"  # the audit report's "Mute…" button
+    MUTE_VIEW = "iam_mute_form"  # the mute form's callback_id (view_submission)
+    MUTE_WHAT = "iam_mute_what"  # the check-or-rule select; choosing one updates the form
+    MUTE_RESOURCE = "iam_mute_resource"  # a check's open finding
+    MUTE_APPLIES = "iam_mute_applies"  # a rule's actor, target or account, from its alerts
+    MUTE_DAYS = "iam_mute_days"
+    MUTE_REASON = "iam_mute_reason"

@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import App
 
-from handlers import actions, commands, findings, home
+from handlers import actions, commands, findings, home, modals
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -18,6 +18,7 @@ def register(app: App, deps: Deps) -> None:
     commands.register(app, deps)
     findings.register(app, deps)
     home.register(app, deps)
+    modals.register(app, deps)
 
     @app.error
     def on_error(error: Exception, body: dict) -> None:

@@ -35,15 +35,19 @@ HELP = (
     "account (12 digits), for DAYS 1 to 365 (admins). Muted alerts are still stored and counted in the digest; "
     "a critical rule is muted only for a named actor or target\n"
     "• `/iam mutes` — the active rule mutes and finding mutes; `/iam unmute-rule MUTE_ID` lifts a rule mute (admins)\n"
+    "• `/iam mute` or `/iam mute-rule` alone — the mute form: pick a check's finding or a rule's actor, target or "
+    "account, the days and a reason (admins)\n"
     "• `/iam help` — this help\n"
     "Alert buttons: *Acknowledge* (admins and responders), *Detach policy*, *Disable keys*, "
-    "*Disable actor key*, *Mute similar* (admins only, with confirmation)."
+    "*Disable actor key*, *Mute similar* (admins only, with confirmation); *Details* shows the event's record, "
+    "secrets redacted (admins and responders)."
 )
 MUTE_USAGE = (
     "Usage: `/iam mute CHECK TARGET [DAYS] REASON` — e.g. `/iam mute old_access_keys "
     "arn:aws:iam::111122223333:user/ci 14 rotation scheduled for Friday`"
 )
 DIGEST_USAGE = "Usage: `/iam digest [DAYS]` — e.g. `/iam digest 3` for the last three days"
+FORM_SUBS = ("mute", "mute-rule")  # alone, they open the mute form (handlers/modals.py)
 UNMUTE_USAGE = "Usage: `/iam unmute MUTE_ID` (`/iam unmute` lists the active mutes)"
 ARN_MAX = 1024  # an IAM role ARN is at most ~620 characters (512 of path, 64 of name)
 REASON_MAX = 300
@@ -186,6 +190,7 @@ class IamCommand:
     write: Write | None = None
     answer: str | None = None
     digest: DigestRequest | None = None  # digest: the period to post after the ack
+    form_trigger: str | None = None  # `mute` or `mute-rule` alone, by an admin: open the mute form with this trigger
 
     @classmethod
     def parse(cls, command: dict, deps: Deps) -> IamCommand:
@@ -193,6 +198,8 @@ class IamCommand:
         words = (command.get("text") or "").split()
         sub, args, user = (words[0].lower() if words else "help"), tuple(words[1:]), command.get("user_id", "")
         checked: Write | str | None = None
+        if sub in FORM_SUBS and not args and deps.may_remediate(user) and command.get("trigger_id"):
+            return cls(sub, args, user, command.get("channel_id", ""), form_trigger=str(command["trigger_id"]))
         if sub == "digest":
             asked = check_digest(deps, args)
             return cls(
@@ -331,6 +338,8 @@ def register(app: App, deps: Deps) -> None:
             )
         elif iam.answer is not None:
             ack(response_type="ephemeral", text=iam.answer)
+        elif iam.form_trigger is not None:
+            ack()  # the form opens right after, in the lazy listener
         elif iam.write is not None:
             ack()  # the answer follows the write, through response_url
         else:
@@ -345,6 +354,10 @@ def register(app: App, deps: Deps) -> None:
             post_digest(deps.audits, SlackReports(client, iam.channel), iam.digest, respond)
         elif iam.write is not None:
             respond(response_type="ephemeral", text=apply(deps, iam.user, iam.write))
+        elif iam.form_trigger is not None:
+            from handlers.modals import open_mute_form  # here: handlers.modals imports this module
+
+            open_mute_form(deps, client, iam.form_trigger, iam.user, iam.channel)
 
     app.command("/iam", middleware=[parse])(ack=on_iam, lazy=[work])
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from core import cloudtrail as ct
 from core.alert import Alert
 from core.metrics import Metrics, source_kind
+from core.redaction import redact
 from detections import all_rules
 from detections.base import Rule
 from detections.engine import evaluate
@@ -110,10 +111,18 @@ class Pipeline:
             memory.discard(facts)  # the batch will come again; it must not find itself remembered
             raise
         result.alerts = alerts
+        self.keep_records(usable, alerts)
         self._count(usable, source)
         if result.alert_ids and self.on_alerts:
             self.on_alerts(result.alert_ids)
         return result
+
+    def keep_records(self, records: list[dict], alerts: list[Alert]) -> None:
+        """Keep the record of each event that raised an alert, secrets redacted, for the alert's Details view. After
+        the batch is stored: a record lost to a crash here costs only that view, which then says so."""
+        alerting = {a.event_id for a in alerts}
+        if alerting:
+            self.store.keep_event_records(redact(r) for r in records if r["eventID"] in alerting)
 
     def apply_rule_mutes(self, alerts: list[Alert]) -> None:
         """Mark the alerts an active rule mute hides (stored and counted like the rest, never posted)."""

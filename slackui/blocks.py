@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from core import containment
-from core.actions import ActionId
+from core.actions import ActionId, ModalId
+from core.redaction import redact
 from core.rule_mutes import similar_actor
 from core.severity import Severity, by_severity, counts_text
 from core.states import FINAL_STATES, ActionState, AlertStatus, PostState
@@ -47,6 +49,7 @@ class AuditSummary(Protocol):
 
 
 ACTIONS_BLOCK = "iam_alert_actions"
+REPORT_ACTIONS_BLOCK = "iam_report_actions"  # the audit report's Mute… button
 
 # What each action did, for status lines and thread replies.
 ACTION_LABELS = {
@@ -370,8 +373,11 @@ def alert_message(
     headline = f"{severity.emoji} *{severity.value.upper()}* · {escape(alert.title, 150)}"
     if alert.occurrences > 1:
         headline += f"  _(x{alert.occurrences})_"
+    head = section(headline, alert_fields(alert))
+    if from_cloudtrail(alert):  # the bot's own alerts (feed_silent) have no record to show
+        head["accessory"] = details_button(alert)
     blocks = [
-        section(headline, alert_fields(alert)),
+        head,
         section(f"*Why it matters*\n{escape(rationale, 1200)}"),
         section(f"*What to do*\n{escape(response, 1200)}"),
         context(f"rule `{alert.rule}`", f"event `{escape(alert.event_id)}`", f"alert #{alert.id}"),
@@ -498,6 +504,10 @@ def audit_report(
         blocks.append(finding_section(row, fixes.get(row.check_id, ""), finding_ids.get(key)))
     if len(failing) > top:
         blocks.append(context(f"{len(failing) - top} more in the attached CSV and JSON files."))
+    if failing:
+        blocks.append(
+            {"type": "actions", "block_id": REPORT_ACTIONS_BLOCK, "elements": [mute_form_button(report.audit_id)]}
+        )
     errors = report.errors
     if errors:
         shown = "\n".join(f"• {escape(e, 300)}" for e in errors[:8])
@@ -812,3 +822,189 @@ def home_view(content: HomeContent) -> dict:
     if len(head) > room:  # never reached with HOME_ALERTS; kept so a change there cannot break the view
         head = [*head[: room - 1], context("More open alerts than fit here: see the alert channel.")]
     return {"type": "home", "callback_id": HOME_CALLBACK, "blocks": head + tail}
+
+
+# -- modals: an event's Details, the mute form ------------------------------------------------------------------
+
+DETAILS_SECTIONS = 30  # record sections in the Details view (a modal holds 100 blocks; a section 3,000 characters)
+_RECORD_PIECE = 500  # raw characters per piece: escaped (& is 5 characters) it stays under a section's 3,000
+_FENCE = 8  # the ``` before and after a section's record text, with their newlines
+OPTION_TEXT = 75  # an option's text, at most (Slack's limit)
+SELECT_OPTIONS = 100  # options in a select or in one of its groups, at most
+MUTE_FORM_DAYS = (1, 7, 14, 30, 90, 180, 365)
+
+
+def details_button(alert: AlertRow) -> dict:
+    """**Details**: the alert's CloudTrail record, secrets redacted, in a modal."""
+    return button(ModalId.EVENT_DETAILS, "Details", str(alert.id))
+
+
+def record_sections(record: dict, budget: int = DETAILS_SECTIONS) -> tuple[list[dict], int]:
+    """A record as pretty JSON in code sections of at most 3,000 characters, at most `budget` of them, cut at line
+    boundaries (a line longer than a piece is split); returns (sections, the raw characters left out)."""
+    text = json.dumps(redact(record), indent=2, ensure_ascii=False, default=str)
+    pieces = [
+        line[i : i + _RECORD_PIECE] for line in text.splitlines() for i in range(0, max(len(line), 1), _RECORD_PIECE)
+    ]
+    chunks: list[list[str]] = [[]]
+    size = 0
+    for piece in pieces:
+        shown = escape(piece, len(piece) + 1)
+        if chunks[-1] and size + len(shown) + 1 > 3000 - _FENCE:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(shown)
+        size += len(shown) + 1
+    kept = chunks[:budget]
+    left = sum(len(p) + 1 for chunk in chunks[budget:] for p in chunk)
+    return [section("```\n" + "\n".join(chunk) + "\n```") for chunk in kept], left
+
+
+def event_details_view(alert: AlertRow, record: dict | None) -> dict:
+    """The Details modal of an alert: what it is about, then the event's full record (secrets redacted), truncated
+    with a note when it does not fit in a modal."""
+    blocks = [
+        section(
+            f"{alert.severity.emoji} *{escape(alert.title, 150)}*\n`{escape(alert.event_name, 100)}` by "
+            f"`{escape(alert.actor_arn, 200)}` in account `{escape(alert.account or '?', 20)}`"
+        ),
+        context(
+            f"alert #{alert.id}",
+            f"rule `{escape(alert.rule, 60)}`",
+            f"event <{console_link(alert.event_id, alert.region)}|{escape(alert.event_id, 80)}>",
+        ),
+    ]
+    if record is None:
+        blocks.append(
+            section(
+                "The event's CloudTrail record was not kept (the alert was raised before the bot kept records, or "
+                "the bot stopped while storing it). The event link above opens it in the AWS console."
+            )
+        )
+    else:
+        shown, left = record_sections(record)
+        blocks += shown
+        if left:
+            blocks.append(
+                context(
+                    f":scissors: Truncated: {left:,} more characters of the record are not shown here; the event "
+                    "link above opens the whole event in the AWS console."
+                )
+            )
+        blocks.append(context("Secrets (keys, tokens, passwords) are redacted."))
+    return {"type": "modal", "title": plain("Event details"), "close": plain("Close"), "blocks": blocks}
+
+
+def _fit(text: str, limit: int = OPTION_TEXT) -> str:
+    """Option text within Slack's limit; an ARN keeps its end (the name), which tells resources apart."""
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
+
+
+def option(value: str, text: str) -> dict:
+    """One select option."""
+    return {"text": plain(_fit(text)), "value": value[:150]}
+
+
+def mute_form(
+    groups: Mapping[str, list[tuple[str, str]]],
+    chosen: tuple[str, str] | None = None,
+    targets: Sequence[tuple[str, str]] = (),
+    hidden: int = 0,
+    metadata: str = "",
+    reason_max: int = 300,
+) -> dict:
+    """The mute form: a check (with open findings) or a rule, then, once one is chosen, the finding's resource or
+    the rule's actor, target or account to mute it for; days; a reason. `groups` are the check and rule options
+    (label -> [(value, text)]), `chosen` the picked one (value, text), `targets` its (value, text) options and
+    `hidden` how many of them did not fit."""
+    what: dict = {
+        "type": "static_select",
+        "action_id": ModalId.MUTE_WHAT,
+        "placeholder": plain("Choose a check or a rule"),
+        "option_groups": [
+            {"label": plain(label[:75]), "options": [option(v, t) for v, t in opts[:SELECT_OPTIONS]]}
+            for label, opts in groups.items()
+            if opts
+        ][:SELECT_OPTIONS],
+    }
+    if chosen:
+        what["initial_option"] = option(*chosen)
+    blocks: list[dict] = [
+        section(
+            "Hide an audit finding, or stop posting a detection rule's alerts for an actor, a target or an account. "
+            "The mute is recorded with your name and expires."
+        ),
+        {
+            "type": "input",
+            "block_id": ModalId.MUTE_WHAT,
+            "dispatch_action": True,
+            "label": plain("Check or rule"),
+            "element": what,
+        },
+    ]
+    if chosen:
+        is_check = chosen[0].startswith("check:")
+        block_id = ModalId.MUTE_RESOURCE if is_check else ModalId.MUTE_APPLIES
+        if targets:
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": block_id,
+                    "label": plain("Resource" if is_check else "Actor, target or account"),
+                    "element": {
+                        "type": "static_select",
+                        "action_id": block_id,
+                        "placeholder": plain("Choose one"),
+                        "options": [option(v, t) for v, t in targets[:SELECT_OPTIONS]],
+                    },
+                }
+            )
+            if hidden:
+                blocks.append(context(f"{hidden} more not listed: `/iam mute` and `/iam mute-rule` take any."))
+        else:
+            blocks.append(
+                section(
+                    "Nothing to pick: no open finding of this check is unmuted."
+                    if is_check
+                    else "Nothing to pick: no alert of this rule is stored. `/iam mute-rule` takes any actor, target "
+                    "or account."
+                )
+            )
+    blocks += [
+        {
+            "type": "input",
+            "block_id": ModalId.MUTE_DAYS,
+            "label": plain("For"),
+            "element": {
+                "type": "static_select",
+                "action_id": ModalId.MUTE_DAYS,
+                "options": [option(str(d), f"{d} day{'s' if d != 1 else ''}") for d in MUTE_FORM_DAYS],
+                "initial_option": option(str(MUTE_DAYS), f"{MUTE_DAYS} days"),
+            },
+        },
+        {
+            "type": "input",
+            "block_id": ModalId.MUTE_REASON,
+            "label": plain("Reason"),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": ModalId.MUTE_REASON,
+                "max_length": reason_max,
+                "placeholder": plain("Why it is safe to hide, e.g. rotation scheduled for Friday"),
+            },
+        },
+    ]
+    return {
+        "type": "modal",
+        "callback_id": ModalId.MUTE_VIEW,
+        "title": plain("Mute"),
+        "submit": plain("Mute"),
+        "close": plain("Cancel"),
+        "private_metadata": metadata[:3000],
+        "blocks": blocks,
+    }
+
+
+def mute_form_button(audit_id: int) -> dict:
+    """The audit report's **Mute…** button: the mute form, with pickers."""
+    return button(ModalId.OPEN_MUTE_FORM, "Mute…", str(audit_id))

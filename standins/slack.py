@@ -106,6 +106,7 @@ class FakeSlack:
         self.home_views: dict[str, dict] = {}  # user -> the Home tab last published to them (views.publish)
         self.outside_channels: set[str] = set()  # channels conversations.info says the bot is not a member of
         self.missing_channels: set[str] = set()  # channels conversations.info does not know
+        self.modals: dict[str, dict] = {}  # view id -> the modal as views.open / views.update last left it
         self._response_users: dict[str, tuple[str, str | None]] = {}  # response_url name -> (user, channel)
         self._lock = threading.Lock()
         self._last_us = 0  # the last ts handed out, in microseconds
@@ -416,6 +417,42 @@ class FakeSlack:
         self.home_views[user] = published
         self.version += 1
         return {"ok": True, "view": published}
+
+    # -- modals (views.open, views.update) ----------------------------------------------------------------------
+
+    @staticmethod
+    def _view_of(args: dict) -> dict | None:
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                return None
+        return view if isinstance(view, dict) and view.get("type") == "modal" else None
+
+    def _views_open(self, args: dict) -> dict:
+        view = self._view_of(args)
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        opened = {**view, "id": f"V{len(self.modals) + 1:08d}", "hash": self._next_ts(), "state": {"values": {}}}
+        self.modals[opened["id"]] = opened
+        self.version += 1
+        return {"ok": True, "view": opened}
+
+    def _views_update(self, args: dict) -> dict:
+        view, view_id = self._view_of(args), args.get("view_id")
+        if view_id not in self.modals:
+            return {"ok": False, "error": "not_found"}
+        if view is None:
+            return {"ok": False, "error": "invalid_arguments"}
+        if args.get("hash") and args["hash"] != self.modals[view_id]["hash"]:
+            return {"ok": False, "error": "hash_conflict"}
+        updated = {**view, "id": view_id, "hash": self._next_ts(), "state": self.modals[view_id]["state"]}
+        self.modals[view_id] = updated
+        self.version += 1
+        return {"ok": True, "view": updated}
 
     def _apps_connections_open(self, args: dict) -> dict:
         if self._relay_listener is None:

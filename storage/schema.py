@@ -190,7 +190,13 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["account", "stored_at"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    """The CloudTrail record of each event that raised an alert, secrets redacted (storage/event_records.py), for
+    an alert's Details view."""
+    db["event_records"].create({"event_id": str, "record": str, "stored_at": str}, pk="event_id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 
 MEMORY_VERSION = 4  # the migration that made rule_memory
 MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild

@@ -13,6 +13,7 @@ from core.states import AlertStatus, PostState
 from storage.actions import Actions
 from storage.cursors import Cursors
 from storage.db import Database, utcnow
+from storage.event_records import EventRecords
 from storage.events import Events
 from storage.findings import Findings
 from storage.outbox import Outbox
@@ -20,7 +21,7 @@ from storage.rule_mutes import RuleMutes
 from storage.schedule import Schedule
 
 
-class Store(Events, Outbox, Actions, Findings, RuleMutes, Schedule, Cursors):
+class Store(Events, Outbox, Actions, Findings, RuleMutes, Schedule, Cursors, EventRecords):
     """Every table of the bot, through the area that owns it; every method is one transaction."""
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] = utcnow) -> None:
