@@ -15,12 +15,13 @@ from storage.cursors import Cursors
 from storage.db import Database, utcnow
 from storage.events import Events
 from storage.findings import Findings
+from storage.incidents import Incidents
 from storage.outbox import Outbox
 from storage.rule_mutes import RuleMutes
 from storage.schedule import Schedule
 
 
-class Store(Events, Outbox, Actions, Findings, RuleMutes, Schedule, Cursors):
+class Store(Events, Outbox, Incidents, Actions, Findings, RuleMutes, Schedule, Cursors):
     """Every table of the bot, through the area that owns it; every method is one transaction."""
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] = utcnow) -> None:
