@@ -8,12 +8,14 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from core.actions import INCIDENT_ACTIONS
 from core.rows import AlertRow, IncidentRow
 from slackui.alerts import render_alert
 from slackui.blocks import incident_parent
 from storage import Store
 
 log = logging.getLogger(__name__)
+_COUNTED = frozenset(INCIDENT_ACTIONS.values())  # the per-alert actions the incident buttons leave out once done
 
 
 def parent_message(store: Store, incident: IncidentRow) -> dict:
@@ -27,7 +29,7 @@ def parent_message(store: Store, incident: IncidentRow) -> dict:
     if len(alerts) == 1:
         return render_alert(root, store.actions(root.id))
     alerts = [root, *(a for a in alerts if a.id != root.id)]
-    return incident_parent(incident, alerts, {a.id: store.actions(a.id) for a in alerts})
+    return incident_parent(incident, alerts, store.incident_actions(incident.id))
 
 
 def current_message(store: Store, alert: AlertRow) -> dict:
@@ -55,12 +57,16 @@ def update_parent(store: Store, client: WebClient, incident: IncidentRow) -> boo
 
 
 def refresh(store: Store, client: WebClient, alert_id: int) -> AlertRow:
-    """After an action on an alert: redraw its message and, when it lives in an incident's thread, the parent (whose
-    buttons count what is left to do); returns the fresh alert."""
+    """After an action on an alert: redraw its message and, when it lives in an incident's thread and the action is
+    one the parent's buttons count (a grant detached, a key disabled), the parent; returns the fresh alert."""
     alert = store.alert(alert_id)
     assert alert is not None
-    client.chat_update(channel=alert.channel, ts=alert.ts, **current_message(store, alert))
+    actions = store.actions(alert.id)
     incident = store.incident(alert.incident_id) if alert.incident_id is not None else None
-    if incident is not None and incident.root_alert_id != alert.id:
+    if incident is not None and incident.root_alert_id == alert.id:
+        client.chat_update(channel=alert.channel, ts=alert.ts, **parent_message(store, incident))
+        return alert
+    client.chat_update(channel=alert.channel, ts=alert.ts, **render_alert(alert, actions))
+    if incident is not None and any(a.action in _COUNTED for a in actions):
         update_parent(store, client, incident)
     return alert

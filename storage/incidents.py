@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.rows import AlertRow, IncidentRow
+from core.rows import ActionRow, AlertRow, IncidentRow
 from core.severity import Severity
 from core.states import PostState
 from storage.db import Area, iso, storable
@@ -45,6 +45,21 @@ class Incidents(Area):
         with self._db.lock:
             rows = self._db.sql["alerts"].rows_where("incident_id = ?", [incident_id], order_by="id")
             return [AlertRow.from_row(r) for r in rows]
+
+    def incident_actions(self, incident_id: int) -> dict[int, list[ActionRow]]:
+        """The actions on each alert of an incident (alert id -> its trail, oldest first), in one query."""
+        trails: dict[int, list[ActionRow]] = {}
+        with self._db.lock:
+            cursor = self._db.sql.conn.execute(
+                "SELECT actions.* FROM actions JOIN alerts ON alerts.id = actions.alert_id"
+                " WHERE alerts.incident_id = ? ORDER BY actions.id",
+                [incident_id],
+            )
+            columns = [c[0] for c in cursor.description]
+            for values in cursor.fetchall():
+                row = ActionRow.from_row(dict(zip(columns, values, strict=True)))
+                trails.setdefault(row.alert_id, []).append(row)
+        return trails
 
     def post_as_incident(self, alert_id: int, channel: str, ts: str) -> IncidentRow:
         """Record that Slack accepted `alert_id` as a top-level message: posted, and the root of a new incident."""
