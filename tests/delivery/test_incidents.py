@@ -119,7 +119,7 @@ def test_incident_buttons_detach_every_grant_and_disable_created_keys(account, m
 
     # Someone who is not an admin: refused, recorded, nothing changed.
     assert click_incident(bot, incident, "iam_incident_detach_all", OUTSIDER).status == 200
-    assert bot.fake.wait_for(lambda: any(e["user"] == OUTSIDER for e in bot.fake.ephemeral_log))
+    assert bot.fake.wait_for(lambda: any(e["user"] == OUTSIDER for e in bot.fake.ephemeral_log), timeout=15)
     assert [(a.action, a.state) for a in bot.store.actions(root)] == [("iam_incident_detach_all", "refused")]
     assert [p["PolicyArn"] for p in iam.list_attached_user_policies(UserName="backup-svc")["AttachedPolicies"]] == [
         ADMIN
@@ -132,7 +132,9 @@ def test_incident_buttons_detach_every_grant_and_disable_created_keys(account, m
     # Recorded on the grant's own alert as its Detach button would, so that button is gone from its message.
     [detach] = bot.store.actions(grant.id)
     assert (detach.action, detach.state) == ("iam_detach_policy", "done")
-    assert bot.fake.wait_for(lambda: "iam_detach_policy" not in buttons(bot.fake.message(CHANNEL, grant.ts)))
+    assert bot.fake.wait_for(
+        lambda: "iam_detach_policy" not in buttons(bot.fake.message(CHANNEL, grant.ts)), timeout=15
+    )
 
     assert click_incident(bot, incident, "iam_incident_disable_keys", "U0ADMIN2").status == 200
     wait_done(bot, root, "iam_incident_disable_keys")
@@ -143,7 +145,9 @@ def test_incident_buttons_detach_every_grant_and_disable_created_keys(account, m
     def replies() -> list[str]:
         return [m["text"] for m in bot.fake.channel_messages(CHANNEL) if m["thread_ts"] == parent["ts"]]
 
-    assert bot.fake.wait_for(lambda: any("disable of the keys the incident created" in r for r in replies()))
+    assert bot.fake.wait_for(
+        lambda: any("disable of the keys the incident created" in r for r in replies()), timeout=15
+    )
     now = bot.fake.message(CHANNEL, parent["ts"])
     assert not {"iam_incident_detach_all", "iam_incident_disable_keys"} & set(buttons(now))
     valid(now)
@@ -152,7 +156,7 @@ def test_incident_buttons_detach_every_grant_and_disable_created_keys(account, m
     # A second press (a stale parent in another client): nothing more is done or recorded.
     before = len(bot.fake.calls_of("chat.postEphemeral"))
     click_incident(bot, incident, "iam_incident_detach_all", "U0ADMIN2")
-    assert bot.fake.wait_for(lambda: len(bot.fake.calls_of("chat.postEphemeral")) > before)
+    assert bot.fake.wait_for(lambda: len(bot.fake.calls_of("chat.postEphemeral")) > before, timeout=15)
     assert "Nothing more to do" in bot.fake.ephemeral_for("U0ADMIN2")[-1]["text"]
     assert len(bot.store.actions(grant.id)) == 1
     assert [a.state for a in bot.store.actions(root) if a.action == "iam_incident_detach_all"] == ["refused", "done"]
@@ -163,10 +167,10 @@ def test_incident_button_needs_a_second_admin_when_approvals_is_two(account, mak
     iam = account.client("iam")
     root = incident.root_alert_id
     click_incident(bot, incident, "iam_incident_disable_keys", "U0ADMIN1")
-    assert bot.fake.wait_for(lambda: [a.state for a in bot.store.actions(root)] == ["awaiting_approval"])
+    assert bot.fake.wait_for(lambda: [a.state for a in bot.store.actions(root)] == ["awaiting_approval"], timeout=15)
     assert {k["Status"] for k in iam.list_access_keys(UserName="backup-svc")["AccessKeyMetadata"]} == {"Active"}
     click_incident(bot, incident, "iam_incident_disable_keys", "U0ADMIN1")  # the same admin cannot approve
-    assert bot.fake.wait_for(lambda: "different admin" in str(bot.fake.ephemeral_for("U0ADMIN1")))
+    assert bot.fake.wait_for(lambda: "different admin" in str(bot.fake.ephemeral_for("U0ADMIN1")), timeout=15)
     click_incident(bot, incident, "iam_incident_disable_keys", "U0ADMIN2")
     wait_done(bot, root, "iam_incident_disable_keys")
     assert {k["Status"] for k in iam.list_access_keys(UserName="backup-svc")["AccessKeyMetadata"]} == {"Inactive"}
@@ -180,10 +184,31 @@ def test_a_button_for_an_unknown_or_other_incident_does_nothing(account, make_bo
     payload = bot.click_payload(root, "iam_incident_detach_all", "U0ADMIN1")
     payload["actions"][0]["value"] = str(incident.id + 7)
     bot.send(payload)
-    assert bot.fake.wait_for(lambda: "not known here" in str(bot.fake.ephemeral_for("U0ADMIN1")))
+    assert bot.fake.wait_for(lambda: "not known here" in str(bot.fake.ephemeral_for("U0ADMIN1")), timeout=15)
     payload = bot.click_payload(bot.store.alerts(rule="access_key_created")[0], "iam_incident_detach_all", "U0ADMIN1")
     payload["actions"][0]["value"] = str(incident.id)  # the incident's id, pressed on a thread reply
     bot.send(payload)
-    assert bot.fake.wait_for(lambda: str(bot.fake.ephemeral_for("U0ADMIN1")).count("not known here") == 2)
+
+    def refused() -> list[str]:
+        return [e["text"] for e in bot.fake.ephemeral_for("U0ADMIN1") if "not known here" in e["text"]]
+
+    assert bot.fake.wait_for(lambda: len(refused()) == 2, timeout=15)
+    assert refused() == [
+        f"Incident #{incident.id + 7} is not known here; nothing was done.",
+        f"Incident #{incident.id} is not known here; nothing was done.",
+    ]
     assert bot.store.actions(root.id) == []
     assert account.client("iam").list_attached_user_policies(UserName="backup-svc")["AttachedPolicies"]
+
+
+def test_the_first_events_own_button_on_the_parent_keeps_the_incident_view(account, make_bot):
+    bot, parent, incident = incident_bot(make_bot, account)
+    root = bot.store.alert(incident.root_alert_id)
+    assert "iam_ack" in buttons(parent)
+    bot.click(root, "iam_ack", "U0ADMIN1")
+    assert bot.fake.wait_for(lambda: bot.fake.message(CHANNEL, parent["ts"])["edits"] == 3, timeout=15)
+    now = bot.fake.message(CHANNEL, parent["ts"])
+    assert now["text"] == parent["text"] and "3 events" in now["blocks"][0]["text"]["text"]
+    assert "Acknowledged by <@U0ADMIN1>" in str(now["blocks"]) and "iam_ack" not in buttons(now)
+    assert {"iam_incident_detach_all", "iam_incident_disable_keys"} <= set(buttons(now))
+    valid(now)
