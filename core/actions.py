@@ -21,6 +21,10 @@ class ActionId(StrEnum):
     REVOKE_SESSIONS = "iam_revoke_sessions"
     REMOVE_ASSIGNMENT = "iam_remove_assignment"  # an IAM Identity Center account assignment
     HOME_REFRESH = "iam_home_refresh"  # App Home's Refresh button (anyone; reads the store, no AWS call)
+    # An incident's parent message (its value is the incident id): each runs the per-alert remediation on every
+    # alert of the incident it applies to.
+    INCIDENT_DETACH_ALL = "iam_incident_detach_all"
+    INCIDENT_DISABLE_KEYS = "iam_incident_disable_keys"
 
 
 # The buttons of an alert message, and those of them that change AWS (each one a remediation).
@@ -36,6 +40,11 @@ DESTRUCTIVE = (ActionId.DETACH_POLICY, ActionId.DISABLE_KEY, ActionId.DISABLE_AC
 # The containment buttons: remediations too (confirmed, admins only, approvals), which act on a whole identity.
 CONTAINMENT = (ActionId.QUARANTINE_USER, ActionId.REVOKE_SESSIONS)
 ALERT_ACTIONS += CONTAINMENT
+# The buttons of an incident's parent, and the per-alert remediation each runs on the incident's alerts.
+INCIDENT_ACTIONS = {
+    ActionId.INCIDENT_DETACH_ALL: ActionId.DETACH_POLICY,
+    ActionId.INCIDENT_DISABLE_KEYS: ActionId.DISABLE_KEY,
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,16 @@ BUTTON_DOCS: dict[ActionId, ButtonDoc] = {
         "for an actor that is an assumed-role session: the console's *Revoke active sessions*, an inline "
         "`AWSRevokeOlderSessions` policy on the role denying everything to credentials issued before now (new "
         "sessions work); undo by deleting that policy",
+    ),
+    ActionId.INCIDENT_DETACH_ALL: ButtonDoc(
+        "Detach every grant (incident)",
+        "on an incident's parent message: runs *Detach policy* on every alert of the incident that names a policy "
+        "grant (each recorded on its alert, with the same guards); a second press does nothing more",
+    ),
+    ActionId.INCIDENT_DISABLE_KEYS: ButtonDoc(
+        "Disable created keys (incident)",
+        "on an incident's parent message: sets every access key the incident's `CreateAccessKey` calls made to "
+        "Inactive (*Disable keys* on each of those alerts, recorded there); a second press does nothing more",
     ),
 }
 

@@ -115,6 +115,7 @@ class AlertRow:
     thread_ts: str | None = None
     posted_at: datetime | None = None
     mute_id: int | None = None  # the rule mute that kept it out of Slack (post_state muted)
+    incident_id: int | None = None  # the incident whose thread it was posted in (storage/incidents.py)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AlertRow:
@@ -133,6 +134,28 @@ class AlertRow:
             sending_since=_time,
             posted_at=_time,
         )
+
+
+@dataclass(frozen=True)
+class IncidentRow:
+    """Alerts by one actor within the thread window, shown as one parent message (`ts`) with each alert in its
+    thread; `severity` is the highest of its alerts, `events` how many it holds, `root_alert_id` the first of them
+    (the parent is that alert's message)."""
+
+    id: int
+    key: str
+    root_alert_id: int
+    severity: Severity
+    events: int = 1
+    channel: str | None = None
+    ts: str | None = None
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> IncidentRow:
+        """From an incidents row."""
+        return _build(cls, row, severity=Severity, first_seen=_time, last_seen=_time)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""The outbox: post stored alerts to Slack until Slack accepts them, none twice, respecting rate limits."""
+"""The outbox: post stored alerts to Slack until Slack accepts them, none twice, respecting rate limits. An alert
+starts an incident (its message is the parent) or, when its actor had one within the thread window, goes in that
+incident's thread and the parent is redrawn in place."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from slack_sdk.errors import SlackApiError
 
 from core.metrics import Metrics
 from core.routing import Routes
-from core.rows import AlertRow
+from core.rows import AlertRow, IncidentRow
 from core.severity import Severity
 from core.states import PostState
+from delivery.incidents import update_parent
 from slackui.alerts import render_alert
 from storage import Store
 
@@ -76,7 +79,11 @@ class Poster:
             channel = self.routes.for_alert(alert)
             ts = self._find_posted(alert, channel)
             if ts:
-                self.store.mark_posted(alert.id, channel, ts[0], ts[1])
+                parent = self.store.incident_at(channel, ts[1]) if ts[1] else None
+                if ts[1] and parent is None:  # a thread of an alert posted before incidents were recorded
+                    self.store.mark_posted(alert.id, channel, ts[0], ts[1])
+                else:
+                    self._record_posted(alert, channel, ts[0], parent)
                 found += 1
         return found
 
@@ -120,15 +127,10 @@ class Poster:
             time.sleep(wait)
         message = render_alert(alert, self.store.actions(alert.id))
         channel = channel or self.routes.for_alert(alert)
-        thread_ts = None
-        reply_broadcast = False
-        if self.thread_window:
-            since = self.store.clock() - self.thread_window
-            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id, channel=channel)
-            if root and root.id < alert.id:
-                thread_ts = root.ts
-                # A critical alert must not hide in a thread: it is also sent to the channel.
-                reply_broadcast = alert.severity == Severity.CRITICAL
+        incident = self._open_incident(alert, channel)
+        thread_ts = incident.ts if incident else None
+        # A critical alert must not hide in a thread: it is also sent to the channel (and the parent turns critical).
+        reply_broadcast = incident is not None and alert.severity == Severity.CRITICAL
         self.store.mark_sending(alert.id)
         try:
             reply = self.client.chat_postMessage(
@@ -171,11 +173,32 @@ class Poster:
             return False
         self._backoff = 0.0
         self._last_post = self.monotonic()
-        self.store.mark_posted(alert.id, reply["channel"], reply["ts"], thread_ts)
+        self._record_posted(alert, reply["channel"], reply["ts"], incident)
         self.metrics.alerts_posted.labels(alert.severity).inc()
         if self.on_posted:
             self.on_posted(alert.id, self._last_post)
         return True
+
+    def _open_incident(self, alert: AlertRow, channel: str) -> IncidentRow | None:
+        """The incident `alert` folds into: the latest one of its thread key in `channel` with an alert in the
+        thread window (an alert routed elsewhere starts its own there)."""
+        if not self.thread_window:
+            return None
+        since = self.store.clock() - self.thread_window
+        incident = self.store.open_incident(alert.thread_key, since, channel)
+        if incident is None:  # a thread started before incidents were recorded becomes one
+            root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id, channel=channel)
+            if root and root.id < alert.id:
+                incident = self.store.adopt_root(root)
+        return incident if incident and incident.root_alert_id != alert.id else None
+
+    def _record_posted(self, alert: AlertRow, channel: str, ts: str, incident: IncidentRow | None) -> None:
+        """Record Slack's acceptance: a new incident's parent, or an event in `incident`'s thread, whose parent is
+        then redrawn in place (highest severity, summary, count)."""
+        if incident is None:
+            self.store.post_as_incident(alert.id, channel, ts)
+            return
+        update_parent(self.store, self.client, self.store.post_in_incident(alert.id, incident.id, channel, ts))
 
     def reply(self, alert_id: int, message: dict, broadcast: bool = False) -> bool:
         """Post `message` in the thread of a posted alert; False (logged) when the alert is not posted yet or Slack

@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import App
 
-from handlers import actions, commands, findings, home, modals
+from handlers import actions, commands, findings, home, incidents, modals
 from handlers.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def register(app: App, deps: Deps) -> None:
     """Bind every listener and the global error handler."""
     actions.register(app, deps)
+    incidents.register(app, deps)
     commands.register(app, deps)
     findings.register(app, deps)
     home.register(app, deps)

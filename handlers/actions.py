@@ -10,8 +10,9 @@ from slack_sdk import WebClient
 
 from aws.remediation import Outcome
 from core.actions import ALERT_ACTIONS, ActionId
-from core.rows import AlertRow
+from core.rows import ActionRow, AlertRow
 from core.states import ActionState, ClaimVerdict, PostState
+from delivery import incidents
 from detections.rules import remediation_reverted
 from handlers.deps import Deps
 from handlers.home import refresh_after_click
@@ -20,7 +21,6 @@ from handlers.mute_similar import mute_similar
 from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
-from slackui.alerts import current_message
 
 # The bot's own logger, not Bolt's injected one: LOG_LEVEL governs it (see app.logs.configure_logging).
 log = logging.getLogger(__name__)
@@ -43,11 +43,9 @@ def _tell(client: WebClient, body: dict, text: str) -> None:
 
 
 def _refresh(deps: Deps, client: WebClient, alert_id: int) -> AlertRow:
-    """Update the alert's message to show its current status and trail; returns the fresh alert."""
-    alert = deps.store.alert(alert_id)
-    assert alert is not None
-    client.chat_update(channel=alert.channel, ts=alert.ts, **current_message(deps.store, alert))
-    return alert
+    """Update the alert's message (and its incident's parent) to show its current status and trail; returns the
+    fresh alert."""
+    return incidents.refresh(deps.store, client, alert_id)
 
 
 def _reply(client: WebClient, alert: AlertRow, message: dict) -> None:
@@ -118,6 +116,15 @@ def _remediate(
         fresh = _refresh(deps, client, alert.id)
         _reply(client, fresh, blocks.approval_request(row, fresh, deps.approvals))
         return
+    done = run_claimed(deps, alert, action_id, row, logger)
+    logger.info("%s on alert %s by %s: %s", action_id, alert.id, user, done.state)
+    fresh = _refresh(deps, client, alert.id)
+    _reply(client, fresh, blocks.action_reply(done, fresh))
+    refresh_related(deps.store, client, fresh, done, logger)  # the other alerts about the same principal
+
+
+def run_claimed(deps: Deps, alert: AlertRow, action_id: str, row: ActionRow, logger: Logger) -> ActionRow:
+    """Run a claimed remediation on one alert and record its outcome (also what an incident button runs per alert)."""
     try:
         outcome = deps.remediator.run(action_id, alert)
     except Exception:
@@ -129,8 +136,4 @@ def _remediate(
     if outcome.undone:  # remembered (before the action reads as done) so the grant coming back is reverted
         remembered = remediation_reverted.facts(outcome.undone, f"action-{row.id}", alert.id)
         deps.store.store_batch([], [], memory=[f.__dict__ for f in remembered])
-    done = deps.store.finish_action(row.id, outcome.state, outcome.detail, outcome.request_id)
-    logger.info("%s on alert %s by %s: %s", action_id, alert.id, user, outcome.state)
-    fresh = _refresh(deps, client, alert.id)
-    _reply(client, fresh, blocks.action_reply(done, fresh))
-    refresh_related(deps.store, client, fresh, done, logger)  # the other alerts about the same principal
+    return deps.store.finish_action(row.id, outcome.state, outcome.detail, outcome.request_id)

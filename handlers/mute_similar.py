@@ -15,11 +15,11 @@ from core.actions import ActionId
 from core.rows import AlertRow
 from core.rule_mutes import MuteScope, refusal, similar_actor
 from core.states import ActionState, ClaimVerdict
+from delivery import incidents
 from detections import rule
 from handlers.deps import Deps
 from handlers.listening import tell as tell_user
 from slackui import blocks
-from slackui.alerts import current_message
 
 REASON = "muted from alert #{id} (Mute similar)"
 
@@ -50,7 +50,7 @@ def mute_similar(deps: Deps, client: WebClient, body: dict, alert: AlertRow, use
     logger.info("mute similar on alert %s by %s: %s", alert.id, user, state)
     fresh = deps.store.alert(alert.id)
     assert fresh is not None
-    client.chat_update(channel=fresh.channel, ts=fresh.ts, **current_message(deps.store, fresh))
+    incidents.refresh(deps.store, client, alert.id)
     client.chat_postMessage(
         channel=fresh.channel, thread_ts=fresh.thread_ts or fresh.ts, **blocks.action_reply(done, fresh)
     )

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from core.rows import ActionRow, AlertRow
 from core.settled import settled
 from core.states import FINAL_STATES
-from slackui.alerts import current_message
+from delivery.incidents import message_at
 from storage import Store
 
 
@@ -26,7 +26,7 @@ def refresh_related(store: Store, client: WebClient, alert: AlertRow, action: Ac
         if other.id == alert.id or not settled(other, [(action, alert)]):
             continue
         try:
-            client.chat_update(channel=other.channel, ts=other.ts, **current_message(store, other))
+            client.chat_update(channel=other.channel, ts=other.ts, **message_at(store, other))
         except SlackApiError as err:
             logger.warning(
                 "could not update alert %s after %s on alert %s: %s",

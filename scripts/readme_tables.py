@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 
 from checks import all_checks  # noqa: E402
 from config import VARIABLES  # noqa: E402
-from core.actions import ALERT_ACTIONS, BUTTON_DOCS  # noqa: E402
+from core.actions import ALERT_ACTIONS, BUTTON_DOCS, INCIDENT_ACTIONS  # noqa: E402
 from detections import all_rules  # noqa: E402
 from detections.techniques import SOURCE, TECHNIQUES  # noqa: E402
 
@@ -70,7 +70,7 @@ def variables_table() -> str:
 def buttons_table() -> str:
     """The alert buttons as a Markdown table, in the order a message shows them."""
     rows = ["| button (action id) | what it does | who |", "|---|---|---|"]
-    for action in ALERT_ACTIONS:
+    for action in (*ALERT_ACTIONS, *INCIDENT_ACTIONS):
         doc = BUTTON_DOCS[action]
         rows.append(f"| {doc.name} (`{action}`) | {doc.does} | {doc.who} |")
     return "\n".join(rows)

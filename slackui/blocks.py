@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from core import containment
-from core.actions import ActionId, ModalId
+from core.actions import INCIDENT_ACTIONS, ActionId, ModalId
 from core.redaction import redact
 from core.rule_mutes import similar_actor
 from core.severity import Severity, by_severity, counts_text
@@ -20,7 +20,16 @@ if TYPE_CHECKING:
     from checks.engine import Result
     from core.digest import Digest
     from core.feed import FeedHealth
-    from core.rows import ActionRow, AlertRow, AuditRow, CheckFindings, FindingRow, MuteRow, RuleMuteRow
+    from core.rows import (
+        ActionRow,
+        AlertRow,
+        AuditRow,
+        CheckFindings,
+        FindingRow,
+        IncidentRow,
+        MuteRow,
+        RuleMuteRow,
+    )
     from core.settled import Settled
 
 
@@ -62,6 +71,18 @@ ACTION_LABELS = {
     ActionId.REVOKE_SESSIONS: "role session revocation",
     ActionId.REMOVE_ASSIGNMENT: "assignment removal",
 }
+# The incident buttons' labels (kept apart: ACTION_LABELS names exactly the buttons of an alert).
+INCIDENT_LABELS = {
+    ActionId.INCIDENT_DETACH_ALL: "removal of every grant of the incident",
+    ActionId.INCIDENT_DISABLE_KEYS: "disable of the keys the incident created",
+}
+
+
+def action_label(action: str) -> str:
+    """What an action did, for status lines and replies (an alert's button or an incident's)."""
+    return ACTION_LABELS.get(action) or INCIDENT_LABELS.get(action) or action
+
+
 STATE_ICONS = {
     ActionState.DONE: ":white_check_mark:",
     ActionState.NOOP: ":information_source:",
@@ -345,7 +366,7 @@ def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
             continue
         icon = STATE_ICONS.get(act.state, "•")
         who = f"<@{act.requested_by}>" + (f" + <@{act.approved_by}>" if act.approved_by else "")
-        lines.append(f"{icon} {ACTION_LABELS[act.action]} by {who}: {escape(act.detail or act.state)}")
+        lines.append(f"{icon} {action_label(act.action)} by {who}: {escape(act.detail or act.state)}")
     return lines
 
 
@@ -403,7 +424,7 @@ def action_reply(action: ActionRow, alert: AlertRow) -> dict:
     if action.approved_by:
         who += f" (approved by <@{action.approved_by}>)"
     text = (
-        f"{icon} {ACTION_LABELS[action.action]} on alert #{alert.id} by {who}: "
+        f"{icon} {action_label(action.action)} on alert #{alert.id} by {who}: "
         f"{escape(action.detail or action.state, 1500)}"
     )
     if action.aws_request_id:
@@ -424,7 +445,7 @@ def feed_back_reply(alert: AlertRow, back_at: str) -> dict:
 def approval_request(action: ActionRow, alert: AlertRow, approvals: int) -> dict:
     """The thread reply asking a second admin to approve a destructive action."""
     text = (
-        f":hourglass_flowing_sand: <@{action.requested_by}> asked for {ACTION_LABELS[action.action]} "
+        f":hourglass_flowing_sand: <@{action.requested_by}> asked for {action_label(action.action)} "
         f"on alert #{alert.id}. It needs {approvals - 1} more admin: press the same button to approve."
     )
     return {"text": text, "blocks": [section(text)]}
@@ -432,6 +453,197 @@ def approval_request(action: ActionRow, alert: AlertRow, approvals: int) -> dict
 
 def ephemeral(text: str) -> dict:
     """A short ephemeral reply (refusals, already-done notices)."""
+    return {"text": text, "blocks": [section(text)]}
+
+
+# -- incidents ------------------------------------------------------------------------------------------------
+
+INCIDENT_BLOCK = "iam_incident_actions"
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _grant(alert: AlertRow) -> str | None:
+    """The policy an alert's Detach button would remove (its name), or None."""
+    fix = alert.remediation
+    if not (fix.get("principal_type") and fix.get("principal_name")):
+        return None
+    return _name(fix.get("policy_arn")) or fix.get("inline_policy_name") or None
+
+
+def event_phrase(alert: AlertRow, named: set[str]) -> str:
+    """What one alert's call did, as a few words of the incident summary ("created mallory", "gave
+    AdministratorAccess", "created a key"); `named` holds the names already said, so a principal is named once."""
+    event = alert.event_name or ""
+    target = _name(alert.target)
+    policy = _grant(alert)
+    if event == "CreateAccessKey":
+        phrase = "created a key"
+    elif event.startswith("Create") and target:
+        phrase = f"created {target}"
+    elif policy:
+        principal = alert.remediation.get("principal_name", "")
+        phrase = f"gave {policy}" if principal in named else f"gave {principal} {policy}"
+        named.add(principal)
+    else:
+        phrase = _CAMEL.sub(" ", event).lower() or "acted"
+        if target:
+            phrase += f" on {target}"
+    if target:
+        named.add(target)
+    return phrase
+
+
+def incident_summary(alerts: list[AlertRow]) -> str:
+    """The one line of what happened: "alice created mallory, gave AdministratorAccess, created a key: 3 events"
+    (each phrase once, in the order the calls came)."""
+    root = alerts[0]
+    actor = root.actor_user or _name(root.actor_arn) or "someone"
+    named: set[str] = set()
+    phrases: list[str] = []
+    for alert in alerts:
+        phrase = event_phrase(alert, named)
+        if phrase not in phrases:
+            phrases.append(phrase)
+    count = f"{len(alerts)} event{'' if len(alerts) == 1 else 's'}"
+    said = ", ".join(phrases)
+    if len(said) > 240:
+        said = said[:239] + "…"
+    return f"{actor} {said}: {count}"
+
+
+def incident_targets(action: str, alerts: Iterable[AlertRow], done: Mapping[int, set[str]]) -> list[AlertRow]:
+    """The alerts an incident button acts on, those whose own remediation has not finished: every policy grant
+    (Detach every grant) or every key a CreateAccessKey made (Disable created keys)."""
+    per_alert = INCIDENT_ACTIONS[ActionId(action)]
+    picked = []
+    for alert in alerts:
+        if per_alert in done.get(alert.id, set()):
+            continue
+        fix = alert.remediation
+        grant = per_alert == ActionId.DETACH_POLICY and _grant(alert)
+        key = per_alert == ActionId.DISABLE_KEY and fix.get("key_user") and fix.get("access_key_id")
+        if grant or key:
+            picked.append(alert)
+    return picked
+
+
+def incident_buttons(incident: IncidentRow, alerts: list[AlertRow], done: Mapping[int, set[str]]) -> list[dict]:
+    """The parent's buttons acting on the whole incident, each while it has something left to act on and has not
+    run (its claim is on the incident's first alert)."""
+    value = str(incident.id)
+    ran = done.get(incident.root_alert_id, set())
+    buttons: list[dict] = []
+    grants = incident_targets(ActionId.INCIDENT_DETACH_ALL, alerts, done)
+    if grants and ActionId.INCIDENT_DETACH_ALL not in ran:
+        listed = "; ".join(
+            f"{_grant(a)} from {a.remediation['principal_type']} {a.remediation['principal_name']}" for a in grants
+        )
+        buttons.append(
+            button(
+                ActionId.INCIDENT_DETACH_ALL,
+                f"Detach every grant ({len(grants)})",
+                value,
+                "danger",
+                confirm(
+                    "Detach every grant of the incident?",
+                    f"{escape(listed, 200)} in account {escape(incident_account(alerts), 12)}. Each change is "
+                    "recorded on its alert and in the thread.",
+                    "Detach all",
+                ),
+            )
+        )
+    keys = incident_targets(ActionId.INCIDENT_DISABLE_KEYS, alerts, done)
+    if keys and ActionId.INCIDENT_DISABLE_KEYS not in ran:
+        listed = ", ".join(f"{a.remediation['access_key_id']} of {a.remediation['key_user']}" for a in keys)
+        buttons.append(
+            button(
+                ActionId.INCIDENT_DISABLE_KEYS,
+                f"Disable created keys ({len(keys)})",
+                value,
+                "danger",
+                confirm(
+                    "Disable the keys the incident created?",
+                    f"Set {escape(listed, 200)} to Inactive. Anything using them stops working; they can be "
+                    "re-activated.",
+                    "Disable",
+                ),
+            )
+        )
+    return buttons
+
+
+def incident_account(alerts: Iterable[AlertRow]) -> str:
+    """The account(s) an incident happened in."""
+    return ", ".join(sorted({a.account for a in alerts if a.account})) or "?"
+
+
+def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mapping[int, list[ActionRow]]) -> dict:
+    """The parent message of an incident of two or more alerts: its highest severity and one-line summary, who,
+    where and when, its events by severity, the incident's buttons, then the first event's title and own buttons
+    (its message is this one); each later event's details and buttons are in the thread (their titles are not
+    repeated here). `trails` maps alert id -> its actions."""
+    root = alerts[0]
+    severity = incident.severity
+    summary = incident_summary(alerts)
+    done = {aid: {a.action for a in trail if a.state in FINAL_STATES} for aid, trail in trails.items()}
+    regions = sorted({a.region or "global" for a in alerts})
+    first, last = alerts[0].event_time or "?", alerts[-1].event_time or "?"
+    fields = [
+        f"*Who*\n`{escape(root.actor_arn, 200)}` ({escape(root.actor_type)})",
+        f"*Where*\naccount `{escape(incident_account(alerts), 60)}` · {escape(', '.join(regions), 60)}",
+        f"*When*\n{escape(first, 40)}" + (f" to {escape(last, 40)}" if last != first else ""),
+        f"*Events*\n{incident.events} (highest {severity.value})",
+    ]
+    by_severity = {s: sum(a.severity == s for a in alerts) for s in Severity}
+    counts = "  ·  ".join(f"{s.emoji} {n} {s.value}" for s, n in by_severity.items() if n)
+    blocks: list[dict] = [
+        section(f"{severity.emoji} *{severity.value.upper()}* · {escape(summary, 400)}", fields),
+        context(f"{counts}  ·  the details and buttons of events 2 to {len(alerts)} are in the thread"),
+    ]
+    incident_lines = [
+        line
+        for line in status_lines(root, [a for a in trails.get(root.id, []) if a.action in INCIDENT_ACTIONS])
+        if not line.startswith(":eyes:")
+    ]
+    if incident_lines:
+        blocks.append(context("\n".join(incident_lines)))
+    buttons = incident_buttons(incident, alerts, done)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": INCIDENT_BLOCK, "elements": buttons})
+    own = alert_buttons(root, done.get(root.id, set()))
+    root_lines = status_lines(root, [a for a in trails.get(root.id, []) if a.action not in INCIDENT_ACTIONS])
+    blocks.append(
+        context(
+            f"First event: {root.severity.emoji} {escape(root.title, 150)} · rule `{root.rule}` · "
+            f"<{console_link(root.event_id, root.region)}|{escape(root.event_name)}> · alert #{root.id}"
+            if from_cloudtrail(root)
+            else f"First event: {root.severity.emoji} {escape(root.title, 150)} · alert #{root.id}",
+            *(["\n".join(root_lines)] if root_lines else []),
+        )
+    )
+    if own:
+        blocks.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": own})
+    text = f"[{severity.value.upper()}] {summary} — {root.actor_arn}"
+    return {"text": text[:3000], "blocks": blocks}
+
+
+def incident_action_reply(action: ActionRow, incident: IncidentRow) -> dict:
+    """The thread reply recording what an incident button did, alert by alert."""
+    icon = STATE_ICONS.get(action.state, "•")
+    who = f"<@{action.requested_by}>"
+    if action.approved_by:
+        who += f" (approved by <@{action.approved_by}>)"
+    detail = escape(action.detail or action.state, 2500)
+    text = f"{icon} {action_label(action.action)} #{incident.id} by {who}: {detail}"
+    return {"text": text, "blocks": [section(text)]}
+
+
+def incident_approval_request(action: ActionRow, incident: IncidentRow, approvals: int) -> dict:
+    """The thread reply asking a second admin to approve an incident button."""
+    text = (
+        f":hourglass_flowing_sand: <@{action.requested_by}> asked for {action_label(action.action)} "
+        f"#{incident.id}. It needs {approvals - 1} more admin: press the same button to approve."
+    )
     return {"text": text, "blocks": [section(text)]}
 
 

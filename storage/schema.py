@@ -196,7 +196,31 @@ def _v7(db: sqlite_utils.Database) -> None:
     db["event_records"].create({"event_id": str, "record": str, "stored_at": str}, pk="event_id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+def _v8(db: sqlite_utils.Database) -> None:
+    """Incidents (storage/incidents.py): an actor's alerts within the thread window under one parent message."""
+    db["incidents"].create(
+        {
+            "id": int,
+            "key": str,  # the alerts' thread_key (account and actor)
+            "root_alert_id": int,  # the first alert: the parent message is its message
+            "severity": str,  # the highest of its alerts
+            "events": int,
+            "channel": str,
+            "ts": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="id",
+        foreign_keys=[("root_alert_id", "alerts", "id")],
+        defaults={"events": 1},
+    )
+    db["incidents"].create_index(["key", "last_seen"])
+    db["incidents"].create_index(["channel", "ts"])
+    db["alerts"].add_column("incident_id", int)
+    db["alerts"].create_index(["incident_id"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 
 MEMORY_VERSION = 4  # the migration that made rule_memory
 MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild

@@ -16,12 +16,13 @@ from storage.db import Database, utcnow
 from storage.event_records import EventRecords
 from storage.events import Events
 from storage.findings import Findings
+from storage.incidents import Incidents
 from storage.outbox import Outbox
 from storage.rule_mutes import RuleMutes
 from storage.schedule import Schedule
 
 
-class Store(Events, Outbox, Actions, Findings, RuleMutes, Schedule, Cursors, EventRecords):
+class Store(Events, Outbox, Incidents, Actions, Findings, RuleMutes, Schedule, Cursors, EventRecords):
     """Every table of the bot, through the area that owns it; every method is one transaction."""
 
     def __init__(self, path: str | Path, clock: Callable[[], datetime] = utcnow) -> None:

@@ -112,3 +112,31 @@ def test_run_survives_a_failing_store_and_keeps_posting(setup, caplog):
     poster.wake()
     thread.join(timeout=5)
     assert not thread.is_alive() and "outbox drain failed" in caplog.text
+
+
+def test_a_thread_posted_before_incidents_becomes_one(setup):
+    store, poster, fake = setup
+    [first] = stored(store, alert(1))
+    store.mark_posted(first, CHANNEL, "1.000001", None)  # posted by a bot that did not record incidents yet
+    fake.messages[CHANNEL] = [{"ts": "1.000001", "text": "old", "blocks": [], "thread_ts": None, "edits": 0}]
+    stored(store, alert(2, severity=Severity.CRITICAL))
+    assert poster.drain() == 1
+    [root, reply] = fake.channel_messages(CHANNEL)
+    assert reply["thread_ts"] == "1.000001" and reply["reply_broadcast"]
+    incident = store.incident_at(CHANNEL, "1.000001")
+    assert (incident.root_alert_id, incident.events, incident.severity) == (first, 2, "critical")
+    assert root["edits"] == 1 and root["text"].startswith("[CRITICAL] mallory created u1, created u2: 2 events")
+
+
+def test_a_reply_found_posted_after_a_crash_is_counted_in_its_incident(setup, tmp_path):
+    store, poster, fake = setup
+    stored(store, alert(1), alert(2))
+    assert poster.drain() == 2
+    second = store.alerts()[1]
+    # Crash between Slack accepting the reply and the store recording it (and its incident counting it).
+    store.db["alerts"].update(second.id, {"post_state": "sending", "ts": None, "thread_ts": None, "incident_id": None})
+    store.db["incidents"].update(1, {"events": 1})
+    assert poster.recover() == 1 and poster.drain() == 0
+    fresh = store.alert(second.id)
+    assert (fresh.incident_id, fresh.thread_ts) == (1, store.incident(1).ts)
+    assert store.incident(1).events == 2 and len(fake.channel_messages(CHANNEL)) == 2
