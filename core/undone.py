@@ -55,4 +55,5 @@ def by_bot(record: dict) -> bool:
     what passing for the bot may skip."""
     if f"app/{APP_ID}" in str(record.get("userAgent") or ""):
         return True
-    return ct.actor_arn(record).startswith("arn:aws:sts::") and ct.actor_arn(record).endswith(f"/{APP_ID}")
+    actor = ct.actor_arn(record)
+    return actor.startswith("arn:aws:sts::") and actor.endswith(f"/{APP_ID}")

@@ -26,6 +26,8 @@ def evaluate(
         found = rule.match(record, ctx)
         if found is not None:
             hits.append((rule, found))
+    if not hits:
+        return []
     superseded = {sid for rule, _ in hits for sid in rule.supersedes}
     raised = [(rule, found) for rule, found in hits if rule.id not in superseded]
     if memory is not None:

@@ -77,9 +77,11 @@ class MemoryBook:
             if spec.on_match is not matched:
                 continue
             key = spec.key(record)
+            if key is None:  # most records a rule reads are nothing its memory keeps
+                continue
             at = ct.event_time(record)
             event_id = record.get("eventID")
-            if key is None or at is None or not isinstance(event_id, str):
+            if at is None or not isinstance(event_id, str):
                 continue
             value = spec.value(record) if spec.value else event_id
             fact = Fact(rule.id, spec.name, key, event_id, value, at)

@@ -48,42 +48,58 @@ _POLICY_EVENTS = frozenset(f"{verb}{kind}Policy" for verb in (*_UNDO, *_REDO) fo
 _GUARD_ON, _GUARD_OFF = ("Attach", "Put"), ("Detach", "Delete")
 
 
-def _grant(record: dict, verbs: dict[str, UndoneKind], key_status: str) -> Undone | None:
-    """The grant a successful call takes away (verbs Detach/Delete, key status Inactive) or gives back."""
-    if ct.failed(record):
+# The policy calls by event name -> (principal type, what the verb says): the UndoneKind a grant's verb takes away
+# or gives back, or the request field naming the containment policy a guard's verb puts on or takes off.
+_UNDO_CALLS = {f"{v}{noun}Policy": (p, kind) for v, kind in _UNDO.items() for noun, p in _KINDS.items()}
+_REDO_CALLS = {f"{v}{noun}Policy": (p, kind) for v, kind in _REDO.items() for noun, p in _KINDS.items()}
+_FIELDS = ("policyArn", "policyName")  # of the Attach/Detach and Put/Delete calls
+_GUARD_ON_CALLS = {
+    f"{v}{noun}Policy": (p, f) for v, f in zip(_GUARD_ON, _FIELDS, strict=True) for noun, p in _KINDS.items()
+}
+_GUARD_OFF_CALLS = {
+    f"{v}{noun}Policy": (p, f) for v, f in zip(_GUARD_OFF, _FIELDS, strict=True) for noun, p in _KINDS.items()
+}
+
+
+def _grant(record: dict, calls: dict[str, tuple[str, UndoneKind]], key_status: str) -> Undone | None:
+    """The grant a successful call takes away (calls _UNDO_CALLS, key status Inactive) or gives back
+    (_REDO_CALLS, Active)."""
+    name = record.get("eventName")
+    call = calls.get(name) if isinstance(name, str) else None
+    if (call is None and name != "UpdateAccessKey") or ct.failed(record):
         return None
-    req, name, account = ct.request(record), str(record.get("eventName") or ""), ct.account_id(record)
-    if name == "UpdateAccessKey":
+    req, account = ct.request(record), ct.account_id(record)
+    if call is None:  # UpdateAccessKey
         user = req.get("userName") or ct.actor_user_name(record)  # no userName: the caller's own key
         key = req.get("accessKeyId")
         if req.get("status") != key_status or not isinstance(user, str) or not isinstance(key, str) or not key:
             return None
         return Undone(account, "user", user, UndoneKind.KEY, key)
-    for verb, kind in verbs.items():
-        for noun, principal in _KINDS.items():
-            if name == f"{verb}{noun}Policy":
-                who = req.get(f"{principal}Name")
-                item = req.get("policyArn" if kind is UndoneKind.POLICY else "policyName")
-                if isinstance(who, str) and who and isinstance(item, str) and item:
-                    return Undone(account, principal, who, kind, item)
+    principal, kind = call
+    who = req.get(f"{principal}Name")
+    item = req.get("policyArn" if kind is UndoneKind.POLICY else "policyName")
+    if isinstance(who, str) and who and isinstance(item, str) and item:
+        return Undone(account, principal, who, kind, item)
     return None
 
 
-def _guard(record: dict, verbs: tuple[str, str]) -> Undone | None:
-    """The containment a successful call puts on (verbs Attach/Put: the bot's only such calls are its quarantine
-    and revoke-sessions policies) or takes off again (Detach/Delete), or a console password set again."""
-    if ct.failed(record):
+def _guard(record: dict, calls: dict[str, tuple[str, str]]) -> Undone | None:
+    """The containment a successful call puts on (_GUARD_ON_CALLS: the bot's only Attach/Put calls are its
+    quarantine and revoke-sessions policies) or takes off again (_GUARD_OFF_CALLS, Detach/Delete), or a console
+    password set again."""
+    name = record.get("eventName")
+    password = name == "CreateLoginProfile" and calls is _GUARD_OFF_CALLS
+    call = calls.get(name) if isinstance(name, str) else None
+    if (call is None and not password) or ct.failed(record):
         return None
-    req, name, account = ct.request(record), str(record.get("eventName") or ""), ct.account_id(record)
-    if name == "CreateLoginProfile" and verbs == _GUARD_OFF:
+    req, account = ct.request(record), ct.account_id(record)
+    if password:
         user = req.get("userName") or ct.actor_user_name(record)
         return Undone(account, "user", user, UndoneKind.LOGIN_PROFILE, CONSOLE_LOGIN) if isinstance(user, str) else None
-    for verb, field in zip(verbs, ("policyArn", "policyName"), strict=True):
-        for noun, principal in _KINDS.items():
-            if name == f"{verb}{noun}Policy":
-                who, item = req.get(f"{principal}Name"), req.get(field)
-                if isinstance(who, str) and who and isinstance(item, str) and item:
-                    return Undone(account, principal, who, UndoneKind.GUARD, item)
+    principal, field = call
+    who, item = req.get(f"{principal}Name"), req.get(field)
+    if isinstance(who, str) and who and isinstance(item, str) and item:
+        return Undone(account, principal, who, UndoneKind.GUARD, item)
     return None
 
 
@@ -104,7 +120,7 @@ def _assignment_created(record: dict) -> Undone | None:
 def _undone_key(record: dict) -> str | None:
     if not by_bot(record):
         return None
-    undone = _grant(record, _UNDO, "Inactive") or _guard(record, _GUARD_ON)
+    undone = _grant(record, _UNDO_CALLS, "Inactive") or _guard(record, _GUARD_ON_CALLS)
     return undone.key() if undone else None
 
 
@@ -137,8 +153,8 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
         return None
     restored, known = None, None
     candidates = (
-        _grant(record, _REDO, "Active"),
-        _guard(record, _GUARD_OFF),
+        _grant(record, _REDO_CALLS, "Active"),
+        _guard(record, _GUARD_OFF_CALLS),
         _assignment_created(record),
     )
     for candidate in candidates:

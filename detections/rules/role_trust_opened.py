@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -10,7 +12,7 @@ from core.severity import Severity
 from detections.base import Example, Match, Rule, RuleContext
 from detections.example_records import ACCOUNT, iam_call, policy_json, role_session
 from detections.references import aws_api, elastic, panther
-from iam.trust import opened_to
+from iam.trust import Problem, opened_to
 
 # The request field holding the new trust policy, per event.
 TRUST_FIELD = {"CreateRole": "assumeRolePolicyDocument", "UpdateAssumeRolePolicy": "policyDocument"}
@@ -25,17 +27,39 @@ def match(record: dict, ctx: RuleContext) -> Match | None:
         return None
     req = ct.request(record)
     role = req.get("roleName")
-    document = ct.policy_document(req.get(field))
+    raw = req.get(field)
+    text = raw if isinstance(raw, str) and len(raw) <= _CACHED_CHARS else None
+    document = _document(text) if text is not None else ct.policy_document(raw)
     if not isinstance(role, str) or not role or document is None:
         return None
     account = ct.account_id(record)
-    problems = opened_to(document, account, ctx.trusted_accounts(account))
+    vouched = ctx.trusted_accounts(account)
+    if text is not None and isinstance(vouched, frozenset):
+        problems: Sequence[Problem] = _opened_text(text, account, vouched)
+    else:
+        problems = opened_to(document, account, vouched)
     if not problems:
         return None
     arn = ct.iam_arn(account, "role", role)
     shown = "; ".join(p.text for p in problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
     title = f"Role {role} created with an open trust policy" if name == "CreateRole" else f"Role {role}'s trust opened"
     return Match(title=title, target=arn, facts={"Role": arn, "Trust": shown})
+
+
+# Trust policies are judged once per text, account and vouched accounts (Terraform writes the same trusts again and
+# again); up to IAM's largest trust policy, so the cache stays small whatever the input holds.
+_CACHED_CHARS = 4096
+
+
+@lru_cache(maxsize=512)
+def _document(text: str) -> dict | None:
+    return ct.policy_document(text)  # shared by the callers: read, never changed
+
+
+@lru_cache(maxsize=512)
+def _opened_text(text: str, account: str, vouched: frozenset[str]) -> tuple[Problem, ...]:
+    document = _document(text)
+    return tuple(opened_to(document, account, vouched)) if document is not None else ()
 
 
 _OTHER = "999988887777"  # outside the organization
