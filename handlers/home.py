@@ -15,6 +15,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from core.actions import ActionId
+from core.rows import AlertRow
 from core.severity import Severity
 from core.states import FINAL_STATES, AlertStatus, PostState
 from handlers.deps import Deps
@@ -80,8 +81,7 @@ def home_content(deps: Deps, user: str, now: datetime | None = None) -> blocks.H
     counts: dict[Severity, int] = {}
     for alert in open_alerts:
         counts[alert.severity] = counts.get(alert.severity, 0) + 1
-    shown = sorted(open_alerts, key=lambda a: (a.severity.rank, -a.id))[: blocks.HOME_ALERTS]
-    alerts = [(a, frozenset(act.action for act in store.actions(a.id) if act.state in FINAL_STATES)) for a in shown]
+    alerts, incidents = _entries(deps, open_alerts)
     within = timedelta(days=blocks.HOME_MUTE_DAYS)
     return blocks.HomeContent(
         user=user,
@@ -95,4 +95,32 @@ def home_content(deps: Deps, user: str, now: datetime | None = None) -> blocks.H
         feed=deps.feed() if deps.feed else None,
         may_remediate=deps.may_remediate(user),
         may_acknowledge=deps.may_acknowledge(user),
+        incidents=incidents,
     )
+
+
+def _entries(
+    deps: Deps, open_alerts: list[AlertRow]
+) -> tuple[list[tuple[AlertRow, frozenset[str]]], list[blocks.HomeIncident]]:
+    """The Home tab's entries, most severe first, at most HOME_ALERTS of them: an open alert of an incident of two or
+    more alerts shows as that incident (once), any other open alert as itself, each with the actions finished on
+    it."""
+    store = deps.store
+    singles: list[tuple[AlertRow, frozenset[str]]] = []
+    incidents: dict[int, blocks.HomeIncident] = {}
+    for alert in sorted(open_alerts, key=lambda a: (a.severity.rank, -a.id)):
+        if len(singles) + len(incidents) >= blocks.HOME_ALERTS:
+            break
+        if alert.incident_id is not None and alert.incident_id in incidents:
+            continue
+        incident = store.incident(alert.incident_id) if alert.incident_id is not None else None
+        members = store.incident_alerts(incident.id) if incident is not None else []
+        if incident is not None and len(members) > 1:
+            trails = store.incident_actions(incident.id)
+            done = {aid: {a.action for a in trail if a.state in FINAL_STATES} for aid, trail in trails.items()}
+            root = [a for a in members if a.id == incident.root_alert_id]
+            ordered = root + [a for a in members if a.id != incident.root_alert_id]
+            incidents[incident.id] = blocks.HomeIncident(incident, ordered, done)
+            continue
+        singles.append((alert, frozenset(act.action for act in store.actions(alert.id) if act.state in FINAL_STATES)))
+    return singles, list(incidents.values())

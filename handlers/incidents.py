@@ -15,6 +15,7 @@ from core.states import FINAL_STATES, ActionState, ClaimVerdict
 from delivery import incidents
 from handlers.actions import run_claimed
 from handlers.deps import Deps
+from handlers.home import refresh_after_click
 from handlers.listening import bind_button, tell
 from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
@@ -28,6 +29,7 @@ def register(app: App, deps: Deps) -> None:
 
     def on_click(body: dict, action: dict, client: WebClient) -> None:
         handle_incident_click(deps, body, action, client, log)
+        refresh_after_click(deps, body, client)  # a click on App Home: show the result there
 
     for action_id in INCIDENT_ACTIONS:
         bind_button(app, action_id, on_click, log, f"button {action_id}")

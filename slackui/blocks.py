@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -854,6 +854,16 @@ class HomeContent:
     feed: FeedHealth | None
     may_remediate: bool = False
     may_acknowledge: bool = False
+    incidents: list[HomeIncident] = field(default_factory=list)  # open incidents of two or more alerts, shown whole
+
+
+@dataclass(frozen=True)
+class HomeIncident:
+    """An open incident on the Home tab: its row, its alerts (oldest first) and the actions finished on each."""
+
+    incident: IncidentRow
+    alerts: list[AlertRow]
+    done: dict[int, set[str]]
 
 
 def _when(moment: datetime | None) -> str:
@@ -923,23 +933,54 @@ def home_alert(alert: AlertRow, done: Iterable[str], may_remediate: bool, may_ac
     return blocks
 
 
+def home_incident(entry: HomeIncident, may_remediate: bool) -> list[dict]:
+    """One open incident: its highest severity, one-line summary, who, where and how many events, then the
+    incident's buttons for an admin (each event's own buttons are in its thread)."""
+    incident, alerts = entry.incident, entry.alerts
+    root = alerts[0]
+    posted = f" · in <#{incident.channel}>" if _CHANNEL_ID.fullmatch(incident.channel or "") else ""
+    text = (
+        f"{incident.severity.emoji} *Incident #{incident.id}*: {escape(incident_summary(alerts), 300)}\n"
+        f"`{escape(root.actor_arn or '?', 160)}` · account `{escape(incident_account(alerts), 60)}` · "
+        f"{escape(alerts[-1].event_time or '', 40)}{posted}"
+    )
+    blocks = [section(text)]
+    buttons = incident_buttons(incident, alerts, entry.done) if may_remediate else []
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"iam_home_incident_{incident.id}", "elements": buttons})
+    return blocks
+
+
 def home_alerts(content: HomeContent) -> list[dict]:
-    """Open alerts by severity, critical first, each with its buttons; those beyond the shown ones counted."""
+    """Open alerts by severity, critical first: an incident once (at its highest severity, with its buttons), each
+    alert outside one with its own; those beyond the shown ones counted."""
     total = sum(content.open_alerts.values())
     counts = {s.value: content.open_alerts.get(s, 0) for s in Severity}
     line = severity_counts_line(counts) if total else ":white_check_mark: no open alerts"
+    if content.incidents:
+        line += f" · {len(content.incidents)} incident{'' if len(content.incidents) == 1 else 's'}"
     blocks: list[dict] = [section(f"*Open alerts ({total})*\n{line}")]
     shown = sorted(content.alerts, key=lambda pair: (pair[0].severity.rank, -pair[0].id))
+    incidents = sorted(content.incidents, key=lambda e: (e.incident.severity.rank, -e.incident.id))
     for severity in Severity:
         group = [pair for pair in shown if pair[0].severity == severity]
-        if not group:
+        folded = [e for e in incidents if e.incident.severity == severity]
+        if not group and not folded:
             continue
         blocks.append(context(f"{severity.emoji} *{severity.value}* ({content.open_alerts.get(severity, 0)})"))
+        for entry in folded:
+            blocks += home_incident(entry, content.may_remediate)
         for alert, done in group:
             blocks += home_alert(alert, done, content.may_remediate, content.may_acknowledge)
-    if total > len(shown):
+    shown_count = len(shown) + sum(
+        1
+        for e in content.incidents
+        for a in e.alerts
+        if a.status == AlertStatus.OPEN and a.post_state != PostState.MUTED
+    )
+    if total > shown_count:
         blocks.append(
-            context(f"{total - len(shown)} more open alerts in the alert channel; `/iam status` counts them.")
+            context(f"{total - shown_count} more open alerts in the alert channel; `/iam status` counts them.")
         )
     return blocks
 

@@ -23,7 +23,10 @@ from core.severity import Severity
 from core.times import stored
 from slackui import blocks
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER, post, sign
+from tests.delivery.test_incidents import account, incident_bot, wait_done
 from tests.handlers.test_buttons import ACCOUNT, ADMIN_POLICY, attached, iam_user, posted_alert, wait_action
+
+__all__ = ["account"]  # the fixture, imported for the incident test
 
 ADMIN = "U0ADMIN1"
 OTHER_ACCOUNT = "111122223333"
@@ -401,3 +404,51 @@ def test_the_manifest_enables_the_home_tab_and_subscribes_to_every_event_a_liste
     for kind in events:
         assert open_home(bot, OUTSIDER, tab="messages", kind=kind) == 200, f"{kind} is subscribed but unhandled"
     assert open_home(bot, OUTSIDER, kind="reaction_added") == 404  # Bolt's answer when no listener takes it
+
+
+def test_an_incident_shows_once_with_its_buttons_and_its_button_acts_from_the_home_tab(account, make_bot):
+    """The Home tab lists an open incident as one entry (highest severity, summary, the incident's buttons), not its
+    three alerts one by one; its Detach every grant pressed there acts on the incident and republishes the tab."""
+    bot, _parent, incident = incident_bot(make_bot, account)
+    assert open_home(bot, ADMIN) == 200
+    view = published(bot, ADMIN)
+    text = valid_view(view)
+    assert f"*Incident #{incident.id}*: ci-deployer created backup-svc, gave AdministratorAccess" in text
+    assert "*Open alerts (3)*" in text and "1 incident" in text
+    assert text.count("alert #") == 0  # none of its alerts listed on its own
+    ids = [e["action_id"] for e in action_blocks(view)[f"iam_home_incident_{incident.id}"]]
+    assert ids == ["iam_incident_detach_all", "iam_incident_disable_keys"]
+    # A responder sees the incident but not its buttons.
+    open_home(bot, RESPONDER)
+    assert f"iam_home_incident_{incident.id}" not in action_blocks(published(bot, RESPONDER))
+
+    root = bot.store.alert(incident.root_alert_id)
+    assert root is not None
+    bot.clicks += 1
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEST", "domain": "test"},
+        "user": {"id": ADMIN, "username": ADMIN.lower(), "team_id": "T0TEST"},
+        "api_app_id": "A0TEST",
+        "token": "legacy",
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": f"{bot.clicks}.trigger",
+        "view": {**view, "state": {"values": {}}},
+        "actions": [
+            {
+                "action_id": "iam_incident_detach_all",
+                "block_id": f"iam_home_incident_{incident.id}",
+                "value": str(incident.id),
+                "type": "button",
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    assert bot.send(payload).status == 200
+    wait_done(bot, root.id, "iam_incident_detach_all")
+    assert account.client("iam").list_attached_user_policies(UserName="backup-svc")["AttachedPolicies"] == []
+    fresh = published(bot, ADMIN, count=2)
+    valid_view(fresh)
+    assert [e["action_id"] for e in action_blocks(fresh)[f"iam_home_incident_{incident.id}"]] == [
+        "iam_incident_disable_keys"
+    ]
