@@ -21,6 +21,7 @@ from core.states import FINAL_STATES, AlertStatus, PostState
 from handlers.deps import Deps
 from handlers.listening import bind_button
 from slackui import blocks
+from slackui.alerts import settled_buttons
 
 log = logging.getLogger(__name__)  # the bot's own logger, not Bolt's injected one (LOG_LEVEL governs it)
 
@@ -104,7 +105,7 @@ def _entries(
 ) -> tuple[list[tuple[AlertRow, frozenset[str]]], list[blocks.HomeIncident]]:
     """The Home tab's entries, most severe first, at most HOME_ALERTS of them: an open alert of an incident of two or
     more alerts shows as that incident (once), any other open alert as itself, each with the actions finished on
-    it."""
+    it (or made moot by one on another alert about the same principal)."""
     store = deps.store
     singles: list[tuple[AlertRow, frozenset[str]]] = []
     incidents: dict[int, blocks.HomeIncident] = {}
@@ -122,5 +123,7 @@ def _entries(
             ordered = root + [a for a in members if a.id != incident.root_alert_id]
             incidents[incident.id] = blocks.HomeIncident(incident, ordered, done)
             continue
-        singles.append((alert, frozenset(act.action for act in store.actions(alert.id) if act.state in FINAL_STATES)))
+        finished = {act.action for act in store.actions(alert.id) if act.state in FINAL_STATES}
+        # a button a remediation on another alert about the same principal made moot is not offered either
+        singles.append((alert, frozenset(finished | set(settled_buttons(store, alert)))))
     return singles, list(incidents.values())

@@ -121,3 +121,23 @@ def test_an_alert_raised_after_the_action_keeps_its_buttons(make_bot, aws, iam):
     bot.click(later, ActionId.ACK, "U0ADMIN2")
     assert bot.fake.wait_for(lambda: "iam_ack" not in buttons(bot, later))
     assert "iam_disable_key" in buttons(bot, later)
+
+
+def test_the_home_tab_offers_no_button_a_remediation_on_another_alert_made_moot(make_bot, aws, iam):
+    from tests.handlers.test_app_home import action_blocks, open_home, published, valid_view
+
+    iam_user(iam, "bob", admin=True, keys=2)
+    bot = make_bot(session=aws)
+    grant = posted_alert(bot)
+    created = key_alert(bot, "bob")
+    open_home(bot, "U0ADMIN1")
+    before = action_blocks(published(bot, "U0ADMIN1"))[f"iam_home_alert_{created.id}"]
+    assert "iam_disable_key" in [e["action_id"] for e in before]
+    assert bot.click(grant, ActionId.DISABLE_KEY, "U0ADMIN1").status == 200
+    [action] = wait_action(bot, grant)
+    assert action.state == "done"
+    open_home(bot, "U0ADMIN1")
+    view = published(bot, "U0ADMIN1", count=2)
+    valid_view(view)
+    ids = [e["action_id"] for e in action_blocks(view)[f"iam_home_alert_{created.id}"]]
+    assert "iam_disable_key" not in ids and "iam_ack" in ids
