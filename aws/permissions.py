@@ -20,7 +20,9 @@ ACTIONS: dict[str, str] = {
     "iam:GetGroupPolicy": "judge a group a user was added to",
     "iam:GetUserPolicy": "judge an inline policy whose document CloudTrail omitted as too large",
     "iam:GetRolePolicy": "judge an inline policy whose document CloudTrail omitted as too large",
-    "iam:GetAccountAuthorizationDetails": "never remove the account's last admin-equivalent grant; audit snapshot",
+    "iam:GetAccountAuthorizationDetails": (
+        "never remove the account's last admin-equivalent grant (and say when a revoked role is it); audit snapshot"
+    ),
     "iam:ListRoles": "audit: roles' MaxSessionDuration (absent from GetAccountAuthorizationDetails)",
     "iam:DetachUserPolicy": "button iam_detach_policy",
     "iam:DetachGroupPolicy": "button iam_detach_policy",

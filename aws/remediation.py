@@ -105,6 +105,26 @@ class Remediator:
     def _is_self(self, account: str, kind: str, name: str) -> bool:
         return self._own_principal(account) == (kind, name)
 
+    def _last_admin_note(self, account: str, role: str) -> str:
+        """What a responder must know when `role` is the account's last admin-equivalent principal (the bot's own
+        identity not counted): revoking ended every session of it, a responder's own included, yet the role keeps
+        its permissions, so the account keeps its admin; "" otherwise, or when the account cannot be read."""
+        try:
+            details = authorization_details(collect_authorization(self.sessions, account))
+            own = self._own_principal(account)
+        except (ClientError, BotoCoreError, MemberRoleError) as err:
+            log.info("revoke on role %s: could not tell whether it is the last admin (%s)", role, type(err).__name__)
+            return ""
+        arn = principal_arn(details, "role", role)
+        own_arn = principal_arn(details, *own) if own else None
+        admins = set(admin_principals(details))
+        if arn is None or arn not in admins or admins - {arn, own_arn}:
+            return ""
+        return (
+            f". Role {role} is the account's last admin-equivalent principal: it keeps its permissions, so assume it "
+            "again for a new session (every earlier session of it, a responder's included, has ended)"
+        )
+
     # -- actions --------------------------------------------------------------------------------------------
 
     def detach_policy(self, alert: AlertRow) -> Outcome:
@@ -353,8 +373,9 @@ class Remediator:
 
     def revoke_sessions(self, alert: AlertRow) -> Outcome:
         """End every session of the actor's role issued until now, as the console's "Revoke active sessions" does:
-        an inline policy denying everything to credentials issued before this moment. New sessions still work, so
-        this locks nobody out of the account for good (no last-admin guard); deleting the policy undoes it."""
+        an inline policy denying everything to credentials issued before this moment. New sessions still work and the
+        role keeps its permissions, so this never leaves the account without an admin: no last-admin refusal, but
+        the outcome says so when the role is the last admin; deleting the policy undoes it."""
         role = containment.revoke_target(alert)
         if role is None:
             return Outcome(ActionState.REFUSED, "the actor of this alert is not an assumed-role session")
@@ -396,7 +417,7 @@ class Remediator:
         return Outcome(
             ActionState.DONE,
             f"revoked every session of role {name} in account {account} issued before {now:%Y-%m-%dT%H:%M:%SZ} "
-            f"(inline policy {containment.REVOKE_INLINE}; delete it to undo)",
+            f"(inline policy {containment.REVOKE_INLINE}; delete it to undo)" + self._last_admin_note(account, name),
             _request_id(reply),
             (Undone(account, "role", name, UndoneKind.GUARD, containment.REVOKE_INLINE),),
         )

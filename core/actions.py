@@ -95,7 +95,8 @@ BUTTON_DOCS: dict[ActionId, ButtonDoc] = {
         "Revoke role sessions",
         "for an actor that is an assumed-role session: the console's *Revoke active sessions*, an inline "
         "`AWSRevokeOlderSessions` policy on the role denying everything to credentials issued before now (new "
-        "sessions work); undo by deleting that policy",
+        "sessions work and the role keeps its permissions, so even the last admin role may be revoked: the outcome "
+        "then says so); undo by deleting that policy",
     ),
     ActionId.INCIDENT_DETACH_ALL: ButtonDoc(
         "Detach every grant (incident)",

@@ -361,6 +361,32 @@ def test_revoke_may_cut_the_sessions_of_the_only_admin_role_and_says_when_the_ro
     assert noop.state == "noop" and "no longer exists" in noop.detail
 
 
+def test_revoking_the_last_admin_roles_sessions_says_it_stays_admin_and_how_to_get_back_in(make_bot, aws):
+    """The last admin's guard for Revoke: it acts (the role keeps its permissions, so the account keeps its admin)
+    and its outcome tells the responder their own session through that role ended too; with another admin, no
+    such note."""
+    iam = aws.client("iam")
+    make_role(iam, "OnlyAdmin", admin=True)
+    make_role(iam, "Deployer")
+    bot = make_bot(session=aws)
+    alert = posted_alert(bot, **as_role("OnlyAdmin"))
+    bot.click(alert, REVOKE, "U0ADMIN1")
+    [action] = wait_action(bot, alert)
+    assert action.state == "done" and "Role OnlyAdmin is the account's last admin-equivalent principal" in action.detail
+    assert "assume it again" in action.detail
+    assert iam.list_attached_role_policies(RoleName="OnlyAdmin")["AttachedPolicies"][0]["PolicyArn"] == ADMIN_POLICY
+
+    make_role(iam, "SecondAdmin", admin=True)
+    other = posted_alert(bot, **as_role("SecondAdmin"))
+    bot.click(other, REVOKE, "U0ADMIN1")
+    [second] = wait_action(bot, other)
+    assert second.state == "done" and "last admin" not in second.detail
+    deployer = posted_alert(bot, **as_role("Deployer"))
+    bot.click(deployer, REVOKE, "U0ADMIN1")
+    [third] = wait_action(bot, deployer)
+    assert third.state == "done" and "last admin" not in third.detail
+
+
 # -- what the bot did is remembered, and its own calls raise nothing -----------------------------------------
 
 
