@@ -412,47 +412,75 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_arguments"}
         if view.get("type") != "home":
             return {"ok": False, "error": "invalid_arguments"}
-        number = sum(1 for c in self.calls if c.method == "views.publish")
-        published = {**view, "id": f"VHOME{number:06d}", "hash": f"{number}.{self._next_ts()}"}
+        published = {**view, "id": self._view_id("views.publish"), "hash": self._next_ts()}
         self.home_views[user] = published
         self.version += 1
         return {"ok": True, "view": published}
 
-    # -- modals (views.open, views.update) ----------------------------------------------------------------------
+    # -- modals (views.open, views.push, views.update) ----------------------------------------------------------
+
+    # View ids as the sandbox page (sandbox/views.py) numbers the recorded calls: V + a letter for the method + the
+    # call's number among that method's calls, so the ids the page sends back are the ones the stand-in knows.
+    _VIEW_LETTERS = {"views.publish": "P", "views.open": "O", "views.push": "S"}
+
+    def _view_id(self, method: str) -> str:
+        number = sum(1 for c in self.calls if c.method == method)  # this call is recorded before it is answered
+        return f"V{self._VIEW_LETTERS[method]}{number:06d}"
 
     @staticmethod
-    def _view_of(args: dict) -> dict | None:
+    def _view_of(args: dict, kind: str = "modal") -> dict | None:
         view = args.get("view")
         if isinstance(view, str):
             try:
                 view = json.loads(view)
             except ValueError:
                 return None
-        return view if isinstance(view, dict) and view.get("type") == "modal" else None
+        return view if isinstance(view, dict) and view.get("type") == kind else None
 
-    def _views_open(self, args: dict) -> dict:
+    def _views_open(self, args: dict, method: str = "views.open") -> dict:
         view = self._view_of(args)
         if not args.get("trigger_id"):
             return {"ok": False, "error": "invalid_trigger_id"}
         if view is None:
             return {"ok": False, "error": "invalid_arguments"}
-        opened = {**view, "id": f"V{len(self.modals) + 1:08d}", "hash": self._next_ts(), "state": {"values": {}}}
+        opened = {**view, "id": self._view_id(method), "hash": self._next_ts(), "state": {"values": {}}}
         self.modals[opened["id"]] = opened
         self.version += 1
         return {"ok": True, "view": opened}
 
+    def _views_push(self, args: dict) -> dict:
+        return self._views_open(args, "views.push")
+
     def _views_update(self, args: dict) -> dict:
-        view, view_id = self._view_of(args), args.get("view_id")
-        if view_id not in self.modals:
+        # By view_id or external_id, a modal or a Home tab; a hash this stand-in handed out must be the current one.
+        view_id, external_id = args.get("view_id"), args.get("external_id")
+        homes = {v["id"]: (user, v) for user, v in self.home_views.items()}
+        if not view_id and external_id:
+            known = [*self.modals.values(), *(v for _u, v in homes.values())]
+            view_id = next((v["id"] for v in known if v.get("external_id") == external_id), None)
+        if view_id in self.modals:
+            current, kind = self.modals[view_id], "modal"
+        elif view_id in homes:
+            current, kind = homes[view_id][1], "home"
+        else:
             return {"ok": False, "error": "not_found"}
+        view = self._view_of(args, kind)
         if view is None:
             return {"ok": False, "error": "invalid_arguments"}
-        if args.get("hash") and args["hash"] != self.modals[view_id]["hash"]:
+        if args.get("hash") and args["hash"] != current["hash"] and args["hash"] in self._view_hashes:
             return {"ok": False, "error": "hash_conflict"}
-        updated = {**view, "id": view_id, "hash": self._next_ts(), "state": self.modals[view_id]["state"]}
-        self.modals[view_id] = updated
+        updated = {**view, "id": view_id, "hash": self._next_ts()}
+        if kind == "modal":
+            self.modals[view_id] = {**updated, "state": current["state"]}
+        else:
+            self.home_views[homes[view_id][0]] = updated
         self.version += 1
         return {"ok": True, "view": updated}
+
+    @property
+    def _view_hashes(self) -> set[str]:
+        """Every hash this stand-in handed out for a view still on record."""
+        return {v["hash"] for v in [*self.modals.values(), *self.home_views.values()]}
 
     def _apps_connections_open(self, args: dict) -> dict:
         if self._relay_listener is None:

@@ -36,7 +36,7 @@ def opened(bot, count: int = 1) -> dict:
     assert bot.fake.wait_for(lambda: len(bot.fake.calls_of("views.open")) >= count), bot.fake.calls_of("views.open")
     call = bot.fake.calls_of("views.open")[count - 1]
     assert call.args["trigger_id"]
-    stored = bot.fake.modals[f"V{count:08d}"]  # the stand-in's copy carries the view's id and hash
+    stored = bot.fake.modals[f"VO{count:06d}"]  # the stand-in's copy carries the view's id and hash
     assert stored["blocks"] == call.args["view"]["blocks"]
     return stored
 
