@@ -356,8 +356,8 @@ def alert_fields(alert: AlertRow) -> list[str]:
     return fields[:10]
 
 
-def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
-    """One line per recorded action (and the acknowledgement), newest last."""
+def status_lines(alert: AlertRow, actions: Iterable[ActionRow], detail_chars: int = 300) -> list[str]:
+    """One line per recorded action (and the acknowledgement), newest last; each detail cut to `detail_chars`."""
     lines = []
     if alert.status == AlertStatus.ACKNOWLEDGED:
         lines.append(f":eyes: Acknowledged by <@{alert.acked_by}> at {alert.acked_at:%Y-%m-%dT%H:%M:%S}Z")
@@ -366,7 +366,7 @@ def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
             continue
         icon = STATE_ICONS.get(act.state, "•")
         who = f"<@{act.requested_by}>" + (f" + <@{act.approved_by}>" if act.approved_by else "")
-        lines.append(f"{icon} {action_label(act.action)} by {who}: {escape(act.detail or act.state)}")
+        lines.append(f"{icon} {action_label(act.action)} by {who}: {escape(act.detail or act.state, detail_chars)}")
     return lines
 
 
@@ -628,8 +628,8 @@ def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mappi
     ]
     incident_lines = [
         line
-        for line in status_lines(root, [a for a in trails.get(root.id, []) if a.action in INCIDENT_ACTIONS])
-        if not line.startswith(":eyes:")
+        for line in status_lines(root, [a for a in trails.get(root.id, []) if a.action in INCIDENT_ACTIONS], 40)
+        if not line.startswith(":eyes:")  # the full outcome is the incident button's reply in the thread
     ]
     if incident_lines:
         blocks.append(context("\n".join(incident_lines)))
@@ -637,7 +637,7 @@ def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mappi
     if buttons:
         blocks.append({"type": "actions", "block_id": INCIDENT_BLOCK, "elements": buttons})
     own = alert_buttons(root, done.get(root.id, set()))
-    root_lines = status_lines(root, [a for a in trails.get(root.id, []) if a.action not in INCIDENT_ACTIONS])
+    root_lines = status_lines(root, [a for a in trails.get(root.id, []) if a.action not in INCIDENT_ACTIONS], 40)
     title = escape(root.title, 70)
     blocks.append(
         context(
