@@ -43,12 +43,15 @@ class Incidents(Area):
         found by its key alone."""
         wanted = sorted(storable(link) for link in incident_links.wanted(alert))
         marks = ", ".join("?" for _ in wanted) or "NULL"  # placeholders only: every value is bound
+        # The candidates come from the two indexes (key and time, link); `+channel` keeps SQLite from walking
+        # every incident of the channel instead.
         with self._db.lock:
             rows = list(
                 self._db.sql["incidents"].rows_where(
-                    "last_seen >= ? AND ts IS NOT NULL AND channel = ? AND (key = ? OR id IN"  # noqa: S608
-                    f" (SELECT incident_id FROM incident_links WHERE link IN ({marks})))",
-                    [iso(since), channel, storable(alert.thread_key), *wanted],
+                    "id IN (SELECT id FROM incidents WHERE key = ? AND last_seen >= ?"  # noqa: S608
+                    f" UNION ALL SELECT incident_id FROM incident_links WHERE link IN ({marks}))"
+                    " AND last_seen >= ? AND ts IS NOT NULL AND +channel = ?",
+                    [storable(alert.thread_key), iso(since), *wanted, iso(since), channel],
                     order_by="id desc",
                     limit=1,
                 )
