@@ -601,7 +601,7 @@ def _incident_who(alerts: list[AlertRow]) -> str:
 
 def _clock(event_time: str | None) -> str:
     """08:00:05Z of a CloudTrail time, for the parent's one line of when."""
-    return (event_time or "?")[11:20] or "?"
+    return escape((event_time or "?")[11:20] or "?", 12)
 
 
 def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mapping[int, list[ActionRow]]) -> dict:
@@ -628,8 +628,9 @@ def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mappi
     ]
     incident_lines = [
         line
+        # cut short: the full outcome is the incident button's reply in the thread
         for line in status_lines(root, [a for a in trails.get(root.id, []) if a.action in INCIDENT_ACTIONS], 40)
-        if not line.startswith(":eyes:")  # the full outcome is the incident button's reply in the thread
+        if not line.startswith(":eyes:")
     ]
     if incident_lines:
         blocks.append(context("\n".join(incident_lines)))

@@ -204,3 +204,26 @@ def test_the_incident_replies_are_valid_blocks_within_slacks_limits():
     waiting = ActionRow(2, 1, ActionId.INCIDENT_DISABLE_KEYS, ActionState.AWAITING_APPROVAL, "U1", at)
     for message in (incident_action_reply(done, incident), incident_approval_request(waiting, incident, 2)):
         checked(message)
+
+
+def test_untrusted_times_names_and_titles_are_escaped_on_the_parent():
+    hostile = "<!channel>"
+    alerts = [
+        event(1, event_time=f"2026-11-23T{hostile}", title=hostile, actor_user=hostile),
+        grant(2),
+        event(3, actor_arn=f"arn:aws:iam::111122223333:user/{hostile}", event_time=f"2026-11-23T08:{hostile}"),
+    ]
+    incident = IncidentRow(id=1, key="k", root_alert_id=1, severity=Severity.CRITICAL, events=3)
+    message = incident_parent(incident, alerts, {})
+    checked(message)
+    shown = mrkdwn_texts(message["blocks"])  # plain_text (button labels) is never parsed for mentions
+    assert not [t for t in shown if "<!" in t] and sum("&lt;!channel&gt;" in t for t in shown) >= 3
+
+
+def mrkdwn_texts(value) -> list[str]:
+    if isinstance(value, list):
+        return [t for v in value for t in mrkdwn_texts(v)]
+    if isinstance(value, dict):
+        own = [value["text"]] if value.get("type") == "mrkdwn" else []
+        return own + [t for v in value.values() if isinstance(v, dict | list) for t in mrkdwn_texts(v)]
+    return []
