@@ -138,9 +138,10 @@ class AlertRow:
 
 @dataclass(frozen=True)
 class IncidentRow:
-    """Alerts by one actor within the thread window, shown as one parent message (`ts`) with each alert in its
-    thread; `severity` is the highest of its alerts, `events` how many it holds, `root_alert_id` the first of them
-    (the parent is that alert's message)."""
+    """Linked alerts within the thread window (by one actor or about one principal: core/incident_links.py), shown
+    as one parent message (`ts`) with each alert in its thread; `key` is its first alert's thread key, `severity`
+    the highest of its alerts, `events` how many it holds, `root_alert_id` the first of them (the parent is that
+    alert's message)."""
 
     id: int
     key: str

@@ -1,6 +1,7 @@
 """The outbox: post stored alerts to Slack until Slack accepts them, none twice, respecting rate limits. An alert
-starts an incident (its message is the parent) or, when its actor had one within the thread window, goes in that
-incident's thread and the parent is redrawn in place."""
+starts an incident (its message is the parent) or, when it is linked to an incident open in its channel within the
+thread window (the same actor, or about the same principal: core/incident_links.py), goes in that incident's thread
+and the parent is redrawn in place."""
 
 from __future__ import annotations
 
@@ -180,12 +181,13 @@ class Poster:
         return True
 
     def _open_incident(self, alert: AlertRow, channel: str) -> IncidentRow | None:
-        """The incident `alert` folds into: the latest one of its thread key in `channel` with an alert in the
-        thread window (an alert routed elsewhere starts its own there)."""
+        """The incident `alert` folds into: the latest one in `channel` with an alert in the thread window that
+        `alert` is linked to, by its actor or a principal it is about (core/incident_links.py); an alert routed
+        elsewhere starts its own there."""
         if not self.thread_window:
             return None
         since = self.store.clock() - self.thread_window
-        incident = self.store.open_incident(alert.thread_key, since, channel)
+        incident = self.store.incident_for(alert, since, channel)
         if incident is None:  # a thread started before incidents were recorded becomes one
             root = self.store.thread_root(alert.thread_key, since, exclude_id=alert.id, channel=channel)
             if root and root.id < alert.id:

@@ -356,8 +356,8 @@ def alert_fields(alert: AlertRow) -> list[str]:
     return fields[:10]
 
 
-def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
-    """One line per recorded action (and the acknowledgement), newest last."""
+def status_lines(alert: AlertRow, actions: Iterable[ActionRow], detail_chars: int = 300) -> list[str]:
+    """One line per recorded action (and the acknowledgement), newest last; each detail cut to `detail_chars`."""
     lines = []
     if alert.status == AlertStatus.ACKNOWLEDGED:
         lines.append(f":eyes: Acknowledged by <@{alert.acked_by}> at {alert.acked_at:%Y-%m-%dT%H:%M:%S}Z")
@@ -366,7 +366,7 @@ def status_lines(alert: AlertRow, actions: Iterable[ActionRow]) -> list[str]:
             continue
         icon = STATE_ICONS.get(act.state, "•")
         who = f"<@{act.requested_by}>" + (f" + <@{act.approved_by}>" if act.approved_by else "")
-        lines.append(f"{icon} {action_label(act.action)} by {who}: {escape(act.detail or act.state)}")
+        lines.append(f"{icon} {action_label(act.action)} by {who}: {escape(act.detail or act.state, detail_chars)}")
     return lines
 
 
@@ -459,6 +459,7 @@ def ephemeral(text: str) -> dict:
 # -- incidents ------------------------------------------------------------------------------------------------
 
 INCIDENT_BLOCK = "iam_incident_actions"
+SUMMARY_CHARS = 150  # the summary's phrases, cut to two lines of a laptop screen (the thread holds the rest)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -493,22 +494,31 @@ def event_phrase(alert: AlertRow, named: set[str]) -> str:
     return phrase
 
 
+def _actor_name(alert: AlertRow) -> str:
+    return alert.actor_user or _name(alert.actor_arn) or "someone"
+
+
 def incident_summary(alerts: list[AlertRow]) -> str:
     """The one line of what happened: "alice created mallory, gave AdministratorAccess, created a key: 3 events"
-    (each phrase once, in the order the calls came)."""
-    root = alerts[0]
-    actor = root.actor_user or _name(root.actor_arn) or "someone"
+    (each phrase once per actor, in the order the calls came; a new actor starts a new clause: "…; mallory created
+    a key")."""
     named: set[str] = set()
-    phrases: list[str] = []
+    clauses: list[tuple[str, list[str]]] = []
+    said_by: set[tuple[str, str]] = set()
     for alert in alerts:
-        phrase = event_phrase(alert, named)
-        if phrase not in phrases:
-            phrases.append(phrase)
+        actor, phrase = _actor_name(alert), event_phrase(alert, named)
+        if (actor, phrase) in said_by:
+            continue
+        said_by.add((actor, phrase))
+        if clauses and clauses[-1][0] == actor:
+            clauses[-1][1].append(phrase)
+        else:
+            clauses.append((actor, [phrase]))
     count = f"{len(alerts)} event{'' if len(alerts) == 1 else 's'}"
-    said = ", ".join(phrases)
-    if len(said) > 240:
-        said = said[:239] + "…"
-    return f"{actor} {said}: {count}"
+    said = "; ".join(f"{actor} {', '.join(phrases)}" for actor, phrases in clauses)
+    if len(said) > SUMMARY_CHARS:
+        said = said[: SUMMARY_CHARS - 1] + "…"
+    return f"{said}: {count}"
 
 
 def incident_targets(action: str, alerts: Iterable[AlertRow], done: Mapping[int, set[str]]) -> list[AlertRow]:
@@ -577,11 +587,28 @@ def incident_account(alerts: Iterable[AlertRow]) -> str:
     return ", ".join(sorted({a.account for a in alerts if a.account})) or "?"
 
 
+def _incident_who(alerts: list[AlertRow]) -> str:
+    """The actor of an incident (its ARN), or its actors by name when several acted (a later one was a target)."""
+    actors: list[AlertRow] = []
+    for alert in alerts:
+        if all(a.actor_arn != alert.actor_arn for a in actors):
+            actors.append(alert)
+    if len(actors) == 1:
+        return f"`{escape(actors[0].actor_arn, 120)}` ({escape(actors[0].actor_type, 20)})"
+    names = ", ".join(_actor_name(a) for a in actors[:3]) + (f" + {len(actors) - 3} more" if len(actors) > 3 else "")
+    return escape(names, 90)
+
+
+def _clock(event_time: str | None) -> str:
+    """08:00:05Z of a CloudTrail time, for the parent's one line of when."""
+    return escape((event_time or "?")[11:20] or "?", 12)
+
+
 def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mapping[int, list[ActionRow]]) -> dict:
-    """The parent message of an incident of two or more alerts: its highest severity and one-line summary, who,
-    where and when, its events by severity, the incident's buttons, then the first event's title and own buttons
-    (its message is this one); each later event's details and buttons are in the thread (their titles are not
-    repeated here). `trails` maps alert id -> its actions."""
+    """The parent message of an incident of two or more alerts, compact enough for one laptop screen: its highest
+    severity and one-line summary; who and where; its events by severity and when; the incident's buttons; the
+    first event's title and own buttons (its message is this one). Each later event's details and buttons are in
+    the thread. `trails` maps alert id -> its actions."""
     root = alerts[0]
     severity = incident.severity
     summary = incident_summary(alerts)
@@ -589,20 +616,20 @@ def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mappi
     regions = sorted({a.region or "global" for a in alerts})
     first, last = alerts[0].event_time or "?", alerts[-1].event_time or "?"
     fields = [
-        f"*Who*\n`{escape(root.actor_arn, 200)}` ({escape(root.actor_type)})",
-        f"*Where*\naccount `{escape(incident_account(alerts), 60)}` · {escape(', '.join(regions), 60)}",
-        f"*When*\n{escape(first, 40)}" + (f" to {escape(last, 40)}" if last != first else ""),
-        f"*Events*\n{incident.events} (highest {severity.value})",
+        f"*Who*\n{_incident_who(alerts)}",
+        f"*Where*\naccount `{escape(incident_account(alerts), 40)}` · {escape(', '.join(regions), 40)}",
     ]
     by_severity = {s: sum(a.severity == s for a in alerts) for s in Severity}
-    counts = "  ·  ".join(f"{s.emoji} {n} {s.value}" for s, n in by_severity.items() if n)
+    counts = " · ".join(f"{s.emoji} {n} {s.value}" for s, n in by_severity.items() if n)
+    when = f"{escape(first[:10], 10)} {_clock(first)}" + (f" to {_clock(last)}" if last != first else "")
     blocks: list[dict] = [
-        section(f"{severity.emoji} *{severity.value.upper()}* · {escape(summary, 400)}", fields),
-        context(f"{counts}  ·  the details and buttons of events 2 to {len(alerts)} are in the thread"),
+        section(f"{severity.emoji} *{severity.value.upper()}* · {escape(summary, 200)}", fields),
+        context(f"{counts} · {when} · events 2 to {len(alerts)} in the thread"),
     ]
     incident_lines = [
         line
-        for line in status_lines(root, [a for a in trails.get(root.id, []) if a.action in INCIDENT_ACTIONS])
+        # cut short: the full outcome is the incident button's reply in the thread
+        for line in status_lines(root, [a for a in trails.get(root.id, []) if a.action in INCIDENT_ACTIONS], 40)
         if not line.startswith(":eyes:")
     ]
     if incident_lines:
@@ -611,13 +638,14 @@ def incident_parent(incident: IncidentRow, alerts: list[AlertRow], trails: Mappi
     if buttons:
         blocks.append({"type": "actions", "block_id": INCIDENT_BLOCK, "elements": buttons})
     own = alert_buttons(root, done.get(root.id, set()))
-    root_lines = status_lines(root, [a for a in trails.get(root.id, []) if a.action not in INCIDENT_ACTIONS])
+    root_lines = status_lines(root, [a for a in trails.get(root.id, []) if a.action not in INCIDENT_ACTIONS], 40)
+    title = escape(root.title, 70)
     blocks.append(
         context(
-            f"First event: {root.severity.emoji} {escape(root.title, 150)} · rule `{root.rule}` · "
-            f"<{console_link(root.event_id, root.region)}|{escape(root.event_name)}> · alert #{root.id}"
+            f"First: {root.severity.emoji} {title} · "
+            f"<{console_link(root.event_id, root.region)}|{escape(root.event_name, 40)}> · #{root.id}"
             if from_cloudtrail(root)
-            else f"First event: {root.severity.emoji} {escape(root.title, 150)} · alert #{root.id}",
+            else f"First: {root.severity.emoji} {title} · #{root.id}",
             *(["\n".join(root_lines)] if root_lines else []),
         )
     )

@@ -6,8 +6,8 @@ Each table has one owner (schema.py creates them all, db.py holds the connection
   (the rules' declared memory)
 - outbox.py: the posting state of alerts
 - event_records.py: event_records (the redacted CloudTrail record of each event that raised an alert)
-- incidents.py: incidents (an actor's alerts in the thread window under one parent message) and
-  alerts.incident_id
+- incidents.py: incidents (linked alerts in the thread window under one parent message), incident_links (what
+  each incident's alerts are about: actors, targets) and alerts.incident_id
 - actions.py: actions (each button click's claim, approval and outcome)
 - findings.py: audits (audit runs), findings (their lifecycle across audits), mutes
 - rule_mutes.py: rule_mutes (detection rules muted for an actor, a target or an account; alerts.mute_id names

@@ -1,11 +1,15 @@
-"""Incidents: an actor's alerts within the thread window, under one parent message. Owns the incidents table and
-alerts.incident_id; records an alert's post and its incident in one transaction, so a crash cannot leave an alert
-posted in a thread its incident does not count."""
+"""Incidents: linked alerts within the thread window (by the same actor or about the same principal, as
+core/incident_links.py says), under one parent message. Owns the incidents and incident_links tables and
+alerts.incident_id; records an alert's post, its incident and the incident's links in one transaction, so a crash
+cannot leave an alert posted in a thread its incident does not count."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import sqlite_utils
+
+from core import incident_links
 from core.rows import ActionRow, AlertRow, IncidentRow
 from core.severity import Severity
 from core.states import PostState
@@ -31,6 +35,33 @@ class Incidents(Area):
                 )
             )
         return IncidentRow.from_row(rows[0]) if rows else None
+
+    def incident_for(self, alert: AlertRow, since: datetime, channel: str) -> IncidentRow | None:
+        """The latest posted incident in `channel` whose last alert came at or after `since` and that `alert` is
+        linked to: one of its alerts has the same actor, or a target, actor or target that `alert` names as its
+        target, actor or target (core/incident_links.py). An incident recorded before its links were kept is
+        found by its key alone."""
+        wanted = sorted(storable(link) for link in incident_links.wanted(alert))
+        marks = ", ".join("?" for _ in wanted) or "NULL"  # placeholders only: every value is bound
+        # The candidates come from the two indexes (key and time, link); `+channel` keeps SQLite from walking
+        # every incident of the channel instead.
+        with self._db.lock:
+            rows = list(
+                self._db.sql["incidents"].rows_where(
+                    "id IN (SELECT id FROM incidents WHERE key = ? AND last_seen >= ?"  # noqa: S608
+                    f" UNION ALL SELECT incident_id FROM incident_links WHERE link IN ({marks}))"
+                    " AND last_seen >= ? AND ts IS NOT NULL AND +channel = ?",
+                    [storable(alert.thread_key), iso(since), *wanted, iso(since), channel],
+                    order_by="id desc",
+                    limit=1,
+                )
+            )
+        return IncidentRow.from_row(rows[0]) if rows else None
+
+    def incident_link_set(self, incident_id: int) -> set[str]:
+        """The links an incident's alerts gave it (core/incident_links.links)."""
+        with self._db.lock:
+            return {r["link"] for r in self._db.sql["incident_links"].rows_where("incident_id = ?", [incident_id])}
 
     def incident(self, incident_id: int) -> IncidentRow | None:
         """One incident by id, or None."""
@@ -87,6 +118,7 @@ class Incidents(Area):
                 .last_pk
             )
             db["alerts"].update(alert_id, {**self._posted(channel, ts, None), "incident_id": pk})
+            self._link(db, pk, alert)
             return IncidentRow.from_row(db["incidents"].get(pk))
 
     def post_in_incident(self, alert_id: int, incident_id: int, channel: str, ts: str) -> IncidentRow:
@@ -96,6 +128,7 @@ class Incidents(Area):
             alert = AlertRow.from_row(db["alerts"].get(alert_id))
             incident = IncidentRow.from_row(db["incidents"].get(incident_id))
             db["alerts"].update(alert_id, {**self._posted(channel, ts, incident.ts), "incident_id": incident_id})
+            self._link(db, incident_id, alert)
             if alert.incident_id != incident_id:
                 severity = incident.severity
                 if alert.severity is not None and alert.severity.rank < severity.rank:
@@ -118,6 +151,14 @@ class Incidents(Area):
                     return found
             assert root.channel and root.ts
             return self.post_as_incident(root.id, root.channel, root.ts)
+
+    @staticmethod
+    def _link(db: sqlite_utils.Database, incident_id: int, alert: AlertRow) -> None:
+        """Record what `alert` gives its incident for later alerts to find (a link already known is kept once)."""
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO incident_links (incident_id, link) VALUES (?, ?)",
+            [(incident_id, storable(link)) for link in sorted(incident_links.links(alert))],
+        )
 
     def _posted(self, channel: str, ts: str, thread_ts: str | None) -> dict:
         return {

@@ -220,7 +220,14 @@ def _v8(db: sqlite_utils.Database) -> None:
     db["alerts"].create_index(["incident_id"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    """What each incident's alerts are about (core/incident_links.py: their thread keys, actors and targets), so a
+    later alert about the same principal finds the incident. An incident opened before keeps folding by its key."""
+    db["incident_links"].create({"incident_id": int, "link": str}, pk=("incident_id", "link"))
+    db["incident_links"].create_index(["link"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 
 MEMORY_VERSION = 4  # the migration that made rule_memory
 MEMORY_REBUILD = "rule_memory.rebuild"  # cursor set while a database older than rule_memory awaits its rebuild

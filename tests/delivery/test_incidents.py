@@ -212,3 +212,45 @@ def test_the_first_events_own_button_on_the_parent_keeps_the_incident_view(accou
     assert "Acknowledged by <@U0ADMIN1>" in str(now["blocks"]) and "iam_ack" not in buttons(now)
     assert {"iam_incident_detach_all", "iam_incident_disable_keys"} <= set(buttons(now))
     valid(now)
+
+
+def test_the_created_user_acting_folds_in_and_the_parents_button_disables_the_key_it_made(account, make_bot):
+    """ci-deployer creates backup-svc and gives it AdministratorAccess; then backup-svc, a target of the incident,
+    makes a key for alice: one incident, whose Disable created keys button (signed HTTP) disables that key."""
+    bot = make_bot(session=account)
+    iam = account.client("iam")
+    records = attack(account, ADMIN)[:2]
+    key = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    records.append(
+        example_records.iam_call(
+            "CreateAccessKey",
+            {"userName": "alice"},
+            {"accessKey": {"userName": "alice", "accessKeyId": key, "status": "Active"}},
+            event_id="e2e-key-by-target",
+            actor=example_records.iam_user("backup-svc"),
+            time="2026-11-23T08:00:30Z",
+        )
+    )
+    bot.rt.pipeline.process(records, "test")
+    assert bot.rt.poster.drain() == 3
+    [parent] = [m for m in bot.fake.channel_messages(CHANNEL) if m["thread_ts"] is None]
+    incident = bot.store.incident_at(CHANNEL, parent["ts"])
+    key_alert = bot.store.alerts(rule="access_key_created")[0]
+    assert (key_alert.actor_user, key_alert.incident_id, incident.events) == ("backup-svc", incident.id, 3)
+    assert parent["text"].startswith(
+        "[CRITICAL] ci-deployer created backup-svc, gave AdministratorAccess; backup-svc created a key: 3 events"
+    )
+    assert "ci-deployer, backup-svc" in str(parent["blocks"][0]["fields"])
+    assert "Disable created keys (1)" in str(parent["blocks"])
+    valid(parent)
+
+    assert click_incident(bot, incident, "iam_incident_disable_keys", "U0ADMIN1").status == 200
+    wait_done(bot, incident.root_alert_id, "iam_incident_disable_keys")
+    assert [(k["AccessKeyId"], k["Status"]) for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]] == [
+        (key, "Inactive")
+    ]
+    assert [(a.action, a.state) for a in bot.store.actions(key_alert.id)] == [("iam_disable_key", "done")]
+    assert bot.fake.wait_for(
+        lambda: "iam_incident_disable_keys" not in buttons(bot.fake.message(CHANNEL, parent["ts"])), timeout=15
+    )
+    valid(bot.fake.message(CHANNEL, parent["ts"]))

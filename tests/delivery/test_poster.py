@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,56 @@ def test_a_reply_found_posted_after_a_crash_is_counted_in_its_incident(setup, tm
     fresh = store.alert(second.id)
     assert (fresh.incident_id, fresh.thread_ts) == (1, store.incident(1).ts)
     assert store.incident(1).events == 2 and len(fake.channel_messages(CHANNEL)) == 2
+
+
+def by(n: int, actor: str, target: str, severity=Severity.HIGH, **fields):
+    """Alert `n` by user `actor` about user `target` (names in the sample account)."""
+    return replace(
+        alert(n, actor=f"arn:aws:iam::111122223333:user/{actor}", severity=severity),
+        target=f"arn:aws:iam::111122223333:user/{target}",
+        **fields,
+    )
+
+
+def test_alerts_about_the_same_principal_fold_into_one_incident_whose_parent_shows_the_critical(setup):
+    store, poster, fake = setup
+    grant = {"principal_type": "user", "principal_name": "mallory", "policy_arn": "arn:aws:iam::aws:policy/Admin"}
+    stored(
+        store,
+        by(1, "alice", "mallory", Severity.MEDIUM),  # alice creates mallory
+        by(2, "alice", "mallory", Severity.CRITICAL, event_name="AttachUserPolicy", remediation=grant),
+        # mallory, a target of the incident, acts: she makes a key for bob
+        by(3, "mallory", "bob", event_name="CreateAccessKey", remediation={"key_user": "bob", "access_key_id": "AK"}),
+        by(
+            4, "carol", "bob", Severity.LOW, event_name="TagUser"
+        ),  # another actor touches bob, whom the incident now names
+        by(5, "dan", "erin", Severity.LOW),  # unrelated: its own message
+    )
+    assert poster.drain() == 5
+    parent, *replies, other = fake.channel_messages(CHANNEL)
+    assert parent["thread_ts"] is None and other["thread_ts"] is None and other["edits"] == 0
+    assert [r["thread_ts"] for r in replies] == [parent["ts"]] * 3
+    assert [bool(r["reply_broadcast"]) for r in replies] == [True, False, False]  # the critical one is seen
+    [incident] = [store.incident(a.incident_id) for a in store.alerts()[:1]]
+    assert {a.incident_id for a in store.alerts()[:4]} == {incident.id} != store.alerts()[4].incident_id
+    assert (incident.events, incident.severity) == (4, "critical")
+    assert parent["edits"] == 3 and parent["text"].startswith(
+        "[CRITICAL] alice created mallory, gave Admin; mallory created a key; carol tag user on bob: 4 events"
+    )
+    assert "alice, mallory, carol" in str(parent["blocks"][0]["fields"])
+
+
+def test_an_alert_about_the_incidents_target_in_another_channel_starts_its_own_there(tmp_path, fake_slack):
+    from core.routing import Routes, parse_routes
+
+    store = Store(tmp_path / "r.db")
+    routes, _ = parse_routes("critical=C0INCIDENT")
+    poster = Poster(
+        store, slack_client(settings(tmp_path, fake_slack)), CHANNEL, 10, 0.0, routes=Routes(CHANNEL, routes)
+    )
+    stored(store, by(1, "alice", "mallory"), by(2, "carol", "mallory", Severity.CRITICAL), by(3, "erin", "mallory"))
+    assert poster.drain() == 3
+    first, third = fake_slack.channel_messages(CHANNEL)
+    [second] = fake_slack.channel_messages("C0INCIDENT")
+    assert second["thread_ts"] is None and third["thread_ts"] == first["ts"]
+    store.close()
