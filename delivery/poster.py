@@ -20,7 +20,7 @@ from core.rows import AlertRow, IncidentRow
 from core.severity import Severity
 from core.states import PostState
 from delivery.incidents import update_parent
-from slackui.alerts import render_alert
+from slackui.alerts import current_message
 from storage import Store
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class Poster:
         wait = self._last_post + self.min_interval - self.monotonic()
         if wait > 0:
             time.sleep(wait)
-        message = render_alert(alert, self.store.actions(alert.id))
+        message = current_message(self.store, alert)  # a button made moot since it was raised is not offered
         channel = channel or self.routes.for_alert(alert)
         incident = self._open_incident(alert, channel)
         thread_ts = incident.ts if incident else None

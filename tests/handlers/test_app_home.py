@@ -104,7 +104,12 @@ def seed(bot) -> tuple[AlertRow, AlertRow]:
     """Two open posted alerts (critical, low), findings, expiring mutes, a finished audit and the feed's life."""
     critical = posted_alert(bot)
     low = posted_alert(
-        bot, severity=Severity.LOW, rule="console_login_no_mfa", title="Console sign-in without MFA", remediation={}
+        bot,
+        severity=Severity.LOW,
+        rule="console_login_no_mfa",
+        title="Console sign-in without MFA",
+        target=None,  # a sign-in targets nobody: not one incident with the grant to bob
+        remediation={},
     )
     store = bot.store
     audit = store.start_audit("command", ADMIN, [ACCOUNT])
@@ -259,7 +264,12 @@ def test_acknowledge_and_refresh_from_the_home_tab(make_bot, aws):
     fresh = published(bot, RESPONDER, count=2)
     assert bot.store.alert(alert.id).acked_by == RESPONDER
     assert "Open alerts (0)" in valid_view(fresh) and f"iam_home_alert_{alert.id}" not in action_blocks(fresh)
-    posted_alert(bot, title="Another grant")  # arrives after the tab was drawn: Refresh shows it
+    posted_alert(  # arrives after the tab was drawn: Refresh shows it (about carol: not bob's incident)
+        bot,
+        title="Another grant",
+        target=f"arn:aws:iam::{ACCOUNT}:user/carol",
+        remediation={"principal_type": "user", "principal_name": "carol", "policy_arn": ADMIN_POLICY},
+    )
     refresh = {
         "type": "block_actions",
         "user": {"id": RESPONDER},

@@ -127,7 +127,7 @@ def test_the_home_tab_offers_no_button_a_remediation_on_another_alert_made_moot(
     from tests.handlers.test_app_home import action_blocks, open_home, published, valid_view
 
     iam_user(iam, "bob", admin=True, keys=2)
-    bot = make_bot(session=aws)
+    bot = make_bot(session=aws, thread_minutes=0)  # two alerts about bob, yet not one incident: each its own entry
     grant = posted_alert(bot)
     created = key_alert(bot, "bob")
     open_home(bot, "U0ADMIN1")
