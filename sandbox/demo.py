@@ -306,9 +306,14 @@ class PageClient:
         except urllib.error.HTTPError as err:
             raise StepFailed(f"{path} answered {err.code}: {err.read().decode()[:200]}") from err
 
-    def timeline(self, user: str = ADMIN) -> list[dict]:
-        """The channel's items as `user` sees them, each with its thread's replies."""
-        return self.get(f"/api/state?user={user}")["timeline"]
+    def timeline(self, user: str = ADMIN, channel: str = "") -> list[dict]:
+        """A channel's items (the default channel's unless named) as `user` sees them, each with its thread's
+        replies."""
+        return self.get(f"/api/state?user={user}&channel={channel}")["timeline"]
+
+    def channels(self) -> list[str]:
+        """The ids of the channels the page shows, the default one first."""
+        return [c["id"] for c in self.get(f"/api/state?user={ADMIN}")["channels"]]
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float) -> T:
@@ -335,6 +340,7 @@ class Script:
         self.client = client
         self.user = ""
         self.alert_ts = ""
+        self.alert_channel = ""  # where the alert was posted: #incidents when critical alerts are routed there
         self.command_ts = ""
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
@@ -355,12 +361,16 @@ class Script:
         return f"{', '.join(sent['sent'])} for user {self.user} queued as EventBridge events"
 
     def _alert(self) -> dict | None:
-        """The privileged_user_created alert about our user, wherever it sits (channel or thread)."""
-        for top in self.client.timeline():
-            for item in [top, *top["replies"]]:
-                rule = "rule `privileged_user_created`" in json.dumps(item.get("blocks"))
-                if item["kind"] == "message" and rule and self.user in item["text"]:
-                    return item
+        """The privileged_user_created alert about our user, wherever it sits (any channel, its own message or a
+        thread's reply; not an incident's parent, which names its first event's rule too)."""
+        for channel in self.client.channels():
+            for top in self.client.timeline(channel=channel):
+                for item in [top, *top["replies"]]:
+                    shown = json.dumps(item.get("blocks"))
+                    rule = "rule `privileged_user_created`" in shown and "First event:" not in shown
+                    if item["kind"] == "message" and rule and self.user in item["text"]:
+                        self.alert_channel = channel
+                        return item
         return None
 
     def alert(self) -> str:
@@ -381,6 +391,7 @@ class Script:
             "/api/click",
             {
                 "user": ADMIN,
+                "channel": self.alert_channel,
                 "ts": message["ts"],
                 "action_id": action_id,
                 "block_id": blocks.ACTIONS_BLOCK,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.demo import CHANNEL, INCIDENTS, Sandbox
+from sandbox.demo import CHANNEL, INCIDENTS, PageClient, Sandbox, Script
 from tests.browser.test_sandbox_page import alert_message, attached, expect, messages, simulate
 
 
@@ -63,3 +63,11 @@ def test_a_critical_alert_goes_to_the_incident_channel_and_a_medium_one_to_the_d
     expect(page.locator("#tab-channel")).to_have_attribute("aria-selected", "true")
     expect(messages(page, medium).first).to_be_visible()
     expect(messages(page, "IAM Warden digest")).to_have_count(0)  # posted in #incidents only
+
+
+def test_the_scripted_scenario_finds_and_clears_the_alert_in_the_incident_channel(sandbox):
+    """`bot.py demo --once --route-critical`: the script's alert steps follow the critical alert to #incidents."""
+    script = Script(PageClient(sandbox.page_url))
+    done = [step() for _name, step in script.steps()[:4]]  # simulate, alert, detach, disable key (not the audit)
+    assert script.alert_channel == INCIDENTS
+    assert done[2].startswith("confirmed 'Detach policy?'") and "is Inactive" in done[3], done
