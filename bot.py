@@ -31,7 +31,8 @@ EPILOG = f"""commands:
                         CloudTrail Lake) reads only the records some rule could read (--explain prints the
                         query); alerts as replay prints
   demo [--once]         the sandbox: the whole bot against a local AWS (moto) and a Slack-like page in
-                        your browser; --once runs a scripted scenario headless and exits
+                        your browser; --once runs a scripted scenario headless and exits; --route-critical
+                        sends critical alerts to a second channel, #incidents
   check                 verify the deployment, one line per check: the Slack token (auth.test), the channel
                         (the bot is a member), the AWS identity, the event queue (or LookupEvents), and the
                         bot's IAM permissions (iam:SimulatePrincipalPolicy); exit 0 when all pass, 1 if not
@@ -335,6 +336,9 @@ def parser() -> argparse.ArgumentParser:
     demo = subs.add_parser("demo", help="run the bot in a local sandbox with a Slack-like page")
     demo.add_argument("--once", action="store_true", help="run the scripted scenario headless and exit")
     demo.add_argument("--port", type=int, default=8080, help="port of the sandbox page (a free one if busy)")
+    demo.add_argument(
+        "--route-critical", action="store_true", help="send critical alerts to a second channel, #incidents"
+    )
     subs.add_parser("check", help="verify the Slack token and channel, AWS identity, queue and IAM permissions")
     aud = subs.add_parser(
         "audit",
@@ -357,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
             from sandbox.demo import run_demo  # here: the sandbox (and moto) is not shipped in the image
 
             configure_logging(Settings(log_format=log_format()))
-            return run_demo(once=args.once, port=args.port)
+            return run_demo(once=args.once, port=args.port, route_critical=args.route_critical)
         if args.command == "check":
             configure_logging(quiet)
             settings = load(serving=True)

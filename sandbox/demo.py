@@ -38,6 +38,7 @@ from slackui import blocks
 from standins.slack import FakeSlack
 
 CHANNEL = "C0IAMALERTS"
+INCIDENTS = "C0INCIDENTS"  # where Sandbox(route_critical=True) sends critical alerts (IAMBOT_ROUTES)
 ADMIN = USERS[0].id  # the scripted scenario acts as Ada Admin
 ADMINS = ",".join(u.id for u in USERS if u.role == "admin")
 # The process environment the sandbox sets while it runs (restored afterwards). Fake credentials, no profile and
@@ -114,8 +115,11 @@ class QuietMotoNotes:
 class Sandbox:
     """The running sandbox: moto, the Slack stand-in, the bot (HTTP + background threads) and the page."""
 
-    def __init__(self, say: Say = _say) -> None:
+    def __init__(self, say: Say = _say, route_critical: bool = False) -> None:
         self.say = say
+        # IAMBOT_ROUTES for the bot, and the channels the page shows besides #iam-alerts
+        self.routes = f"critical={INCIDENTS}" if route_critical else ""
+        self.more_channels = {INCIDENTS: "incidents"} if route_critical else {}
         self.env = Environment()
         self.workdir = ""
         self.moto: Any = None
@@ -147,7 +151,9 @@ class Sandbox:
         self.say(f"[4/6] Slack stand-in serving the Web API on {self.fake.start()}")
         secret = secrets.token_hex(16)
         self._start_bot(session, secret)
-        backend = Backend(self.fake, self.bot_url, secret, CHANNEL, session, self.seeded)
+        backend = Backend(
+            self.fake, self.bot_url, secret, CHANNEL, session, self.seeded, more_channels=self.more_channels
+        )
         self.page = PageServer(backend)
         self.page_url = self.page.start(port, self.say)
         self.say(f"[6/6] sandbox page: {self.page_url}  (ready in {time.monotonic() - started:.1f} s)")
@@ -199,6 +205,7 @@ class Sandbox:
                 "SLACK_SIGNING_SECRET": secret,
                 "SLACK_API_URL": self.fake.base_url,
                 "IAMBOT_CHANNEL": CHANNEL,
+                "IAMBOT_ROUTES": self.routes,
                 "IAMBOT_ADMINS": ADMINS,
                 "IAMBOT_SQS_QUEUE_URL": self.seeded.queue_url,
                 "IAMBOT_DB": os.path.join(self.workdir, "iam-warden.db"),
@@ -214,8 +221,16 @@ class Sandbox:
         self.bot_url = f"http://127.0.0.1:{self.bot_server.effective_port}/slack/events"
         self.say(
             f"[5/6] bot built by app.wiring.build(): {self.bot_url}, SQS worker and poster running, "
-            f"posting as {who['user_id']} to {CHANNEL}"
+            f"posting as {who['user_id']} to {CHANNEL}" + (f" (routes: {self.routes})" if self.routes else "")
         )
+
+    def _reset_moto(self) -> None:
+        """Empty moto's in-process backends (they outlive its server), so a later sandbox in this process seeds a
+        fresh account."""
+        host, port = self.moto.get_host_and_port()
+        reset = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", data=b"", method="POST")
+        with urllib.request.urlopen(reset, timeout=10):  # noqa: S310 - the local moto server
+            pass
 
     def _serve_bot(self) -> None:
         with contextlib.suppress(OSError, ValueError):  # closing the socket ends the loop
@@ -244,6 +259,8 @@ class Sandbox:
                     thread.join(timeout=2)
             self.rt.store.close()
         if self.moto is not None:
+            with contextlib.suppress(Exception):
+                self._reset_moto()
             with contextlib.suppress(Exception):
                 self.moto.stop()
         if self.workdir:
@@ -289,9 +306,14 @@ class PageClient:
         except urllib.error.HTTPError as err:
             raise StepFailed(f"{path} answered {err.code}: {err.read().decode()[:200]}") from err
 
-    def timeline(self, user: str = ADMIN) -> list[dict]:
-        """The channel's items as `user` sees them, each with its thread's replies."""
-        return self.get(f"/api/state?user={user}")["timeline"]
+    def timeline(self, user: str = ADMIN, channel: str = "") -> list[dict]:
+        """A channel's items (the default channel's unless named) as `user` sees them, each with its thread's
+        replies."""
+        return self.get(f"/api/state?user={user}&channel={channel}")["timeline"]
+
+    def channels(self) -> list[str]:
+        """The ids of the channels the page shows, the default one first."""
+        return [c["id"] for c in self.get(f"/api/state?user={ADMIN}")["channels"]]
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float) -> T:
@@ -318,6 +340,7 @@ class Script:
         self.client = client
         self.user = ""
         self.alert_ts = ""
+        self.alert_channel = ""  # where the alert was posted: #incidents when critical alerts are routed there
         self.command_ts = ""
 
     def steps(self) -> list[tuple[str, Callable[[], str]]]:
@@ -338,12 +361,16 @@ class Script:
         return f"{', '.join(sent['sent'])} for user {self.user} queued as EventBridge events"
 
     def _alert(self) -> dict | None:
-        """The privileged_user_created alert about our user, wherever it sits (channel or thread)."""
-        for top in self.client.timeline():
-            for item in [top, *top["replies"]]:
-                rule = "rule `privileged_user_created`" in json.dumps(item.get("blocks"))
-                if item["kind"] == "message" and rule and self.user in item["text"]:
-                    return item
+        """The privileged_user_created alert about our user, wherever it sits (any channel, its own message or a
+        thread's reply; not an incident's parent, which names its first event's rule too)."""
+        for channel in self.client.channels():
+            for top in self.client.timeline(channel=channel):
+                for item in [top, *top["replies"]]:
+                    shown = json.dumps(item.get("blocks"))
+                    rule = "rule `privileged_user_created`" in shown and "First event:" not in shown
+                    if item["kind"] == "message" and rule and self.user in item["text"]:
+                        self.alert_channel = channel
+                        return item
         return None
 
     def alert(self) -> str:
@@ -364,6 +391,7 @@ class Script:
             "/api/click",
             {
                 "user": ADMIN,
+                "channel": self.alert_channel,
                 "ts": message["ts"],
                 "action_id": action_id,
                 "block_id": blocks.ACTIONS_BLOCK,
@@ -462,11 +490,12 @@ def _wait_for_interrupt(say: Say) -> None:
             signal.signal(sig, handler)
 
 
-def run_demo(once: bool = False, port: int = 8080) -> int:
-    """`bot.py demo [--once] [--port N]`: run the sandbox until Ctrl-C, or the scripted scenario headless."""
+def run_demo(once: bool = False, port: int = 8080, route_critical: bool = False) -> int:
+    """`bot.py demo [--once] [--port N] [--route-critical]`: run the sandbox until Ctrl-C, or the scripted scenario
+    headless; with `route_critical`, critical alerts go to #incidents (IAMBOT_ROUTES)."""
     say = _say
     say("IAM Warden sandbox: the whole bot against local AWS (moto) and a Slack stand-in")
-    sandbox = Sandbox(say)
+    sandbox = Sandbox(say, route_critical=route_critical)
     try:
         url = sandbox.start(0 if once else port)
         if once:

@@ -4,10 +4,11 @@ The page shows the Slack stand-in's channel and sends what a Slack client would 
 slash command becomes the signed request Slack's servers would post to the bot's /slack/events. The signing
 happens here, server-side, so the secret never reaches the browser. The API:
 
-    GET  /api/state?user=U…   the channel as that user sees it (with their ephemeral messages)
+    GET  /api/state?user=U…&channel=C…   a channel as that user sees it (with their ephemeral messages); the
+                              default channel without `channel`
     GET  /api/account         the moto account's users, keys, roles, password policy and trail
-    POST /api/click           {user, channel, ts, action_id, block_id, value} or, for a select, {…, picked}
-    POST /api/command         {user, command, text}
+    POST /api/click           {user, channel?, ts, action_id, block_id, value} or, for a select, {…, picked}
+    POST /api/command         {user, command, text, channel?}
     POST /api/simulate        {scenario, user_agent?}
     POST /api/home            {user}: the user opened the App Home tab (the bot gets app_home_opened)
     POST /api/view_action     {user, view_id, action_id, block_id, picked?, values?}: a click or choice in a view
@@ -122,12 +123,15 @@ class Backend:
         seeded: Seeded,
         channel_name: str = "iam-alerts",
         users: tuple[SlackUser, ...] = USERS,
+        more_channels: dict[str, str] | None = None,
     ) -> None:
         self.fake = fake
         self.bot_url = bot_url
         self.secret = secret
         self.channel = channel
         self.channel_name = channel_name
+        # id -> name of every channel the page shows, the default first (others: where IAMBOT_ROUTES sends alerts)
+        self.channels = {channel: channel_name, **(more_channels or {})}
         self.users = {u.id: u for u in users}
         self.seeded = seeded
         self.world = scenarios.World(session, seeded)
@@ -146,23 +150,34 @@ class Backend:
             raise ApiError(400, "unknown user")
         return self.users[user_id]
 
-    def state(self, user_id: str) -> dict:
-        """The channel as `user_id` sees it: messages with their threads, their own ephemeral messages, files."""
+    def channel_of(self, value: object) -> str:
+        """A channel the page shows, by id; the default channel for none; 404 for any other."""
+        if value in (None, ""):
+            return self.channel
+        if not isinstance(value, str) or value not in self.channels:
+            raise ApiError(404, "no such channel")
+        return value
+
+    def state(self, user_id: str, channel_id: str | None = None) -> dict:
+        """A channel (the default one unless named) as `user_id` sees it: messages with their threads, their own
+        ephemeral messages, files."""
         me = self.user(user_id)
-        items = [self._message_item(m) for m in self.fake.channel_messages(self.channel)]
+        channel = self.channel_of(channel_id)
+        items = [self._message_item(m) for m in self.fake.channel_messages(channel)]
         items += [
             {"kind": "ephemeral", **{k: e[k] for k in ("ts", "text", "blocks", "thread_ts", "source")}}
             for e in self.fake.ephemeral_for(me.id)
-            if e["channel"] in (self.channel, None)
+            if e["channel"] == channel or (e["channel"] is None and channel == self.channel)
         ]
-        items += self._file_items()
+        items += self._file_items(channel)
         home, modal = self.views.home(me.id), self.views.modal(me.id)
         return {
             "version": self.fake.version + self.views.version,
             "me": me.id,
             "users": [{"id": u.id, "name": u.name, "role": u.role} for u in self.users.values()],
             "bot": {"id": "UBOT", "name": "IAM Warden"},
-            "channel": {"id": self.channel, "name": self.channel_name},
+            "channel": {"id": channel, "name": self.channels[channel]},
+            "channels": [{"id": c, "name": n} for c, n in self.channels.items()],
             "timeline": thread_items(items),
             "scenarios": [{"id": s.id, "label": s.label, "description": s.description} for s in scenarios.SCENARIOS],
             "home": {"id": home.id, "view": home.view} if home else None,
@@ -174,10 +189,10 @@ class Backend:
         keys = ("ts", "text", "blocks", "thread_ts", "reply_broadcast", "edits", "user")
         return {"kind": "message", **{k: message.get(k) for k in keys}}
 
-    def _file_items(self) -> list[dict]:
+    def _file_items(self, channel: str) -> list[dict]:
         shares: dict[str, dict] = {}
         for upload in self.fake.shared_files():
-            if upload.get("channel") != self.channel:
+            if upload.get("channel") != channel:
                 continue
             share = shares.setdefault(
                 upload["ts"],
@@ -273,7 +288,8 @@ class Backend:
         `picked`, a choice in one of its selects)."""
         user = self.user(_text(body, "user"))
         ts = _text(body, "ts", 40)
-        message = self.fake.message(self.channel, ts)
+        channel = self.channel_of(body.get("channel"))
+        message = self.fake.message(channel, ts)
         if message is None:
             raise ApiError(404, "no such message")
         action_id = _text(body, "action_id", 255)
@@ -290,11 +306,11 @@ class Backend:
         if found is None:
             raise ApiError(404, "that message has no such button (any more)")
         number = self._next()
-        payload = block_actions(user, self.channel, self.channel_name, message, found, number)
+        payload = block_actions(user, channel, self.channels[channel], message, found, number)
         if "picked" in body:
             payload["actions"] = [views.view_action(found[1], found[0], body["picked"])]
         payload["trigger_id"] = self.views.trigger(user.id, number)
-        payload["response_url"] = self.fake.response_url(f"click-{number}", user.id, self.channel)
+        payload["response_url"] = self.fake.response_url(f"click-{number}", user.id, channel)
         status, _reply = self._post({"payload": json.dumps(payload)})
         return {"status": status}
 
@@ -303,6 +319,7 @@ class Backend:
         user = self.user(_text(body, "user"))
         command = _text(body, "command", 40)
         text = _text(body, "text", 2000, required=False)
+        channel = self.channel_of(body.get("channel"))
         if command != "/iam":
             raise ApiError(400, f"{command} is not a command of this workspace; try /iam")
         number = self._next()
@@ -310,15 +327,15 @@ class Backend:
             "token": "sandbox-verification-token",
             "team_id": TEAM["id"],
             "team_domain": TEAM["domain"],
-            "channel_id": self.channel,
-            "channel_name": self.channel_name,
+            "channel_id": channel,
+            "channel_name": self.channels[channel],
             "user_id": user.id,
             "user_name": user.name,
             "command": command,
             "text": text,
             "api_app_id": APP_ID,
             "is_enterprise_install": "false",
-            "response_url": self.fake.response_url(f"command-{number}", user.id, self.channel),
+            "response_url": self.fake.response_url(f"command-{number}", user.id, channel),
             "trigger_id": self.views.trigger(user.id, number),
         }
         status, reply = self._post(form)
@@ -330,7 +347,7 @@ class Backend:
                 answer = {"text": reply}
             shown = str(answer.get("text") or "")
             if shown or answer.get("blocks"):
-                self.fake.add_ephemeral(user.id, self.channel, shown, answer.get("blocks"), "slash command")
+                self.fake.add_ephemeral(user.id, channel, shown, answer.get("blocks"), "slash command")
         return {"status": status, "reply": shown}
 
     def simulate(self, body: dict) -> dict:
@@ -634,7 +651,8 @@ def _handler(backend: Backend) -> type[BaseHTTPRequestHandler]:
             elif url.path == "/favicon.ico":
                 self._send(204, b"", "image/x-icon")
             elif url.path == "/api/state":
-                self._json(backend.state((parse_qs(url.query).get("user") or [""])[0]))
+                query = parse_qs(url.query)
+                self._json(backend.state((query.get("user") or [""])[0], (query.get("channel") or [""])[0]))
             elif url.path == "/api/account":
                 self._json(backend.account())
             elif url.path.startswith("/files/"):

@@ -48,6 +48,9 @@ const app = {
   openThreads: new Set(), // parent ts of the threads the user expanded; collapsed ("3 replies") otherwise
   last: null, // the last state shown, to redraw when a thread is opened or closed
   tab: "channel", // or "home": the app's Home tab
+  channel: "", // the channel shown ("" for the default one); IAMBOT_ROUTES may send alerts to the others
+  renderedChannel: "",
+  channelTabs: "", // the channels the tabs were drawn for
   homeKey: null, // what the Home tab and the modal show now (id and view), to redraw only when it changes
   homeAnswer: null, // the bot's answer to app_home_opened, once it came
   modalKey: "",
@@ -105,12 +108,17 @@ function userName(id) {
   return app.users[id] ? app.users[id].name : id;
 }
 
+function channelName(id) {
+  const known = app.last && app.last.channels.find((c) => c.id === id);
+  return known ? known.name : id;
+}
+
 function control(inner) {
   const bar = inner.indexOf("|");
   const target = bar >= 0 ? inner.slice(0, bar) : inner;
   const label = bar >= 0 ? decode(inner.slice(bar + 1)) : "";
   if (target.startsWith("@")) return h("span", { class: "mention" }, "@" + (label || userName(target.slice(1))));
-  if (target.startsWith("#")) return h("span", { class: "mention" }, "#" + (label || target.slice(1)));
+  if (target.startsWith("#")) return h("span", { class: "mention" }, "#" + (label || channelName(target.slice(1))));
   if (target.startsWith("!")) {
     const special = target.slice(1).split("^")[0];
     return h("span", { class: "mention" }, label || (["here", "channel", "everyone"].includes(special) ? "@" + special : special));
@@ -183,9 +191,10 @@ function textObject(obj) {
 // A context says what the interactive parts of blocks do where they are shown: in a channel message a click is
 // block_actions on that message; in the Home tab or a modal it is block_actions on the view (see viewContext).
 function messageContext(message) {
+  const channel = app.last ? app.last.channel.id : "";
   return {
-    onButton: (node, element, blockId) => clickButton(node, element, blockId, message),
-    onPick: (node, element, blockId, picked) => clickButton(node, element, blockId, message, picked),
+    onButton: (node, element, blockId) => clickButton(node, element, blockId, message, undefined, channel),
+    onPick: (node, element, blockId, picked) => clickButton(node, element, blockId, message, picked, channel),
   };
 }
 
@@ -320,7 +329,7 @@ function renderBlock(block, index, ctx) {
         "div",
         { class: "block input", dataset: { blockId } },
         h("div", { class: "input-label" }, textObject(block.label), block.optional ? h("span", { class: "optional" }, " (optional)") : null),
-        inputElement(block.element || {}, blockId, ctx, false),
+        inputElement(block.element || {}, blockId, ctx, Boolean(block.dispatch_action)), // dispatch_action: sent on change
         block.hint ? h("div", { class: "input-hint" }, textObject(block.hint)) : null,
         h("div", { class: "input-error", dataset: { blockId }, hidden: true }),
       );
@@ -405,7 +414,8 @@ function renderMessages(data) {
   const items = data.timeline.map((item) => renderItem(item, false));
   if (!items.length) items.push(h("p", { class: "empty" }, "No messages yet. Press one of the buttons on the right, or send /iam audit."));
   box.replaceChildren(...items);
-  if (nearBottom || app.renderedFor !== data.me) box.scrollTop = box.scrollHeight;
+  const channel = data.channel.id === data.channels[0].id ? "" : data.channel.id;
+  if (nearBottom || app.renderedFor !== data.me || app.renderedChannel !== channel) box.scrollTop = box.scrollHeight;
 }
 
 // -- the app's Home tab and modals (views the bot published or opened) ---------------------------------------
@@ -435,13 +445,31 @@ async function viewAction(node, viewId, element, blockId, picked, root) {
   }
 }
 
-function showTab(which) {
+function showTab(which, channel) {
   app.tab = which;
-  for (const name of ["channel", "home"]) {
-    document.getElementById(`tab-${name}`).setAttribute("aria-selected", String(name === which));
-    document.getElementById(`${name}-pane`).hidden = name !== which;
+  if (which === "channel" && channel !== undefined) app.channel = channel;
+  for (const name of ["channel", "home"]) document.getElementById(`${name}-pane`).hidden = name !== which;
+  for (const tab of document.querySelectorAll(".channel-head .tab")) {
+    const selected = tab.id === "tab-home" ? which === "home" : which === "channel" && (tab.dataset.channel || "") === app.channel;
+    tab.setAttribute("aria-selected", String(selected));
   }
   if (which === "home") openHome();
+  else refresh(true);
+}
+
+// One tab per channel the page shows: the default channel's (#tab-channel) and one for each routed channel.
+function renderChannels(data) {
+  const key = JSON.stringify(data.channels);
+  if (key === app.channelTabs) return;
+  app.channelTabs = key;
+  document.getElementById("channel-name").textContent = data.channels[0].name;
+  for (const old of document.querySelectorAll(".channel-tab")) old.remove();
+  let after = document.getElementById("tab-channel");
+  for (const channel of data.channels.slice(1)) {
+    const tab = h("button", { type: "button", class: "tab channel-tab", role: "tab", id: `tab-channel-${channel.id}`, "aria-selected": "false", dataset: { channel: channel.id }, onclick: () => showTab("channel", channel.id) }, h("span", { class: "hash" }, "#"), channel.name);
+    after.after(tab);
+    after = tab;
+  }
 }
 
 // Opening the tab is what tells the bot (app_home_opened), every time, as in Slack.
@@ -584,13 +612,13 @@ function say(text, error) {
 }
 
 // A click on a message's button, or (with `picked`) a choice in one of its selects.
-async function clickButton(node, element, blockId, message, picked) {
+async function clickButton(node, element, blockId, message, picked, channel) {
   if (element.confirm && !(await askConfirm(element.confirm))) {
     say("Cancelled: nothing was done.");
     return;
   }
   node.disabled = true;
-  const body = { user: app.me, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" };
+  const body = { user: app.me, channel, ts: message.ts, action_id: element.action_id, block_id: blockId, value: element.value || "" };
   if (picked !== undefined) body.picked = picked;
   try {
     const reply = await api("/api/click", body);
@@ -613,7 +641,7 @@ async function sendCommand(event) {
     return;
   }
   try {
-    const reply = await api("/api/command", { user: app.me, command: match[1], text: match[2] });
+    const reply = await api("/api/command", { user: app.me, command: match[1], text: match[2], channel: app.channel });
     say(answered(`Sent ${raw} as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Command failed: ${err.message}`, true);
@@ -625,7 +653,7 @@ async function postDigest(event) {
   const node = event.currentTarget;
   node.disabled = true;
   try {
-    const reply = await api("/api/command", { user: app.me, command: "/iam", text: "digest" });
+    const reply = await api("/api/command", { user: app.me, command: "/iam", text: "digest", channel: app.channel });
     say(answered(`Asked for the digest as ${userName(app.me)}`, reply.status));
   } catch (err) {
     say(`Digest failed: ${err.message}`, true);
@@ -732,13 +760,15 @@ async function refresh(force) {
   if (app.busy && !force) return;
   app.busy = true;
   try {
-    const data = await api(`/api/state?user=${encodeURIComponent(app.me)}`);
+    const data = await api(`/api/state?user=${encodeURIComponent(app.me)}&channel=${encodeURIComponent(app.channel)}`);
     document.getElementById("live").classList.remove("down");
     renderUsers(data);
     renderScenarios(data);
-    document.getElementById("channel-name").textContent = data.channel.name;
-    if (data.me !== app.me || (data.me === app.renderedFor && data.version < app.version)) return; // stale reply
-    if (data.version !== app.version || data.me !== app.renderedFor) {
+    renderChannels(data);
+    const shown = data.channel.id === data.channels[0].id ? "" : data.channel.id;
+    if (data.me !== app.me || shown !== app.channel) return; // a reply for another user or channel than chosen now
+    if (data.me === app.renderedFor && shown === app.renderedChannel && data.version < app.version) return; // stale
+    if (data.version !== app.version || data.me !== app.renderedFor || shown !== app.renderedChannel) {
       const changed = data.version !== app.version;
       app.last = data;
       renderMessages(data);
@@ -746,6 +776,7 @@ async function refresh(force) {
       renderModal(data);
       app.version = data.version;
       app.renderedFor = data.me;
+      app.renderedChannel = shown;
       document.body.dataset.version = String(data.version);
       if (changed) refreshAccount();
     }
@@ -765,7 +796,7 @@ function start() {
     if (app.tab === "home") openHome(); // the Home tab is each user's own
     else refresh(true);
   });
-  document.getElementById("tab-channel").addEventListener("click", () => showTab("channel"));
+  document.getElementById("tab-channel").addEventListener("click", () => showTab("channel", ""));
   document.getElementById("tab-home").addEventListener("click", () => showTab("home"));
   document.getElementById("view-submit").addEventListener("click", submitModal);
   document.getElementById("view-cancel").addEventListener("click", closeModal);

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-# file in docs/ -> the test in test_sandbox_page.py that writes it
+# file in docs/ -> the test (in one of tests/browser/test_*.py) that writes it
 SCREENSHOTS = {
     "sandbox.png": "test_admin_detach_asks_to_confirm_then_removes_the_policy_and_updates_the_alert",
+    "incident.png": "test_one_actors_calls_are_one_incident_message_with_the_events_in_its_thread",
+    "app_home.png": "test_app_home_shows_alerts_findings_last_audit_and_feed_and_an_admins_click_acts",
 }
 
 

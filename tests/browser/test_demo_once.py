@@ -89,7 +89,10 @@ class NoAlertPage:
         assert path == "/api/simulate"
         return {"sent": ["CreateUser"], "users": ["backup-svc"], "event_ids": ["e1"]}
 
-    def timeline(self, user: str = "U0ADMIN1") -> list[dict]:
+    def channels(self) -> list[str]:
+        return ["C0IAMALERTS"]
+
+    def timeline(self, user: str = "U0ADMIN1", channel: str = "") -> list[dict]:
         return []
 
 

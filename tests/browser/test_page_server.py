@@ -163,6 +163,31 @@ def test_modals_belong_to_the_user_whose_trigger_opened_them_and_stack_like_slac
         fake.stop()
 
 
+def test_the_bot_gets_back_the_view_ids_the_page_shows_so_its_views_update_lands():
+    """The stand-in answers views.* with the page's ids (its own would name views the page does not know)."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    from sandbox.views import Views
+    from standins.slack import FakeSlack
+
+    fake = FakeSlack()
+    fake.start()
+    try:
+        views = Views(fake)
+        web = WebClient(token=fake.token, base_url=fake.base_url)
+        opened = web.views_open(trigger_id=views.trigger("U0ADMIN1", 1), view=PICK)["view"]
+        assert opened["id"] == views.modal("U0ADMIN1").id == "VO000001"
+        web.views_update(view_id=opened["id"], hash=opened["hash"], view={**PICK, "callback_id": "chosen"})
+        assert views.modal("U0ADMIN1").view["callback_id"] == "chosen"
+        published = web.views_publish(user_id="U0VIEWER", view={"type": "home", "blocks": []})["view"]
+        assert published["id"] == views.home("U0VIEWER").id
+        with pytest.raises(SlackApiError, match="invalid_trigger_id"):
+            web.views_open(trigger_id="", view=PICK)
+    finally:
+        fake.stop()
+
+
 def test_view_state_holds_only_what_the_view_offers():
     from sandbox.views import state_values
 

@@ -1,5 +1,6 @@
-"""The sandbox page in real Chromium: alerts arrive live, buttons send signed clicks (with Slack's confirm
-dialog), non-admins are refused, /iam audit posts a report, and attacker-controlled text stays text."""
+"""The sandbox page in real Chromium: alerts arrive live, an actor's calls form one incident message, buttons send
+signed clicks (with Slack's confirm dialog), non-admins are refused, /iam audit posts a report, the mute form and
+the Details modal work with the real bot, and attacker-controlled text stays text."""
 
 from __future__ import annotations
 
@@ -563,8 +564,7 @@ def test_every_scenario_raises_its_alert_and_changes_moto(sandbox):
 
 
 # The Post digest control: /iam digest is sent as the chosen user, the digest is posted into the channel, and its
-# link to an open alert jumps to that alert's message on the page. Here, not in a module of its own: a second
-# module would start a second sandbox on the same in-process moto, which the first one already seeded.
+# link to an open alert jumps to that alert's message on the page.
 def test_post_digest_posts_it_in_the_channel_with_links_that_jump_to_the_alerts(page, sandbox):
     simulate(page, "root_login")
     # (not just "Root": the audit report's root findings say it too, and threads are collapsed)
@@ -638,3 +638,57 @@ def test_threads_are_collapsed_to_their_reply_count_until_clicked(page, sandbox)
     digest.locator(f'a.message-link[data-ts="{hidden[0]}"]').first.click()
     target = page.locator(f'#messages .thread .message[data-ts="{hidden[0]}"]')
     expect(target).to_have_class(re.compile(r"\bjumped\b"))
+
+
+# Last, after the audit test (the mute form then offers its checks) and after the tests that publish their own
+# views or count on an unacknowledged root alert.
+def test_the_mute_form_picks_a_check_and_one_of_its_findings_and_the_mute_is_stored_and_confirmed(page, sandbox):
+    store = sandbox.rt.store
+    page.fill("#command-input", "/iam mute")
+    page.click("#command-send")
+    modal = page.locator("#view-modal")
+    expect(modal).to_be_visible(timeout=15_000)
+    assert page.inner_text("#view-title") == "Mute"
+    what = modal.locator('select[data-action-id="iam_mute_what"]')
+    checks = what.locator('optgroup[label="Audit checks with open findings"] option')
+    assert checks.count() > 0 and what.locator('optgroup[label="Detection rules"] option').count() > 0
+    check = checks.first.get_attribute("value")
+    what.select_option(check)  # the bot redraws the form with that check's findings (views.update)
+    resource = modal.locator('select[data-action-id="iam_mute_resource"]')
+    expect(resource).to_have_count(1, timeout=15_000)
+    expect(what).to_have_value(check)
+    finding = resource.locator("option").nth(1)  # after the "Choose one" placeholder
+    finding_id, name = int(finding.get_attribute("value").removeprefix("finding:")), finding.inner_text()
+    resource.select_option(f"finding:{finding_id}")
+    page.click("#view-submit")  # no reason yet: the form says so and stays open
+    expect(modal.locator('.input-error[data-block-id="iam_mute_reason"]')).to_be_visible()
+    expect(modal).to_be_visible()
+    modal.locator('input[data-action-id="iam_mute_reason"]').fill("rotation scheduled for Friday")
+    page.click("#view-submit")
+    expect(modal).to_be_hidden(timeout=15_000)
+    check_id = check.removeprefix("check:")
+    said = messages(page, f"{check_id} on", ".message.ephemeral").filter(has_text=re.compile(r"Mute #\d+"))
+    said.wait_for(timeout=15_000)
+    assert "Only visible to you" in said.inner_text()
+    mutes = [m for m in store.active_mutes() if m.check_id == check_id]
+    assert [(m.reason, m.muted_by) for m in mutes] == [("rotation scheduled for Friday", "U0ADMIN1")]
+    assert name.startswith(mutes[0].resource) or mutes[0].resource == "account"
+
+
+def test_an_alerts_details_modal_shows_its_record_with_secrets_redacted(page, sandbox):
+    marker = f"details-probe-{int(time.time())}"
+    token = "xoxb-1111-2222-SECRETVALUE"
+    user = simulate(page, "privileged_user_created", user_agent=f"{marker} token={token}")
+    alert = thread_reply(page, f"Access key created for user {user}")  # an event in ci-deployer's incident
+    alert.locator('[data-action-id="iam_event_details"]').click()
+    modal = page.locator("#view-modal")
+    expect(modal).to_be_visible(timeout=15_000)
+    assert page.inner_text("#view-title") == "Event details"
+    body = page.locator("#view-body")
+    expect(body).to_contain_text('"eventName": "CreateAccessKey"')
+    expect(body).to_contain_text(f'"userName": "{user}"')
+    expect(body).to_contain_text(marker)
+    assert token not in body.inner_text() and "[REDACTED]" in body.inner_text()
+    assert page.locator("#view-submit").is_hidden()  # a view to read: Close only
+    page.click("#view-cancel")
+    expect(modal).to_be_hidden()

@@ -1,5 +1,5 @@
 """The README shows only screenshots the browser tests write, and every one they write is shown (no browser
-needed: the pictures themselves are written by tests/browser/test_sandbox_page.py)."""
+needed: the pictures themselves are written by the page tests in tests/browser/)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.browser.screenshots import DOCS, SCREENSHOTS
 
 README = DOCS.parent / "README.md"
-PAGE_TESTS = Path(__file__).with_name("test_sandbox_page.py")
+PAGE_TESTS = sorted(Path(__file__).parent.glob("test_*.py"))
 
 
 def test_every_readme_screenshot_is_written_by_a_browser_test():
@@ -18,9 +18,14 @@ def test_every_readme_screenshot_is_written_by_a_browser_test():
     assert shown == set(SCREENSHOTS)
     for name in shown:
         assert (DOCS / name).is_file() and (DOCS / name).stat().st_size > 10_000, name
-    tests = {n.name: n for n in ast.parse(PAGE_TESTS.read_text()).body if isinstance(n, ast.FunctionDef)}
+    tests = {
+        n.name: n
+        for module in PAGE_TESTS
+        for n in ast.parse(module.read_text()).body
+        if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")
+    }
     for name, test in SCREENSHOTS.items():
-        assert test in tests, f"{test} (which writes docs/{name}) is not in {PAGE_TESTS.name}"
+        assert test in tests, f"{test} (which writes docs/{name}) is not in tests/browser"
         saves = [
             call.args[1].value
             for call in ast.walk(tests[test])
