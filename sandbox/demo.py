@@ -362,13 +362,14 @@ class Script:
 
     def _alert(self) -> dict | None:
         """The privileged_user_created alert about our user, wherever it sits (any channel, its own message or a
-        thread's reply; not an incident's parent, which names its first event's rule too)."""
+        thread's reply; not an incident's parent, whose text is the incident's summary)."""
         for channel in self.client.channels():
             for top in self.client.timeline(channel=channel):
                 for item in [top, *top["replies"]]:
+                    # The alert's own message says its title in its text; an incident's parent says its summary.
                     shown = json.dumps(item.get("blocks"))
-                    rule = "rule `privileged_user_created`" in shown and "First event:" not in shown
-                    if item["kind"] == "message" and rule and self.user in item["text"]:
+                    rule = "rule `privileged_user_created`" in shown
+                    if item["kind"] == "message" and rule and f"New user {self.user} given" in item["text"]:
                         self.alert_channel = channel
                         return item
         return None

@@ -72,10 +72,6 @@ class Views:
         self._pushed: list[Shown] = []  # views a response_action "push" opened
         self._changes = 0
         self._lock = threading.Lock()
-        # The page's ids are the ones the bot gets back: the stand-in's own views.* answers (ids of its own, views
-        # it keeps apart) would name views the page does not know, and its views.update would refuse the page's.
-        for method in (*VIEW_METHODS, "views.update"):
-            setattr(fake, "_" + method.replace(".", "_"), lambda args, method=method: self._answer(method, args))
 
     def trigger(self, user_id: str, number: int) -> str:
         """A new trigger_id for a request `user_id` makes (a view opened with it is theirs)."""
@@ -83,24 +79,6 @@ class Views:
         with self._lock:
             self._triggers[trigger_id] = user_id
         return trigger_id
-
-    def _answer(self, method: str, args: dict) -> dict:
-        """The stand-in's answer to a views.* call (already recorded; called under the stand-in's lock, so the
-        calls are read directly): the view with the id and hash the page gives it."""
-        view = _view(args.get("view"))
-        if view is None:
-            return {"ok": False, "error": "invalid_arguments"}
-        if method == "views.update":
-            view_id = str(args.get("view_id") or "")
-            if not view_id and not args.get("external_id"):
-                return {"ok": False, "error": "invalid_arguments"}
-            return {"ok": True, "view": {**view, "id": view_id, "hash": f"{time.monotonic():.6f}"}}
-        if method != "views.publish" and not args.get("trigger_id"):
-            return {"ok": False, "error": "invalid_trigger_id"}
-        kind, letter = VIEW_METHODS[method]
-        number = sum(1 for c in self.fake.calls if c.method == method)
-        view_id = f"V{letter}{number:06d}"
-        return {"ok": True, "view": {**view, "id": view_id, "type": view.get("type") or kind, "hash": view_id}}
 
     @property
     def version(self) -> int:
