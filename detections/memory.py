@@ -157,8 +157,11 @@ class MemoryBook:
 
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """See RuleContext.recall."""
+        kept = self._facts[memory].get(key)
+        if not kept:  # what most lookups find: nothing filed under the key
+            return None
         since = at - self._retention[memory]
-        hits = [f for f in self._facts[memory].get(key, {}).values() if f.at >= since]
+        hits = [f for f in kept.values() if f.at >= since]
         return max(hits, key=lambda f: f.at).value if hits else None
 
     def count(self, memory: str, key: str, since: datetime, until: datetime) -> int:

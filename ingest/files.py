@@ -80,6 +80,11 @@ class ReadStats:
     dead_letters: int = 0
 
 
+# What an eventName value says by itself (Prefilter._judge), looked up once per distinct value.
+_SKIP, _KEEP, _IF_REFUSED = 0, 1, 2
+_VERDICTS_KEPT = 4096
+
+
 class Prefilter:
     """Decides from raw JSON text, without parsing it, whether any rule could read what it holds."""
 
@@ -90,6 +95,20 @@ class Prefilter:
         self.root = root
         self.refused_names = frozenset(refused_names) - self.names
         self._refusal = f'"{REFUSED_ERROR_PREFIX}'
+        self._verdicts: dict[str, int] = {}  # eventName value -> _SKIP, _KEEP or _IF_REFUSED (bounded: see _judge)
+
+    def _judge(self, value: str) -> int:
+        """What an eventName value alone says: keep the text (a name a rule reads; ObjectCreated:, an S3
+        notification to dead-letter; a backslash, an escaped name), keep it if it mentions the refusal, or nothing."""
+        if value in self.names or "\\" in value or value.startswith("ObjectCreated:"):
+            verdict = _KEEP
+        elif value in self.refused_names:
+            verdict = _IF_REFUSED
+        else:
+            verdict = _SKIP
+        if len(self._verdicts) < _VERDICTS_KEPT:  # names come from the input: keep the table bounded
+            self._verdicts[value] = verdict
+        return verdict
 
     def could_match(self, text: str) -> bool:
         """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
@@ -98,8 +117,7 @@ class Prefilter:
         # Any one reason keeps the text, so the reasons are read cheapest-first for kept text: the name a rule reads
         # usually ends the reading at the first key, before the passes over the whole text for "Root" and escapes.
         find = text.find
-        names = self.names
-        refused_names = self.refused_names
+        verdicts = self._verdicts
         keyed = False
         at = find(_KEY)
         while at >= 0:
@@ -123,10 +141,10 @@ class Prefilter:
             if end < 0:
                 return True
             value = text[i:end]
-            # ObjectCreated: an S3 notification, to be dead-lettered. A backslash: an escaped name.
-            if value in names or "\\" in value or value.startswith("ObjectCreated:"):
-                return True
-            if value in refused_names and self._refusal in text:
+            verdict = verdicts.get(value)
+            if verdict is None:
+                verdict = self._judge(value)
+            if verdict and (verdict == _KEEP or self._refusal in text):
                 return True
             at = find(_KEY, end)
         if not keyed:

@@ -12,6 +12,7 @@ from core import cloudtrail as ct
 from core.alert import Alert
 from core.metrics import Metrics, source_kind
 from core.redaction import redact
+from core.times import utc
 from detections import all_rules
 from detections.base import Rule
 from detections.engine import evaluate
@@ -36,12 +37,16 @@ def malformed_reason(record: object) -> str | None:
     """Why a record cannot be processed, or None when it is a usable CloudTrail record."""
     if not isinstance(record, dict):
         return f"record is a {type(record).__name__}, not an object"
-    for key in ("eventID", "eventName", "eventTime"):
-        if not isinstance(record.get(key), str) or not record.get(key):
+    get = record.get
+    for key in _REQUIRED:
+        if not isinstance(value := get(key), str) or not value:
             return f"record has no {key}"
-    if ct.event_time(record) is None:
+    if utc(get("eventTime")) is None:
         return "record's eventTime is not an ISO 8601 time"
     return None
+
+
+_REQUIRED = ("eventID", "eventName", "eventTime")
 
 
 class Pipeline:
@@ -82,14 +87,16 @@ class Pipeline:
         alerts: list[Alert] = []
         self.context.refresh()  # what other instances remembered meanwhile
         memory = self.context.memory
+        context, rules, actor_arn = self.context, self.rules, ct.actor_arn
         for record in usable:
             event_id = record["eventID"]
             if event_id in seen:
                 result.duplicates += 1
                 continue
             seen.add(event_id)
-            found = evaluate(record, self.context, self.rules, memory=memory)
-            alerts.extend(found)
+            found = evaluate(record, context, rules, memory=memory)
+            if found:
+                alerts.extend(found)
             events.append(
                 {
                     "event_id": event_id,
@@ -97,7 +104,7 @@ class Pipeline:
                     "event_time": record["eventTime"],
                     "account": str(record.get("recipientAccountId") or ""),
                     "source": source,
-                    "actor": ct.actor_arn(record),
+                    "actor": actor_arn(record),
                     "error_code": str(record.get("errorCode") or ""),
                 }
             )

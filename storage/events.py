@@ -98,14 +98,17 @@ class Events(Area):
             )
             for f in memory
         ]
+        alerts = list(alerts)
         created: list[int] = []
         with self._db.tx() as db:
             conn = db.conn
-            already = self._stored_ids(list(rows))
-            fresh = rows.keys() - already
+            # Only an alert needs to know whether its event was stored before (by another instance since the caller
+            # looked): the events themselves are kept once by their primary key, without a lookup per event.
+            stored_before = self._stored_ids([i for i in {storable(a.event_id) for a in alerts} if i in rows])
             conn.executemany(
-                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",  # noqa: S608
-                [row for event_id, row in rows.items() if event_id in fresh],
+                f"INSERT OR IGNORE INTO events ({', '.join(EVENT_COLUMNS)})"  # noqa: S608
+                f" VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+                rows.values(),
             )
             conn.executemany(
                 f"INSERT OR IGNORE INTO rule_memory ({', '.join(MEMORY_COLUMNS)})"  # noqa: S608
@@ -115,7 +118,8 @@ class Events(Area):
             for name, before in (forget or {}).items():
                 conn.execute("DELETE FROM rule_memory WHERE memory = ? AND at < ?", [storable(name), iso(before)])
             for alert in alerts:
-                if storable(alert.event_id) not in fresh:
+                event_id = storable(alert.event_id)
+                if event_id not in rows or event_id in stored_before:
                     continue
                 minutes = windows.get(alert.rule, 0)
                 if minutes:
