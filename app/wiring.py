@@ -147,7 +147,7 @@ def build(
         approvals=settings.approvals,
         audits=audits,
         checks=checks,
-        feed=feed_reader(settings, store),
+        feed=feed_reader(settings, store, lambda: rt.feed),  # rt is bound below, before any listener runs
     )
     handlers.register(app, deps)
     poster = Poster(
@@ -163,7 +163,8 @@ def build(
     )
     pipeline = Pipeline(store, context, on_alerts=poster.wake, metrics=metrics)
     jobs = scheduled_jobs(settings, store, client, audits)
-    return Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs, metrics)
+    rt = Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs, metrics)
+    return rt
 
 
 def aws_sessions(settings: Settings, session: Any = None) -> AwsSessions:
@@ -240,11 +241,19 @@ def feed_name(settings: Settings) -> str:
     return f"CloudTrail LookupEvents polls of {', '.join(settings.regions)}"
 
 
-def feed_reader(settings: Settings, store: Store) -> Callable[[], FeedHealth]:
-    """Reads the feed's health from the store (App Home): the SQS worker's stored life, or the LookupEvents polls'."""
-    life = None if settings.sqs_queue_url else lookup_life(store, settings.regions)
+def feed_reader(
+    settings: Settings, store: Store, watch: Callable[[], FeedWatch | None] = lambda: None
+) -> Callable[[], FeedHealth]:
+    """Reads the feed's health (App Home): the running feed watch's latest life when `watch` gives one (the SQS
+    worker's last delivery, even one not stored yet), else the stored life or the LookupEvents polls'."""
+    stored_life = None if settings.sqs_queue_url else lookup_life(store, settings.regions)
     name, minutes = feed_name(settings), settings.feed_silent_minutes
-    return lambda: feed_health(store, name, minutes, life)
+
+    def read() -> FeedHealth:
+        running = watch()
+        return feed_health(store, name, minutes, running.last_heard if running is not None else stored_life)
+
+    return read
 
 
 def queue_region(queue_url: str) -> str:

@@ -49,3 +49,20 @@ def test_lookup_feed_watch_reads_every_regions_cursor(make_bot, aws):
     assert watch.last_heard() is None  # eu-west-1 has never been polled successfully
     bot.store.set_cursor("lookup:eu-west-1", "2026-03-02T09:05:00+00:00")
     assert watch.last_heard() == datetime(2026, 3, 2, 9, 5, tzinfo=UTC)  # the oldest region's
+
+
+def test_app_home_reads_a_delivery_the_watch_heard_before_it_is_stored(make_bot, aws):
+    """The SQS worker's latest delivery is kept in the watch until its next check stores it; App Home's feed health
+    shows it at once, not "no heartbeat or message stored yet"."""
+    from tests.handlers.test_app_home import open_home, published, valid_view
+
+    bot = make_bot(session=aws, sqs_queue_url=QUEUE_URL)
+    source = event_source(bot.rt)
+    bot.rt.feed = feed_watch(bot.rt, source)  # as start_background() does
+    open_home(bot, "U0ADMIN1")
+    assert "no heartbeat or message stored yet" in valid_view(published(bot, "U0ADMIN1"))
+    source.on_alive()  # a poll delivered messages; the watch has not stored it yet
+    assert not bot.store.cursor("feed.last_heard")
+    open_home(bot, "U0ADMIN1")
+    text = valid_view(published(bot, "U0ADMIN1", count=2))
+    assert "last heartbeat or message" in text and "(0 min ago)" in text and ":white_check_mark: delivering" in text
