@@ -134,9 +134,14 @@ class Views:
         return open_[-1] if open_ else None
 
     def get(self, user_id: str, view_id: str) -> Shown:
-        """The user's home or open modal with this id; 404 for anything else (another user's, a closed one)."""
-        for shown in (self.home(user_id), self.modal(user_id)):
-            if shown and shown.id == view_id:
+        """The user's open modal with this id, or one of the Home tabs the bot published for them (a click on a tab
+        the bot has since republished still reaches it, as in Slack, with the view it was made on); 404 for
+        anything else (another user's, a closed modal)."""
+        modal = self.modal(user_id)
+        if modal and modal.id == view_id:
+            return modal
+        for shown in self.recorded():
+            if shown.kind == "home" and shown.user == user_id and shown.id == view_id:
                 return shown
         raise ViewError(404, "that view is not open")
 

@@ -206,3 +206,26 @@ def test_view_state_holds_only_what_the_view_offers():
         "rule": {"pick": {"type": "static_select", "selected_option": None}},
         "b1": {"n": {"type": "number_input", "value": None}},
     }
+
+
+def test_a_click_on_a_home_tab_the_bot_has_since_republished_still_reaches_it():
+    """As in Slack: a click made on the tab as it was drawn arrives even when a newer tab was published meanwhile
+    (a race the page cannot avoid); another user's tab stays out of reach."""
+    from slack_sdk import WebClient
+
+    from sandbox.views import ViewError, Views
+    from standins.slack import FakeSlack
+
+    fake = FakeSlack()
+    fake.start()
+    try:
+        views = Views(fake)
+        web = WebClient(token=fake.token, base_url=fake.base_url)
+        old = web.views_publish(user_id="U0ADMIN1", view={"type": "home", "blocks": []})["view"]["id"]
+        new = web.views_publish(user_id="U0ADMIN1", view={"type": "home", "callback_id": "new", "blocks": []})
+        assert views.home("U0ADMIN1").id == new["view"]["id"] != old
+        assert views.get("U0ADMIN1", old).id == old  # the stale tab's click is answered with its own view
+        with pytest.raises(ViewError):
+            views.get("U0VIEWER", old)
+    finally:
+        fake.stop()
