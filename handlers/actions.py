@@ -16,7 +16,8 @@ from delivery import incidents
 from detections.rules import remediation_reverted
 from handlers.deps import Deps
 from handlers.home import refresh_after_click
-from handlers.listening import bind_button, tell
+from handlers.listening import bind_button
+from handlers.listening import tell_text as _tell
 from handlers.mute_similar import mute_similar
 from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
@@ -35,11 +36,6 @@ def register(app: App, deps: Deps) -> None:
 
     for action_id in ALERT_ACTIONS:
         bind_button(app, action_id, on_click, log, f"button {action_id}")
-
-
-def _tell(client: WebClient, body: dict, text: str) -> None:
-    """A reply only the user who clicked sees (ephemeral, or a direct message for a click on App Home)."""
-    tell(client, body, blocks.ephemeral(text))
 
 
 def _refresh(deps: Deps, client: WebClient, alert_id: int) -> AlertRow:
@@ -100,14 +96,7 @@ def _remediate(
         return
     verdict, row = deps.store.claim_action(alert.id, action_id, user, deps.approvals)
     if verdict == ClaimVerdict.ALREADY:
-        when = row.finished_at or row.created_at
-        status = "is running" if row.state == ActionState.RUNNING else f"was done at {when:%Y-%m-%dT%H:%M:%S}Z"
-        _tell(
-            client,
-            body,
-            f"{label.capitalize()} {status} by <@{row.requested_by}>: "
-            f"{row.detail or 'in progress'}. Nothing more to do.",
-        )
+        _tell(client, body, blocks.already_claimed(row, label))
         return
     if verdict == ClaimVerdict.SAME_APPROVER:
         _tell(client, body, f"You already asked for {label}; a different admin must approve it.")

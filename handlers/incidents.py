@@ -16,7 +16,8 @@ from delivery import incidents
 from handlers.actions import run_claimed
 from handlers.deps import Deps
 from handlers.home import refresh_after_click
-from handlers.listening import bind_button, tell
+from handlers.listening import bind_button
+from handlers.listening import tell_text as _tell
 from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
@@ -33,10 +34,6 @@ def register(app: App, deps: Deps) -> None:
 
     for action_id in INCIDENT_ACTIONS:
         bind_button(app, action_id, on_click, log, f"button {action_id}")
-
-
-def _tell(client: WebClient, body: dict, text: str) -> None:
-    tell(client, body, blocks.ephemeral(text))
 
 
 def _reply(client: WebClient, incident: IncidentRow, message: dict) -> None:
@@ -67,13 +64,7 @@ def handle_incident_click(deps: Deps, body: dict, action: dict, client: WebClien
         return
     verdict, row = deps.store.claim_action(root, action_id, user, deps.approvals)
     if verdict == ClaimVerdict.ALREADY:
-        when = row.finished_at or row.created_at
-        status = "is running" if row.state == ActionState.RUNNING else f"was done at {when:%Y-%m-%dT%H:%M:%S}Z"
-        _tell(
-            client,
-            body,
-            f"The {label} {status} by <@{row.requested_by}>: {row.detail or 'in progress'}. Nothing more to do.",
-        )
+        _tell(client, body, blocks.already_claimed(row, label))
         return
     if verdict == ClaimVerdict.SAME_APPROVER:
         _tell(client, body, f"You already asked for the {label}; a different admin must approve it.")

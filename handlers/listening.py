@@ -8,6 +8,8 @@ from logging import Logger
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from slackui import blocks
+
 # The work after a button's ack: (the interaction payload, the pressed button, the Web API client).
 ButtonWork = Callable[[dict, dict, WebClient], None]
 
@@ -35,11 +37,19 @@ def channel_of(body: dict) -> str | None:
     return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
 
 
+def tell_text(client: WebClient, body: dict, text: str) -> None:
+    """`tell` a short text (refusals, already-done notices)."""
+    tell(client, body, blocks.ephemeral(text))
+
+
 def tell(client: WebClient, body: dict, message: dict) -> None:
     """Answer only the user who clicked: an ephemeral message in the interaction's channel, or, for a click on App
     Home (a view: no channel, no message), a direct message in the app's Messages tab."""
-    user = body["user"]["id"]
-    channel = channel_of(body)
+    tell_in(client, body["user"]["id"], channel_of(body), message)
+
+
+def tell_in(client: WebClient, user: str, channel: str | None, message: dict) -> None:
+    """`message` to `user` alone: ephemeral in `channel`, or a direct message when there is none."""
     if channel:
         client.chat_postEphemeral(channel=channel, user=user, **message)
     else:

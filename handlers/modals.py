@@ -25,7 +25,7 @@ from core.states import FindingState
 from detections import all_rules, rule
 from handlers import commands
 from handlers.deps import Deps
-from handlers.listening import bind_button, channel_of
+from handlers.listening import bind_button, channel_of, tell_in, tell_text
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 
@@ -79,10 +79,7 @@ def register(app: App, deps: Deps) -> None:
 
 def tell(client: WebClient, user: str, channel: str | None, text: str) -> None:
     """An ephemeral note in the channel the form was opened from, else a direct message."""
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user, **blocks.ephemeral(text))
-    else:
-        client.chat_postMessage(channel=user, **blocks.ephemeral(text))
+    tell_in(client, user, channel, blocks.ephemeral(text))
 
 
 def _open(client: WebClient, trigger_id: str, view: dict, what: str) -> None:
@@ -100,7 +97,7 @@ def show_details(deps: Deps, body: dict, action: dict, client: WebClient) -> Non
     user = body["user"]["id"]
 
     def refuse(text: str) -> None:
-        client.chat_postEphemeral(channel=channel_of(body), user=user, **blocks.ephemeral(text))
+        tell_text(client, body, text)
 
     if not deps.may_acknowledge(user):
         log.warning("refused details for %s", user)

@@ -18,7 +18,7 @@ from core.states import ActionState, ClaimVerdict
 from delivery import incidents
 from detections import rule
 from handlers.deps import Deps
-from handlers.listening import tell as tell_user
+from handlers.listening import tell_text
 from slackui import blocks
 
 REASON = "muted from alert #{id} (Mute similar)"
@@ -28,7 +28,7 @@ def mute_similar(deps: Deps, client: WebClient, body: dict, alert: AlertRow, use
     """Authorise, claim, store the rule mute (or find the same one already active), record, update and reply."""
 
     def tell(text: str) -> None:
-        tell_user(client, body, blocks.ephemeral(text))
+        tell_text(client, body, text)
 
     label = blocks.ACTION_LABELS[ActionId.MUTE_SIMILAR]
     if not deps.may_remediate(user):
@@ -38,12 +38,7 @@ def mute_similar(deps: Deps, client: WebClient, body: dict, alert: AlertRow, use
         return
     verdict, row = deps.store.claim_action(alert.id, ActionId.MUTE_SIMILAR, user)
     if verdict != ClaimVerdict.RUN:  # approvals never apply to a mute: RUN or ALREADY
-        when = row.finished_at or row.created_at
-        status = "is running" if row.state == ActionState.RUNNING else f"was done at {when:%Y-%m-%dT%H:%M:%S}Z"
-        tell(
-            f"{label.capitalize()} {status} by <@{row.requested_by}>: {row.detail or 'in progress'}. "
-            "Nothing more to do."
-        )
+        tell(blocks.already_claimed(row, label))
         return
     state, detail = _mute(deps, alert, user)
     done = deps.store.finish_action(row.id, state, detail)

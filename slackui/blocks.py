@@ -83,6 +83,13 @@ def action_label(action: str) -> str:
     return ACTION_LABELS.get(action) or INCIDENT_LABELS.get(action) or action
 
 
+def already_claimed(row: ActionRow, label: str) -> str:
+    """The answer to a press of a button whose action is already running or done: who, when, what it did."""
+    when = row.finished_at or row.created_at
+    status = "is running" if row.state == ActionState.RUNNING else f"was done at {when:%Y-%m-%dT%H:%M:%S}Z"
+    return f"{label.capitalize()} {status} by <@{row.requested_by}>: {row.detail or 'in progress'}. Nothing more to do."
+
+
 STATE_ICONS = {
     ActionState.DONE: ":white_check_mark:",
     ActionState.NOOP: ":information_source:",

@@ -12,8 +12,8 @@ import sqlite_utils
 from core import incident_links
 from core.rows import ActionRow, AlertRow, IncidentRow
 from core.severity import Severity
-from core.states import PostState
 from storage.db import Area, iso, storable
+from storage.outbox import posted_columns
 
 
 class Incidents(Area):
@@ -117,7 +117,7 @@ class Incidents(Area):
                 )
                 .last_pk
             )
-            db["alerts"].update(alert_id, {**self._posted(channel, ts, None), "incident_id": pk})
+            db["alerts"].update(alert_id, {**posted_columns(channel, ts, None, self._db.now()), "incident_id": pk})
             self._link(db, pk, alert)
             return IncidentRow.from_row(db["incidents"].get(pk))
 
@@ -127,7 +127,9 @@ class Incidents(Area):
         with self._db.tx() as db:
             alert = AlertRow.from_row(db["alerts"].get(alert_id))
             incident = IncidentRow.from_row(db["incidents"].get(incident_id))
-            db["alerts"].update(alert_id, {**self._posted(channel, ts, incident.ts), "incident_id": incident_id})
+            db["alerts"].update(
+                alert_id, {**posted_columns(channel, ts, incident.ts, self._db.now()), "incident_id": incident_id}
+            )
             self._link(db, incident_id, alert)
             if alert.incident_id != incident_id:
                 severity = incident.severity
@@ -159,13 +161,3 @@ class Incidents(Area):
             "INSERT OR IGNORE INTO incident_links (incident_id, link) VALUES (?, ?)",
             [(incident_id, storable(link)) for link in sorted(incident_links.links(alert))],
         )
-
-    def _posted(self, channel: str, ts: str, thread_ts: str | None) -> dict:
-        return {
-            "post_state": PostState.POSTED,
-            "channel": channel,
-            "ts": ts,
-            "thread_ts": thread_ts,
-            "posted_at": self._db.now(),
-            "post_error": None,
-        }

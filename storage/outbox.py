@@ -10,6 +10,18 @@ from core.states import PostState
 from storage.db import Area, iso
 
 
+def posted_columns(channel: str, ts: str, thread_ts: str | None, now: str) -> dict:
+    """An alert's columns once Slack accepted its post (also written by storage/incidents.py with its incident)."""
+    return {
+        "post_state": PostState.POSTED,
+        "channel": channel,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "posted_at": now,
+        "post_error": None,
+    }
+
+
 class Outbox(Area):
     """Alerts not yet posted and their posting state."""
 
@@ -32,17 +44,7 @@ class Outbox(Area):
     def mark_posted(self, alert_id: int, channel: str, ts: str, thread_ts: str | None) -> None:
         """Record Slack's acceptance of an alert."""
         with self._db.tx() as db:
-            db["alerts"].update(
-                alert_id,
-                {
-                    "post_state": PostState.POSTED,
-                    "channel": channel,
-                    "ts": ts,
-                    "thread_ts": thread_ts,
-                    "posted_at": self._db.now(),
-                    "post_error": None,
-                },
-            )
+            db["alerts"].update(alert_id, posted_columns(channel, ts, thread_ts, self._db.now()))
 
     def mark_post_failed(self, alert_id: int, error: str) -> None:
         """Record a failed post; the alert stays in the outbox."""
