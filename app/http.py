@@ -114,6 +114,22 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> WSGIApplication:
         start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
         return [body]
 
+    def slack_request(
+        environ: WSGIEnvironment, start_response: StartResponse, verifier: SignatureVerifier
+    ) -> Iterable[bytes]:
+        try:
+            raw = read_body(environ)
+            check_slack_request(environ, raw, verifier)
+        except Refused as refused:
+            log.warning("refused a request to /slack/events: %s", refused.cause)
+            return answer(start_response, refused.status, f"{refused.cause}\n".encode())
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
+        try:
+            return slack(environ, start_response)
+        except Exception as err:  # Bolt choked on a signed payload's shape (listener errors never get here)
+            log.warning("refused a request to /slack/events: Bolt could not read it (%s)", type(err).__name__)
+            return answer(start_response, "400 Bad Request", b"malformed request\n")
+
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method == "GET":
@@ -126,18 +142,8 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> WSGIApplication:
             body, kind = rt.metrics.exposition()
             return answer(start_response, "200 OK", body, kind)
         if verifier is not None and path == "/slack/events" and method == "POST":
-            try:
-                raw = read_body(environ)
-                check_slack_request(environ, raw, verifier)
-            except Refused as refused:
-                log.warning("refused a request to /slack/events: %s", refused.cause)
-                return answer(start_response, refused.status, f"{refused.cause}\n".encode())
-            environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
-            try:
-                return slack(environ, start_response)
-            except Exception as err:  # Bolt choked on a signed payload's shape (listener errors never get here)
-                log.warning("refused a request to /slack/events: Bolt could not read it (%s)", type(err).__name__)
-                return answer(start_response, "400 Bad Request", b"malformed request\n")
+            with rt.acks.answering():  # the work after other acks waits for this answer (app/ack_first.py)
+                return slack_request(environ, start_response, verifier)
         return answer(start_response, "404 Not Found", b"not found\n")
 
     return application

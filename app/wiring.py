@@ -10,6 +10,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 import handlers
+from app.ack_first import AckFirstExecutor, Acks
 from audit.runner import Auditor
 from audit.schedule import Jobs, latest_slot
 from audit.service import DIGEST_JOB, AuditService, digest_period
@@ -61,6 +63,7 @@ class Runtime:
     audits: AuditService
     jobs: Jobs
     metrics: Metrics = field(default_factory=Metrics)
+    acks: Acks = field(default_factory=Acks)  # the Slack requests being answered (work after an ack waits for them)
     source: EventSource | None = None  # made by start_background()
     feed: FeedWatch | None = None  # the source's dead man's switch, made by start_background()
     threads: list[threading.Thread] = field(default_factory=list)
@@ -103,8 +106,9 @@ def _without_token_warning() -> Iterator[None]:
         bolt_log.removeFilter(drop)
 
 
-def bolt_app(settings: Settings, client: WebClient) -> App:
-    """The Bolt app on `client`; HTTP requests are verified by app/http.py before Bolt sees them."""
+def bolt_app(settings: Settings, client: WebClient, after_ack: Executor | None = None) -> App:
+    """The Bolt app on `client`; HTTP requests are verified by app/http.py before Bolt sees them. Its lazy listeners
+    run on `after_ack` (app/ack_first.py: after the acks in flight) or, without it, on Bolt's own pool."""
     with _without_token_warning():
         return App(
             client=client,
@@ -116,6 +120,7 @@ def bolt_app(settings: Settings, client: WebClient) -> App:
             # Acks are fast and run inline; without this, Bolt polls for the ack in 10 ms sleeps. The slow work
             # runs in lazy listeners on Bolt's thread pool either way.
             process_before_response=True,
+            listener_executor=after_ack,
         )
 
 
@@ -138,7 +143,9 @@ def build(
     metrics = Metrics()  # this bot's own registry: a process may hold many bots (tests, the sandbox)
     metrics.watch_outbox(lambda: store.counts()["unposted"])
     audits = audit_service(settings, sessions, store, checks, metrics)
-    app = bolt_app(settings, client)
+    acks = Acks()
+    after_ack = AckFirstExecutor(acks)
+    app = bolt_app(settings, client, after_ack)
     deps = Deps(
         store=store,
         remediator=Remediator(sessions, metrics),
@@ -148,6 +155,7 @@ def build(
         audits=audits,
         checks=checks,
         feed=feed_reader(settings, store, lambda: rt.feed),  # rt is bound below, before any listener runs
+        after_ack=after_ack,
     )
     handlers.register(app, deps)
     poster = Poster(
@@ -163,7 +171,7 @@ def build(
     )
     pipeline = Pipeline(store, context, on_alerts=poster.wake, metrics=metrics)
     jobs = scheduled_jobs(settings, store, client, audits)
-    rt = Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs, metrics)
+    rt = Runtime(settings, store, sessions, client, app, pipeline, poster, audits, jobs, metrics, acks)
     return rt
 
 

@@ -35,7 +35,7 @@ def register(app: App, deps: Deps) -> None:
         refresh_after_click(deps, body, client)  # a click on App Home: show the result there
 
     for action_id in ALERT_ACTIONS:
-        bind_button(app, action_id, on_click, log, f"button {action_id}")
+        bind_button(app, action_id, on_click, log, f"button {action_id}", deps.after_ack)
 
 
 def _refresh(deps: Deps, client: WebClient, alert_id: int) -> AlertRow:

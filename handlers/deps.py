@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from audit.service import AuditService
@@ -24,6 +25,7 @@ class Deps:
     audits: AuditService | None = None
     checks: tuple[Check, ...] = ()  # the audit checks (the ids `/iam mute` accepts)
     feed: Callable[[], FeedHealth] | None = None  # reads the event feed's health (App Home shows it)
+    after_ack: Executor | None = None  # runs a button's work after its ack (app/ack_first.py); None: Bolt's lazy pool
 
     def may_remediate(self, user: str) -> bool:
         """Only listed admins may press destructive buttons."""

@@ -23,7 +23,7 @@ def register(app: App, deps: Deps) -> None:
     def on_mute(body: dict, action: dict, client: WebClient) -> None:
         handle_mute(deps, body, action, client, log)
 
-    bind_button(app, ActionId.MUTE_FINDING, on_mute, log, "mute button")
+    bind_button(app, ActionId.MUTE_FINDING, on_mute, log, "mute button", deps.after_ack)
 
 
 def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger: Logger) -> None:

@@ -49,7 +49,7 @@ def register(app: App, deps: Deps) -> None:
     def on_refresh(body: dict, _action: dict, client: WebClient) -> None:
         publish_home(deps, client, body["user"]["id"])
 
-    bind_button(app, ActionId.HOME_REFRESH, on_refresh, log, "home refresh")
+    bind_button(app, ActionId.HOME_REFRESH, on_refresh, log, "home refresh", deps.after_ack)
 
 
 def from_home(body: dict) -> bool:

@@ -33,7 +33,7 @@ def register(app: App, deps: Deps) -> None:
         refresh_after_click(deps, body, client)  # a click on App Home: show the result there
 
     for action_id in INCIDENT_ACTIONS:
-        bind_button(app, action_id, on_click, log, f"button {action_id}")
+        bind_button(app, action_id, on_click, log, f"button {action_id}", deps.after_ack)
 
 
 def _reply(client: WebClient, incident: IncidentRow, message: dict) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor
 from logging import Logger
 
 from slack_bolt import Ack, App
@@ -14,14 +15,14 @@ from slackui import blocks
 ButtonWork = Callable[[dict, dict, WebClient], None]
 
 
-def bind_button(app: App, action_id: str, work: ButtonWork, logger: Logger, what: str) -> None:
-    """Bind `action_id`: an empty ack at once (Slack waits 3 s at most), then `work` on Bolt's thread pool.
+def bind_button(
+    app: App, action_id: str, work: ButtonWork, logger: Logger, what: str, after_ack: Executor | None = None
+) -> None:
+    """Bind `action_id`: an empty ack at once (Slack waits 3 s at most), then `work` on `after_ack` (the wiring's
+    pool, which lets the acks in flight go first), or on Bolt's lazy listener pool when there is none.
 
     A crash in `work` is logged on `logger` as "<what> failed" with its traceback, never the payload.
     """
-
-    def ack_now(ack: Ack) -> None:
-        ack()
 
     def run(body: dict, action: dict, client: WebClient) -> None:
         try:
@@ -29,7 +30,21 @@ def bind_button(app: App, action_id: str, work: ButtonWork, logger: Logger, what
         except Exception:  # Bolt would log one terse line; keep the traceback, never the payload
             logger.exception("%s failed", what)
 
-    app.action(action_id)(ack=ack_now, lazy=[run])
+    if after_ack is None:
+
+        def ack_now(ack: Ack) -> None:
+            ack()
+
+        app.action(action_id)(ack=ack_now, lazy=[run])
+        return
+
+    def ack_then_hand_over(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        ack()
+        # Handed over as parsed for this request alone: a Bolt lazy listener would deep-copy and re-parse the whole
+        # request first, in the ack's own time (about half of it).
+        after_ack.submit(run, body, action, client)
+
+    app.action(action_id)(ack_then_hand_over)
 
 
 def channel_of(body: dict) -> str | None:

@@ -52,9 +52,9 @@ def register(app: App, deps: Deps) -> None:
     def on_what(body: dict, action: dict, client: WebClient) -> None:
         update_mute_form(deps, body, action, client)
 
-    bind_button(app, ModalId.EVENT_DETAILS, on_details, log, "details button")
-    bind_button(app, ModalId.OPEN_MUTE_FORM, on_open, log, "mute form button")
-    bind_button(app, ModalId.MUTE_WHAT, on_what, log, "mute form choice")
+    bind_button(app, ModalId.EVENT_DETAILS, on_details, log, "details button", deps.after_ack)
+    bind_button(app, ModalId.OPEN_MUTE_FORM, on_open, log, "mute form button", deps.after_ack)
+    bind_button(app, ModalId.MUTE_WHAT, on_what, log, "mute form choice", deps.after_ack)
 
     def parse(body: dict, context: BoltContext, next_: Callable[[], None]) -> None:
         context["mute_form"] = check_mute_form(deps, body)  # Bolt copies it into the lazy listener's context
