@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,17 +30,7 @@ from handlers.home import home_content
 from ingest.feed_watch import feed_health
 from slackui import blocks
 from storage import Store
-
-
-@dataclass(frozen=True)
-class Failing:
-    check_id: str
-    account: str
-    resource: str
-    severity: str
-    title: str
-    detail: str = "detail"
-    status: str = "fail"  # not muted
+from tests.findings import failing
 
 
 def fill(store: Store, events: int, accounts: int, alerts: int, findings: int) -> None:
@@ -90,7 +79,7 @@ def fill(store: Store, events: int, accounts: int, alerts: int, findings: int) -
         store.record_refusal(alert_id, "iam_detach_policy", "U0SOMEONE", "not an admin")
     audit = store.start_audit("schedule", None, ["100000000000"])
     rows = [
-        Failing(f"check_{i % 40}", "100000000000", f"arn:aws:iam::100000000000:user/u{i}", "medium", f"Check {i % 40}")
+        failing(f"check_{i % 40}", "100000000000", f"arn:aws:iam::100000000000:user/u{i}", "medium", f"Check {i % 40}")
         for i in range(findings)
     ]
     store.record_findings(audit, rows, {("100000000000", f"check_{i}") for i in range(40)}, [])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,25 +23,13 @@ from core.times import stored
 from slackui import blocks
 from tests.conftest import CHANNEL, OUTSIDER, RESPONDER, post, sign
 from tests.delivery.test_incidents import account, incident_bot, wait_done
+from tests.findings import failing
 from tests.handlers.test_buttons import ACCOUNT, ADMIN_POLICY, attached, iam_user, posted_alert, wait_action
 
 __all__ = ["account"]  # the fixture, imported for the incident test
 
 ADMIN = "U0ADMIN1"
 OTHER_ACCOUNT = "111122223333"
-
-
-@dataclass(frozen=True)
-class Failing:
-    """A failing check result as the audit hands it to the store."""
-
-    check_id: str
-    account: str
-    resource: str
-    severity: str
-    title: str
-    detail: str = "detail"
-    status: str = "fail"  # not muted
 
 
 def open_home(bot, user: str, tab: str = "home", kind: str = "app_home_opened") -> int:
@@ -116,9 +103,9 @@ def seed(bot) -> tuple[AlertRow, AlertRow]:
     store.record_findings(
         audit,
         [
-            Failing("root_mfa", ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", "critical", "Root user without MFA"),
-            Failing("key_rotation", ACCOUNT, "user/a", "medium", "Access key older than 90 days"),
-            Failing("key_rotation", ACCOUNT, "user/b", "medium", "Access key older than 90 days"),
+            failing("root_mfa", ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", "critical", "Root user without MFA"),
+            failing("key_rotation", ACCOUNT, "user/a", "medium", "Access key older than 90 days"),
+            failing("key_rotation", ACCOUNT, "user/b", "medium", "Access key older than 90 days"),
         ],
         {(ACCOUNT, "root_mfa"), (ACCOUNT, "key_rotation")},
         [],

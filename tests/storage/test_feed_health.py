@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.rule_mutes import MuteScope
@@ -13,6 +12,7 @@ from core.severity import Severity
 from ingest.feed_watch import LAST_HEARD, SILENCE, feed_health
 from storage import Store
 from storage.events import _LATEST_PER_ACCOUNT
+from tests.findings import failing
 
 
 class Clock:
@@ -76,23 +76,12 @@ def test_feed_health_reads_the_life_and_an_open_silence(tmp_path, caplog):
     assert f"unreadable {SILENCE} cursor" in caplog.text
 
 
-@dataclass(frozen=True)
-class Failing:
-    check_id: str
-    account: str
-    resource: str
-    severity: str
-    title: str
-    detail: str = "d"
-    status: str = "fail"  # not muted
-
-
 def test_open_findings_counted_per_check_most_severe_first(tmp_path):
     store = Store(tmp_path / "a.db")
     audit = store.start_audit("command", "U1", ["1"])
-    rows = [Failing("key_rotation", "1", f"user/{i}", "medium", "Old key") for i in range(3)]
-    rows += [Failing("root_mfa", "1", "root", "critical", "Root without MFA"), Failing("x_low", "1", "r", "low", "L")]
-    rows += [Failing("a_medium", "1", "r", "medium", "M")]
+    rows = [failing("key_rotation", "1", f"user/{i}", "medium", "Old key") for i in range(3)]
+    rows += [failing("root_mfa", "1", "root", "critical", "Root without MFA"), failing("x_low", "1", "r", "low", "L")]
+    rows += [failing("a_medium", "1", "r", "medium", "M")]
     store.record_findings(audit, rows, set(), [])
     store.record_findings(store.start_audit("command", "U1", ["1"]), rows[1:], {("1", "key_rotation")}, [])
     assert [(c.check_id, c.severity, c.title, c.count) for c in store.open_findings_by_check()] == [
