@@ -159,13 +159,14 @@ class Events(Area):
         return created
 
     def _stored_ids(self, ids: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.sql.conn.execute(f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk)  # noqa: S608
-            found.update(r[0] for r in rows.fetchall())
-        return found
+        # One statement for all of them, the ids handed over as one JSON array: a batch's 2000 lookups cost about
+        # half what IN lists of bound parameters (500 at most each) did. ensure_ascii=False: text reaches SQLite as
+        # it is, never as \u escapes for SQLite's JSON reader to decode.
+        rows = self._db.sql.conn.execute(
+            "SELECT events.event_id FROM json_each(?) AS asked JOIN events ON events.event_id = asked.value",
+            [json.dumps(ids, ensure_ascii=False)],
+        )
+        return {r[0] for r in rows.fetchall()}
 
     def memory_rows(self, memories: Iterable[str], after: int = 0) -> list[MemoryRow]:
         """The stored memory rows of the named memories stored after sequence number `after`, in the order they were

@@ -152,3 +152,11 @@ def test_a_batch_of_many_events_is_stored_once_each_in_its_order(tmp_path):
     assert rows[2] == ("e0", "arn:aws:iam::1:user/ue0")
     assert dict(rows)["e200"] == "arn:aws:iam::1:user/CreateUser\\ud800X"
     assert dict(rows)["e5"] is None  # stored first without an actor, and kept as it was
+
+
+def test_seen_events_finds_the_stored_among_many_ids_whatever_their_text(tmp_path):
+    store = Store(tmp_path / "seen.db")
+    odd = ["Zoë ✓ 🙂", 'quote " and \\ backslash', "tab\tand\x01control"]
+    store.store_batch([event(i) for i in ["e3", "e999", *odd]], [])
+    asked = [f"e{n}" for n in range(1200)] + odd + ["Zoe", f"id-{LONE}"]
+    assert store.seen_events(asked) == {"e3", "e999", *odd}
