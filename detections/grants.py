@@ -98,7 +98,7 @@ def analyse_grant(record: dict, ctx: RuleContext) -> PowerGrant | None:
         return None
     req = ct.request(record)
     account = ct.account_id(record)
-    if name in OMITTED_EVENTS and request_omitted(record):
+    if name in OMITTED_EVENTS and _omitted(req):
         return _recovered_grant(recover_omitted(record, ctx), account)
 
     if name in ATTACH or name in PUT:
@@ -173,7 +173,10 @@ IAM_RESOURCE_KIND = {"AWS::IAM::User": "user", "AWS::IAM::Group": "group", "AWS:
 def request_omitted(record: dict) -> bool:
     """Whether CloudTrail replaced the request with its too-large marker (`{"reason": "requestParameters too
     large", "omitted": true}`), as a document padded past its size limit makes it do."""
-    req = ct.request(record)
+    return _omitted(ct.request(record))
+
+
+def _omitted(req: dict) -> bool:
     return _flag(req.get("omitted")) or req.get("reason") == "requestParameters too large"
 
 

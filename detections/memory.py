@@ -44,6 +44,9 @@ class MemoryBook:
         self._rules = tuple(rules)
         self._specs: dict[str, tuple[str, Memory]] = {}
         self._by_rule: dict[str, tuple[Memory, ...]] = {}
+        # The rule's memories noted before its match and after it (note's `matched`), split once: every record a
+        # remembering rule reads is noted.
+        self._noted: dict[tuple[str, bool], tuple[Memory, ...]] = {}
         for rule in self._rules:
             for spec in rule.remembers:
                 if spec.name in self._specs:
@@ -51,6 +54,8 @@ class MemoryBook:
                 self._specs[spec.name] = (rule.id, spec)
             if rule.remembers:
                 self._by_rule[rule.id] = rule.remembers
+                for matched in (False, True):
+                    self._noted[rule.id, matched] = tuple(m for m in rule.remembers if m.on_match is matched)
         self._retention = {
             name: timedelta(minutes=spec.minutes if spec.minutes is not None else default_minutes)
             for name, (_, spec) in self._specs.items()
@@ -73,9 +78,7 @@ class MemoryBook:
     def note(self, rule: Rule, record: dict, matched: bool) -> None:
         """Remember `record` in those of the rule's memories that want it: before matching (`matched` False) the
         memories without `on_match`, after its alert was raised (`matched` True) those with it."""
-        for spec in self._by_rule.get(rule.id, ()):
-            if spec.on_match is not matched:
-                continue
+        for spec in self._noted.get((rule.id, matched), ()):
             key = spec.key(record)
             if key is None:  # most records a rule reads are nothing its memory keeps
                 continue

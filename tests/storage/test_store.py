@@ -136,3 +136,27 @@ def test_dead_letter_and_action_detail_with_lone_surrogates_are_kept(tmp_path):
     )
     store.record_refusal(alert_id, "iam_disable_key", "U2", LONE)
     assert store.actions(alert_id)[-1].detail == "CreateUser\\ud800X"
+
+
+def test_a_batch_of_many_events_is_stored_once_each_in_its_order(tmp_path):
+    # More events than one INSERT statement takes (storage/events.py stores them a hundred at a time), some stored
+    # before, one twice in the batch, one with text that needs escaping: every event once, in the batch's order.
+    store = Store(tmp_path / "m.db")
+    store.store_batch([event("e5"), event("e140")], [])
+    ids = [f"e{n}" for n in range(250)] + ["e7"]
+    batch = [{**event(i), "actor": f"arn:aws:iam::1:user/u{i}", "error_code": ""} for i in ids]
+    batch[200]["actor"] = f"arn:aws:iam::1:user/{LONE}"
+    store.store_batch(batch, [])
+    rows = store.db.conn.execute("SELECT event_id, actor FROM events ORDER BY rowid").fetchall()
+    assert [r[0] for r in rows] == ["e5", "e140", *(f"e{n}" for n in range(250) if n not in (5, 140))]
+    assert rows[2] == ("e0", "arn:aws:iam::1:user/ue0")
+    assert dict(rows)["e200"] == "arn:aws:iam::1:user/CreateUser\\ud800X"
+    assert dict(rows)["e5"] is None  # stored first without an actor, and kept as it was
+
+
+def test_seen_events_finds_the_stored_among_many_ids_whatever_their_text(tmp_path):
+    store = Store(tmp_path / "seen.db")
+    odd = ["Zoë ✓ 🙂", 'quote " and \\ backslash', "tab\tand\x01control"]
+    store.store_batch([event(i) for i in ["e3", "e999", *odd]], [])
+    asked = [f"e{n}" for n in range(1200)] + odd + ["Zoe", f"id-{LONE}"]
+    assert store.seen_events(asked) == {"e3", "e999", *odd}
