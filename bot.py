@@ -75,8 +75,9 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     """Run CloudTrail files through the detections; print alerts (or JSON lines); with post, send to Slack."""
     from config import trusted_accounts as config_trusted_accounts
     from ingest.context import PipelineContext
-    from ingest.files import ReadStats, iter_batches
+    from ingest.files import ReadStats
     from ingest.pipeline import Pipeline
+    from ingest.read_ahead import read_batches
     from slackui.alerts import render_alert
     from slackui.terminal import render
     from storage import Store
@@ -101,7 +102,7 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     alerts = dead = 0
     colour = out.isatty() and not os.environ.get("NO_COLOR")  # https://no-color.org
     stats = ReadStats()
-    for source, records in iter_batches(paths, stdin=stdin, dead_letter=pipeline.dead_letter, stats=stats):
+    for source, records in read_batches(paths, stdin, dead_letter=pipeline.dead_letter, stats=stats):
         result = pipeline.process(records, source)
         dead += result.dead_letters
         for alert_id in result.alert_ids:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import bot
 from detections import example_records as s
+from ingest import read_ahead
+from tests.ingest.test_read_ahead import hostile_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,3 +80,18 @@ def test_exit_codes_are_documented():
     assert helped.returncode == 0
     assert "4 some input could not be read (kept as dead letters); the rest was processed" in helped.stdout
     assert "4 replay kept some unreadable input as dead letters" in bot.EPILOG
+
+
+def test_bot_replay_prints_the_same_with_and_without_the_reading_child(tmp_path, monkeypatch, capsys):
+    paths = hostile_inputs(tmp_path)
+    outputs = []
+    for threshold in (10**15, 0):  # never, then always worth a child
+        monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", threshold)
+        monkeypatch.setattr(read_ahead, "_cpus", lambda: 2)
+        out = io.StringIO()
+        code = bot.replay(paths, as_jsonl=True, post=False, out=out, stdin=io.StringIO(""))
+        outputs.append((code, out.getvalue(), capsys.readouterr().err))
+    assert outputs[0] == outputs[1]
+    code, alerts, summary = outputs[0]
+    assert code == 4 and alerts.count("\n") >= 20
+    assert "unreadable record(s) kept as dead letters" in summary
