@@ -211,7 +211,7 @@ def iter_batches(
         prefilter or default_prefilter(),
         batch_size,
     )
-    with _few_collections():
+    with few_collections():
         for path in paths:
             if path == "-":
                 with _text_stdin(stdin if stdin is not None else sys.stdin) as (stream, gunzip):
@@ -227,7 +227,7 @@ _REPLAY_GC_THRESHOLD = 100_000
 
 
 @contextmanager
-def _few_collections() -> Iterator[None]:
+def few_collections() -> Iterator[None]:
     """Let the cyclic garbage collector run rarely while a replay reads.
 
     A replay allocates a few hundred objects per parsed record and frees them by reference counting (records are

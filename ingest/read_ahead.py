@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TextIO
 
-from ingest.files import DeadLetter, ReadStats, iter_batches, log_files
+from ingest.files import DeadLetter, ReadStats, few_collections, iter_batches, log_files
 
 log = logging.getLogger(__name__)
 
@@ -92,28 +92,30 @@ def _from_child(
     sending.close()  # the child's end: once it exits, recv_bytes() ends instead of waiting for ever
     finished = False
     try:
-        while True:
-            try:
-                message = receiving.recv_bytes()
-            except EOFError:
-                raise RuntimeError(f"the replay reader ended without finishing (exit code {child.exitcode})") from None
-            kind, data = message[:1], message[1:]
-            if kind == _BATCH:
-                yield marshal.loads(data)  # noqa: S302 (written by this process's own child)
-            elif kind == _DEAD:
-                source, reason, body = marshal.loads(data)  # noqa: S302
-                if dead_letter is not None:
-                    dead_letter(source, reason, body)
-                else:
-                    log.warning("unreadable input in %s: %s", source, reason)
-            elif kind == _DONE:
-                for name, value in marshal.loads(data).items():  # noqa: S302
-                    setattr(stats, name, getattr(stats, name) + value)
-                finished = True
-                return
-            else:  # _FAILED: what the reading raised, raised here as in-process
-                finished = True
-                raise pickle.loads(data)  # noqa: S301 (written by this process's own child)
+        with few_collections():  # the pipeline allocates as much here as in-process
+            while True:
+                try:
+                    message = receiving.recv_bytes()
+                except EOFError:
+                    ended = f"the replay reader ended without finishing (exit code {child.exitcode})"
+                    raise RuntimeError(ended) from None
+                kind, data = message[:1], message[1:]
+                if kind == _BATCH:
+                    yield marshal.loads(data)  # noqa: S302 (written by this process's own child)
+                elif kind == _DEAD:
+                    source, reason, body = marshal.loads(data)  # noqa: S302
+                    if dead_letter is not None:
+                        dead_letter(source, reason, body)
+                    else:
+                        log.warning("unreadable input in %s: %s", source, reason)
+                elif kind == _DONE:
+                    for name, value in marshal.loads(data).items():  # noqa: S302
+                        setattr(stats, name, getattr(stats, name) + value)
+                    finished = True
+                    return
+                else:  # _FAILED: what the reading raised, raised here as in-process
+                    finished = True
+                    raise pickle.loads(data)  # noqa: S301 (written by this process's own child)
     finally:
         receiving.close()
         if not finished:  # the caller stopped early (or the child died): it may be blocked sending
