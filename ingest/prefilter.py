@@ -52,20 +52,20 @@ class Prefilter:
         """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
         events) `text` does not mention "Root". Text with no eventName key is kept, and so is text whose escapes
         could hide a key, a name or "Root" from this reading (see `_escapes_could_hide`)."""
-        # Most lines of a replay are CloudTrail's own: one `"eventName":"X"` key, X a name already judged as one no
-        # rule reads, no "Root", no backslash. That case, decided in far fewer steps than the full reading below
-        # takes, is the full reading's False; anything else (a verdict not known yet included) goes to it.
+        # Most lines of a replay are CloudTrail's own: a first key `"eventName":"X"`, X a name already judged. When
+        # X is one no rule reads and the line has no other key, no "Root" and no backslash, that is the full
+        # reading's False; when X is one a rule reads, its True. Both are decided here in far fewer steps than the
+        # full reading below takes; anything else (a verdict not known yet included) goes to it.
         at = text.find(_KEY)
         if at >= 0 and text.startswith(':"', at + _KEY_LEN):
             end = text.find('"', at + _VALUE_AT)
-            if (
-                end >= 0
-                and not self._verdicts.get(text[at + _VALUE_AT : end], _KEEP)
-                and text.find(_KEY, end) < 0
-                and not (self.root and '"Root"' in text)
-                and "\\" not in text
-            ):
-                return False
+            if end >= 0:
+                verdict = self._verdicts.get(text[at + _VALUE_AT : end])
+                if verdict == _SKIP:
+                    if text.find(_KEY, end) < 0 and not (self.root and '"Root"' in text) and "\\" not in text:
+                        return False
+                elif verdict == _KEEP:
+                    return True
         return self._read(text, at)
 
     def _read(self, text: str, at: int) -> bool:

@@ -124,17 +124,16 @@ def test_the_shortcut_decides_as_the_full_reading(config, monkeypatch):
     monkeypatch.setattr(pf, "_read", counted)
     rng = random.Random(config)
     lines = [_line(rng) for _ in range(6000)] + [_record_line(rng) for _ in range(3000)]
-    decided, skipped = 0, 0
+    shortcut = {True: 0, False: 0}  # decisions the shortcut took, by answer
     for text in lines:
         want = reference._read(text, text.find(KEY))
         for _ in range(2):  # the first decision may judge a new name; the second knows every verdict
             before = full_readings
             assert pf.could_match(text) is want, repr(text[:300])
-            decided += 1
             if full_readings == before:
-                skipped += 1  # decided by the shortcut (always a skip)
-                assert want is False
-    assert skipped > 500, skipped  # the shortcut was exercised, not only the full reading
+                shortcut[want] += 1
+    # The shortcut was exercised both ways, not only the full reading.
+    assert shortcut[False] > 200 and shortcut[True] > 200, shortcut
 
 
 def test_a_full_verdict_table_changes_no_decision():
