@@ -26,15 +26,14 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import IO, TextIO
 
 import orjson
 
-from detections import event_names, reads_root_events, refused_event_names
-from detections.base import REFUSED_ERROR_PREFIX, refused
 from ingest.envelopes import MalformedMessage, unwrap_value
+from ingest.prefilter import Prefilter, default_prefilter
+from ingest.prefilter import could_match as could_match  # re-exported: the replay's reading decides with it
 from ingest.s3_objects import GZIP_MAGIC
 
 log = logging.getLogger(__name__)
@@ -42,9 +41,6 @@ log = logging.getLogger(__name__)
 # (source, reason, body): Pipeline.dead_letter's signature.
 DeadLetter = Callable[[str, str, object], None]
 
-_KEY = '"eventName"'
-_KEY_LEN = len(_KEY)
-_COLON = re.compile(r"[ \t\r\n]*:[ \t\r\n]*")
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _RECORDS_START = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*\[')
 # <account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<unique>.json.gz, as CloudTrail names its log files.
@@ -78,115 +74,6 @@ class ReadStats:
     records: int = 0  # records yielded
     records_skipped: int = 0  # records of parsed documents no rule reads
     dead_letters: int = 0
-
-
-# What an eventName value says by itself (Prefilter._judge), looked up once per distinct value.
-_SKIP, _KEEP, _IF_REFUSED = 0, 1, 2
-_VERDICTS_KEPT = 4096
-
-
-class Prefilter:
-    """Decides from raw JSON text, without parsing it, whether any rule could read what it holds."""
-
-    def __init__(self, names: Iterable[str], root: bool, refused_names: Iterable[str] = ()) -> None:
-        """`refused_names` are read only when refused (`Rule.refused_event_names`): kept when the text mentions
-        the refusal's errorCode, parsed records when their errorCode is one."""
-        self.names = frozenset(names)
-        self.root = root
-        self.refused_names = frozenset(refused_names) - self.names
-        self._refusal = f'"{REFUSED_ERROR_PREFIX}'
-        self._verdicts: dict[str, int] = {}  # eventName value -> _SKIP, _KEEP or _IF_REFUSED (bounded: see _judge)
-
-    def _judge(self, value: str) -> int:
-        """What an eventName value alone says: keep the text (a name a rule reads; ObjectCreated:, an S3
-        notification to dead-letter; a backslash, an escaped name), keep it if it mentions the refusal, or nothing."""
-        if value in self.names or "\\" in value or value.startswith("ObjectCreated:"):
-            verdict = _KEEP
-        elif value in self.refused_names:
-            verdict = _IF_REFUSED
-        else:
-            verdict = _SKIP
-        if len(self._verdicts) < _VERDICTS_KEPT:  # names come from the input: keep the table bounded
-            self._verdicts[value] = verdict
-        return verdict
-
-    def could_match(self, text: str) -> bool:
-        """False only when every eventName key in `text` holds a name no rule reads and (if a rule reads root's
-        events) `text` does not mention "Root". Text with no eventName key is kept, and so is text whose escapes
-        could hide a key, a name or "Root" from this reading (see `_escapes_could_hide`)."""
-        # Any one reason keeps the text, so the reasons are read cheapest-first for kept text: the name a rule reads
-        # usually ends the reading at the first key, before the passes over the whole text for "Root" and escapes.
-        find = text.find
-        verdicts = self._verdicts
-        keyed = False
-        at = find(_KEY)
-        while at >= 0:
-            i = at + _KEY_LEN
-            # Fast paths for CloudTrail's own `"eventName":"X"` and json.dumps' `"eventName": "X"`.
-            if text.startswith(':"', i):
-                i += 2
-            elif text.startswith(': "', i):
-                i += 3
-            else:
-                colon = _COLON.match(text, i)  # anchored at one position, not a scan of the line
-                if colon is None:
-                    at = find(_KEY, i)  # "eventName" as a value, not a key
-                    continue
-                i = colon.end()
-                if not text.startswith('"', i):
-                    return True  # a non-string eventName: let the pipeline dead-letter the record
-                i += 1
-            keyed = True
-            end = find('"', i)
-            if end < 0:
-                return True
-            value = text[i:end]
-            verdict = verdicts.get(value)
-            if verdict is None:
-                verdict = self._judge(value)
-            if verdict and (verdict == _KEEP or self._refusal in text):
-                return True
-            at = find(_KEY, end)
-        if not keyed:
-            return True  # no eventName key (an envelope, an S3 test event, garbage): parse it
-        if self.root and '"Root"' in text:
-            return True
-        slash = find("\\")
-        return slash >= 0 and _escapes_could_hide(text, slash)
-
-    def record_could_match(self, record: object) -> bool:
-        """The same decision for a parsed record (anything that is not a plain record is kept)."""
-        if not isinstance(record, dict):
-            return True
-        name = record.get("eventName")
-        if not isinstance(name, str) or name in self.names:
-            return True
-        if name in self.refused_names and refused(record):
-            return True
-        if self.root:
-            ident = record.get("userIdentity")
-            return isinstance(ident, dict) and ident.get("type") == "Root"
-        return False
-
-
-def _escapes_could_hide(text: str, slash: int) -> bool:
-    """Whether the escapes in `text` (its first backslash at `slash`) could hide what a rule reads from a plain
-    reading: a \\u escape can spell a key, a name or "Root"; an escaped eventName key in an SNS notification is a
-    record in its Message, which is unwrapped (elsewhere an escaped key is text, e.g. an EventBridge pattern)."""
-    if text.find("\\u", slash) >= 0:
-        return True
-    return text.find('\\"eventName', slash) >= 0 and '"Notification"' in text
-
-
-@cache
-def default_prefilter() -> Prefilter:
-    """The prefilter for the registered rules."""
-    return Prefilter(event_names(), reads_root_events(), refused_event_names())
-
-
-def could_match(line: str) -> bool:
-    """Whether some registered rule could read the record(s) or envelope in this raw JSON text."""
-    return default_prefilter().could_match(line)
 
 
 def iter_batches(
