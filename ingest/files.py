@@ -41,8 +41,9 @@ log = logging.getLogger(__name__)
 # (source, reason, body): Pipeline.dead_letter's signature.
 DeadLetter = Callable[[str, str, object], None]
 # A JSON Lines line the prefilter kept, read: (line number, lines skipped since the kept line before, its records,
-# its dead letters as (reason, body), how many of its records the prefilter ruled out). A part of a file ends with
-# (0, lines skipped since the last kept line, the number of its last line, whether that line was skipped, 0).
+# its dead letters as (reason without the line number, body), how many of its records the prefilter ruled out).
+# A part of a file ends with (0, lines skipped since the last kept line, its last line's number, whether that line
+# was skipped, 0).
 Kept = tuple[int, int, object, object, int]
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
@@ -111,6 +112,47 @@ def iter_batches(
             for file in log_files(Path(path)) if Path(path).is_dir() else [Path(path)]:
                 with _open_text(file) as (stream, gunzip):
                     yield from reader.file(str(file), stream, gunzip)
+
+
+def plain_jsonl(path: Path) -> bool:
+    """Whether `iter_batches` reads this file as plain (not gzip) JSON Lines of two lines or more: its first
+    two non-blank lines told as the reader tells them, the first a whole JSON value."""
+    with _open_text(path) as (stream, gunzip):
+        if gunzip is not None:
+            return False
+        nonblank = list(itertools.islice((line for line in stream if line.strip()), 2))
+    if len(nonblank) < 2:
+        return False
+    try:
+        loads(nonblank[0])
+    except _UNPARSEABLE:
+        return False
+    return True
+
+
+def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
+    """Stage 1 of reading a plain JSON Lines file (`_Reader.kept_lines`) over its bytes from `start` (0, or just
+    after a newline byte) to `end` (None: to the end), lines numbered from 1 within the part."""
+    reader = _Reader(None, ReadStats(), default_prefilter(), 0)
+    with open(path, "rb", buffering=0) as raw, few_collections():
+        raw.seek(start)
+        text = _text(io.BufferedReader(_Range(raw, end - start if end is not None else None)))
+        yield from reader.kept_lines(path, enumerate(text, start=1))
+
+
+def part_batches(
+    name: str,
+    items: Iterable[Kept],
+    *,
+    dead_letter: DeadLetter | None = None,
+    stats: ReadStats | None = None,
+    batch_size: int = 2000,
+) -> Iterator[tuple[str, list[object]]]:
+    """Stage 2 (`_Reader.batches`) over the items of a file's parts read one after the other, their line numbers
+    counted from the file's start: what `iter_batches([name])` yields, sends to `dead_letter` and counts."""
+    reader = _Reader(dead_letter, stats if stats is not None else ReadStats(), default_prefilter(), batch_size)
+    with few_collections():
+        yield from reader.batches(name, items)
 
 
 # Allocations between two runs of the cyclic collector's youngest generation while a replay reads (CPython: 700).
@@ -219,7 +261,7 @@ class _Reader:
                 continue
             records: list[object] = []
             letters: list[tuple[str, str]] = []
-            yield number, skipped, records, letters, self.line(number, line, records, letters)
+            yield number, skipped, records, letters, self.line(line, records, letters)
             skipped = 0
         yield 0, skipped, number, bool(skipped) and not could_match(line), 0
 
@@ -244,7 +286,7 @@ class _Reader:
             self.stats.records_skipped += records_skipped
             self.tail_kept = bool(letters)
             for reason, body in letters:
-                self.drop(name, reason, body)
+                self.drop(name, f"line {number}: {reason}", body)
             if len(batch) >= batch_size:
                 self._count(skipped, parsed, batch)
                 skipped = parsed = 0
@@ -260,17 +302,17 @@ class _Reader:
         self.stats.parsed += parsed
         self.stats.records += len(batch)
 
-    def line(self, number: int, line: str, records: list[object], letters: list[tuple[str, str]]) -> int:
-        """Read one kept line into `records` and `letters` (reason, body); returns how many records the
-        prefilter ruled out."""
+    def line(self, line: str, records: list[object], letters: list[tuple[str, str]]) -> int:
+        """Read one kept line into `records` and `letters` (reason without the line number, body); returns how
+        many records the prefilter ruled out."""
         try:
             value = loads(line)
         except _UNPARSEABLE as err:
-            return self.salvage(f"line {number}: ", line, err, records, letters)
+            return self.salvage("", line, err, records, letters)
         if isinstance(value, dict) and "eventName" in value:
             records.append(value)  # the common case: a bare record
             return 0
-        return self.unwrapped(f"line {number}: ", value, line, records, letters)
+        return self.unwrapped("", value, line, records, letters)
 
     def salvage(
         self, where: str, text: str, err: Exception, batch: list[object], letters: list[tuple[str, str]]
@@ -401,6 +443,27 @@ class _Gunzip(io.RawIOBase):
             self.ended, self.error = True, "compressed data is corrupt"
             return
         self.pending = memoryview(data)
+
+
+class _Range(io.RawIOBase):
+    """The next `size` bytes of a raw file (all of the rest when None)."""
+
+    def __init__(self, raw: io.RawIOBase, size: int | None) -> None:
+        super().__init__()
+        self.raw = raw
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.left is None:
+            return self.raw.readinto(buffer) or 0
+        if self.left <= 0:
+            return 0
+        size = self.raw.readinto(memoryview(buffer)[: self.left]) or 0
+        self.left -= size
+        return size
 
 
 def _text(raw: IO[bytes]) -> io.TextIOWrapper:
