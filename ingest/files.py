@@ -137,7 +137,7 @@ def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
     with open(path, "rb", buffering=0) as raw, few_collections():
         raw.seek(start)
         text = _text(io.BufferedReader(_Range(raw, end - start if end is not None else None)))
-        yield from reader.kept_lines(path, enumerate(text, start=1))
+        yield from reader.kept_lines(enumerate(text, start=1))
 
 
 def part_batches(
@@ -242,9 +242,9 @@ class _Reader:
         yield from self.jsonl(name, itertools.chain(head, lines))
 
     def jsonl(self, name: str, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[str, list[object]]]:
-        yield from self.batches(name, self.kept_lines(name, lines))
+        yield from self.batches(name, self.kept_lines(lines))
 
-    def kept_lines(self, name: str, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
+    def kept_lines(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
         """Stage 1 of reading JSON Lines: each line the prefilter keeps, read (see `Kept`), in line order.
 
         Touches neither the counters nor `dead_letter` (`batches` does), so it may run in another process.

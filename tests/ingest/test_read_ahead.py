@@ -332,6 +332,7 @@ def test_an_error_in_a_split_reader_is_raised_in_the_caller(tmp_path, splitting,
     with pytest.raises(ValueError, match=f"half {half} unreadable"):
         for source, _ in read_batches([str(path)], read_ahead=True):
             seen.append(source)
+    assert seen == ([f"{path}:1-2000"] if half else [])  # raised where the reading met it, after what came before
     assert not readers_left()
 
     def dying(name: str, start: int, end: int | None):
