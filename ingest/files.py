@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 
 # (source, reason, body): Pipeline.dead_letter's signature.
 DeadLetter = Callable[[str, str, object], None]
+# A JSON Lines line the prefilter kept, read: (line number, lines skipped since the kept line before, its records,
+# its dead letters as (reason without the line number, body), how many of its records the prefilter ruled out).
+# A part of a file ends with (0, lines skipped since the last kept line, its last line's number, whether that line
+# was skipped, 0).
+Kept = tuple[int, int, object, object, int]
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _RECORDS_START = re.compile(r'[ \t\r\n]*\{[ \t\r\n]*"Records"[ \t\r\n]*:[ \t\r\n]*\[')
@@ -107,6 +112,47 @@ def iter_batches(
             for file in log_files(Path(path)) if Path(path).is_dir() else [Path(path)]:
                 with _open_text(file) as (stream, gunzip):
                     yield from reader.file(str(file), stream, gunzip)
+
+
+def plain_jsonl(path: Path) -> bool:
+    """Whether `iter_batches` reads this file as plain (not gzip) JSON Lines of two lines or more: its first
+    two non-blank lines told as the reader tells them, the first a whole JSON value."""
+    with _open_text(path) as (stream, gunzip):
+        if gunzip is not None:
+            return False
+        nonblank = list(itertools.islice((line for line in stream if line.strip()), 2))
+    if len(nonblank) < 2:
+        return False
+    try:
+        loads(nonblank[0])
+    except _UNPARSEABLE:
+        return False
+    return True
+
+
+def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
+    """Stage 1 of reading a plain JSON Lines file (`_Reader.kept_lines`) over its bytes from `start` (0, or just
+    after a newline byte) to `end` (None: to the end), lines numbered from 1 within the part."""
+    reader = _Reader(None, ReadStats(), default_prefilter(), 0)
+    with open(path, "rb", buffering=0) as raw, few_collections():
+        raw.seek(start)
+        text = _text(io.BufferedReader(_Range(raw, end - start if end is not None else None)))
+        yield from reader.kept_lines(enumerate(text, start=1))
+
+
+def part_batches(
+    name: str,
+    items: Iterable[Kept],
+    *,
+    dead_letter: DeadLetter | None = None,
+    stats: ReadStats | None = None,
+    batch_size: int = 2000,
+) -> Iterator[tuple[str, list[object]]]:
+    """Stage 2 (`_Reader.batches`) over the items of a file's parts read one after the other, their line numbers
+    counted from the file's start: what `iter_batches([name])` yields, sends to `dead_letter` and counts."""
+    reader = _Reader(dead_letter, stats if stats is not None else ReadStats(), default_prefilter(), batch_size)
+    with few_collections():
+        yield from reader.batches(name, items)
 
 
 # Allocations between two runs of the cyclic collector's youngest generation while a replay reads (CPython: 700).
@@ -196,28 +242,56 @@ class _Reader:
         yield from self.jsonl(name, itertools.chain(head, lines))
 
     def jsonl(self, name: str, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[str, list[object]]]:
-        # The hot loop of a replay: most lines end at could_match, so its counters are locals until a yield.
-        could_match, batch_size = self.prefilter.could_match, self.batch_size
-        batch: list[object] = []
-        first = last = skipped = parsed = 0
+        yield from self.batches(name, self.kept_lines(lines))
+
+    def kept_lines(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
+        """Stage 1 of reading JSON Lines: each line the prefilter keeps, read (see `Kept`), in line order.
+
+        Touches neither the counters nor `dead_letter` (`batches` does), so it may run in another process.
+        """
+        # The hot loop of a replay: most lines end at could_match.
+        could_match = self.prefilter.could_match
+        skipped = number = 0
+        line = ""
         for number, line in lines:
             if not could_match(line):
                 skipped += 1
                 continue
             if not line or line.isspace():
                 continue
+            records: list[object] = []
+            letters: list[tuple[str, str]] = []
+            yield number, skipped, records, letters, self.line(line, records, letters)
+            skipped = 0
+        yield 0, skipped, number, bool(skipped) and not could_match(line), 0
+
+    def batches(self, name: str, items: Iterable[Kept]) -> Iterator[tuple[str, list[object]]]:
+        """Stage 2 of reading JSON Lines: `kept_lines`' items (of one file, perhaps read in parts one after the
+        other) as batches of `batch_size` records labelled `name:first-last`; their dead letters go out as met,
+        and the counters are brought up to date before each batch is yielded."""
+        batch_size = self.batch_size
+        batch: list[object] = []
+        first = last = skipped = parsed = 0
+        for number, skipped_before, records, letters, records_skipped in items:
+            skipped += skipped_before
+            if not number:  # the end of a part: `letters` says whether its last line was skipped
+                if letters:
+                    self.tail_kept = False  # the last line was skipped, not kept
+                continue
             parsed += 1
             if not first:
                 first = number
             last = number
-            self.line(name, number, line, batch)
+            batch += records
+            self.stats.records_skipped += records_skipped
+            self.tail_kept = bool(letters)
+            for reason, body in letters:
+                self.drop(name, f"line {number}: {reason}", body)
             if len(batch) >= batch_size:
                 self._count(skipped, parsed, batch)
                 skipped = parsed = 0
                 yield f"{name}:{first}-{last}", batch
                 batch, first = [], 0
-        if skipped and not could_match(line):
-            self.tail_kept = False  # the last line was skipped, not kept
         self._count(skipped, parsed, batch)
         if batch:
             yield f"{name}:{first}-{last}", batch
@@ -228,31 +302,35 @@ class _Reader:
         self.stats.parsed += parsed
         self.stats.records += len(batch)
 
-    def line(self, name: str, number: int, line: str, batch: list[object]) -> None:
+    def line(self, line: str, records: list[object], letters: list[tuple[str, str]]) -> int:
+        """Read one kept line into `records` and `letters` (reason without the line number, body); returns how
+        many records the prefilter ruled out."""
         try:
             value = loads(line)
         except _UNPARSEABLE as err:
-            self.salvage(name, f"line {number}: ", line, err, batch)
-            return
-        self.tail_kept = False
+            return self.salvage("", line, err, records, letters)
         if isinstance(value, dict) and "eventName" in value:
-            batch.append(value)  # the common case: a bare record
-            return
-        self.unwrapped(name, f"line {number}: ", value, line, batch)
+            records.append(value)  # the common case: a bare record
+            return 0
+        return self.unwrapped("", value, line, records, letters)
 
-    def salvage(self, name: str, where: str, text: str, err: Exception, batch: list[object]) -> None:
+    def salvage(
+        self, where: str, text: str, err: Exception, batch: list[object], letters: list[tuple[str, str]]
+    ) -> int:
         """Unparseable text: the complete records of a cut-off `{"Records": [...` plus one dead letter for the
-        rest; anything else is one dead letter."""
+        rest; anything else is one dead letter. Returns how many records the prefilter ruled out."""
         records, rest = _leading_records(text)
         if not records:
-            self.drop(name, f"{where}not JSON ({_error(err)})", text)
-            return
-        self.unwrapped(name, where, {"Records": records}, text, batch)
-        self.drop(
-            name,
-            f"{where}not JSON ({_error(err)}); the {len(records)} record(s) before character {rest} were read",
-            text[rest:],
+            letters.append((f"{where}not JSON ({_error(err)})", text))
+            return 0
+        ruled_out = self.unwrapped(where, {"Records": records}, text, batch, letters)
+        letters.append(
+            (
+                f"{where}not JSON ({_error(err)}); the {len(records)} record(s) before character {rest} were read",
+                text[rest:],
+            )
         )
+        return ruled_out
 
     def document(self, name: str, text: str) -> Iterator[tuple[str, list[object]]]:
         if not self.prefilter.could_match(text):
@@ -260,40 +338,49 @@ class _Reader:
             return
         self.stats.parsed += 1
         batch: list[object] = []
+        letters: list[tuple[str, str]] = []
         try:
             value = loads(text)
         except _UNPARSEABLE as err:
             pos = getattr(err, "pos", None)
             if pos is not None and "\n" not in text[pos:].rstrip() and _RECORDS_START.match(text):
                 # A CloudTrail file damaged on its last line: cut off, not JSON Lines with a broken first line.
-                self.salvage(name, "", text, err, batch)
+                self.stats.records_skipped += self.salvage("", text, err, batch, letters)
             else:
                 # Perhaps JSON Lines whose first line is broken: read it line by line, dead-lettering bad lines.
                 yield from self.jsonl(name, enumerate(text.split("\n"), start=1))
                 return
         else:
             self.tail_kept = False
-            self.unwrapped(name, "", value, text, batch)
+            self.stats.records_skipped += self.unwrapped("", value, text, batch, letters)
+        for reason, body in letters:
+            self.drop(name, reason, body)
         if batch:
             self.stats.records += len(batch)
             yield name, batch
 
-    def unwrapped(self, name: str, where: str, value: object, body: str, batch: list[object]) -> None:
+    def unwrapped(
+        self, where: str, value: object, body: str, batch: list[object], letters: list[tuple[str, str]]
+    ) -> int:
+        """The records of a parsed value (a record, or an envelope of them) into `batch`, its S3 notifications
+        and malformed envelopes into `letters`; returns how many records the prefilter ruled out."""
         try:
             found = unwrap_value(value)
         except MalformedMessage as err:
-            self.drop(name, where + err.reason, body)
-            return
+            letters.append((where + err.reason, body))
+            return 0
         except RecursionError:  # an envelope's message (SNS) nested too deeply to parse
-            self.drop(name, where + "envelope nested too deeply to read", body)
-            return
+            letters.append((where + "envelope nested too deeply to read", body))
+            return 0
+        ruled_out = 0
         for record in found.records:
             if self.prefilter.record_could_match(record):
                 batch.append(record)
             else:
-                self.stats.records_skipped += 1
+                ruled_out += 1
         for bucket, key in found.s3_objects:
-            self.drop(name, f"{where}S3 object s3://{bucket}/{key} cannot be fetched offline", body)
+            letters.append((f"{where}S3 object s3://{bucket}/{key} cannot be fetched offline", body))
+        return ruled_out
 
     def drop(self, name: str, reason: str, body: str) -> None:
         self.stats.dead_letters += 1
@@ -356,6 +443,27 @@ class _Gunzip(io.RawIOBase):
             self.ended, self.error = True, "compressed data is corrupt"
             return
         self.pending = memoryview(data)
+
+
+class _Range(io.RawIOBase):
+    """The next `size` bytes of a raw file (all of the rest when None)."""
+
+    def __init__(self, raw: io.RawIOBase, size: int | None) -> None:
+        super().__init__()
+        self.raw = raw
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self.left is None:
+            return self.raw.readinto(buffer) or 0
+        if self.left <= 0:
+            return 0
+        size = self.raw.readinto(memoryview(buffer)[: self.left]) or 0
+        self.left -= size
+        return size
 
 
 def _text(raw: IO[bytes]) -> io.TextIOWrapper:

@@ -12,6 +12,13 @@ None, which marshal writes and reads faster than pickle, and nested twice as dee
 
 The child is used only where it pays: on Linux (fork), with two or more CPUs this process may run on, and an
 input of files (not stdin) of at least READ_AHEAD_MIN_BYTES; elsewhere the reading stays in-process.
+
+One big plain JSON Lines file (the input alone, READ_AHEAD_MIN_BYTES or more) is read by two children at once,
+each over half of its bytes split just after a newline byte (so at a character boundary, never inside a "\r\n"):
+they send the lines they keep, read (`ingest.files.part_items`), and the parent batches, labels, counts and
+dead-letters them (`part_batches`) as one reader would, the second half's line numbers counted on from the
+first's last. What the second child sends while the parent is still on the first half waits in the parent (up to
+_HELD_BYTES, then the second child waits).
 """
 
 from __future__ import annotations
@@ -22,17 +29,31 @@ import marshal
 import multiprocessing
 import os
 import pickle
+from collections import deque
 from collections.abc import Iterator
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import TextIO
 
-from ingest.files import DeadLetter, ReadStats, few_collections, iter_batches, log_files
+from ingest.files import (
+    DeadLetter,
+    Kept,
+    ReadStats,
+    few_collections,
+    iter_batches,
+    log_files,
+    part_batches,
+    part_items,
+    plain_jsonl,
+)
 
 log = logging.getLogger(__name__)
 
 READ_AHEAD_MIN_BYTES = 32 * 1024 * 1024  # below this, starting a child costs more than it saves
-_BATCH, _DEAD, _DONE, _FAILED = b"B", b"D", b"S", b"E"
+_BATCH, _DEAD, _DONE, _FAILED, _ITEMS = b"B", b"D", b"S", b"E", b"I"
+_HELD_BYTES = 64 * 1024 * 1024  # of the second half's items, held in the parent while it reads the first half
+_ITEMS_PER_MESSAGE = 2000  # kept lines (or records) a part's reader sends at once
 
 
 def read_batches(
@@ -51,7 +72,37 @@ def read_batches(
     if not read_ahead or "-" in paths or not _can_fork():
         yield from iter_batches(paths, stdin, dead_letter=dead_letter, stats=stats)
         return
+    split = _split_point(paths)
+    if split is not None:
+        yield from _from_two_children(Path(paths[0]), split, dead_letter, stats)
+        return
     yield from _from_child(paths, dead_letter, stats)
+
+
+def _halfway(size: int) -> int:
+    return size // 2
+
+
+def _split_point(paths: list[str]) -> int | None:
+    """Where to split the input between two readers: just after the first newline byte from halfway on, when the
+    input is one plain JSON Lines file of READ_AHEAD_MIN_BYTES or more and two CPUs can read it; else None."""
+    if len(paths) != 1 or paths[0] == "-" or _cpus() < 2:
+        return None
+    path = Path(paths[0])
+    try:
+        if not path.is_file() or path.stat().st_size < READ_AHEAD_MIN_BYTES or not plain_jsonl(path):
+            return None
+        with open(path, "rb") as raw:
+            raw.seek(_halfway(path.stat().st_size))
+            at = raw.tell()
+            while chunk := raw.read(1 << 16):
+                newline = chunk.find(b"\n")
+                if newline >= 0:
+                    return at + newline + 1
+                at += len(chunk)
+    except OSError:
+        return None  # let the one reader report it as it always has
+    return None  # the second half is in the file's last line: nothing to split
 
 
 def worth_reading_ahead(paths: list[str]) -> bool:
@@ -139,11 +190,105 @@ def _read(paths: list[str], out: Connection) -> None:
             out.send_bytes(_BATCH + marshal.dumps(batch))
         out.send_bytes(_DONE + marshal.dumps(stats.__dict__))
     except BaseException as err:  # sent to the parent, which raises it
-        try:
-            failure = pickle.dumps(err)
-        except Exception:  # an exception that does not pickle: its type and text
-            failure = pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))
-        with contextlib.suppress(OSError):  # the parent is gone
-            out.send_bytes(_FAILED + failure)
+        _send_failure(out, err)
     finally:
         out.close()
+
+
+def _from_two_children(
+    path: Path, split: int, dead_letter: DeadLetter | None, stats: ReadStats
+) -> Iterator[tuple[str, list[object]]]:
+    fork = multiprocessing.get_context("fork")
+    pipes: list[Connection] = []
+    children: list[BaseProcess] = []
+    for start, end in ((0, split), (split, None)):
+        receiving, sending = fork.Pipe(duplex=False)
+        child = fork.Process(
+            target=_read_part, args=(str(path), start, end, sending), name="replay-reader", daemon=True
+        )
+        child.start()
+        sending.close()
+        pipes.append(receiving)
+        children.append(child)
+    try:
+        items = _parts_in_order(pipes, children)
+        yield from part_batches(str(path), items, dead_letter=dead_letter, stats=stats)
+    finally:
+        for pipe in pipes:
+            pipe.close()
+        for child in children:
+            if child.exitcode is None:  # stopped early (or failed): it may be blocked sending
+                child.terminate()
+            child.join()
+
+
+def _parts_in_order(pipes: list[Connection], children: list[BaseProcess]) -> Iterator[Kept]:
+    """The first half's items, then the second's with line numbers counted on; the second's messages are held
+    (up to _HELD_BYTES) while the first half is read, so both children read at once."""
+    first, second = pipes
+    held: deque[bytes] = deque()
+    held_bytes, second_done, lines_before = 0, False, 0
+    while True:
+        ready = wait([first, second] if not second_done and held_bytes < _HELD_BYTES else [first])
+        if second in ready:
+            message = _receive(second, children[1])
+            held.append(message)
+            held_bytes += len(message)
+            second_done = message[:1] != _ITEMS
+        if first in ready:
+            message = _receive(first, children[0])
+            if message[:1] != _ITEMS:
+                _raise_failure(message)
+                break
+            for item in marshal.loads(message[1:]):  # noqa: S302 (written by this process's own child)
+                if not item[0]:
+                    lines_before = item[2]  # the first half's last line
+                yield item
+    while True:
+        message = held.popleft() if held else _receive(second, children[1])
+        if message[:1] != _ITEMS:
+            _raise_failure(message)
+            return
+        for number, skipped, records, letters, ruled_out in marshal.loads(message[1:]):  # noqa: S302
+            yield (number + lines_before if number else 0), skipped, records, letters, ruled_out
+
+
+def _receive(pipe: Connection, child: BaseProcess) -> bytes:
+    try:
+        return pipe.recv_bytes()
+    except EOFError:
+        child.join()
+        raise RuntimeError(f"the replay reader ended without finishing (exit code {child.exitcode})") from None
+
+
+def _raise_failure(message: bytes) -> None:
+    if message[:1] == _FAILED:  # what the reading raised, raised here as in-process
+        raise pickle.loads(message[1:])  # noqa: S301 (written by this process's own child)
+
+
+def _read_part(path: str, start: int, end: int | None, out: Connection) -> None:
+    """A child reading one part of a file: its items sent a few thousand at a time, then _DONE."""
+    try:
+        items: list[Kept] = []
+        records = 0
+        for item in part_items(path, start, end):
+            items.append(item)
+            records += len(item[2]) if item[0] else 0
+            if len(items) >= _ITEMS_PER_MESSAGE or records >= _ITEMS_PER_MESSAGE:
+                out.send_bytes(_ITEMS + marshal.dumps(items))
+                items, records = [], 0
+        out.send_bytes(_ITEMS + marshal.dumps(items))
+        out.send_bytes(_DONE)
+    except BaseException as err:  # sent to the parent, which raises it where it meets it
+        _send_failure(out, err)
+    finally:
+        out.close()
+
+
+def _send_failure(out: Connection, err: BaseException) -> None:
+    try:
+        failure = pickle.dumps(err)
+    except Exception:  # an exception that does not pickle: its type and text
+        failure = pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"))
+    with contextlib.suppress(OSError):  # the parent is gone
+        out.send_bytes(_FAILED + failure)

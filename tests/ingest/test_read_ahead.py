@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,171 @@ def test_stdin_is_always_read_in_process():
     stdin = io.StringIO(json.dumps(record(1)) + "\n")
     [(source, records)] = list(read_batches(["-"], stdin, read_ahead=True))
     assert source == "<stdin>:1-1" and records[0]["eventID"].endswith("000000000001")
+
+
+# -- one big plain JSON Lines file read by two children, each over half of its bytes --------------------------------
+
+
+@pytest.fixture
+def splitting(monkeypatch):
+    """Any plain JSON Lines file is split (as a big one on two CPUs would be); returns a setter of the byte from
+    which the split point (just after the next newline byte) is looked for."""
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", 0)
+    monkeypatch.setattr(read_ahead, "_cpus", lambda: 2)
+
+    def search_from(at: int) -> None:
+        monkeypatch.setattr(read_ahead, "_halfway", lambda size: at)
+
+    return search_from
+
+
+def split_equals_one_reader(path: Path) -> tuple[list, list, ReadStats]:
+    """Read `path` in-process and split in two; assert both give the same; return the split reading."""
+    (inline, ahead) = read_both([str(path)])
+    assert same(inline[0], ahead[0])  # the same (source, records) batches: labels and 2,000-record boundaries
+    assert inline[1] == ahead[1]  # the same dead letters, in order
+    assert inline[2] == ahead[2]  # the same counters
+    return ahead
+
+
+def skipped_line(n: int) -> str:
+    return json.dumps(s.event("DescribeInstances", "ec2.amazonaws.com", event_id=f"skip-{n}", read_only=True))
+
+
+def test_the_split_point_is_just_after_a_newline_byte_from_halfway(tmp_path, splitting):
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(b'{"a": 1}\n{"b": 2}\r\n{"c": 3}\n')
+    assert read_ahead._split_point([str(path)]) == 19  # the middle (14) is in line 2: after its \r\n
+    splitting(17)  # on the \r of \r\n: not between the two
+    assert read_ahead._split_point([str(path)]) == 19
+    splitting(18)  # on the \n itself
+    assert read_ahead._split_point([str(path)]) == 19
+    splitting(19)
+    assert read_ahead._split_point([str(path)]) == 28  # the end: the second half is empty
+    splitting(28)
+    assert read_ahead._split_point([str(path)]) is None  # past the last newline: nothing to split
+
+
+def test_split_reading_gives_batches_and_letters_in_order_across_the_split(tmp_path, splitting):
+    """3,000 kept lines and skipped ones, a dead letter just before the split point and one AT it: the batch
+    of 2,000 records spans both halves, labelled with the file's own line numbers, the letters in order."""
+    rows = [json.dumps(record(n)) if n % 3 else skipped_line(n) for n in range(4500)]
+    rows[2249] = "{broken before"
+    rows[2250] = "{broken at"
+    path = tmp_path / "f.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    splitting(len("\n".join(rows[:2250]).encode()) - 1)  # the last byte of line 2,250: split after its newline
+    assert read_ahead._split_point([str(path)]) == len("\n".join(rows[:2250]).encode()) + 1
+    batches, letters, stats = split_equals_one_reader(path)
+    assert [source for source, _ in batches] == [f"{path}:2-3002", f"{path}:3003-4500"]
+    assert [reason[:10] for _, reason, _ in letters] == ["line 2250:", "line 2251:"]
+    assert stats.records == 2999 and stats.dead_letters == 2 and stats.skipped == 1499
+
+
+def test_split_reading_of_a_file_damaged_where_it_is_split(tmp_path, splitting):
+    """\\r\\n and lone \\r line ends (lines as the text reader counts them), blank lines, a split inside a
+    multi-byte character, bytes that are not UTF-8 next to the split, a long line over the middle."""
+    first = [json.dumps(record(n, userAgent="caf\u00e9 \u20ac"), ensure_ascii=False) for n in range(5)]
+    long_line = json.dumps(record(99, requestParameters={"pad": "\u00e9" * 200_000}), ensure_ascii=False)
+    data = (
+        "\r\n".join(first).encode()
+        + b"\r"  # a lone \r: the end of a line for the reader
+        + skipped_line(0).encode()
+        + b"\r\n\r\n"
+        + long_line.encode()
+        + b"\n\xff\xfe not utf-8 \xe2\x82\n"
+        + json.dumps(record(7, userAgent="\u00e9\u00e9\u00e9"), ensure_ascii=False).encode()
+        + b"\r\n"
+        + json.dumps(record(8)).encode()  # no newline at the end
+    )
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(data)
+    middle = data.index(b"\xc3\xa9" * 100) + 1  # inside an é of the long line (longer than what follows it)
+    for at in (middle, data.index(b"\xff"), data.index(b"\xe2\x82\n") + 1, data.index(b"\r\n\r\n") + 1):
+        splitting(at)
+        assert read_ahead._split_point([str(path)]) is not None
+        batches, letters, _ = split_equals_one_reader(path)
+        [(source, records)] = batches
+        assert source == f"{path}:1-11" and len(records) == 8
+        assert [reason.split(":")[0] for _, reason, _ in letters] == ["line 9"]  # the bytes not UTF-8
+        assert (
+            records[-2]["userAgent"] == "\u00e9\u00e9\u00e9" and len(records[5]["requestParameters"]["pad"]) == 200_000
+        )
+
+
+def test_split_reading_of_fewer_lines_than_readers(tmp_path, splitting):
+    """Two lines, the second half inside the last: the second reader reads nothing; a skipped last line."""
+    path = tmp_path / "f.jsonl"
+    long_skipped = json.dumps({**json.loads(skipped_line(2)), "pad": "x" * 5000})
+    path.write_text(json.dumps(record(1)) + "\n" + long_skipped + "\n")
+    assert read_ahead._split_point([str(path)]) == path.stat().st_size
+    batches, letters, stats = split_equals_one_reader(path)
+    assert [source for source, _ in batches] == [f"{path}:1-1"] and not letters and stats.skipped == 1
+    last = json.dumps(record(2, requestParameters={"pad": "x" * 5000}))
+    path.write_text(json.dumps(record(1)) + "\n" + last)  # the middle in the last line, without a newline: no split
+    assert read_ahead._split_point([str(path)]) is None
+    split_equals_one_reader(path)
+
+
+def test_only_one_big_plain_json_lines_file_is_split(tmp_path, splitting, monkeypatch):
+    lines = "".join(json.dumps(record(n)) + "\n" for n in range(10))
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(lines)
+    zipped = tmp_path / "zipped.jsonl.gz"
+    zipped.write_bytes(gzip.compress(lines.encode()))
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps({"Records": [record(1), record(2)]}, indent=2))
+    assert read_ahead._split_point([str(plain)]) is not None
+    for paths in ([str(zipped)], [str(pretty)], [str(plain), str(plain)], [str(tmp_path)], ["-"]):
+        assert read_ahead._split_point(paths) is None, paths
+    monkeypatch.setattr(read_ahead, "_cpus", lambda: 1)
+    assert read_ahead._split_point([str(plain)]) is None
+    monkeypatch.setattr(read_ahead, "_cpus", lambda: 2)
+    monkeypatch.setattr(read_ahead, "READ_AHEAD_MIN_BYTES", plain.stat().st_size + 1)
+    assert read_ahead._split_point([str(plain)]) is None
+
+
+def readers_left() -> list:
+    import multiprocessing
+
+    return [c for c in multiprocessing.active_children() if c.name == "replay-reader"]
+
+
+def test_a_caller_that_stops_a_split_reading_early_leaves_no_reader_behind(tmp_path, splitting):
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps(record(n)) + "\n" for n in range(20_000)))
+    assert read_ahead._split_point([str(path)]) is not None
+    batches = read_batches([str(path)], read_ahead=True)
+    source, records = next(batches)
+    assert source == f"{path}:1-2000" and len(records) == 2000
+    batches.close()
+    assert not readers_left()
+
+
+@pytest.mark.parametrize("half", [0, 1])
+def test_an_error_in_a_split_reader_is_raised_in_the_caller(tmp_path, splitting, monkeypatch, half):
+    path = tmp_path / "f.jsonl"
+    path.write_text("".join(json.dumps(record(n)) + "\n" for n in range(5000)))
+    real = read_ahead.part_items
+
+    def failing(name: str, start: int, end: int | None):
+        if (start > 0) == bool(half):
+            raise ValueError(f"half {half} unreadable")
+        yield from real(name, start, end)
+
+    monkeypatch.setattr(read_ahead, "part_items", failing)
+    seen: list[str] = []
+    with pytest.raises(ValueError, match=f"half {half} unreadable"):
+        for source, _ in read_batches([str(path)], read_ahead=True):
+            seen.append(source)
+    assert seen == ([f"{path}:1-2000"] if half else [])  # raised where the reading met it, after what came before
+    assert not readers_left()
+
+    def dying(name: str, start: int, end: int | None):
+        os._exit(3)
+        yield
+
+    monkeypatch.setattr(read_ahead, "part_items", dying)
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        list(read_batches([str(path)], read_ahead=True))
+    assert not readers_left()
