@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 READ_AHEAD_MIN_BYTES = 32 * 1024 * 1024  # below this, starting a child costs more than it saves
 _BATCH, _DEAD, _DONE, _FAILED, _ITEMS = b"B", b"D", b"S", b"E", b"I"
-_HELD_BYTES = 64 * 1024 * 1024  # of the second half's items, held in the parent while it reads the first half
+_HELD_BYTES = 4 * 1024 * 1024  # of the second half's items, held in the parent while it reads the first half
 _ITEMS_PER_MESSAGE = 2000  # kept lines (or records) a part's reader sends at once
 
 
