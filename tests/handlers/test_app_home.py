@@ -179,6 +179,11 @@ def test_non_admins_get_a_read_only_view_and_responders_only_acknowledge(make_bo
 
 def home_click(bot, alert: AlertRow, action_id: str, user: str, view: dict) -> int:
     """Press one of an alert's buttons on the Home tab, as Slack sends it: a view container, no channel or message."""
+    return home_press(bot, action_id, f"iam_home_alert_{alert.id}", str(alert.id), user, view)
+
+
+def home_press(bot, action_id: str, block_id: str, value: str, user: str, view: dict) -> int:
+    """Press a button of `block_id` on the Home tab `view` as `user`; returns the HTTP status."""
     bot.clicks += 1
     payload = {
         "type": "block_actions",
@@ -192,8 +197,8 @@ def home_click(bot, alert: AlertRow, action_id: str, user: str, view: dict) -> i
         "actions": [
             {
                 "action_id": action_id,
-                "block_id": f"iam_home_alert_{alert.id}",
-                "value": str(alert.id),
+                "block_id": block_id,
+                "value": value,
                 "type": "button",
                 "action_ts": f"{time.time():.6f}",
             }
@@ -421,27 +426,8 @@ def test_an_incident_shows_once_with_its_buttons_and_its_button_acts_from_the_ho
 
     root = bot.store.alert(incident.root_alert_id)
     assert root is not None
-    bot.clicks += 1
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0TEST", "domain": "test"},
-        "user": {"id": ADMIN, "username": ADMIN.lower(), "team_id": "T0TEST"},
-        "api_app_id": "A0TEST",
-        "token": "legacy",
-        "container": {"type": "view", "view_id": view["id"]},
-        "trigger_id": f"{bot.clicks}.trigger",
-        "view": {**view, "state": {"values": {}}},
-        "actions": [
-            {
-                "action_id": "iam_incident_detach_all",
-                "block_id": f"iam_home_incident_{incident.id}",
-                "value": str(incident.id),
-                "type": "button",
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
-    }
-    assert bot.send(payload).status == 200
+    block = f"iam_home_incident_{incident.id}"
+    assert home_press(bot, "iam_incident_detach_all", block, str(incident.id), ADMIN, view) == 200
     wait_done(bot, root.id, "iam_incident_detach_all")
     assert account.client("iam").list_attached_user_policies(UserName="backup-svc")["AttachedPolicies"] == []
     fresh = published(bot, ADMIN, count=2)
