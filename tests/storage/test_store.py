@@ -47,6 +47,18 @@ def test_migrations_are_idempotent_and_data_survives_reopen(tmp_path):
     assert again.seen_events(["e1", "e2"]) == {"e1"}
 
 
+def test_events_keep_only_the_indexes_a_query_reads(tmp_path):
+    # (actor, event_time) served the count of refused writes before the rules' memory took it over: every stored
+    # event paid for an index no query read. Migration 10 drops it from a database made before.
+    store = Store(tmp_path / "a.db")
+    assert {tuple(i.columns) for i in store.db["events"].indexes} == {("event_id",), ("account", "stored_at")}
+    store.db["events"].create_index(["actor", "event_time"])  # as migration 3 left it
+    store.db.execute("DELETE FROM schema_migrations WHERE version = 10")
+    store.close()
+    again = Store(tmp_path / "a.db")
+    assert {tuple(i.columns) for i in again.db["events"].indexes} == {("event_id",), ("account", "stored_at")}
+
+
 def test_redelivered_event_creates_nothing(tmp_path):
     store = Store(tmp_path / "a.db")
     assert len(store.store_batch([event("e1")], [make("e1", rule="root_login", dedup="a")])) == 1
