@@ -43,7 +43,8 @@ DeadLetter = Callable[[str, str, object], None]
 # A JSON Lines line the prefilter kept, read: (line number, lines skipped since the kept line before, its records,
 # its dead letters as (reason without the line number, body), how many of its records the prefilter ruled out).
 # A part of a file ends with (0, lines skipped since the last kept line, its last line's number, whether that line
-# was skipped, 0).
+# was skipped, 0). Before it is read (`_Reader.kept_text`), a kept line is (line number, lines skipped, its text,
+# None, 0), the end item the same.
 Kept = tuple[int, int, object, object, int]
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
@@ -131,13 +132,13 @@ def plain_jsonl(path: Path) -> bool:
 
 
 def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
-    """Stage 1 of reading a plain JSON Lines file (`_Reader.kept_lines`) over its bytes from `start` (0, or just
-    after a newline byte) to `end` (None: to the end), lines numbered from 1 within the part."""
+    """Stage 1a of reading a plain JSON Lines file (`_Reader.kept_text`: the kept lines, unread) over its bytes from
+    `start` (0, or just after a newline byte) to `end` (None: to the end), lines numbered from 1 within the part."""
     reader = _Reader(None, ReadStats(), default_prefilter(), 0)
-    with open(path, "rb", buffering=0) as raw, few_collections():
+    with open(path, "rb", buffering=0) as raw:
         raw.seek(start)
         text = _text(io.BufferedReader(_Range(raw, end - start if end is not None else None)))
-        yield from reader.kept_lines(enumerate(text, start=1))
+        yield from reader.kept_text(enumerate(text, start=1))
 
 
 def part_batches(
@@ -148,11 +149,12 @@ def part_batches(
     stats: ReadStats | None = None,
     batch_size: int = 2000,
 ) -> Iterator[tuple[str, list[object]]]:
-    """Stage 2 (`_Reader.batches`) over the items of a file's parts read one after the other, their line numbers
-    counted from the file's start: what `iter_batches([name])` yields, sends to `dead_letter` and counts."""
+    """Stages 1b and 2 (`_Reader.read_kept`, `_Reader.batches`) over `part_items`' items of a file's parts one
+    after the other, their line numbers counted from the file's start: what `iter_batches([name])` yields, sends
+    to `dead_letter` and counts."""
     reader = _Reader(dead_letter, stats if stats is not None else ReadStats(), default_prefilter(), batch_size)
     with few_collections():
-        yield from reader.batches(name, items)
+        yield from reader.batches(name, reader.read_kept(items))
 
 
 # Allocations between two runs of the cyclic collector's youngest generation while a replay reads (CPython: 700).
@@ -245,7 +247,11 @@ class _Reader:
         yield from self.batches(name, self.kept_lines(lines))
 
     def kept_lines(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
-        """Stage 1 of reading JSON Lines: each line the prefilter keeps, read (see `Kept`), in line order.
+        """Stage 1 of reading JSON Lines: each line the prefilter keeps, read (see `Kept`), in line order."""
+        return self.read_kept(self.kept_text(lines))
+
+    def kept_text(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
+        """Stage 1a: each line the prefilter keeps, as its text (see `KeptText`), in line order, then the end item.
 
         Touches neither the counters nor `dead_letter` (`batches` does), so it may run in another process.
         """
@@ -259,11 +265,21 @@ class _Reader:
                 continue
             if not line or line.isspace():
                 continue
-            records: list[object] = []
-            letters: list[tuple[str, str]] = []
-            yield number, skipped, records, letters, self.line(line, records, letters)
+            yield number, skipped, line, None, 0
             skipped = 0
         yield 0, skipped, number, bool(skipped) and not could_match(line), 0
+
+    def read_kept(self, items: Iterable[Kept]) -> Iterator[Kept]:
+        """Stage 1b: `kept_text`'s items with each kept line read into its records and dead letters."""
+        line = self.line
+        for item in items:
+            number, skipped, text = item[0], item[1], item[2]
+            if not number:
+                yield item  # the end of a part
+                continue
+            records: list[object] = []
+            letters: list[tuple[str, str]] = []
+            yield number, skipped, records, letters, line(text, records, letters)  # type: ignore[arg-type]
 
     def batches(self, name: str, items: Iterable[Kept]) -> Iterator[tuple[str, list[object]]]:
         """Stage 2 of reading JSON Lines: `kept_lines`' items (of one file, perhaps read in parts one after the

@@ -343,3 +343,17 @@ def test_an_error_in_a_split_reader_is_raised_in_the_caller(tmp_path, splitting,
     with pytest.raises(RuntimeError, match="exit code 3"):
         list(read_batches([str(path)], read_ahead=True))
     assert not readers_left()
+
+
+@pytest.mark.skipif(read_ahead._SET_PIPE_SIZE is None, reason="pipe buffers are resized on Linux only")
+def test_the_readers_pipes_hold_a_megabyte(tmp_path):
+    # The kernel's default 64 KiB would make each message of kept lines cross in dozens of reads, each a switch
+    # between reader and parent.
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    receiving, sending = read_ahead._pipe(read_ahead.multiprocessing.get_context("fork"))
+    try:
+        size = read_ahead.fcntl.fcntl(sending.fileno(), read_ahead.fcntl.F_GETPIPE_SZ)
+    finally:
+        receiving.close()
+        sending.close()
+    assert size == (read_ahead._PIPE_BYTES if limit >= read_ahead._PIPE_BYTES else read_ahead._PIPE_BYTES // 4)
