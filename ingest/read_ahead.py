@@ -19,8 +19,9 @@ each over half of its bytes split just after a newline byte (so at a character b
 they send the text of the lines the prefilter keeps (`ingest.files.part_items`), and the parent reads, batches,
 labels, counts and dead-letters them (`part_batches`) as one reader would, the second half's line numbers counted
 on from the first's last. The parent decodes: building its objects from marshal's format costs the parent as much
-as from the JSON text (measured on the IAM-heavy mix), so decoding in the children would only add their work. What the second child sends while the parent is still on the first half waits in the parent (up to
-_HELD_BYTES, then the second child waits).
+as from the JSON text (measured on the IAM-heavy mix), so decoding in the children would only add their work.
+What the second child sends while the parent is still on the first half waits in the parent (up to _HELD_BYTES,
+then the second child waits).
 """
 
 from __future__ import annotations
