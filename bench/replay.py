@@ -636,7 +636,7 @@ def measure_json(path: str) -> dict:
 
 def measure_replay(path: str, stdlib_json: bool = False, read_ahead: bool | None = None) -> dict:
     """(b) The replay path as `bot.py replay` runs it: ingest.read_ahead.read_batches (the reading in a child process
-    where that pays) + Pipeline.process, in-memory store, offline context; with `stdlib_json`, the reader decodes
+    where that pays) + Pipeline.process, in-memory store, offline context; with `stdlib_json`, kept lines are decoded
     with json.loads instead of orjson (to tell what the faster decoder is worth). CPU time and peak RSS count the
     reading child too, apart."""
     from ingest import files
@@ -758,7 +758,7 @@ def run_mix(mix: str, args: argparse.Namespace) -> bool:
     print(
         f"replay, stdlib json   {std['seconds']:.2f} s  ratio {std['seconds'] / base['seconds']:.3f}"
         f" (by CPU time {min(r['cpu'] for r in stds) / min(r['cpu'] for r in bases):.3f})"
-        f"  peak RSS {std['peak_mb']:.0f} MB (the reader decoding with json.loads instead of orjson)"
+        f"  peak RSS {std['peak_mb']:.0f} MB (the kept lines decoded with json.loads instead of orjson)"
     )
     print(
         f"replay, cold cache    {cold['seconds']:.2f} s  ratio {cold['seconds'] / base['seconds']:.3f}"
