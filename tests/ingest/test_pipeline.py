@@ -45,3 +45,17 @@ def test_huge_number_in_the_actor_user_name_does_not_reach_sqlite(pipeline, stor
     pipeline.process([json.loads(json.dumps(record))], "replay:x")
     [alert] = store.alerts(rule="user_created")
     assert alert.actor_user == "alice"
+
+
+def test_each_unusable_record_is_dead_lettered_with_the_first_thing_it_lacks(pipeline, store, create_user):
+    good = create_user()
+    cases = {
+        "record has no eventID": {**good, "eventID": ""},
+        "record has no eventName": {**good, "eventID": "e2", "eventName": 7},
+        "record has no eventTime": {**good, "eventID": "e3", "eventTime": None},
+        "record's eventTime is not an ISO 8601 time": {**good, "eventID": "e4", "eventTime": "yesterday"},
+    }
+    both = {key: value for key, value in good.items() if key not in ("eventID", "eventName")}
+    result = pipeline.process([*cases.values(), both, good], "replay:x")
+    assert result.dead_letters == 5 and [a.rule for a in result.alerts] == ["user_created"]
+    assert [letter.reason for letter in store.dead_letters()] == [*cases, "record has no eventID"]
