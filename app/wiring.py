@@ -184,11 +184,11 @@ def audit_service(
     settings: Settings,
     sessions: AwsSessions,
     store: Store,
-    checks: tuple[Check, ...] | None = None,
+    checks: tuple[Check, ...],
     metrics: Metrics | None = None,
 ) -> AuditService:
-    """The auditor running `checks` (every registered check by default) over the configured accounts and regions."""
-    checks = all_checks() if checks is None else checks
+    """The auditor running `checks` (resolved by the caller: `build`, or the audit command line's selection) over
+    the configured accounts and regions."""
     auditor = Auditor(sessions, store, settings.accounts, settings.regions, checks=checks)
     return AuditService(auditor, store, metrics, routes=settings.routing)
 
