@@ -30,10 +30,14 @@ def _parse(text: str) -> datetime | None:
     if not text:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)  # reads a trailing Z as UTC since Python 3.11
     except ValueError:
         return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    zone = moment.tzinfo
+    if zone is None:
+        return moment.replace(tzinfo=UTC)
+    # CloudTrail's `Z` gives UTC itself: no conversion (a replay parses most kept records' times once each).
+    return moment if zone is UTC else moment.astimezone(UTC)
 
 
 _utc_text = lru_cache(maxsize=4096)(_parse)  # datetimes are immutable: one parse serves every reader
