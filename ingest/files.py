@@ -135,7 +135,7 @@ def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
     """Stage 1a of reading a plain JSON Lines file (`_Reader.kept_text`: the kept lines, unread) over its bytes from
     `start` (0, or just after a newline byte) to `end` (None: to the end), lines numbered from 1 within the part."""
     reader = _Reader(None, ReadStats(), default_prefilter(), 0)
-    with open(path, "rb", buffering=0) as raw:
+    with open(path, "rb", buffering=0) as raw, few_collections():
         raw.seek(start)
         text = _text(io.BufferedReader(_Range(raw, end - start if end is not None else None)))
         yield from reader.kept_text(enumerate(text, start=1))
