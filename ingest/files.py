@@ -251,7 +251,7 @@ class _Reader:
         return self.read_kept(self.kept_text(lines))
 
     def kept_text(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
-        """Stage 1a: each line the prefilter keeps, as its text (see `KeptText`), in line order, then the end item.
+        """Stage 1a: each line the prefilter keeps, as its text (see `Kept`), in line order, then the end item.
 
         Touches neither the counters nor `dead_letter` (`batches` does), so it may run in another process.
         """

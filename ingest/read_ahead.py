@@ -260,9 +260,9 @@ def _parts_in_order(pipes: list[Connection], children: list[BaseProcess]) -> Ite
 
 
 def _pipe(fork: multiprocessing.context.BaseContext) -> tuple[Connection, Connection]:
-    """A one-way pipe with as big a kernel buffer as an unprivileged process may ask for (Linux: up to
-    /proc/sys/fs/pipe-max-size, 1 MiB by default; 64 KiB otherwise): each megabyte-sized message then crosses in a
-    few reads instead of one per 64 KiB, each a switch between the two processes."""
+    """A one-way pipe whose kernel buffer holds 1 MiB (256 KiB where /proc/sys/fs/pipe-max-size allows less; the
+    64 KiB default where neither is allowed, or off Linux): a message of megabytes then crosses in a few reads
+    instead of one per 64 KiB, each a switch between the two processes."""
     receiving, sending = fork.Pipe(duplex=False)
     if _SET_PIPE_SIZE is not None:
         for size in (_PIPE_BYTES, _PIPE_BYTES // 4):

@@ -230,7 +230,7 @@ def _v9(db: sqlite_utils.Database) -> None:
 def _v10(db: sqlite_utils.Database) -> None:
     """Drop the index on events (actor, event_time): migration 3 made it for counting an identity's refused writes,
     which the rules' memory (migration 4) has done since; no query reads by it, and every stored event paid for it
-    (a replay's event inserts take about a fifth less time without it)."""
+    (3.6% of the pipeline's instructions on 8,000 IAM-heavy records, under callgrind)."""
     db.execute("DROP INDEX IF EXISTS idx_events_actor_event_time")
 
 
