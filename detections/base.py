@@ -120,6 +120,10 @@ class RuleContext(Protocol):
         """Accounts a role of `account` may trust: the account itself, IAMBOT_TRUSTED_ACCOUNTS and, when AWS can
         list them, the organization's accounts."""
 
+    def holds(self, memory: str) -> bool:
+        """Whether `memory` keeps any fact now. When it keeps none, every `recall` of it answers None: a rule may
+        return before building the keys it would look up."""
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """The value of the latest fact `memory` keeps under `key` from within its retention before `at`, else None."""
 

@@ -158,6 +158,10 @@ class MemoryBook:
         """Per memory, the event time before which nothing is kept any more (for pruning the stored copy)."""
         return {name: newest - self._keep[name] for name, newest in self._newest.items()}
 
+    def holds(self, memory: str) -> bool:
+        """See RuleContext.holds."""
+        return bool(self._facts[memory])
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """See RuleContext.recall."""
         kept = self._facts[memory].get(key)

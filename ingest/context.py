@@ -117,6 +117,10 @@ class PipelineContext:
         organization = self.iam.organization_accounts() if self.iam else None
         return self.trusted | {account} | (organization or frozenset())
 
+    def holds(self, memory: str) -> bool:
+        """See RuleContext."""
+        return self.memory.holds(memory)
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         """See RuleContext."""
         return self.memory.recall(memory, key, at)

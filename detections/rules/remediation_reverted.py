@@ -148,6 +148,8 @@ def facts(undone: Iterable[Undone], action: str, alert_id: int, at: datetime | N
 def match(record: dict, ctx: RuleContext) -> Match | None:
     """A successful call that gives back, to the same principal, a grant the bot took away before it (or takes off
     the containment it put on)."""
+    if not ctx.holds(UNDONE.name):  # the bot undid nothing known: nothing of it can come back (most records)
+        return None
     at = ct.event_time(record)
     if at is None:
         return None

@@ -75,6 +75,21 @@ def test_retention_counts_only_the_window_and_forgets_what_is_older_than_it() ->
     assert book.horizons() == {"refusals": T0 + timedelta(minutes=5)}
 
 
+def test_a_memory_holds_facts_from_the_first_kept_to_the_last_forgotten() -> None:
+    rule = probe_rule(minutes=10)
+    book = MemoryBook([rule], late=timedelta(0))
+    assert not book.holds("refusals")
+    book.note(rule, {**refusal(0), "errorCode": None}, matched=False)  # nothing kept under a key
+    assert not book.holds("refusals")
+    book.note(rule, refusal(0), matched=False)
+    assert book.holds("refusals")
+    other = example_records.iam_user("other")
+    book.note(rule, refusal(30, other), matched=False)  # the prober's fact is past the retention: forgotten
+    assert book.size("refusals") == 1 and book.holds("refusals")
+    book.discard(book.pending())  # the batch could not be stored: what it taught is forgotten too
+    assert book.size("refusals") == 0 and not book.holds("refusals")
+
+
 def test_facts_are_kept_a_day_longer_than_their_window_for_records_that_arrive_late() -> None:
     rule = probe_rule(minutes=10)
     book = MemoryBook([rule])

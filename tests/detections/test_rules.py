@@ -80,6 +80,9 @@ class ExampleContext:
     def trusted_accounts(self, account: str) -> frozenset[str]:
         return self.organization | {account}
 
+    def holds(self, memory: str) -> bool:
+        return True  # "may hold": the rule goes on to recall, as it would without asking
+
     def recall(self, memory: str, key: str, at: datetime) -> str | None:
         assert isinstance(at, datetime)
         if memory == "root_task_sessions":
