@@ -89,7 +89,7 @@ class Pipeline:
         seen = self.store.seen_events(r["eventID"] for r in usable)
         # Oldest first, so what a rule remembers is known before the records that follow it.
         usable.sort(key=_event_time_text)
-        events: list[dict] = []
+        events: list[tuple] = []
         alerts: list[Alert] = []
         self.context.refresh()  # what other instances remembered meanwhile
         memory = self.context.memory
@@ -103,16 +103,16 @@ class Pipeline:
             found = evaluate(record, context, rules, memory=memory)
             if found:
                 alerts.extend(found)
-            events.append(
-                {
-                    "event_id": event_id,
-                    "event_name": record["eventName"],
-                    "event_time": record["eventTime"],
-                    "account": str(record.get("recipientAccountId") or ""),
-                    "source": source,
-                    "actor": actor_arn(record),
-                    "error_code": str(record.get("errorCode") or ""),
-                }
+            events.append(  # the store's EVENT_FIELDS, in order
+                (
+                    event_id,
+                    record["eventName"],
+                    record["eventTime"],
+                    str(record.get("recipientAccountId") or ""),
+                    source,
+                    actor_arn(record),
+                    str(record.get("errorCode") or ""),
+                )
             )
         self.apply_rule_mutes(alerts)
         facts = memory.pending()

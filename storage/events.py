@@ -20,7 +20,7 @@ from storage.db import Area, iso, storable, storable_row, storable_values
 from storage.schema import MEMORY_REBUILD
 
 EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
-_EVENT_FIELDS = EVENT_COLUMNS[:-1]  # an event's keys; stored_at is the batch's stamp
+EVENT_FIELDS = EVENT_COLUMNS[:-1]  # an event's keys (or, as a tuple, its fields' order); stored_at is the batch's stamp
 MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
 # Each account's latest stored event, by the index on (account, stored_at): the recursive part steps from one
 # account to the next (one index seek each), then one seek per account finds its latest row. A GROUP BY would read
@@ -80,7 +80,7 @@ class Events(Area):
 
     def store_batch(
         self,
-        events: Iterable[dict],
+        events: Iterable[dict | tuple],
         alerts: Iterable[Alert],
         dedup_windows: dict[str, int] | None = None,
         memory: Iterable[dict] = (),
@@ -90,7 +90,8 @@ class Events(Area):
         alert ids.
 
         `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
-        "error_code"; an event already stored is skipped together with its alerts. Text is stored as `storable`
+        "error_code", or tuples of all seven in EVENT_FIELDS' order (the pipeline's: no dict per event); an event
+        already stored is skipped together with its alerts. Text is stored as `storable`
         makes it (an event id with a lone surrogate is the same event as its escaped form). An alert whose rule
         has a dedup window (minutes, in `dedup_windows`) and whose dedup key already has an alert in that window
         is folded into it. `memory` rows are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime),
@@ -99,7 +100,9 @@ class Events(Area):
         windows = dedup_windows or {}
         now = self._db.clock()
         stamp = iso(now)
-        raw = [(*map(event.get, _EVENT_FIELDS), stamp) for event in events]  # in EVENT_COLUMNS' order
+        raw = [  # in EVENT_COLUMNS' order
+            (*event, stamp) if type(event) is tuple else (*map(event.get, EVENT_FIELDS), stamp) for event in events
+        ]
         if not _all_ascii(raw):  # each row made storable on its own
             raw = [storable_values(row) for row in raw]
         rows: dict[str, tuple] = {}

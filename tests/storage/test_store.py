@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from core.alert import Alert
 from core.severity import Severity
 from storage import Store
+from storage.events import EVENT_FIELDS
 from storage.schema import MIGRATIONS
 
 
@@ -164,6 +165,19 @@ def test_a_batch_of_many_events_is_stored_once_each_in_its_order(tmp_path):
     assert rows[2] == ("e0", "arn:aws:iam::1:user/ue0")
     assert dict(rows)["e200"] == "arn:aws:iam::1:user/CreateUser\\ud800X"
     assert dict(rows)["e5"] is None  # stored first without an actor, and kept as it was
+
+
+def test_an_event_given_as_a_tuple_is_stored_as_the_same_event_given_as_a_dict(tmp_path):
+    store = Store(tmp_path / "t.db")
+    given = {**event("e1"), "actor": "arn:aws:iam::1:user/u", "error_code": "AccessDenied"}
+    store.store_batch([given], [])
+    as_tuple = tuple({**given, "event_id": "e2"}[f] for f in EVENT_FIELDS)
+    store.store_batch([as_tuple], [])
+    first, second = store.events_since("2026-01-01")
+    assert (first.event_id, second.event_id) == ("e1", "e2")
+    fields = [f for f in EVENT_FIELDS if f != "event_id"]
+    assert [getattr(second, f) for f in fields] == [getattr(first, f) for f in fields]
+    assert second.error_code == "AccessDenied" and second.actor == "arn:aws:iam::1:user/u"
 
 
 def test_seen_events_finds_the_stored_among_many_ids_whatever_their_text(tmp_path):
