@@ -390,15 +390,18 @@ def _describe(actions: frozenset[str]) -> str:
 
 def _classify(allowed: frozenset[str], scoped: Mapping[str, frozenset[str]]) -> Verdict:
     cat = _catalog()
-    missing = cat.everything - allowed
     iam_control = cat.iam_permissions_management <= allowed
     paths: list[tuple[str, frozenset[str]]] = []
     for name, actions in cat.escalations:
         if actions <= allowed and not any(found < actions for _, found in paths):
             paths.append((name, actions))
     takeovers = _takeovers(scoped)
-    nearly_all = len(missing) <= _ADMIN_TOLERANCE * len(cat.everything)
-    if nearly_all and (iam_control or paths or takeovers):
+    tolerated = _ADMIN_TOLERANCE * len(cat.everything)
+    # At least len(everything) - len(allowed) actions are missing: a narrow policy is told from nearly all at once,
+    # without the set difference over the whole catalog (most of the time of judging it).
+    missing = cat.everything - allowed if len(cat.everything) - len(allowed) <= tolerated else None
+    nearly_all = missing is not None and len(missing) <= tolerated
+    if missing is not None and nearly_all and (iam_control or paths or takeovers):
         if not missing:
             return Verdict(Power.ADMIN, ("grants every action on every resource",))
         return Verdict(Power.ADMIN, (f"grants every action on every resource except {_describe(missing)}",))

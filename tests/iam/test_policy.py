@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from iam import policy
 from iam.policy import (
     KNOWN_MANAGED,
     Power,
@@ -204,3 +205,22 @@ def test_known_managed_policies() -> None:
 )
 def test_name_looks_privileged(name: str, expected: bool) -> None:
     assert name_looks_privileged(name) is expected
+
+
+def test_nearly_all_is_told_at_the_tolerance_whichever_way_it_is_reached() -> None:
+    # Every action but whole services, excluded one by one from the biggest: ADMIN while what is missing stays
+    # within _ADMIN_TOLERANCE of the catalog, IAM_ADMIN (iam:* is still there) from the first service past it.
+    catalog = policy._catalog()
+    tolerated = policy._ADMIN_TOLERANCE * len(catalog.everything)
+    sizes = sorted(((len(a), s) for s, a in catalog.by_service.items() if s != "iam"), reverse=True)
+    excluded: list[str] = []
+    missing = 0
+    for size, service in sizes:
+        if missing + size > tolerated:
+            break
+        excluded.append(service)
+        missing += size
+    within = doc({"Effect": "Allow", "NotAction": [f"{s}:*" for s in excluded], "Resource": "*"})
+    past = doc({"Effect": "Allow", "NotAction": [f"{s}:*" for s in [*excluded, service]], "Resource": "*"})
+    assert excluded and judge_document(within).power is Power.ADMIN
+    assert judge_document(past).power is Power.IAM_ADMIN
