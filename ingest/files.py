@@ -40,11 +40,9 @@ log = logging.getLogger(__name__)
 
 # (source, reason, body): Pipeline.dead_letter's signature.
 DeadLetter = Callable[[str, str, object], None]
-# A JSON Lines line the prefilter kept, read: (line number, lines skipped since the kept line before, its records,
-# its dead letters as (reason without the line number, body), how many of its records the prefilter ruled out).
-# A part of a file ends with (0, lines skipped since the last kept line, its last line's number, whether that line
-# was skipped, 0). Before it is read (`_Reader.kept_text`), a kept line is (line number, lines skipped, its text,
-# None, 0), the end item the same.
+# A JSON Lines line the prefilter kept, unread (`_Reader.kept_text`): (line number, lines skipped since the kept line
+# before, its text, None, 0). A part of a file ends with (0, lines skipped since the last kept line, its last line's
+# number, whether that line was skipped, 0).
 Kept = tuple[int, int, object, object, int]
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
@@ -132,7 +130,7 @@ def plain_jsonl(path: Path) -> bool:
 
 
 def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
-    """Stage 1a of reading a plain JSON Lines file (`_Reader.kept_text`: the kept lines, unread) over its bytes from
+    """Stage 1 of reading a plain JSON Lines file (`_Reader.kept_text`: the kept lines, unread) over its bytes from
     `start` (0, or just after a newline byte) to `end` (None: to the end), lines numbered from 1 within the part."""
     reader = _Reader(None, ReadStats(), default_prefilter(), 0)
     with open(path, "rb", buffering=0) as raw, few_collections():
@@ -149,12 +147,11 @@ def part_batches(
     stats: ReadStats | None = None,
     batch_size: int = 2000,
 ) -> Iterator[tuple[str, list[object]]]:
-    """Stages 1b and 2 (`_Reader.read_kept`, `_Reader.batches`) over `part_items`' items of a file's parts one
-    after the other, their line numbers counted from the file's start: what `iter_batches([name])` yields, sends
-    to `dead_letter` and counts."""
+    """Stage 2 (`_Reader.batches`) over `part_items`' items of a file's parts one after the other, their line
+    numbers counted from the file's start: what `iter_batches([name])` yields, sends to `dead_letter` and counts."""
     reader = _Reader(dead_letter, stats if stats is not None else ReadStats(), default_prefilter(), batch_size)
     with few_collections():
-        yield from reader.batches(name, reader.read_kept(items))
+        yield from reader.batches(name, items)
 
 
 # Allocations between two runs of the cyclic collector's youngest generation while a replay reads (CPython: 700).
@@ -244,14 +241,11 @@ class _Reader:
         yield from self.jsonl(name, itertools.chain(head, lines))
 
     def jsonl(self, name: str, lines: Iterable[tuple[int, str]]) -> Iterator[tuple[str, list[object]]]:
-        yield from self.batches(name, self.kept_lines(lines))
-
-    def kept_lines(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
-        """Stage 1 of reading JSON Lines: each line the prefilter keeps, read (see `Kept`), in line order."""
-        return self.read_kept(self.kept_text(lines))
+        yield from self.batches(name, self.kept_text(lines))
 
     def kept_text(self, lines: Iterable[tuple[int, str]]) -> Iterator[Kept]:
-        """Stage 1a: each line the prefilter keeps, as its text (see `Kept`), in line order, then the end item.
+        """Stage 1 of reading JSON Lines: each line the prefilter keeps, as its text (see `Kept`), in line order, then
+        the end item.
 
         Touches neither the counters nor `dead_letter` (`batches` does), so it may run in another process.
         """
@@ -269,40 +263,31 @@ class _Reader:
             skipped = 0
         yield 0, skipped, number, bool(skipped) and not could_match(line), 0
 
-    def read_kept(self, items: Iterable[Kept]) -> Iterator[Kept]:
-        """Stage 1b: `kept_text`'s items with each kept line read into its records and dead letters."""
-        line = self.line
-        for item in items:
-            number, skipped, text = item[0], item[1], item[2]
-            if not number:
-                yield item  # the end of a part
-                continue
-            records: list[object] = []
-            letters: list[tuple[str, str]] = []
-            yield number, skipped, records, letters, line(text, records, letters)  # type: ignore[arg-type]
-
     def batches(self, name: str, items: Iterable[Kept]) -> Iterator[tuple[str, list[object]]]:
-        """Stage 2 of reading JSON Lines: `kept_lines`' items (of one file, perhaps read in parts one after the
-        other) as batches of `batch_size` records labelled `name:first-last`; their dead letters go out as met,
-        and the counters are brought up to date before each batch is yielded."""
-        batch_size = self.batch_size
+        """Stage 2 of reading JSON Lines: `kept_text`'s items (of one file, perhaps read in parts one after the
+        other) read and gathered into batches of `batch_size` records labelled `name:first-last`; each line's dead
+        letters go out as met, and the counters are brought up to date before each batch is yielded."""
+        batch_size, line, stats = self.batch_size, self.line, self.stats
         batch: list[object] = []
+        letters: list[tuple[str, str]] = []  # of one line at a time
         first = last = skipped = parsed = 0
-        for number, skipped_before, records, letters, records_skipped in items:
+        for number, skipped_before, text, last_skipped, _ in items:
             skipped += skipped_before
-            if not number:  # the end of a part: `letters` says whether its last line was skipped
-                if letters:
+            if not number:  # the end of a part: whether its last line was skipped
+                if last_skipped:
                     self.tail_kept = False  # the last line was skipped, not kept
                 continue
             parsed += 1
             if not first:
                 first = number
             last = number
-            batch += records
-            self.stats.records_skipped += records_skipped
+            # The line's records go straight into the batch (no list of its own), its dead letters into `letters`.
+            stats.records_skipped += line(text, batch, letters)  # type: ignore[arg-type]
             self.tail_kept = bool(letters)
-            for reason, body in letters:
-                self.drop(name, f"line {number}: {reason}", body)
+            if letters:
+                for reason, body in letters:
+                    self.drop(name, f"line {number}: {reason}", body)
+                letters.clear()
             if len(batch) >= batch_size:
                 self._count(skipped, parsed, batch)
                 skipped = parsed = 0
