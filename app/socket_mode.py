@@ -17,7 +17,8 @@ websocket_client: it sends pings but checks no pong, so the bot would stay deaf 
 So this module keeps websocket_client and changes only that: a connection is closed by sending the Close frame and
 letting its own reader see the answer (waking it with a socket shutdown if Slack never answers); a connection made
 but not yet started counts as connected, so it is not replaced by a second one; and pongs are required within
-`PONG_SECONDS` (a silent death is noticed within PING_SECONDS + 2 x PONG_SECONDS, then replaced at once).
+`PONG_SECONDS` (a silent death is noticed within PING_SECONDS + 2 x PONG_SECONDS, then replaced at once by the
+connection's own reader thread, not at the SDK monitor's next round: that runs only every ping_interval).
 """
 
 from __future__ import annotations
@@ -98,6 +99,11 @@ class SocketModeClient(sdk_client.SocketModeClient):
             self.logger.error("Socket Mode connection failed: %s: %s", type(err).__name__, err)
             session.close()
         self.logger.info("Stopped receiving messages from a connection")
+        if session is self.current_session and not self.closed:
+            # Replaced now rather than at the SDK monitor's next round, which comes only every ping_interval: a
+            # silent death would otherwise take up to PING_SECONDS more to mend. connect_to_new_endpoint holds
+            # the connect lock and skips a session already replaced, so racing the monitor opens one connection.
+            self._monitor_current_session()
 
     def is_connected(self) -> bool:
         """Connected, or holding a fresh connection that the reader thread is about to start."""
