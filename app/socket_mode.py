@@ -41,6 +41,11 @@ PONG_SECONDS = 2.0
 def close_session(session: WebSocketApp, timeout: float = CLOSE_TIMEOUT) -> None:
     """Close a running connection with a Close frame; its reader thread sees the answer and tears it down."""
     ws = session.sock
+    if (ws is None or not ws.connected) and session.keep_running and not session.has_done_teardown:
+        # Still connecting (a signal just after the connection started): let it connect, then close it properly,
+        # rather than leave it open behind the shutdown.
+        _wait(lambda: _connected(session) or session.has_done_teardown, timeout)
+        ws = session.sock
     if ws is None or not ws.connected:
         return
     with contextlib.suppress(Exception):  # the connection is already broken: nothing to say goodbye on
@@ -59,6 +64,11 @@ def _wait(predicate: Any, timeout: float) -> None:
     end = time.monotonic() + timeout
     while not predicate() and time.monotonic() < end:
         time.sleep(0.01)
+
+
+def _connected(session: WebSocketApp) -> bool:
+    ws = session.sock  # read once: the reader thread may clear it meanwhile
+    return ws is not None and ws.connected
 
 
 def _started(session: WebSocketApp) -> bool:
