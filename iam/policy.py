@@ -401,7 +401,7 @@ def _classify(allowed: frozenset[str], scoped: Mapping[str, frozenset[str]]) -> 
     # without the set difference over the whole catalog (most of the time of judging it).
     missing = cat.everything - allowed if len(cat.everything) - len(allowed) <= tolerated else None
     nearly_all = missing is not None and len(missing) <= tolerated
-    if missing is not None and nearly_all and (iam_control or paths or takeovers):
+    if nearly_all and (iam_control or paths or takeovers):
         if not missing:
             return Verdict(Power.ADMIN, ("grants every action on every resource",))
         return Verdict(Power.ADMIN, (f"grants every action on every resource except {_describe(missing)}",))

@@ -284,10 +284,9 @@ class _Reader:
             # The line's records go straight into the batch (no list of its own), its dead letters into `letters`.
             stats.records_skipped += line(text, batch, letters)  # type: ignore[arg-type]
             self.tail_kept = bool(letters)
-            if letters:
-                for reason, body in letters:
-                    self.drop(name, f"line {number}: {reason}", body)
-                letters.clear()
+            for reason, body in letters:
+                self.drop(name, f"line {number}: {reason}", body)
+            letters.clear()
             if len(batch) >= batch_size:
                 self._count(skipped, parsed, batch)
                 skipped = parsed = 0

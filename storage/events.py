@@ -91,11 +91,11 @@ class Events(Area):
 
         `events` are {"event_id", "event_name", "event_time", "account", "source"} plus optionally "actor" and
         "error_code", or tuples of all seven in EVENT_FIELDS' order (the pipeline's: no dict per event); an event
-        already stored is skipped together with its alerts. Text is stored as `storable`
-        makes it (an event id with a lone surrogate is the same event as its escaped form). An alert whose rule
-        has a dedup window (minutes, in `dedup_windows`) and whose dedup key already has an alert in that window
-        is folded into it. `memory` rows are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime),
-        kept once per memory, key and event; `forget` drops each named memory's rows from before its time.
+        already stored is skipped together with its alerts. Text is stored as `storable` makes it (an event id with
+        a lone surrogate is the same event as its escaped form). An alert whose rule has a dedup window (minutes, in
+        `dedup_windows`) and whose dedup key already has an alert in that window is folded into it. `memory` rows
+        are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime), kept once per memory, key and event;
+        `forget` drops each named memory's rows from before its time.
         """
         windows = dedup_windows or {}
         now = self._db.clock()

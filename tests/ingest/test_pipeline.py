@@ -59,3 +59,17 @@ def test_each_unusable_record_is_dead_lettered_with_the_first_thing_it_lacks(pip
     result = pipeline.process([*cases.values(), both, good], "replay:x")
     assert result.dead_letters == 5 and [a.rule for a in result.alerts] == ["user_created"]
     assert [letter.reason for letter in store.dead_letters()] == [*cases, "record has no eventID"]
+
+
+def test_each_event_is_stored_with_its_fields_in_their_columns(pipeline, store, create_user):
+    record = create_user("zoe")
+    record.update(recipientAccountId="444455556666", errorCode="AccessDenied")
+    pipeline.process([record], "replay:f:7-7")
+    [event] = store.events_since("2000-01-01")
+    assert (event.event_id, event.event_name, event.event_time) == (
+        record["eventID"],
+        "CreateUser",
+        record["eventTime"],
+    )
+    assert (event.account, event.source, event.error_code) == ("444455556666", "replay:f:7-7", "AccessDenied")
+    assert event.actor == record["userIdentity"]["arn"]
