@@ -37,6 +37,43 @@ def evaluate(
     return [build_alert(rule, found, record) for rule, found in raised]
 
 
+class _Asked(BaseException):
+    """A rule asked its context something (raised by _NoContext). A BaseException, so that no rule's own
+    `except Exception` can take it for a failed lookup."""
+
+
+class _NoContext:
+    """A RuleContext that answers nothing: any question raises _Asked."""
+
+    def __getattr__(self, name: str) -> None:
+        raise _Asked(name)
+
+
+_NO_CONTEXT = _NoContext()
+
+
+def raises_nothing(record: dict, rules: tuple[Rule, ...] | None = None) -> bool:
+    """Whether `evaluate(record, ctx, rules, memory)` returns no alert and remembers nothing whatever `ctx` and
+    `memory` hold: no rule reading the record declares a memory, and each returns None without asking its context
+    anything (rules are functions of the record and their context alone).
+
+    False when some rule would ask, match, or raise: the record is then evaluated as usual. A reader process uses
+    this to spare the pipeline the records it need only store.
+    """
+    name = str(record.get("eventName") or "")
+    root = ct.is_root(record)
+    readers = [r for r in rules if r.reads(name, root)] if rules is not None else _registered_readers(name, root)
+    for rule in readers:
+        if rule.remembers:
+            return False
+        try:
+            if rule.match(record, _NO_CONTEXT) is not None:  # type: ignore[arg-type]
+                return False
+        except BaseException:  # _Asked, or what the rule raises: the pipeline meets it as it always does
+            return False
+    return True
+
+
 _READERS: dict[tuple[str, bool], tuple[Rule, ...]] = {}
 _READERS_KEPT = 4096  # names come from the input: keep the index bounded
 
