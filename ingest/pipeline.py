@@ -16,8 +16,9 @@ from core.redaction import redact
 from core.times import utc
 from detections import all_rules
 from detections.base import Rule
-from detections.engine import evaluate
+from detections.engine import evaluate, raises_nothing
 from ingest.context import PipelineContext
+from ingest.judged import Judged, event_row
 from ingest.rule_mutes import mute_alerts
 from storage import Store
 
@@ -55,6 +56,11 @@ def malformed_reason(record: object) -> str | None:
 _event_time_text = itemgetter("eventTime")  # the sort key, without a Python call per record
 
 
+def _event_time_of(item: dict | Judged) -> str:
+    """The sort key of a batch holding judged events too."""
+    return item[2] if type(item) is Judged else item["eventTime"]  # type: ignore[return-value]
+
+
 class Pipeline:
     """Evaluate records against the rules and store events + alerts atomically, then wake the poster."""
 
@@ -76,25 +82,42 @@ class Pipeline:
         self.windows = {r.id: r.dedup_minutes for r in all_rules() if r.dedup_minutes}
 
     def process(self, records: Iterable[object], source: str) -> BatchResult:
-        """Process one batch (an SQS message, a file, a poll). Returns once everything is durably stored."""
+        """Process one batch (an SQS message, a file, a poll). Returns once everything is durably stored.
+
+        A batch may hold `Judged` events (a reader's, `judge`) among its records: each is stored, deduplicated and
+        counted where its record would have been, in event-time order, and evaluated by no rule.
+        """
         result = BatchResult()
         usable: list[dict] = []
+        judged = 0
         for record in records:
+            if type(record) is Judged:
+                usable.append(record)  # type: ignore[arg-type]
+                judged += 1
+                continue
             reason = malformed_reason(record)
             if reason:
                 self.dead_letter(source, reason, record)
                 result.dead_letters += 1
             else:
                 usable.append(record)  # type: ignore[arg-type]
-        seen = self.store.seen_events(r["eventID"] for r in usable)
+        seen = self.store.seen_events(r[0] if type(r) is Judged else r["eventID"] for r in usable)
         # Oldest first, so what a rule remembers is known before the records that follow it.
-        usable.sort(key=_event_time_text)
+        usable.sort(key=_event_time_of if judged else _event_time_text)
         events: list[tuple] = []
         alerts: list[Alert] = []
         self.context.refresh()  # what other instances remembered meanwhile
         memory = self.context.memory
-        context, rules, actor_arn = self.context, self.rules, ct.actor_arn
+        context, rules, tail = self.context, self.rules, (source,)
         for record in usable:
+            if type(record) is Judged:
+                event_id = record[0]
+                if event_id in seen:
+                    result.duplicates += 1
+                    continue
+                seen.add(event_id)
+                events.append(record + tail)  # event_row's, with the batch's source
+                continue
             event_id = record["eventID"]
             if event_id in seen:
                 result.duplicates += 1
@@ -103,17 +126,7 @@ class Pipeline:
             found = evaluate(record, context, rules, memory=memory)
             if found:
                 alerts.extend(found)
-            events.append(  # the store's EVENT_FIELDS, in order
-                (
-                    event_id,
-                    record["eventName"],
-                    record["eventTime"],
-                    str(record.get("recipientAccountId") or ""),
-                    source,
-                    actor_arn(record),
-                    str(record.get("errorCode") or ""),
-                )
-            )
+            events.append(event_row(record, source))
         self.apply_rule_mutes(alerts)
         facts = memory.pending()
         try:
@@ -130,12 +143,22 @@ class Pipeline:
             self.on_alerts(result.alert_ids)
         return result
 
+    def judge(self, record: object) -> tuple | None:
+        """The event row (`Judged`'s) of a record this pipeline would only store: usable, and raising nothing with
+        the pipeline's rules whatever their context and memory hold; else None. Asks nothing of the store or AWS,
+        so a reader process may call it."""
+        if type(record) is not dict or malformed_reason(record) is not None or not raises_nothing(record, self.rules):
+            return None
+        return event_row(record, "")[:-1]  # the source is the batch's, added by `process`
+
     def keep_records(self, records: list[dict], alerts: list[Alert]) -> None:
         """Keep the record of each event that raised an alert, secrets redacted, for the alert's Details view. After
         the batch is stored: a record lost to a crash here costs only that view, which then says so."""
         alerting = {a.event_id for a in alerts}
         if alerting:
-            self.store.keep_event_records(redact(r) for r in records if r["eventID"] in alerting)
+            self.store.keep_event_records(
+                redact(r) for r in records if type(r) is not Judged and r["eventID"] in alerting
+            )
 
     def apply_rule_mutes(self, alerts: list[Alert]) -> None:
         """Mark the alerts an active rule mute hides (stored and counted like the rest, never posted)."""
@@ -146,7 +169,8 @@ class Pipeline:
         if not records:
             return
         self.metrics.events_read.labels(source_kind(source)).inc(len(records))
-        newest = ct.event_time(records[-1])  # the records are sorted by eventTime; parse only the last
+        last = records[-1]  # the records are sorted by eventTime; parse only the last
+        newest = utc(last[2]) if type(last) is Judged else ct.event_time(last)
         if newest is not None:
             self.metrics.feed_lag.set(max(0.0, (datetime.now(UTC) - newest).total_seconds()))
 

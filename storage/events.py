@@ -19,7 +19,7 @@ from storage.cursors import Cursors
 from storage.db import Area, iso, storable, storable_row, storable_values
 from storage.schema import MEMORY_REBUILD
 
-EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "source", "actor", "error_code", "stored_at")
+EVENT_COLUMNS = ("event_id", "event_name", "event_time", "account", "actor", "error_code", "source", "stored_at")
 EVENT_FIELDS = EVENT_COLUMNS[:-1]  # an event's keys (or, as a tuple, its fields' order); stored_at is the batch's stamp
 MEMORY_COLUMNS = ("memory", "key", "event_id", "rule", "value", "at")
 # Each account's latest stored event, by the index on (account, stored_at): the recursive part steps from one
