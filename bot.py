@@ -102,7 +102,9 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     alerts = dead = 0
     colour = out.isatty() and not os.environ.get("NO_COLOR")  # https://no-color.org
     stats = ReadStats()
-    for source, records in read_batches(paths, stdin, dead_letter=pipeline.dead_letter, stats=stats):
+    for source, records in read_batches(
+        paths, stdin, dead_letter=pipeline.dead_letter, stats=stats, judge=pipeline.judge
+    ):
         result = pipeline.process(records, source)
         dead += result.dead_letters
         for alert_id in result.alert_ids:

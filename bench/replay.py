@@ -653,7 +653,10 @@ def measure_replay(path: str, stdlib_json: bool = False, read_ahead: bool | None
     stats = ReadStats()
     found: list[tuple[str, str]] = []
     started, cpu = time.perf_counter(), time.process_time()
-    for source, records in read_batches([path], dead_letter=pipeline.dead_letter, stats=stats, read_ahead=read_ahead):
+    batches = read_batches(
+        [path], dead_letter=pipeline.dead_letter, stats=stats, read_ahead=read_ahead, judge=pipeline.judge
+    )
+    for source, records in batches:
         result = pipeline.process(records, source)
         found.extend((a.rule, a.event_id) for a in result.alerts)
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu

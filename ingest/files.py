@@ -32,6 +32,7 @@ from typing import IO, TextIO
 import orjson
 
 from ingest.envelopes import MalformedMessage, unwrap_value
+from ingest.judged import Judged
 from ingest.prefilter import Prefilter, default_prefilter
 from ingest.prefilter import could_match as could_match  # re-exported: the replay's reading decides with it
 from ingest.s3_objects import GZIP_MAGIC
@@ -40,9 +41,12 @@ log = logging.getLogger(__name__)
 
 # (source, reason, body): Pipeline.dead_letter's signature.
 DeadLetter = Callable[[str, str, object], None]
+# A record's event row if it is one the pipeline would only store (`Pipeline.judge`), else None.
+Judge = Callable[[object], tuple | None]
 # A JSON Lines line the prefilter kept, unread (`_Reader.kept_text`): (line number, lines skipped since the kept line
-# before, its text, None, 0). A part of a file ends with (0, lines skipped since the last kept line, its last line's
-# number, whether that line was skipped, 0).
+# before, its text, None, 0); its text is a tuple where a judge gave the record's event row instead (`judged_items`).
+# A part of a file ends with (0, lines skipped since the last kept line, its last line's number, whether that line
+# was skipped, 0).
 Kept = tuple[int, int, object, object, int]
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
@@ -137,6 +141,65 @@ def part_items(path: str, start: int, end: int | None) -> Iterator[Kept]:
         raw.seek(start)
         text = _text(io.BufferedReader(_Range(raw, end - start if end is not None else None)))
         yield from reader.kept_text(enumerate(text, start=1))
+
+
+def judged_items(items: Iterable[Kept], judge: Judge) -> Iterator[Kept]:
+    """`part_items`' items with each kept line that reads as one record (as `_Reader.line` tells it), and that
+    `judge` gives an event row for, given as that row instead of its text; every other item as it was (a line that
+    does not read stays text, for stage 2 to dead-letter).
+
+    Reading a line to judge it is work the pipeline does again when the judge gives nothing, so lines whose
+    eventName the judge seldom passes (`_Tally`) are left as text unread. That choice changes only which records
+    arrive judged, never what the pipeline makes of them."""
+    tally = _Tally()
+    for item in items:
+        number, skipped, text = item[0], item[1], item[2]
+        if number:
+            name = tally.name(text)  # type: ignore[arg-type]
+            if tally.worth_trying(name):
+                try:
+                    value = loads(text)  # type: ignore[arg-type]
+                except _UNPARSEABLE:
+                    yield item
+                    continue
+                row = judge(value) if isinstance(value, dict) and "eventName" in value else None
+                tally.count(name, row is not None)
+                if row is not None:
+                    yield number, skipped, row, None, 0
+                    continue
+        yield item
+
+
+_NAME_AT = '"eventName":"'  # CloudTrail's own spelling of the key, as written into its log files
+
+
+class _Tally:
+    """Per eventName (as the text spells its first), how often the judge gave a row and how often not; a name is
+    tried while it has failed at most `TRIES` times more than `FAILS_PER_WIN` times its successes."""
+
+    TRIES = 32
+    FAILS_PER_WIN = 4
+    NAMES_KEPT = 4096  # names come from the input: the table stays bounded (a name past it is always tried)
+
+    def __init__(self) -> None:
+        self.fails: dict[str, int] = {}
+        self.wins: dict[str, int] = {}
+
+    def name(self, text: str) -> str:
+        at = text.find(_NAME_AT)
+        if at < 0:
+            return ""
+        start = at + len(_NAME_AT)
+        end = text.find('"', start)
+        return text[start:end] if end >= 0 else ""
+
+    def worth_trying(self, name: str) -> bool:
+        return self.fails.get(name, 0) <= self.TRIES + self.FAILS_PER_WIN * self.wins.get(name, 0)
+
+    def count(self, name: str, judged: bool) -> None:
+        counts = self.wins if judged else self.fails
+        if name in counts or len(counts) < self.NAMES_KEPT:
+            counts[name] = counts.get(name, 0) + 1
 
 
 def part_batches(
@@ -265,8 +328,9 @@ class _Reader:
 
     def batches(self, name: str, items: Iterable[Kept]) -> Iterator[tuple[str, list[object]]]:
         """Stage 2 of reading JSON Lines: `kept_text`'s items (of one file, perhaps read in parts one after the
-        other) read and gathered into batches of `batch_size` records labelled `name:first-last`; each line's dead
-        letters go out as met, and the counters are brought up to date before each batch is yielded."""
+        other) read and gathered into batches of `batch_size` records labelled `name:first-last` (a judged line's
+        event row as its `Judged` event); each line's dead letters go out as met, and the counters are brought up to
+        date before each batch is yielded."""
         batch_size, line, stats = self.batch_size, self.line, self.stats
         batch: list[object] = []
         letters: list[tuple[str, str]] = []  # of one line at a time
@@ -281,12 +345,16 @@ class _Reader:
             if not first:
                 first = number
             last = number
-            # The line's records go straight into the batch (no list of its own), its dead letters into `letters`.
-            stats.records_skipped += line(text, batch, letters)  # type: ignore[arg-type]
-            self.tail_kept = bool(letters)
-            for reason, body in letters:
-                self.drop(name, f"line {number}: {reason}", body)
-            letters.clear()
+            if type(text) is tuple:  # a record its reader judged (`judged_items`): its event row
+                batch.append(Judged(text))
+                self.tail_kept = False
+            else:
+                # The line's records go straight into the batch (no list of its own), its dead letters into `letters`.
+                stats.records_skipped += line(text, batch, letters)  # type: ignore[arg-type]
+                self.tail_kept = bool(letters)
+                for reason, body in letters:
+                    self.drop(name, f"line {number}: {reason}", body)
+                letters.clear()
             if len(batch) >= batch_size:
                 self._count(skipped, parsed, batch)
                 skipped = parsed = 0

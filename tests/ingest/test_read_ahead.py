@@ -358,3 +358,86 @@ def test_the_readers_pipes_hold_a_megabyte(tmp_path):
         sending.close()
     wanted = [n for n in (read_ahead._PIPE_BYTES, read_ahead._PIPE_BYTES // 4) if n <= limit]
     assert size == (wanted[0] if wanted else 64 * 1024)
+
+
+def quiet_and_loud_lines(count: int) -> list[str]:
+    """Quiet sign-ins (what a reader judges) among skipped lines, remembered and alerting records, and duplicates."""
+    from tests.ingest.test_judged import sign_in
+
+    rows: list[str] = []
+    for n in range(count):
+        if n % 5 == 0:
+            rows.append(skipped_line(n))
+        elif n % 7 == 0:
+            rows.append(json.dumps(record(n)))  # CreateUser: remembered, never judged
+        elif n % 11 == 0:
+            rows.append(json.dumps(sign_in(n, mfa=False, second=n % 60)))  # alerts
+        else:
+            rows.append(json.dumps(sign_in(n % (count // 2), second=n % 60)))  # quiet; ids repeat: duplicates
+    return rows
+
+
+def judged_reading(paths: list[str], db: Path, ahead: bool) -> tuple[list, dict, list, ReadStats, int]:
+    """`paths` read (by children when `ahead`) with the pipeline's judge into a pipeline on `db`: per batch its
+    source, new alerts, duplicates and dead letters; what was stored; the dead letters; the counters; how many
+    events came judged."""
+    from ingest.context import PipelineContext
+    from ingest.judged import Judged
+    from ingest.pipeline import Pipeline
+    from storage import Store
+    from tests.ingest.test_judged import stored
+
+    store = Store(str(db))
+    pipeline = Pipeline(store, PipelineContext(store))
+    stats, judged, results = ReadStats(), 0, []
+    batches = read_batches(paths, dead_letter=pipeline.dead_letter, stats=stats, read_ahead=ahead, judge=pipeline.judge)
+    for source, records in batches:
+        judged += sum(type(r) is Judged for r in records)
+        result = pipeline.process(records, source)
+        results.append((source, len(result.alert_ids), result.duplicates, result.dead_letters))
+    letters = [(d.source, d.reason) for d in store.dead_letters()]
+    store.close()
+    return results, stored(db), letters, stats, judged
+
+
+def test_split_readers_that_judge_give_the_pipeline_what_it_would_store_from_the_records(
+    tmp_path, splitting, monkeypatch
+):
+    """Over the split, with an unreadable line, an envelope and a record the pipeline refuses next to it: the
+    pipeline stores, alerts, counts and dead-letters as from the records themselves."""
+    from tests.ingest.test_judged import sign_in
+
+    rows = quiet_and_loud_lines(3000)
+    rows[1500] = "{broken at the split"
+    rows[1501] = json.dumps({"Type": "Notification", "Message": json.dumps({"Records": [record(90_001)]})})
+    rows[1502] = json.dumps(sign_in(90_002) | {"eventTime": "not a time"})  # a dead letter, left to the pipeline
+    path = tmp_path / "f.jsonl"
+    path.write_text("\n".join(rows) + "\n")
+    splitting(len("\n".join(rows[:1500]).encode()))
+    monkeypatch.setattr(read_ahead, "_cpus", lambda: read_ahead.JUDGING_CPUS)
+    inline = judged_reading([str(path)], tmp_path / "inline.db", ahead=False)
+    split = judged_reading([str(path)], tmp_path / "split.db", ahead=True)
+    assert inline[4] == 0 and split[4] > 1000  # in-process nothing is judged; the split readers judged most
+    assert split[:4] == inline[:4]
+    monkeypatch.setattr(read_ahead, "_cpus", lambda: read_ahead.JUDGING_CPUS - 1)
+    two_cpus = judged_reading([str(path)], tmp_path / "two.db", ahead=True)
+    assert two_cpus[4] == 0 and two_cpus[:4] == inline[:4]  # too few CPUs: the readers do not judge
+    assert len(inline[1]["alerts"]) > 100 and sum(r[2] for r in inline[0]) > 100  # alerts and duplicates
+    assert [reason[:20] for _, reason in inline[2]] == ["line 1501: not JSON ", "record's eventTime i"]
+    assert any(event[0].endswith("000000090001") for event in inline[1]["events"])  # the envelope's record
+
+
+def test_one_reading_child_judges_nothing_and_gives_the_pipeline_what_it_reads(tmp_path, monkeypatch):
+    """Files of every shape, gzip files of quiet and loud records among them: one child (the slower side of its
+    replay) is given the judge and uses it nowhere, whatever the CPUs."""
+    monkeypatch.setattr(read_ahead, "_cpus", lambda: 8)
+    paths = hostile_inputs(tmp_path)
+    for n in range(2):
+        lines = quiet_and_loud_lines(2500)[n::2]
+        (tmp_path / f"signins-{n}.jsonl.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+        paths.append(str(tmp_path / f"signins-{n}.jsonl.gz"))
+    inline = judged_reading(paths, tmp_path / "inline.db", ahead=False)
+    child = judged_reading(paths, tmp_path / "child.db", ahead=True)
+    assert inline[4] == 0 and child[4] == 0
+    assert child[:4] == inline[:4]
+    assert len(inline[1]["alerts"]) > 100 and sum(r[2] for r in inline[0]) > 100 and len(inline[2]) >= 5
