@@ -16,7 +16,7 @@ def register(app: App, deps: Deps) -> None:
     """Bind every listener and the global error handler."""
     actions.register(app, deps)
     incidents.register(app, deps)
-    commands.register(app, deps)
+    commands.register(app, deps, modals.open_mute_form)
     findings.register(app, deps)
     home.register(app, deps)
     modals.register(app, deps)

@@ -16,7 +16,7 @@ from delivery import incidents
 from detections.rules import remediation_reverted
 from handlers.deps import Deps
 from handlers.home import refresh_after_click
-from handlers.listening import bind_button
+from handlers.listening import bind_button, message_ts_of
 from handlers.listening import tell_text as _tell
 from handlers.mute_similar import mute_similar
 from handlers.related import refresh_related
@@ -59,7 +59,7 @@ def handle_click(deps: Deps, body: dict, action: dict, client: WebClient, logger
         _tell(client, body, MALFORMED)
         return
     alert = deps.store.alert(alert_id)
-    message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+    message_ts = message_ts_of(body)
     if alert is None or alert.post_state != PostState.POSTED or message_ts not in (alert.ts, None):
         logger.warning("button %s for unknown or mismatched alert %s from %s", action_id, alert_id, user)
         _tell(client, body, f"Alert #{alert_id} is not known here; nothing was done.")

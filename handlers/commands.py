@@ -311,9 +311,14 @@ def post_digest(audits: AuditService, reports: SlackReports, asked: DigestReques
         respond(response_type="ephemeral", text=f":warning: The digest could not be posted in this channel: `{error}`.")
 
 
-def register(app: App, deps: Deps) -> None:
+# Opens the mute form: (deps, client, trigger id, user, channel) -> a refusal to tell, or None. Passed in by the
+# registration (handlers/modals.py owns the form and imports this module's mute vocabulary).
+OpenForm = Callable[[Deps, WebClient, str, str, "str | None"], "str | None"]
+
+
+def register(app: App, deps: Deps, open_form: OpenForm) -> None:
     """Bind /iam: answers that need no write in the ack; audits, digests, mutes and unmutes in a lazy listener,
-    after it."""
+    after it; `open_form` opens the mute form for `/iam mute` and `/iam mute-rule` alone."""
 
     def parse(command: dict, context: BoltContext, next_: Callable[[], None]) -> None:
         context["iam"] = IamCommand.parse(command, deps)  # Bolt copies it into the lazy listener's context
@@ -355,9 +360,7 @@ def register(app: App, deps: Deps) -> None:
         elif iam.write is not None:
             respond(response_type="ephemeral", text=apply(deps, iam.user, iam.write))
         elif iam.form_trigger is not None:
-            from handlers.modals import open_mute_form  # here: handlers.modals imports this module
-
-            open_mute_form(deps, client, iam.form_trigger, iam.user, iam.channel)
+            open_form(deps, client, iam.form_trigger, iam.user, iam.channel)
 
     app.command("/iam", middleware=[parse])(ack=on_iam, lazy=[work])
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from core.actions import ActionId
 from handlers.deps import Deps
-from handlers.listening import bind_button, channel_of
+from handlers.listening import bind_button, channel_of, message_ts_of
 from handlers.values import MALFORMED, button_id
 from slackui import blocks
 
@@ -53,7 +53,7 @@ def handle_mute(deps: Deps, body: dict, action: dict, client: WebClient, logger:
         tell(f"Already muted by <@{existing.muted_by}> until {existing.expires_at:%Y-%m-%d} (mute #{existing.id}).")
         return
     made = deps.store.add_mute(*key, reason="muted from the audit report", muted_by=user, days=blocks.MUTE_DAYS)
-    message_ts = (body.get("container") or {}).get("message_ts")
+    message_ts = message_ts_of(body)
     text = (
         f":mute: <@{user}> muted `{key[0]}` on `{blocks.escape(key[2])}` until {made.expires_at:%Y-%m-%d} "
         f"(mute #{made.id}; `/iam unmute {made.id}` lifts it)."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from core.actions import ActionId
@@ -19,7 +19,7 @@ from core.rows import AlertRow
 from core.severity import Severity
 from core.states import FINAL_STATES, AlertStatus, PostState
 from handlers.deps import Deps
-from handlers.listening import bind_button
+from handlers.listening import ack_now, bind_button
 from slackui import blocks
 from slackui.alerts import settled_buttons
 
@@ -28,9 +28,6 @@ log = logging.getLogger(__name__)  # the bot's own logger, not Bolt's injected o
 
 def register(app: App, deps: Deps) -> None:
     """Bind the app_home_opened event and the tab's Refresh button."""
-
-    def ack_now(ack: Ack) -> None:
-        ack()
 
     def opened(event: dict, client: WebClient) -> None:
         if event.get("tab") != "home":  # the Messages tab opens with the same event

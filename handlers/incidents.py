@@ -16,7 +16,7 @@ from delivery import incidents
 from handlers.actions import run_claimed
 from handlers.deps import Deps
 from handlers.home import refresh_after_click
-from handlers.listening import bind_button
+from handlers.listening import bind_button, message_ts_of
 from handlers.listening import tell_text as _tell
 from handlers.related import refresh_related
 from handlers.values import MALFORMED, button_id
@@ -50,7 +50,7 @@ def handle_incident_click(deps: Deps, body: dict, action: dict, client: WebClien
         _tell(client, body, MALFORMED)
         return
     incident = deps.store.incident(incident_id)
-    message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+    message_ts = message_ts_of(body)
     if incident is None or not incident.ts or message_ts not in (incident.ts, None):
         logger.warning("button %s for unknown or mismatched incident %s from %s", action_id, incident_id, user)
         _tell(client, body, f"Incident #{incident_id} is not known here; nothing was done.")

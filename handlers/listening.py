@@ -31,10 +31,6 @@ def bind_button(
             logger.exception("%s failed", what)
 
     if after_ack is None:
-
-        def ack_now(ack: Ack) -> None:
-            ack()
-
         app.action(action_id)(ack=ack_now, lazy=[run])
         return
 
@@ -45,6 +41,16 @@ def bind_button(
         after_ack.submit(run, body, action, client)
 
     app.action(action_id)(ack_then_hand_over)
+
+
+def ack_now(ack: Ack) -> None:
+    """The ack of a listener whose work all happens in its lazy listener: empty, at once."""
+    ack()
+
+
+def message_ts_of(body: dict) -> str | None:
+    """The ts of the message whose button was pressed (None for a view's, e.g. App Home's)."""
+    return (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
 
 
 def channel_of(body: dict) -> str | None:
