@@ -19,23 +19,6 @@ from storage.outbox import posted_columns
 class Incidents(Area):
     """Incidents and the link from each posted alert to its incident."""
 
-    def open_incident(self, key: str, since: datetime, channel: str | None = None) -> IncidentRow | None:
-        """The latest posted incident of thread key `key` (in `channel`, when given) whose last alert came at or
-        after `since`, if any."""
-        where, values = "key = ? AND last_seen >= ? AND ts IS NOT NULL", [storable(key), iso(since)]
-        if channel is not None:
-            where, values = where + " AND channel = ?", [*values, channel]
-        with self._db.lock:
-            rows = list(
-                self._db.sql["incidents"].rows_where(
-                    where,
-                    values,
-                    order_by="id desc",
-                    limit=1,
-                )
-            )
-        return IncidentRow.from_row(rows[0]) if rows else None
-
     def incident_for(self, alert: AlertRow, since: datetime, channel: str) -> IncidentRow | None:
         """The latest posted incident in `channel` whose last alert came at or after `since` and that `alert` is
         linked to: one of its alerts has the same actor, or a target, actor or target that `alert` names as its
