@@ -57,6 +57,19 @@ class EventRow:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One remembered event, as a rule's memory files it (detections/memory.py) and the store is given it; stored,
+    it comes back as a MemoryRow."""
+
+    rule: str
+    memory: str
+    key: str
+    event_id: str
+    value: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class MemoryRow:
     """One remembered event of a rule's declared memory; `seq` only grows."""
 

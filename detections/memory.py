@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from core import cloudtrail as ct
+from core.rows import Fact
 from core.times import utc
 from detections.base import Memory, Rule
 
@@ -23,18 +23,6 @@ if TYPE_CHECKING:
     from core.rows import AlertRow, EventRow
 
 LATE = timedelta(days=1)  # how far out of order a record may arrive and still see the facts before it
-
-
-@dataclass(frozen=True)
-class Fact:
-    """One remembered event: what the store keeps in its generic memory table."""
-
-    rule: str
-    memory: str
-    key: str
-    event_id: str
-    value: str
-    at: datetime
 
 
 class MemoryBook:
