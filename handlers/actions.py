@@ -124,5 +124,5 @@ def run_claimed(deps: Deps, alert: AlertRow, action_id: str, row: ActionRow, log
         )
     if outcome.undone:  # remembered (before the action reads as done) so the grant coming back is reverted
         remembered = remediation_reverted.facts(outcome.undone, f"action-{row.id}", alert.id)
-        deps.store.store_batch([], [], memory=[f.__dict__ for f in remembered])
+        deps.store.store_batch([], [], memory=remembered)
     return deps.store.finish_action(row.id, outcome.state, outcome.detail, outcome.request_id)

@@ -78,7 +78,7 @@ class PipelineContext:
                 if (row.event_time or "") >= text
             ]
             self.memory.rebuild(self.store.events_since(text), alerts)
-        self.store.memory_rebuilt([f.__dict__ for f in self.memory.pending()])
+        self.store.memory_rebuilt(self.memory.pending())
 
     def managed_policy_document(self, account: str, policy_arn: str) -> dict | None:
         """See RuleContext."""

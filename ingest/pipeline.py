@@ -130,9 +130,7 @@ class Pipeline:
         self.apply_rule_mutes(alerts)
         facts = memory.pending()
         try:
-            result.alert_ids = self.store.store_batch(
-                events, alerts, self.windows, [f.__dict__ for f in facts], memory.horizons()
-            )
+            result.alert_ids = self.store.store_batch(events, alerts, self.windows, facts, memory.horizons())
         except BaseException:
             memory.discard(facts)  # the batch will come again; it must not find itself remembered
             raise

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.alert import Alert
 from core.feed import AccountFeed
-from core.rows import AlertRow, EventRow, MemoryRow
+from core.rows import AlertRow, EventRow, Fact, MemoryRow
 from core.states import AlertStatus, PostState
 from core.times import utc
 from storage.cursors import Cursors
@@ -83,7 +83,7 @@ class Events(Area):
         events: Iterable[dict | tuple],
         alerts: Iterable[Alert],
         dedup_windows: dict[str, int] | None = None,
-        memory: Iterable[dict] = (),
+        memory: Iterable[Fact] = (),
         forget: dict[str, datetime] | None = None,
     ) -> list[int]:
         """Durably store processed events, their alerts and the rules' memory in one transaction; returns new
@@ -93,9 +93,8 @@ class Events(Area):
         "error_code", or tuples of all seven in EVENT_FIELDS' order (the pipeline's: no dict per event); an event
         already stored is skipped together with its alerts. Text is stored as `storable` makes it (an event id with
         a lone surrogate is the same event as its escaped form). An alert whose rule has a dedup window (minutes, in
-        `dedup_windows`) and whose dedup key already has an alert in that window is folded into it. `memory` rows
-        are {"memory", "key", "event_id", "rule", "value", "at"} (a datetime), kept once per memory, key and event;
-        `forget` drops each named memory's rows from before its time.
+        `dedup_windows`) and whose dedup key already has an alert in that window is folded into it. `memory`'s facts
+        are kept once per memory, key and event; `forget` drops each named memory's rows from before its time.
         """
         windows = dedup_windows or {}
         now = self._db.clock()
@@ -108,19 +107,7 @@ class Events(Area):
         rows: dict[str, tuple] = {}
         for row in raw:
             rows.setdefault(row[0], row)
-        facts = [
-            storable_values(
-                (
-                    f["memory"],
-                    f["key"],
-                    f["event_id"],
-                    f["rule"],
-                    f["value"],
-                    f["at"] if isinstance(f["at"], str) else iso(f["at"]),
-                )
-            )
-            for f in memory
-        ]
+        facts = [storable_values((f.memory, f.key, f.event_id, f.rule, f.value, iso(f.at))) for f in memory]
         alerts = list(alerts)
         created: list[int] = []
         with self._db.tx() as db:
@@ -190,7 +177,7 @@ class Events(Area):
         """Whether this database predates rule_memory and the memory has not been rebuilt from its rows yet."""
         return Cursors(self._db).cursor(MEMORY_REBUILD) == "pending"
 
-    def memory_rebuilt(self, memory: Iterable[dict]) -> None:
+    def memory_rebuilt(self, memory: Iterable[Fact]) -> None:
         """Store the memory rebuilt from older rows (as store_batch's `memory`) and clear the pending rebuild."""
         self.store_batch([], [], memory=memory)
         Cursors(self._db).clear_cursor(MEMORY_REBUILD)

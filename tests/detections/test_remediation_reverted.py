@@ -56,7 +56,7 @@ def test_a_button_fact_from_after_the_event_says_nothing() -> None:
     store = Store(":memory:")
     undone = Undone(s.ACCOUNT, "user", "bob", UndoneKind.POLICY, s.ADMINISTRATOR_ACCESS)
     clicked = datetime(2024, 5, 14, 10, 0, tzinfo=UTC)
-    store.store_batch([], [], memory=[f.__dict__ for f in reverted.facts([undone], "action-1", 7, clicked)])
+    store.store_batch([], [], memory=reverted.facts([undone], "action-1", 7, clicked))
     attach = {"userName": "bob", "policyArn": s.ADMINISTRATOR_ACCESS}
     before = s.iam_call("AttachUserPolicy", attach, event_id="rr-5", time="2024-05-14T09:00:00Z")
     after = s.iam_call("AttachUserPolicy", attach, event_id="rr-6", time="2024-05-14T10:30:00Z")
