@@ -94,7 +94,7 @@ class AuditReport:
         account empty when the accounts could not be listed)."""
         rows = []
         for line in self.errors:
-            row = {"check": "", "severity": "", "account": "", "resource": "", "status": "error"}
+            row = {"check": "", "severity": "", "account": "", "resource": "", "status": Status.ERROR}
             if match := _CHECK_ERROR.fullmatch(line):
                 row.update(match.groupdict(), title="could not check")
             elif match := _ACCOUNT_ERROR.fullmatch(line):

@@ -18,6 +18,7 @@ class Status(StrEnum):
     FAIL = "fail"
     MUTED = "muted"
     PASS = "pass"  # noqa: S105 (a status, not a password)
+    ERROR = "error"  # a report row for what could not be checked; no check's finding has it
 
 
 @dataclass(frozen=True)
