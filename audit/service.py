@@ -134,10 +134,11 @@ class AuditService:
         """When the last scheduled digest was due (its slot), or None before the first."""
         return self.store.last_slot(DIGEST_JOB)
 
-    def requested_digest_period(self, days: int | None) -> tuple[datetime, datetime]:
+    def requested_digest_period(self, days: int | None) -> tuple[datetime, datetime, datetime | None]:
         """The period of a digest asked for now (`/iam digest [DAYS]`): the last `days`, else since the last
-        scheduled digest."""
-        return requested_period(self.store.clock(), days, self.last_digest())
+        scheduled digest; and that digest's slot (None when `days` is given, or before the first), in one read."""
+        last = self.last_digest() if days is None else None
+        return (*requested_period(self.store.clock(), days, last), last)
 
 
 def digest_period(slot: datetime, previous: datetime | None) -> tuple[datetime, datetime]:

@@ -238,8 +238,8 @@ def check_digest(deps: Deps, args: tuple[str, ...]) -> DigestRequest | str:
         days = parse_days(args[0]) if args else None
     except Usage as bad:
         return f"{bad} {DIGEST_USAGE}"
-    since, until = deps.audits.requested_digest_period(days)
-    return DigestRequest(since, until, days, after_last=days is None and deps.audits.last_digest() is not None)
+    since, until, last = deps.audits.requested_digest_period(days)
+    return DigestRequest(since, until, days, after_last=last is not None)
 
 
 def check_mute(deps: Deps, user: str, args: tuple[str, ...]) -> MuteRequest | str:
