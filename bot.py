@@ -73,14 +73,11 @@ REPLAY_WARNINGS = 5
 
 def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: TextIO) -> int:
     """Run CloudTrail files through the detections; print alerts (or JSON lines); with post, send to Slack."""
-    from config import trusted_accounts as config_trusted_accounts
-    from ingest.context import PipelineContext
+    from app.offline import offline_pipeline
     from ingest.files import ReadStats
-    from ingest.pipeline import Pipeline
     from ingest.read_ahead import read_batches
     from slackui.alerts import render_alert
     from slackui.terminal import render
-    from storage import Store
 
     named: list[str] = []  # the first few dead letters, by file and line (reasons never quote content)
 
@@ -91,14 +88,12 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
     if post:
         from app.wiring import build
 
-        settings = load(serving=True)
-        rt = build(settings)
+        rt = build(load(serving=True))
         store, pipeline = rt.store, rt.pipeline
         pipeline.on_dead_letter = note
     else:
-        store = Store(":memory:")
-        context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
-        pipeline = Pipeline(store, context, on_dead_letter=note)
+        pipeline = offline_pipeline(on_dead_letter=note)
+        store = pipeline.store
     alerts = dead = 0
     colour = out.isatty() and not os.environ.get("NO_COLOR")  # https://no-color.org
     stats = ReadStats()
@@ -133,21 +128,19 @@ def replay(paths: list[str], as_jsonl: bool, post: bool, out: TextIO, stdin: Tex
 def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> int:
     """`bot.py hunt`: run the chosen rules over the trail's history in Athena or CloudTrail Lake; print (or post)
     the alerts."""
+    from app.offline import offline_pipeline
     from app.wiring import build
     from aws.athena import Athena, AthenaError
     from aws.causes import CALL_ERRORS, describe
     from aws.cloudtrail_lake import Lake, LakeError
     from aws.sessions import AwsSessions
-    from config import trusted_accounts as config_trusted_accounts
     from detections import all_rules
     from hunt.query import HuntQuery, QueryError, athena_sql, choose_rules, event_data_store, lake_sql, parse_when
     from hunt.records import lake_record_of, record_of
     from hunt.runner import HuntStats, run_pages
-    from ingest.context import PipelineContext
-    from ingest.pipeline import BatchResult, Pipeline
+    from ingest.pipeline import BatchResult
     from slackui.alerts import render_alert
     from slackui.terminal import render
-    from storage import Store
 
     now = now or datetime.now(UTC)
     lake_region: str | None = None
@@ -179,9 +172,8 @@ def hunt(args: argparse.Namespace, out: TextIO, now: datetime | None = None) -> 
         store, pipeline, sessions = rt.store, rt.pipeline, rt.sessions
         pipeline.rules = rules
     else:
-        store = Store(":memory:")
-        context = PipelineContext(store, trusted_accounts=config_trusted_accounts())
-        pipeline = Pipeline(store, context, rules=rules)
+        pipeline = offline_pipeline(rules)
+        store = pipeline.store
         try:  # an AWS_PROFILE that names no profile fails here
             sessions = AwsSessions()
         except CALL_ERRORS as err:
