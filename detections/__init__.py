@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from functools import cache
 
 from core.registry import discover
+from core.rows import Fact
+from core.undone import Undone
 from detections import rules as _rules_pkg
 from detections.base import Rule
 
@@ -44,3 +48,10 @@ def event_sources() -> frozenset[str]:
 def reads_root_events() -> bool:
     """Whether some rule reads every event the root user makes."""
     return any(r.any_root_event for r in all_rules())
+
+
+def facts_of_undone(undone: Iterable[Undone], action: str, alert_id: int, at: datetime | None = None) -> list[Fact]:
+    """What the rules remember of the grants a remediation took away (`Rule.learns_undone`): `action` names the
+    stored action row, `alert_id` the alert its button was on, `at` when (now by default)."""
+    undone, at = tuple(undone), at or datetime.now(UTC)
+    return [fact for r in all_rules() if r.learns_undone for fact in r.learns_undone(undone, action, alert_id, at)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -11,7 +11,8 @@ from core import cloudtrail as ct
 from core.severity import Severity
 
 if TYPE_CHECKING:
-    from core.rows import AlertRow
+    from core.rows import AlertRow, Fact
+    from core.undone import Undone
     from iam.snapshot import PermissionSetReach
 
 
@@ -178,6 +179,10 @@ class Rule:
     # Where the rule's events and technique are documented: AWS's pages for the events, peer rules (Sigma,
     # Elastic, Panther) catching the same. tests/detections/test_rule_metadata.py wants at least one.
     references: tuple[str, ...] = ()
+    # What the rule remembers of the grants a remediation button took away, told by the button path (which names
+    # no rule: detections.facts_of_undone asks every rule): (what was undone, the action's name, the alert's id,
+    # when) -> the facts to store in the rule's own memories.
+    learns_undone: Callable[[Iterable[Undone], str, int, datetime], list[Fact]] | None = None
 
     def reads(self, event_name: str, root: bool) -> bool:
         """Whether a record with this name (and root-ness) can match the rule at all."""

@@ -13,7 +13,7 @@ from core.actions import ALERT_ACTIONS, ActionId
 from core.rows import ActionRow, AlertRow
 from core.states import ActionState, ClaimVerdict, PostState
 from delivery import incidents
-from detections.rules import remediation_reverted
+from detections import facts_of_undone
 from handlers.deps import Deps
 from handlers.home import refresh_after_click
 from handlers.listening import bind_button, message_ts_of
@@ -123,6 +123,5 @@ def run_claimed(deps: Deps, alert: AlertRow, action_id: str, row: ActionRow, log
             ActionState.FAILED, "the bot hit an internal error (see its log); nothing is known to have changed"
         )
     if outcome.undone:  # remembered (before the action reads as done) so the grant coming back is reverted
-        remembered = remediation_reverted.facts(outcome.undone, f"action-{row.id}", alert.id)
-        deps.store.store_batch([], [], memory=remembered)
+        deps.store.store_batch([], [], memory=facts_of_undone(outcome.undone, f"action-{row.id}", alert.id))
     return deps.store.finish_action(row.id, outcome.state, outcome.detail, outcome.request_id)

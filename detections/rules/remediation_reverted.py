@@ -4,7 +4,7 @@ it put on taken off, the console password its quarantine deleted set again; or a
 assignment it removed created again (the same permission set, principal and account).
 
 The rule learns what the bot undid two ways, both kept in one memory (so it survives restarts):
-- the remediation button records each grant it took away as a fact (`facts`, called by the button path), at once
+- the remediation button records each grant it took away as a fact (`facts`, its `learns_undone`), at once
   and whether or not CloudTrail delivers the bot's own calls;
 - the bot's own remediation calls in CloudTrail (UpdateAccessKey to Inactive, Detach*Policy, Delete*Policy, and its
   containment's Attach*Policy, Put*Policy, whose User-Agent holds the bot's app id, or made by its "iam-warden"
@@ -270,6 +270,7 @@ RULE = Rule(
     event_sources=frozenset({"iam.amazonaws.com", "sso.amazonaws.com"}),
     match=match,
     remembers=(UNDONE,),
+    learns_undone=facts,
     # The bot's own containment taken off is this one alert (it says what the bot did), not the general ones too.
     supersedes=(
         "privileged_grant",

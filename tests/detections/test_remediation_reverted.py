@@ -9,6 +9,7 @@ import boto3
 
 from aws.sessions import AwsSessions
 from core.undone import Undone, UndoneKind
+from detections import all_rules, facts_of_undone
 from detections import example_records as s
 from detections.rules import remediation_reverted as reverted
 from ingest.context import PipelineContext
@@ -50,6 +51,15 @@ def test_someone_elses_delete_then_put_back_does_not_alert() -> None:
         [inline("DeleteRolePolicy", "rr-3", 0, someone), inline("PutRolePolicy", "rr-4", 5, someone)], "test"
     )
     assert result.alerts == []
+
+
+def test_the_button_path_learns_what_was_undone_through_the_registry() -> None:
+    undone = Undone(s.ACCOUNT, "user", "bob", UndoneKind.POLICY, s.ADMINISTRATOR_ACCESS)
+    clicked = datetime(2024, 5, 14, 10, 0, tzinfo=UTC)
+    learnt = facts_of_undone([undone], "action-1", 7, clicked)
+    assert learnt == reverted.facts([undone], "action-1", 7, clicked) and len(learnt) == 1
+    assert [r.id for r in all_rules() if r.learns_undone] == ["remediation_reverted"]
+    assert facts_of_undone([], "action-2", 8) == []
 
 
 def test_a_button_fact_from_after_the_event_says_nothing() -> None:
