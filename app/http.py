@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import asdict
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from slack_bolt.adapter.wsgi import SlackRequestHandler
@@ -134,7 +135,7 @@ def wsgi_app(rt: Runtime, slack_events: bool = True) -> WSGIApplication:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if path == "/healthz" and method == "GET":
             try:
-                body, status = {"status": "ok", **rt.store.counts()}, "200 OK"
+                body, status = {"status": "ok", **asdict(rt.store.counts())}, "200 OK"
             except Exception as err:  # the database is gone: say so, don't crash the server
                 body, status = {"status": "error", "error": type(err).__name__}, "503 Service Unavailable"
             return answer(start_response, status, json.dumps(body).encode(), "application/json")

@@ -141,7 +141,7 @@ def build(
     client = client or slack_client(settings)
     checks = all_checks() if checks is None else checks
     metrics = Metrics()  # this bot's own registry: a process may hold many bots (tests, the sandbox)
-    metrics.watch_outbox(lambda: store.counts()["unposted"])
+    metrics.watch_outbox(lambda: store.counts().unposted)
     audits = audit_service(settings, sessions, store, checks, metrics)
     acks = Acks()
     after_ack = AckFirstExecutor(acks)

@@ -131,7 +131,7 @@ def incidents_to_click(rt, count: int, events: int) -> list:
     rt.poster.min_interval = 0.0  # the stand-in does not rate-limit; setting up is not what is measured
     rt.poster.wake()
     deadline = time.monotonic() + 600
-    while rt.store.counts()["unposted"] and time.monotonic() < deadline:
+    while rt.store.counts().unposted and time.monotonic() < deadline:
         time.sleep(0.2)
     rt.poster.min_interval = 1.0
     roots = [rt.store.alert(i) for i in ids[::events]]

@@ -57,6 +57,17 @@ class EventRow:
 
 
 @dataclass(frozen=True)
+class AlertCounts:
+    """The store's health counts (`/iam status`, /healthz): open alerts (those a rule mute kept out of Slack aside),
+    acknowledged ones, alerts not yet posted, and dead letters kept."""
+
+    open: int
+    acknowledged: int
+    unposted: int
+    dead_letters: int
+
+
+@dataclass(frozen=True)
 class Fact:
     """One remembered event, as a rule's memory files it (detections/memory.py) and the store is given it; stored,
     it comes back as a MemoryRow."""

@@ -16,7 +16,6 @@ from slack_sdk.errors import SlackApiError
 from audit.service import DEFAULT_DIGEST_DAYS, AuditService
 from core.rule_mutes import MuteScope, refusal
 from core.severity import counts_text
-from core.states import AlertStatus
 from delivery.reports import SlackReports
 from detections import rule
 from handlers.deps import Deps
@@ -131,11 +130,11 @@ def status_text(deps: Deps) -> str:
     else:
         audit_line = "no audit yet (`/iam audit`)"
     return (
-        f"*IAM Warden status*\n• {audit_line}\n• open alerts: {counts[AlertStatus.OPEN]} "
-        f"(acknowledged: {counts[AlertStatus.ACKNOWLEDGED]})\n• muted findings: {len(deps.store.active_mutes())}\n"
+        f"*IAM Warden status*\n• {audit_line}\n• open alerts: {counts.open} "
+        f"(acknowledged: {counts.acknowledged})\n• muted findings: {len(deps.store.active_mutes())}\n"
         f"• rule mutes: {len(deps.store.active_rule_mutes())} active, "
         f"{deps.store.muted_alerts()} alerts muted (`/iam mutes`)\n"
-        f"• alerts waiting to be posted: {counts['unposted']}\n• dead letters kept: {counts['dead_letters']}"
+        f"• alerts waiting to be posted: {counts.unposted}\n• dead letters kept: {counts.dead_letters}"
     )
 
 

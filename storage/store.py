@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from core.rows import AlertCounts
 from core.states import AlertStatus, PostState
 from storage.actions import Actions
 from storage.cursors import Cursors
@@ -43,16 +44,14 @@ class Store(Events, Outbox, Incidents, Actions, Findings, RuleMutes, Schedule, C
         """Close the connection."""
         self._db.close()
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> AlertCounts:
         """Open and acknowledged alerts, alerts not yet posted, and dead letters kept (an alert a rule mute kept out
         of Slack is neither open nor unposted: RuleMutes.muted_alerts counts it)."""
         with self._db.lock:
             alerts = self._db.sql["alerts"]
-            return {
-                AlertStatus.OPEN: alerts.count_where(
-                    "status = ? AND post_state != ?", [AlertStatus.OPEN, PostState.MUTED]
-                ),
-                AlertStatus.ACKNOWLEDGED: alerts.count_where("status = ?", [AlertStatus.ACKNOWLEDGED]),
-                "unposted": alerts.count_where("post_state IN (?, ?)", [PostState.PENDING, PostState.SENDING]),
-                "dead_letters": self._db.sql["dead_letters"].count,
-            }
+            return AlertCounts(
+                open=alerts.count_where("status = ? AND post_state != ?", [AlertStatus.OPEN, PostState.MUTED]),
+                acknowledged=alerts.count_where("status = ?", [AlertStatus.ACKNOWLEDGED]),
+                unposted=alerts.count_where("post_state IN (?, ?)", [PostState.PENDING, PostState.SENDING]),
+                dead_letters=self._db.sql["dead_letters"].count,
+            )

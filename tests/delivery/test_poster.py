@@ -40,10 +40,10 @@ def test_outage_keeps_alerts_until_slack_accepts(setup, caplog):
     stored(store, alert(1), alert(2))
     fake.fail_next("chat.postMessage", error="internal_error", status=200, times=1)
     assert poster.drain() == 0
-    assert store.counts()["unposted"] == 2
+    assert store.counts().unposted == 2
     assert "internal_error" in caplog.text
     assert poster.drain() == 2
-    assert store.counts()["unposted"] == 0
+    assert store.counts().unposted == 0
     assert len(fake.channel_messages(CHANNEL)) == 2
 
 

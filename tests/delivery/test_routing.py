@@ -83,7 +83,7 @@ def test_an_alert_its_routed_channel_refuses_goes_to_the_default_channel(tmp_pat
     # the default channel refusing too keeps the alert in the outbox, as without routes
     stored(store, alert(2, severity=Severity.CRITICAL))
     fake_slack.fail_next("chat.postMessage", error="not_in_channel", status=200, times=2)
-    assert poster.drain() == 0 and store.counts()["unposted"] == 1
+    assert poster.drain() == 0 and store.counts().unposted == 1
     store.close()
 
 

@@ -297,7 +297,7 @@ def test_counts_agree_with_iam_status_and_an_unposted_alert_has_no_buttons_yet(m
     open_home(bot, ADMIN)
     view = published(bot, ADMIN)
     text = valid_view(view)
-    assert bot.store.counts()["open"] == 1 and "Open alerts (1)" in text
+    assert bot.store.counts().open == 1 and "Open alerts (1)" in text
     assert "Waiting for the outbox" in text and "_not posted yet_" in text and "Admin policy attached" not in text
     assert list(action_blocks(view)) == ["iam_home_controls"]
 

@@ -65,7 +65,7 @@ def test_a_muted_alert_is_stored_and_counted_but_not_posted(wired, fake_slack):
     assert poster.drain() == 1
     [posted] = fake_slack.channel_messages(CHANNEL)
     assert "carol" in posted["text"] and "svc-" not in str(fake_slack.channel_messages(CHANNEL))
-    assert store.muted_alerts() == 2 and store.counts()["unposted"] == 0
+    assert store.muted_alerts() == 2 and store.counts().unposted == 0
 
 
 def test_a_critical_rule_is_not_hidden_by_a_mute_for_everyone(wired, fake_slack):

@@ -86,7 +86,7 @@ def test_muted_alerts_are_stored_counted_and_never_in_the_outbox(tmp_path):
     ]
     assert [a.event_id for a in store.alerts_to_post()] == ["e4"]
     assert store.seen_events(["e1", "e2", "e3"]) == {"e1", "e2", "e3"}  # the events are stored too
-    assert store.counts()["unposted"] == 1 and store.counts()["open"] == 1
+    assert store.counts().unposted == 1 and store.counts().open == 1
     assert store.muted_alerts() == 3
     assert store.muted_between(START, START + timedelta(hours=1)) == (4, 2)  # 4 events, by 2 mutes
     assert store.muted_between(START + timedelta(hours=1), START + timedelta(hours=2)) == (0, 0)
