@@ -313,7 +313,7 @@ def post_digest(audits: AuditService, reports: SlackReports, asked: DigestReques
 
 # Opens the mute form: (deps, client, trigger id, user, channel) -> a refusal to tell, or None. Passed in by the
 # registration (handlers/modals.py owns the form and imports this module's mute vocabulary).
-OpenForm = Callable[[Deps, WebClient, str, str, "str | None"], "str | None"]
+OpenForm = Callable[[Deps, WebClient, str, str, str | None], str | None]
 
 
 def register(app: App, deps: Deps, open_form: OpenForm) -> None:
