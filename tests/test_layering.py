@@ -194,6 +194,37 @@ def test_no_module_of_the_bot_imports_itself_back():
     assert a_cycle(graph) is None
 
 
+# The one module outside detections/ that names a rule: the feed's dead man's switch raises feed_silent's alert
+# itself (a silence is the absence of records, so no record can raise it).
+NAMES_ITS_RULE = {"ingest/feed_watch.py": {"detections.rules.feed_silent"}}
+
+
+def test_no_layer_but_the_rules_names_a_rule():
+    """The pipeline, the store, the buttons and the rest work through the rule interface (Rule, Memory,
+    learns_undone): none compares a rule id or imports a rule's module."""
+    from detections import all_rules
+
+    ids = {r.id for r in all_rules()}
+    named: dict[str, set[str]] = {}
+    for path in python_files():
+        relative = path.relative_to(ROOT)
+        if relative.parts[0] in (*NOT_SCANNED, "detections", "sandbox"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in ids:
+                named.setdefault(str(relative), set()).add(node.value)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("detections.rules"):
+                named.setdefault(str(relative), set()).add(node.module or "")
+            elif (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "detections"
+                and any(a.name == "rules" for a in node.names)
+            ):
+                named.setdefault(str(relative), set()).add("detections.rules")
+    assert named == NAMES_ITS_RULE
+    assert len(ids) > 20  # the scan compares against the registry
+
+
 # docs/ARCHITECTURE.md's table: package -> the bot's packages it may import (its own modules aside).
 BELOW_APP = {
     "core",
