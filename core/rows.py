@@ -1,5 +1,6 @@
 """The typed rows the store returns: one frozen dataclass per table, field names as the columns are named, states as
-the enums of core/states.py, times as aware datetimes and JSON columns decoded."""
+the enums of core/states.py, times as aware datetimes and JSON columns decoded; and what else crosses the store's
+edge typed: the facts it is given to remember (Fact) and its health counts (AlertCounts)."""
 
 from __future__ import annotations
 
